@@ -1,0 +1,46 @@
+# Each target bootstraps .venv from a bare python3 (PyPI access needed on the first run).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DB ?= demo.db
+
+.PHONY: all demo test lint typecheck bench bench-quick docs clean
+
+all: test
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+## make demo: files reports of all six types into $(DEMO_DB) and prints each timeline
+demo: $(STAMP)
+	$(BIN)/python -m shouhu.demo --db "sqlite:///$(DEMO_DB)"
+
+## make test: lint, format check, types, import rules, the whole test suite
+test: lint typecheck
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## make docs: regenerate the workflow pages from the definitions
+docs: $(STAMP)
+	$(BIN)/python -m shouhu.docgen docs/workflows
+
+## make bench: performance figures as ratios against raw baselines measured in the same run
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks.bench --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

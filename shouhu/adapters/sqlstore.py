@@ -1,0 +1,330 @@
+"""The SQL store: SQLite (WAL, ``synchronous=FULL``) embedded, PostgreSQL at scale.
+
+Each :class:`~shouhu.engine.ports.Commit` is one transaction: insert the events, insert or
+update the case row *where its version is still the one the engine read*. A lost race writes
+nothing and raises :class:`~shouhu.errors.Conflict`. A new SQLite file is created readable by
+its owner only (0600): it holds children's names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from shouhu.adapters.tables import CASES, EVENTS, METADATA, SQLITE_APPEND_ONLY
+from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
+from shouhu.engine.ports import Commit
+from shouhu.errors import Conflict, InvalidInput, StoreUnavailable
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class SqlStore:
+    """A :class:`~shouhu.engine.ports.Store` on any SQLAlchemy URL (SQLite or PostgreSQL)."""
+
+    def __init__(
+        self, url: str, *, create: bool = True, make_dirs: bool = False, echo: bool = False
+    ) -> None:
+        try:
+            parsed = make_url(url)
+        except Exception as exc:
+            raise InvalidInput(
+                f"database URL {url[:80]!r} is not valid ({exc})", field="db"
+            ) from None
+        self.url = parsed
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.dialect == "sqlite":
+            path = parsed.database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                _create_private(Path(path), make_dirs=make_dirs)
+            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+        try:
+            self.engine: Engine = sa.create_engine(parsed, **kwargs)
+        except Exception as exc:
+            shown = parsed.render_as_string(hide_password=True)
+            raise InvalidInput(
+                f"database URL {shown!r} cannot be used: {exc}", field="db"
+            ) from None
+        if self.dialect == "sqlite":
+            _sqlite_pragmas(self.engine)
+        if create:
+            self.create_schema()
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def create_schema(self) -> None:
+        """Create the tables if they are missing (a new file gets its schema on first use)."""
+        with self._errors(), self.engine.begin() as conn:
+            METADATA.create_all(conn, tables=[CASES, EVENTS])
+            if self.dialect == "sqlite":
+                for ddl in SQLITE_APPEND_ONLY:
+                    conn.exec_driver_sql(ddl)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def load(self, case_id: str) -> CaseRecord | None:
+        with self._errors(), self.engine.connect() as conn:
+            row = conn.execute(sa.select(CASES).where(CASES.c.id == case_id)).mappings().first()
+        return None if row is None else _record(row)
+
+    def events(self, case_id: str) -> list[Event]:
+        stmt = sa.select(EVENTS).where(EVENTS.c.case_id == case_id).order_by(EVENTS.c.seq)
+        with self._errors(), self.engine.connect() as conn:
+            return [_event(r) for r in conn.execute(stmt).mappings()]
+
+    def list_cases(
+        self,
+        *,
+        type: str | None = None,
+        state: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> Iterator[CaseRecord]:
+        stmt = sa.select(CASES).order_by(CASES.c.id)
+        if type:
+            stmt = stmt.where(CASES.c.type == type)
+        if state:
+            stmt = stmt.where(CASES.c.state == state)
+        if after:
+            stmt = stmt.where(CASES.c.id > after)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._errors(), self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=500).execute(stmt)
+            for row in result.mappings():
+                yield _record(row)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def commit(self, commit: Commit) -> None:
+        self.commit_many([commit])
+
+    def commit_many(self, commits: Sequence[Commit]) -> None:
+        if not commits:
+            return
+        with self._errors(), self._write() as conn:
+            new = [c for c in commits if c.expected_version is None]
+            if new:
+                try:
+                    conn.execute(CASES.insert(), [_case_values(c.case) for c in new])
+                except IntegrityError:
+                    raise self._conflict(conn, new[0]) from None
+            for c in commits:
+                if c.expected_version is None:
+                    continue
+                values = _case_values(c.case)
+                del values["id"]
+                result = conn.execute(
+                    CASES.update()
+                    .where(CASES.c.id == c.case.id, CASES.c.version == c.expected_version)
+                    .values(values)
+                )
+                if result.rowcount != 1:
+                    raise self._conflict(conn, c)
+            try:
+                conn.execute(EVENTS.insert(), [_event_values(e) for c in commits for e in c.events])
+            except IntegrityError:
+                raise self._conflict(conn, commits[0]) from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction; SQLite takes the write lock at BEGIN (no upgrade deadlocks)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(shouhu_write=True)
+            with conn.begin():
+                yield conn
+
+    def _conflict(self, conn: Connection, c: Commit) -> Conflict:
+        actual = conn.execute(
+            sa.select(CASES.c.version).where(CASES.c.id == c.case.id)
+        ).scalar_one_or_none()
+        if c.expected_version is None:
+            msg = f"case {c.case.id} already exists"
+        else:
+            msg = (
+                f"case {c.case.id} is at version {actual}, not {c.expected_version}: "
+                "someone else wrote first; look again and retry"
+            )
+        return Conflict(msg, case_id=c.case.id, expected=c.expected_version, actual=actual)
+
+    def _errors(self) -> _DbErrors:
+        return _DbErrors(self)
+
+
+class _DbErrors:
+    """Turns driver failures into :class:`StoreUnavailable` with one clear line."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> Literal[False]:
+        if exc is None or not isinstance(exc, DBAPIError) or isinstance(exc, IntegrityError):
+            return False
+        detail = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
+        where = self.store.url.render_as_string(hide_password=True)
+        if isinstance(exc, OperationalError) and "locked" in detail:
+            msg = f"database {where} is busy (locked longer than {BUSY_TIMEOUT_MS} ms); try again"
+        elif "readonly" in detail or "read-only" in detail:
+            msg = f"database {where} is read-only: {detail}"
+        elif "disk" in detail and "full" in detail:
+            msg = f"database {where}: the disk is full; nothing was written"
+        else:
+            msg = f"database {where} cannot be used: {detail}"
+        raise StoreUnavailable(msg) from None
+
+
+def _create_private(path: Path, *, make_dirs: bool) -> None:
+    """Create an empty database file readable by its owner only, if it does not exist."""
+    try:
+        if make_dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif not path.parent.is_dir():
+            raise StoreUnavailable(f"cannot create database file {str(path)!r}: no such directory")
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot create database file {str(path)!r}: {exc.strerror}"
+        ) from None
+    os.close(fd)
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @sa_event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @sa_event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("shouhu_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _case_values(r: CaseRecord) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "type": r.type,
+        "workflow_version": r.workflow_version,
+        "state": r.state,
+        "version": r.version,
+        "head_hash": r.head_hash,
+        "outcome": r.outcome,
+        "child_name": r.child.name,
+        "child_birthdate": r.child.birthdate,
+        "child_id_number": r.child.id_number,
+        "left_behind": r.child.left_behind,
+        "age_at_discovery": r.child.age_at_discovery,
+        "village": r.location.village,
+        "township": r.location.township,
+        "county": r.location.county,
+        "reporter_kind": r.reporter.kind,
+        "reporter_name": r.reporter.name,
+        "reporter_mandatory": r.reporter.mandatory,
+        "discovered_at": r.discovered_at,
+        "reported_at": r.reported_at,
+        "last_occurred_at": r.last_occurred_at,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+        "closed_at": r.closed_at,
+        "late": r.late,
+        "report_delay_seconds": r.report_delay_seconds,
+        "facts": r.facts,
+    }
+
+
+def _record(row: Any) -> CaseRecord:
+    return CaseRecord(
+        id=row["id"],
+        type=row["type"],
+        workflow_version=row["workflow_version"],
+        state=row["state"],
+        version=row["version"],
+        head_hash=row["head_hash"],
+        child=Child(
+            row["child_name"],
+            row["child_birthdate"],
+            row["child_id_number"],
+            bool(row["left_behind"]),
+            row["age_at_discovery"],
+        ),
+        location=Location(row["village"], row["township"], row["county"]),
+        reporter=Reporter(
+            row["reporter_kind"], row["reporter_name"], bool(row["reporter_mandatory"])
+        ),
+        discovered_at=row["discovered_at"],
+        reported_at=row["reported_at"],
+        last_occurred_at=row["last_occurred_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        closed_at=row["closed_at"],
+        late=bool(row["late"]),
+        report_delay_seconds=row["report_delay_seconds"],
+        facts=dict(row["facts"] or {}),
+        outcome=row["outcome"],
+    )
+
+
+def _event_values(e: Event) -> dict[str, Any]:
+    return {
+        "case_id": e.case_id,
+        "seq": e.seq,
+        "workflow": e.workflow,
+        "workflow_version": e.workflow_version,
+        "policy_version": e.policy_version,
+        "trigger": e.trigger,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "actor": e.actor,
+        "role": e.role,
+        "occurred_at": e.occurred_at,
+        "recorded_at": e.recorded_at,
+        "data": e.data,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        case_id=row["case_id"],
+        seq=row["seq"],
+        workflow=row["workflow"],
+        workflow_version=row["workflow_version"],
+        policy_version=row["policy_version"],
+        trigger=row["trigger"],
+        from_state=row["from_state"],
+        to_state=row["to_state"],
+        actor=row["actor"],
+        role=row["role"],
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        data=dict(row["data"] or {}),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )

@@ -1,0 +1,110 @@
+"""The tables DBAs and auditors read: ``cases`` (the projection) and ``events`` (the log).
+
+SQLModel table models give the schema; the store writes with SQLAlchemy Core statements over
+these tables (the ORM unit of work is not the hot path). Instants are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite keeps it as naive UTC text)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc(*, index: bool = False, nullable: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class CaseRow(SQLModel, table=True):
+    """One row per case: the state after its last event (a projection, never the truth)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (sa.Index("ix_cases_type_state_id", "type", "state", "id"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    type: str = Field(max_length=40)
+    workflow_version: int
+    state: str = Field(max_length=40, index=True)
+    version: int
+    head_hash: str = Field(max_length=64)
+    outcome: str | None = Field(default=None, max_length=40)
+    child_name: str = Field(max_length=50)
+    child_birthdate: date
+    child_id_number: str | None = Field(default=None, max_length=18, index=True)
+    left_behind: bool
+    age_at_discovery: int
+    village: str = Field(max_length=50)
+    township: str = Field(max_length=50, index=True)
+    county: str | None = Field(default=None, max_length=50)
+    reporter_kind: str = Field(max_length=40)
+    reporter_name: str = Field(max_length=100)
+    reporter_mandatory: bool
+    discovered_at: datetime = _utc()
+    reported_at: datetime = _utc(index=True)
+    last_occurred_at: datetime = _utc()
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    closed_at: datetime | None = _utc(nullable=True)
+    late: bool = False
+    report_delay_seconds: int = 0
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class EventRow(SQLModel, table=True):
+    """The append-only log: one row per event, hash-chained per case."""
+
+    __tablename__ = "events"
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=32, foreign_key="cases.id")
+    seq: int
+    workflow: str = Field(max_length=40)
+    workflow_version: int
+    policy_version: str | None = Field(default=None, max_length=80)
+    trigger: str = Field(max_length=60)
+    from_state: str | None = Field(default=None, max_length=40)
+    to_state: str = Field(max_length=40)
+    actor: str = Field(max_length=100)
+    role: str = Field(max_length=40)
+    occurred_at: datetime = _utc()
+    recorded_at: datetime = _utc()
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+CASES: sa.Table = CaseRow.__table__  # type: ignore[attr-defined]
+EVENTS: sa.Table = EventRow.__table__  # type: ignore[attr-defined]
+METADATA = SQLModel.metadata
+
+#: Triggers that make the log append-only at the database level (SQLite).
+SQLITE_APPEND_ONLY = (
+    "CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+)

@@ -1,0 +1,345 @@
+"""``make demo``: a week in a county's child-protection desk, on the embedded SQLite default.
+
+Files one report of each of the six types (and one that proves unfounded), drives each along
+its branch with realistic times — reports in the morning, police within the hour, townships the
+next days, courts weeks later — and prints each case's timeline. All names are invented.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from shouhu.api import Engine
+from shouhu.engine.timeutil import local_iso, zone
+from shouhu.errors import ShouhuError, TransitionRefused
+from shouhu.render import timeline_table
+
+POLICE = {"name": "青山派出所 李警官", "role": "police"}
+TOWNSHIP = {"name": "青山镇 儿童督导员 陈静", "role": "township"}
+CIVIL = {"name": "县民政局 未成年人保护科", "role": "civil_affairs"}
+VILLAGE = {"name": "石桥村委会 儿童主任 赵兰", "role": "village_committee"}
+COURT = {"name": "县人民法院", "role": "court"}
+
+
+@dataclass
+class Story:
+    """One case: the report, then steps ``(hours after report, trigger, actor, data)``."""
+
+    title: str
+    type: str
+    child: dict[str, str]
+    location: str
+    reporter: dict[str, str]
+    discovered_before: timedelta
+    report_data: dict[str, Any] = field(default_factory=dict)
+    steps: list[tuple[float, str, dict[str, str], dict[str, Any]]] = field(default_factory=list)
+
+
+STORIES = [
+    Story(
+        "A ten-year-old found living alone; parents ordered home, grandmother entrusted",
+        "solo_living",
+        {"name": "王小明", "birthdate": "2016-02-01"},
+        "石桥村, 青山镇, 丰都县",
+        {"kind": "school", "name": "青山镇中心小学"},
+        timedelta(minutes=20),
+        steps=[
+            (0.5, "dispatch", POLICE, {}),
+            (1.5, "order_parents_return", POLICE, {}),
+            (1.6, "admonish_parents", POLICE, {}),
+            (3, "designate_entrusted_guardian", POLICE, {"guardian_name": "王桂英(祖母)"}),
+            (3.5, "complete_emergency", POLICE, {}),
+            (5, "notify_township", POLICE, {}),
+            (26, "start_assessment", TOWNSHIP, {}),
+            (
+                24 * 8,
+                "complete_assessment",
+                TOWNSHIP,
+                {"safety": "medium", "guardianship": "high", "health": "low"},
+            ),
+            (
+                24 * 9,
+                "arrange_assistance",
+                TOWNSHIP,
+                {"services": "guardianship_guidance,psychological_counselling"},
+            ),
+            (24 * 30, "close", TOWNSHIP, {"summary": "委托监护协议已签订，每月走访"}),
+        ],
+    ),
+    Story(
+        "A missing eight-year-old, found the same evening",
+        "missing_child",
+        {"name": "刘欣怡", "birthdate": "2018-05-20"},
+        "河口村, 青山镇, 丰都县",
+        {"kind": "village_committee", "name": "河口村委会"},
+        timedelta(hours=1),
+        report_data={"last_seen_at": "{discovered-2h}", "last_seen_place": "村口小卖部"},
+        steps=[
+            (0.2, "dispatch", POLICE, {}),
+            (0.4, "start_search", POLICE, {}),
+            (6, "child_located", POLICE, {}),
+            (6.5, "complete_emergency", POLICE, {}),
+            (9, "notify_township", POLICE, {}),
+            (30, "start_assessment", TOWNSHIP, {}),
+            (
+                24 * 5,
+                "complete_assessment",
+                TOWNSHIP,
+                {"safety": "low", "guardianship": "medium", "health": "low"},
+            ),
+            (24 * 6, "close", TOWNSHIP, {"summary": "孩子安全，监护人加强看护"}),
+        ],
+    ),
+    Story(
+        "A grandfather too ill to care: temporary care, then social assistance",
+        "guardian_incapacity",
+        {"name": "张浩然", "birthdate": "2013-09-09"},
+        "柳树村, 白石乡, 丰都县",
+        {"kind": "medical", "name": "白石乡卫生院"},
+        timedelta(hours=3),
+        steps=[
+            (0.6, "dispatch", POLICE, {}),
+            (2, "order_parents_return", POLICE, {}),
+            (4, "place_in_temporary_care", POLICE, {"placement": "relief_agency"}),
+            (4.5, "complete_emergency", POLICE, {}),
+            (8, "notify_township", POLICE, {}),
+            (48, "start_assessment", TOWNSHIP, {}),
+            (
+                24 * 10,
+                "complete_assessment",
+                TOWNSHIP,
+                {"safety": "medium", "guardianship": "high", "health": "medium"},
+            ),
+            (
+                24 * 11,
+                "arrange_assistance",
+                CIVIL,
+                {"services": "social_assistance,medical_treatment"},
+            ),
+            (24 * 40, "close", TOWNSHIP, {"summary": "父亲返乡，纳入低保"}),
+        ],
+    ),
+    Story(
+        "Parents who will not care: education, refusal, revocation of guardianship",
+        "guardian_nonperformance",
+        {"name": "陈雨桐", "birthdate": "2014-11-30"},
+        "石桥村, 青山镇, 丰都县",
+        {"kind": "village_committee", "name": "石桥村委会"},
+        timedelta(hours=5),
+        report_data={"nonperformance_since": "{discovered-120d}"},
+        steps=[
+            (0.8, "dispatch", POLICE, {}),
+            (2, "order_parents_return", POLICE, {}),
+            (5, "place_in_temporary_care", POLICE, {"placement": "close_relative"}),
+            (5.5, "complete_emergency", POLICE, {}),
+            (7, "notify_township", POLICE, {}),
+            (30, "start_assessment", TOWNSHIP, {}),
+            (
+                24 * 7,
+                "complete_assessment",
+                TOWNSHIP,
+                {"safety": "high", "guardianship": "high", "health": "medium"},
+            ),
+            (24 * 8, "start_intervention", CIVIL, {}),
+            (24 * 8 + 1, "petition_revocation", CIVIL, {"ground": "nonperformance_six_months"}),
+            (24 * 9, "education_given", POLICE, {}),
+            (24 * 16, "refused_to_correct", VILLAGE, {}),
+            (
+                24 * 17,
+                "petition_revocation",
+                CIVIL,
+                {"ground": "unsupervised_danger_uncorrected"},
+            ),
+            (
+                24 * 45,
+                "record_court_decision",
+                COURT,
+                {"outcome": "revoked", "new_guardian": "陈建国(伯父)"},
+            ),
+            (24 * 60, "close", TOWNSHIP, {"summary": "法院另行指定伯父为监护人"}),
+        ],
+    ),
+    Story(
+        "Suspected abuse: violence stopped, serious injury, shelter, criminal case, revocation",
+        "suspected_abuse",
+        {"name": "李思琪", "birthdate": "2012-04-18"},
+        "东岭村, 白石乡, 丰都县",
+        {"kind": "medical", "name": "丰都县人民医院"},
+        timedelta(minutes=40),
+        report_data={"description": "多处陈旧性伤痕，孩子称被继父殴打"},
+        steps=[
+            (0.3, "dispatch", POLICE, {}),
+            (0.8, "stop_violence", POLICE, {}),
+            (1.5, "collect_evidence", POLICE, {}),
+            (2, "arrange_medical_care", POLICE, {}),
+            (20, "record_injury_assessment", POLICE, {"severity": "serious"}),
+            (20.2, "complete_emergency", POLICE, {}),
+            (21, "place_in_shelter", CIVIL, {"placement": "temporary_shelter"}),
+            (21.5, "complete_emergency", POLICE, {}),
+            (23, "notify_township", POLICE, {}),
+            (40, "start_assessment", TOWNSHIP, {}),
+            (
+                24 * 6,
+                "complete_assessment",
+                TOWNSHIP,
+                {"safety": "high", "guardianship": "high", "health": "high"},
+            ),
+            (24 * 6 + 2, "start_intervention", POLICE, {}),
+            (24 * 7, "police_sanction", POLICE, {"kind": "criminal_case"}),
+            (24 * 10, "petition_revocation", CIVIL, {"ground": "serious_harm"}),
+            (
+                24 * 50,
+                "record_court_decision",
+                COURT,
+                {"outcome": "revoked", "new_guardian": "李秀兰(外祖母)"},
+            ),
+            (24 * 52, "close", TOWNSHIP, {"summary": "外祖母监护，心理疏导持续"}),
+        ],
+    ),
+    Story(
+        "Suspected harm: a fall at a building site; harm stopped, care and legal aid",
+        "suspected_harm",
+        {"name": "赵子轩", "birthdate": "2015-07-07"},
+        "河口村, 青山镇, 丰都县",
+        {"kind": "citizen", "name": "村民 周大伟"},
+        timedelta(hours=2),
+        report_data={"description": "在无人看管的工地摔伤"},
+        steps=[
+            (0.5, "dispatch", POLICE, {}),
+            (1, "stop_harm", POLICE, {}),
+            (1.5, "arrange_medical_care", POLICE, {}),
+            (30, "record_injury_assessment", POLICE, {"severity": "minor"}),
+            (30.5, "complete_emergency", POLICE, {}),
+            (32, "notify_township", POLICE, {}),
+            (24 * 3, "start_assessment", TOWNSHIP, {}),
+            (
+                24 * 9,
+                "complete_assessment",
+                TOWNSHIP,
+                {"safety": "medium", "guardianship": "medium", "health": "medium"},
+            ),
+            (
+                24 * 10,
+                "arrange_assistance",
+                TOWNSHIP,
+                {"services": "medical_treatment,legal_aid"},
+            ),
+            (24 * 25, "close", TOWNSHIP, {"summary": "工地整改，法律援助已立案"}),
+        ],
+    ),
+    Story(
+        "A report found unfounded and dismissed by the police",
+        "solo_living",
+        {"name": "孙一诺", "birthdate": "2017-12-12"},
+        "柳树村, 白石乡, 丰都县",
+        {"kind": "social_organisation", "name": "春苗社工服务中心"},
+        timedelta(hours=6),
+        steps=[
+            (0.7, "dispatch", POLICE, {}),
+            (2, "dismiss", POLICE, {"reason": "母亲在家，短暂外出购物"}),
+        ],
+    ),
+]
+
+
+def _expand(value: Any, discovered: datetime, tz: str) -> Any:
+    """Fill ``{discovered-2h}`` / ``{discovered-120d}`` placeholders with real past times."""
+    if not (isinstance(value, str) and value.startswith("{discovered-")):
+        return value
+    amount = value[len("{discovered-") : -1]
+    delta = (
+        timedelta(hours=int(amount[:-1]))
+        if amount.endswith("h")
+        else timedelta(days=int(amount[:-1]))
+    )
+    when = discovered - delta
+    return (
+        local_iso(when, tz)
+        if amount.endswith("h")
+        else when.astimezone(zone(tz)).date().isoformat()
+    )
+
+
+def run(db_url: str, console: Console) -> list[str]:
+    """File and drive every story; returns the case ids."""
+    ids = []
+    with Engine.open(db_url) as engine:
+        tz = engine.zone
+        today = (
+            engine.clock.now()
+            .astimezone(zone(tz))
+            .replace(hour=8, minute=30, second=0, microsecond=0)
+        )
+        base = today - timedelta(days=75)
+        for n, story in enumerate(STORIES):
+            reported = base + timedelta(days=n, hours=n % 3)
+            discovered = reported - story.discovered_before
+            data = {k: _expand(v, discovered, tz) for k, v in story.report_data.items()}
+            case = engine.report(
+                story.type,
+                child=story.child,
+                location=story.location,
+                reporter=story.reporter,
+                discovered_at=discovered,
+                occurred_at=reported,
+                data=data,
+            )
+            for hours, trigger, actor, step_data in story.steps:
+                try:
+                    case = engine.fire(
+                        case.id,
+                        trigger,
+                        actor=actor,
+                        occurred_at=reported + timedelta(hours=hours),
+                        data=step_data,
+                        expected_version=case.version,
+                    )
+                except TransitionRefused as refused:  # shown on purpose: the rules say no
+                    console.print(f"  [yellow]refused[/yellow] {case.id} {trigger}: {refused}")
+            ids.append(case.id)
+            console.rule(f"[bold]{story.type}[/bold] — {story.title}")
+            view = engine.case(case.id)
+            zh, en = view.state_labels
+            console.print(
+                f"case {view.id} · {view.state} {zh} / {en}"
+                + (f" · outcome {view.outcome}" if view.outcome else "")
+                + f" · {view.version} events · head {view.head_hash_short}"
+            )
+            console.print(timeline_table(view, tz))
+    return ids
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--db", default="sqlite:///demo.db", help="database URL (default demo.db)")
+    parser.add_argument("--keep", action="store_true", help="keep an existing demo database")
+    args = parser.parse_args(argv)
+    if args.db.startswith("sqlite:///") and not args.keep:
+        path = Path(args.db.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    console = Console(width=140, highlight=False)
+    try:
+        ids = run(args.db, console)
+    except ShouhuError as exc:
+        print(f"shouhu demo: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    console.rule()
+    console.print(
+        f"{len(ids)} cases of all six types in {args.db}. Try:\n"
+        f"  .venv/bin/shouhu --db {args.db} case list\n"
+        f"  .venv/bin/shouhu --db {args.db} case show {ids[0]}\n"
+        f"  .venv/bin/shouhu --db {args.db} case next {ids[0]}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

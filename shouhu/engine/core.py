@@ -1,0 +1,529 @@
+"""The engine: files reports, fires triggers, and shows cases — over any :class:`Store`.
+
+Every write is one :class:`~shouhu.engine.ports.Commit`: the new events and the case's new
+projection, atomically, guarded by the version the engine read. Nothing here reads the wall
+clock (the :class:`~shouhu.engine.clock.Clock` is injected) or knows which database is used.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from shouhu import workflows
+from shouhu.engine import validation as v
+from shouhu.engine.clock import Clock
+from shouhu.engine.hashing import GENESIS, event_hash
+from shouhu.engine.logs import get_logger
+from shouhu.engine.machines import allowed, step
+from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
+from shouhu.engine.periods import DEFAULT_ZONE, add_period
+from shouhu.engine.ports import Commit, Store
+from shouhu.engine.timeutil import local_date, local_iso, parse_instant
+from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
+from shouhu.errors import InvalidInput, NotFound, TransitionRefused
+from shouhu.workflows.spec import FieldDef, WorkflowDef
+from shouhu.workflows.vocab import RESERVED_ROLES
+
+#: How far ahead of the engine's clock an ``occurred_at`` may be (clock skew between desks).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+Instant = str | datetime | date
+
+
+def new_case_id(now: datetime) -> str:
+    """A 16-character, time-ordered id: 10 characters of milliseconds, 6 random (Crockford)."""
+    ms = int(now.timestamp() * 1000)
+    head = "".join(_CROCKFORD[(ms >> (5 * i)) & 31] for i in reversed(range(10)))
+    rnd = secrets.randbits(30)
+    return head + "".join(_CROCKFORD[(rnd >> (5 * i)) & 31] for i in reversed(range(6)))
+
+
+def parse_location(text: str | Mapping[str, Any] | Location) -> Location:
+    """``VILLAGE, TOWNSHIP[, COUNTY]`` (ASCII or full-width commas) as a :class:`Location`."""
+    if isinstance(text, Location):
+        return text
+    if isinstance(text, Mapping):
+        given = [text.get("village"), text.get("township"), text.get("county")]
+        parts: list[Any] = [p for p in given if p is not None]
+    elif isinstance(text, str):
+        parts = text.replace("，", ",").split(",")
+    else:
+        raise InvalidInput("location: expected 'VILLAGE, TOWNSHIP[, COUNTY]'", field="location")
+    if not 2 <= len(parts) <= 3:
+        raise InvalidInput(
+            "location: expected 'VILLAGE, TOWNSHIP[, COUNTY]' (two or three parts)",
+            field="location",
+        )
+    clean = [v.clean_text(p, field="location", max_length=50) for p in parts]
+    return Location(clean[0], clean[1], clean[2] if len(clean) == 3 else None)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """Everything a report needs; the typed form of :meth:`Engine.report`'s arguments."""
+
+    type: str
+    child: Mapping[str, Any] | BaseModel
+    location: str | Mapping[str, Any] | Location
+    reporter: Mapping[str, Any] | BaseModel
+    discovered_at: Instant | None = None
+    occurred_at: Instant | None = None
+    data: Mapping[str, Any] | None = None
+
+
+class Engine:
+    """Cases of the six report types, on an event-sourced store.
+
+    >>> from shouhu import Engine
+    >>> engine = Engine.open("sqlite:///cases.db")   # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        zone: str = DEFAULT_ZONE,
+        policy_version: str | None = None,
+        id_factory: Callable[[datetime], str] = new_case_id,
+        logger: Any = None,
+    ) -> None:
+        from shouhu.engine.timeutil import zone as _zone
+
+        _zone(zone)  # fail early on an unknown zone
+        self.store = store
+        self.clock = clock
+        self.zone = zone
+        self.policy_version = policy_version
+        self._new_id = id_factory
+        self.log = logger if logger is not None else get_logger("shouhu.engine")
+
+    # -- context management ------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def report(
+        self,
+        type: str,
+        *,
+        child: Mapping[str, Any] | BaseModel,
+        location: str | Mapping[str, Any] | Location,
+        reporter: Mapping[str, Any] | BaseModel,
+        discovered_at: Instant | None = None,
+        occurred_at: Instant | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> CaseView:
+        """File a report (event 1, trigger ``report``) and return the new case."""
+        commit = self._report_commit(
+            ReportRequest(type, child, location, reporter, discovered_at, occurred_at, data)
+        )
+        self.store.commit(commit)
+        self._log_report(commit.case)
+        return self._view(commit.case, list(commit.events))
+
+    def report_many(self, requests: Iterable[ReportRequest]) -> list[str]:
+        """File many reports in one transaction: every one is validated first; all or none.
+
+        Returns the new case ids in order.
+        """
+        commits = [self._report_commit(r) for r in requests]
+        if commits:
+            self.store.commit_many(commits)
+        for c in commits:
+            self._log_report(c.case)
+        return [c.case.id for c in commits]
+
+    def fire(
+        self,
+        case_id: str,
+        trigger: str,
+        *,
+        actor: Mapping[str, Any] | BaseModel,
+        occurred_at: Instant | None = None,
+        data: Mapping[str, Any] | BaseModel | None = None,
+        expected_version: int | None = None,
+    ) -> CaseView:
+        """Fire ``trigger`` on a case as ``actor``; returns the case after it.
+
+        Raises ``InvalidInput`` (bad input), ``NotFound``, ``TransitionRefused`` (state, role,
+        guard) or ``Conflict`` (the version moved); in each case nothing is written.
+        """
+        who = v.actor(actor)
+        if who.role in RESERVED_ROLES:
+            raise TransitionRefused(
+                f"refused by rule role (engine): the {who.role} role is the scheduler's alone; "
+                "no operator may claim it",
+                rule="role",
+                citation="engine",
+                trigger=str(trigger),
+                state="",
+                role=who.role,
+            )
+        return self._fire(case_id, trigger, who.name, who.role, occurred_at, data, expected_version)
+
+    def _fire(
+        self,
+        case_id: str,
+        trigger: str,
+        actor_name: str,
+        role: str,
+        occurred_at: Instant | None,
+        data: Mapping[str, Any] | BaseModel | None,
+        expected_version: int | None,
+    ) -> CaseView:
+        if not isinstance(trigger, str) or not trigger:
+            raise InvalidInput("trigger: expected a trigger name", field="trigger")
+        case = self._load(case_id)
+        if expected_version is not None and expected_version != case.version:
+            from shouhu.errors import Conflict
+
+            raise Conflict(
+                f"case {case.id} is at version {case.version}, not {expected_version}: "
+                "someone else wrote first; look again and retry",
+                case_id=case.id,
+                expected=expected_version,
+                actual=case.version,
+            )
+        wf = workflows.get(case.type, case.workflow_version)
+        now = self.clock.now()
+        when = self._occurred(occurred_at, now)
+        if when < case.last_occurred_at:
+            raise InvalidInput(
+                f"occurred_at {local_iso(when, self.zone)} precedes the case's previous event "
+                f"({local_iso(case.last_occurred_at, self.zone)})",
+                field="occurred_at",
+            )
+        # Trigger, state and role come first: they say more than a data error would.
+        allowed(wf, case.state, trigger, role)
+        fields = wf.fields(trigger)
+        clean = v.validate_data(trigger, fields, data, self.zone)
+        self._not_after(clean, fields, when)
+        done = step(wf, case.state, case.facts, trigger, role, clean, case.outcome)
+        seq = case.version + 1
+        ev = self._event(
+            case.id,
+            seq,
+            wf,
+            trigger,
+            done.from_state,
+            done.to_state,
+            actor_name,
+            role,
+            when,
+            now,
+            clean,
+            case.head_hash,
+        )
+        closed = wf.state(done.to_state).final
+        new = replace(
+            case,
+            state=done.to_state,
+            version=seq,
+            head_hash=ev.hash,
+            facts=done.facts,
+            outcome=done.outcome,
+            last_occurred_at=when,
+            updated_at=now,
+            closed_at=when if closed and case.closed_at is None else case.closed_at,
+        )
+        self.store.commit(Commit(new, (ev,), case.version))
+        self.log.info(
+            "case_fired",
+            case_id=case.id,
+            type=case.type,
+            trigger=trigger,
+            from_state=done.from_state,
+            to_state=done.to_state,
+            role=role,
+            seq=seq,
+        )
+        return self._view(new)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def case(self, case_id: str) -> CaseView:
+        """The case now: projection, deadlines, history."""
+        return self._view(self._load(case_id))
+
+    def history(self, case_id: str) -> list[EventView]:
+        """The case's events, oldest first, each with its citation."""
+        return list(self.case(case_id).history)
+
+    def next(self, case_id: str) -> list[TriggerOption]:
+        """The triggers possible now, with roles, destinations, data and the state of guards."""
+        case = self._load(case_id)
+        wf = workflows.get(case.type, case.workflow_version)
+        out = []
+        for row in wf.available(case.state):
+            if row.kind == "system":
+                continue
+            here = [r for r in wf.rows(row.trigger) if case.state in r.sources]
+            roles = tuple(sorted({x for r in here for x in r.roles}))
+            fields = wf.fields(row.trigger)
+            out.append(
+                TriggerOption(
+                    trigger=row.trigger,
+                    label=row.label,
+                    roles=roles,
+                    to=wf.destinations(row.trigger, case.state),
+                    data=tuple(f.describe() for f in fields),
+                    citation=row.citation,
+                    guards=tuple(
+                        _guard_status(g, case.facts, fields) for r in here for g in r.guards
+                    ),
+                )
+            )
+        return out
+
+    def cases(
+        self,
+        type: str | None = None,
+        state: str | None = None,
+        *,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> Iterator[CaseSummary]:
+        """Cases in id order, filtered by type and state; streamed."""
+        if type is not None and type not in workflows.types():
+            raise InvalidInput(_unknown_type(type), field="type")
+        if state is not None and state not in {
+            s for t in workflows.types() for s in workflows.latest(t).state_names
+        }:
+            raise InvalidInput(f"unknown state {state[:40]!r}", field="state")
+        if limit is not None and limit < 1:
+            raise InvalidInput("limit: must be at least 1", field="limit")
+        for record in self.store.list_cases(type=type, state=state, limit=limit, after=after):
+            yield CaseSummary.of(record)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _load(self, case_id: str) -> CaseRecord:
+        if not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64:
+            raise InvalidInput("case: expected a case id", field="case")
+        record = self.store.load(case_id.strip().upper())
+        if record is None:
+            raise NotFound(f"no case {case_id.strip()[:64]!r}", case_id=case_id.strip()[:64])
+        return record
+
+    def _view(self, record: CaseRecord, events: list[Event] | None = None) -> CaseView:
+        wf = workflows.get(record.type, record.workflow_version)
+        loader = (lambda: events) if events is not None else (lambda: self.store.events(record.id))
+        return CaseView(record=record, workflow=wf, events=loader, deadlines=())
+
+    def _occurred(
+        self, value: Instant | None, now: datetime, field: str = "occurred_at"
+    ) -> datetime:
+        when = now if value is None else parse_instant(value, self.zone, field=field)
+        if when > now + FUTURE_TOLERANCE:
+            raise InvalidInput(
+                f"{field} {local_iso(when, self.zone)} is in the future "
+                f"(now {local_iso(now, self.zone)})",
+                field=field,
+            )
+        return when
+
+    def _not_after(
+        self, data: Mapping[str, Any], fields: Iterable[FieldDef], when: datetime
+    ) -> None:
+        """Dates and times in data describe the past: none may follow the event itself."""
+        for f in fields:
+            value = data.get(f.name)
+            if value is None:
+                continue
+            if f.kind == "datetime" and parse_instant(value, self.zone) > when:
+                raise InvalidInput(f"{f.name} {value} is after the event itself", field=f.name)
+            if f.kind == "date" and date.fromisoformat(value) > local_date(when, self.zone):
+                raise InvalidInput(f"{f.name} {value} is after the event itself", field=f.name)
+
+    def _event(
+        self,
+        case_id: str,
+        seq: int,
+        wf: WorkflowDef,
+        trigger: str,
+        from_state: str | None,
+        to_state: str,
+        actor: str,
+        role: str,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        data: dict[str, Any],
+        prev_hash: str,
+    ) -> Event:
+        h = event_hash(
+            case_id=case_id,
+            seq=seq,
+            workflow=wf.type,
+            workflow_version=wf.version,
+            policy_version=self.policy_version,
+            trigger=trigger,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            role=role,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            data=data,
+            prev_hash=prev_hash,
+        )
+        return Event(
+            case_id,
+            seq,
+            wf.type,
+            wf.version,
+            self.policy_version,
+            trigger,
+            from_state,
+            to_state,
+            actor,
+            role,
+            occurred_at,
+            recorded_at,
+            data,
+            prev_hash,
+            h,
+        )
+
+    def _report_commit(self, req: ReportRequest) -> Commit:
+        if not isinstance(req.type, str) or req.type not in workflows.types():
+            raise InvalidInput(_unknown_type(str(req.type)), field="type")
+        wf = workflows.latest(req.type)
+        now = self.clock.now()
+        name, birth, idn = v.child(req.child)
+        kind, reporter_name, mandatory = v.reporter(req.reporter)
+        loc = parse_location(req.location)
+        occurred = self._occurred(req.occurred_at, now)
+        discovered = (
+            occurred
+            if req.discovered_at is None
+            else self._occurred(req.discovered_at, now, field="discovered_at")
+        )
+        if discovered > occurred:
+            raise InvalidInput(
+                f"discovered_at {local_iso(discovered, self.zone)} follows the report itself "
+                f"({local_iso(occurred, self.zone)})",
+                field="discovered_at",
+            )
+        age = self._age_check(birth, discovered)
+        data = v.validate_data(f"report {wf.type}", wf.report_data, req.data, self.zone)
+        self._not_after(data, wf.report_data, occurred)
+        child = Child(name, birth, idn, left_behind=age < 16, age_at_discovery=age)
+        facts = dict(wf.report_effect({}, data)) if wf.report_effect else {}
+        case_id = self._new_id(now)
+        event_data: dict[str, Any] = {
+            "child": {
+                "name": name,
+                "birthdate": birth.isoformat(),
+                **({"id_number": idn} if idn else {}),
+                "left_behind": child.left_behind,
+                "age_at_discovery": age,
+            },
+            "location": loc.as_dict(),
+            "reporter": {"kind": kind, "name": reporter_name, "mandatory": mandatory},
+            "discovered_at": local_iso(discovered, self.zone),
+            "report": data,
+        }
+        ev = self._event(
+            case_id,
+            1,
+            wf,
+            "report",
+            None,
+            wf.initial,
+            reporter_name,
+            "reporter",
+            occurred,
+            now,
+            event_data,
+            GENESIS,
+        )
+        record = CaseRecord(
+            id=case_id,
+            type=wf.type,
+            workflow_version=wf.version,
+            state=wf.initial,
+            version=1,
+            head_hash=ev.hash,
+            child=child,
+            location=loc,
+            reporter=Reporter(kind, reporter_name, mandatory),
+            discovered_at=discovered,
+            reported_at=occurred,
+            last_occurred_at=occurred,
+            created_at=now,
+            updated_at=now,
+            facts=facts,
+            report_delay_seconds=int((occurred - discovered).total_seconds()),
+        )
+        return Commit(record, (ev,), None)
+
+    def _age_check(self, birth: date, discovered: datetime) -> int:
+        """Whole years of age at discovery (Civil Code counting); refuses adults and the unborn."""
+        if birth > local_date(discovered, self.zone):
+            raise InvalidInput(
+                "child_birthdate is after the discovery date", field="child_birthdate"
+            )
+        if add_period(birth, "P18Y", self.zone) <= discovered:
+            raise InvalidInput(
+                "the child is 18 or older on the discovery date: the mechanism covers minors "
+                "(004 §四)",
+                field="child_birthdate",
+            )
+        age = 0
+        while add_period(birth, f"P{age + 1}Y", self.zone) <= discovered:
+            age += 1
+        return age
+
+    def _log_report(self, case: CaseRecord) -> None:
+        self.log.info(
+            "case_reported",
+            case_id=case.id,
+            type=case.type,
+            reporter_kind=case.reporter.kind,
+            township=case.location.township,
+            left_behind=case.child.left_behind,
+        )
+
+
+def _guard_status(
+    guard: Any, facts: Mapping[str, Any], fields: tuple[FieldDef, ...]
+) -> dict[str, Any]:
+    """Whether a guard holds now; for a guard that reads a choice, for which choices it holds."""
+    choice = next((f for f in fields if f.kind == "choice" and f.required), None)
+    if choice is not None:
+        holds_for = [c for c in choice.choices if guard.check(facts, {choice.name: c}) is None]
+        return {
+            "name": guard.name,
+            "description": guard.description,
+            "citation": guard.citation,
+            "holds": bool(holds_for),
+            "holds_for": {choice.name: holds_for},
+        }
+    reason = guard.check(facts, {})
+    return {
+        "name": guard.name,
+        "description": guard.description,
+        "citation": guard.citation,
+        "holds": reason is None,
+        **({"reason": reason} if reason else {}),
+    }
+
+
+def _unknown_type(type_: str) -> str:
+    return f"unknown report type {type_[:40]!r} (types: {', '.join(workflows.types())})"

@@ -1,0 +1,120 @@
+"""The engine's records: what the store keeps (events, case projections) and what callers see.
+
+Records are frozen dataclasses with no ORM in sight; ``shouhu.adapters`` maps them to tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from shouhu.engine.hashing import event_hash
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """The child a report is about. Personal data: never logged, never in a notice."""
+
+    name: str
+    birthdate: date
+    id_number: str | None
+    left_behind: bool  # under 16 on the discovery date (001, opening paragraph)
+    age_at_discovery: int
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where the child is: ``VILLAGE, TOWNSHIP[, COUNTY]``."""
+
+    village: str
+    township: str
+    county: str | None = None
+
+    def __str__(self) -> str:
+        return ", ".join(p for p in (self.village, self.township, self.county) if p)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"village": self.village, "township": self.township, "county": self.county}
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    """Who reported, and whether they are a mandatory reporter (001 §四(三)1)."""
+
+    kind: str
+    name: str
+    mandatory: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who fires a trigger, in which role. The engine trusts the embedding system's login."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One fact in a case's history. Append-only; ``hash`` chains it to the previous one."""
+
+    case_id: str
+    seq: int
+    workflow: str
+    workflow_version: int
+    policy_version: str | None
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    role: str
+    occurred_at: datetime
+    recorded_at: datetime
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def computed_hash(self) -> str:
+        """The hash this event's content and ``prev_hash`` should have."""
+        return event_hash(
+            case_id=self.case_id,
+            seq=self.seq,
+            workflow=self.workflow,
+            workflow_version=self.workflow_version,
+            policy_version=self.policy_version,
+            trigger=self.trigger,
+            from_state=self.from_state,
+            to_state=self.to_state,
+            actor=self.actor,
+            role=self.role,
+            occurred_at=self.occurred_at,
+            recorded_at=self.recorded_at,
+            data=self.data,
+            prev_hash=self.prev_hash,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """The case row: a projection of the events, written in the same transaction as they are."""
+
+    id: str
+    type: str
+    workflow_version: int
+    state: str
+    version: int
+    head_hash: str
+    child: Child
+    location: Location
+    reporter: Reporter
+    discovered_at: datetime
+    reported_at: datetime
+    last_occurred_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    facts: dict[str, Any] = field(default_factory=dict)
+    outcome: str | None = None
+    closed_at: datetime | None = None
+    late: bool = False
+    report_delay_seconds: int = 0

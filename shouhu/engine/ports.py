@@ -1,0 +1,59 @@
+"""The ports through which the engine talks to the world. Adapters implement them.
+
+A :class:`Store` keeps events and case projections. ``commit`` writes a case's new events and
+its new projection in **one transaction**, or nothing: a new case must not exist yet
+(``expected_version is None``), an existing one must still be at ``expected_version``;
+otherwise it raises :class:`shouhu.errors.Conflict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from shouhu.engine.model import CaseRecord, Event
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """One atomic write: a case's projection after ``events``, guarded by ``expected_version``."""
+
+    case: CaseRecord
+    events: tuple[Event, ...]
+    expected_version: int | None
+
+
+class Store(Protocol):
+    """Where cases and their histories live."""
+
+    def load(self, case_id: str) -> CaseRecord | None:
+        """The case's projection, or ``None``."""
+        ...
+
+    def events(self, case_id: str) -> list[Event]:
+        """The case's events in ``seq`` order (empty if there is no such case)."""
+        ...
+
+    def commit(self, commit: Commit) -> None:
+        """Write one commit atomically; ``Conflict`` if the version moved."""
+        ...
+
+    def commit_many(self, commits: Sequence[Commit]) -> None:
+        """Write several commits in one transaction: all or none."""
+        ...
+
+    def list_cases(
+        self,
+        *,
+        type: str | None = None,
+        state: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> Iterator[CaseRecord]:
+        """Cases in id order, filtered; streamed, so memory stays flat."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,263 @@
+"""Every input is validated before anything is written: trigger data, report data, the child,
+the reporter, the actor and the location. Pydantic does the checking; errors become one clear
+:class:`~shouhu.errors.InvalidInput` line naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+)
+
+from shouhu.engine.timeutil import local_iso, parse_day, parse_instant
+from shouhu.errors import InvalidInput
+from shouhu.workflows.spec import FieldDef
+from shouhu.workflows.vocab import MANDATORY_REPORTER_KINDS, REPORTER_KINDS, ROLES
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean_text(value: Any, *, field: str, max_length: int, multiline: bool = False) -> str:
+    """Stripped, NFC-normalised text without control characters (newlines only if multiline)."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field}: expected text", field=field)
+    text = unicodedata.normalize("NFC", value).strip()
+    if _CONTROL.search(text.replace("\n", "") if multiline else text):
+        raise InvalidInput(f"{field}: control characters are not allowed", field=field)
+    if not text:
+        raise InvalidInput(f"{field}: must not be empty", field=field)
+    if len(text) > max_length:
+        raise InvalidInput(f"{field}: longer than {max_length} characters", field=field)
+    return text
+
+
+def _bool(value: Any) -> Any:
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low in {"true", "yes", "1", "y", "是"}:
+            return True
+        if low in {"false", "no", "0", "n", "否"}:
+            return False
+    return value
+
+
+def _split_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _field_type(f: FieldDef, tz: str) -> Any:
+    def text(v: Any, info: ValidationInfo) -> str:
+        return clean_text(v, field=f.name, max_length=f.max_length, multiline=f.kind == "text")
+
+    def name(v: Any, info: ValidationInfo) -> str:
+        return clean_text(v, field=f.name, max_length=min(f.max_length, 100))
+
+    def instant(v: Any, info: ValidationInfo) -> str:
+        if not isinstance(v, str | datetime | date):
+            raise InvalidInput(f"{f.name}: expected an ISO 8601 date-time", field=f.name)
+        return local_iso(parse_instant(v, tz, field=f.name), tz)
+
+    def day(v: Any, info: ValidationInfo) -> str:
+        if not isinstance(v, str | date):
+            raise InvalidInput(f"{f.name}: expected a date (YYYY-MM-DD)", field=f.name)
+        return parse_day(v, field=f.name).isoformat()
+
+    if f.kind == "text":
+        return Annotated[str, BeforeValidator(text)]
+    if f.kind == "name":
+        return Annotated[str, BeforeValidator(name)]
+    if f.kind == "datetime":
+        return Annotated[str, BeforeValidator(instant)]
+    if f.kind == "date":
+        return Annotated[str, BeforeValidator(day)]
+    if f.kind == "bool":
+        return Annotated[bool, BeforeValidator(_bool)]
+    choice: Any = Literal.__getitem__(f.choices)
+    if f.kind == "choice":
+        return choice
+    return Annotated[list[choice], BeforeValidator(_split_list), Field(min_length=1)]
+
+
+@lru_cache(maxsize=1024)
+def _model(key: str, fields: tuple[FieldDef, ...], tz: str) -> type[BaseModel]:
+    spec: dict[str, Any] = {}
+    for f in fields:
+        typ = _field_type(f, tz)
+        spec[f.name] = (typ, ...) if f.required else (typ | None, None)
+    model: type[BaseModel] = create_model(
+        f"Data_{key}".replace("@", "_").replace(".", "_"),
+        __config__=ConfigDict(extra="forbid", strict=False),
+        **spec,
+    )
+    return model
+
+
+def validate_data(
+    what: str, fields: Sequence[FieldDef], data: Mapping[str, Any] | BaseModel | None, tz: str
+) -> dict[str, Any]:
+    """The data checked against ``fields``; values normalised to JSON (ISO dates, lists)."""
+    if data is None:
+        data = {}
+    if isinstance(data, BaseModel):
+        data = data.model_dump(exclude_none=True)
+    if not isinstance(data, Mapping):
+        raise InvalidInput(f"{what}: data must be a mapping of names to values", field="data")
+    known = {f.name for f in fields}
+    unknown = [str(k) for k in data if k not in known]
+    if unknown:
+        takes = ", ".join(sorted(known)) or "no data"
+        raise InvalidInput(
+            f"{what}: unknown data key {unknown[0][:60]!r} (takes: {takes})", field=unknown[0][:60]
+        )
+    model = _model(what, tuple(fields), tz)
+    try:
+        checked = model.model_validate(dict(data))
+    except InvalidInput:
+        raise
+    except ValidationError as exc:
+        raise _one_line(what, exc) from None
+    out = checked.model_dump(exclude_none=True)
+    for key, value in out.items():
+        if isinstance(value, list):
+            out[key] = list(dict.fromkeys(value))  # a list of choices is a set, in given order
+    return out
+
+
+def _one_line(what: str, exc: ValidationError) -> InvalidInput:
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err.get("loc", ())) or "data"
+    ctx_err = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_err, InvalidInput):
+        return InvalidInput(f"{what}: {ctx_err.message}", field=ctx_err.field)
+    msg = err.get("msg", "invalid")
+    if err.get("type") == "missing":
+        msg = "is required"
+    return InvalidInput(f"{what}: {loc} {msg}", field=loc)
+
+
+# --- fixed inputs ---------------------------------------------------------------------------
+
+
+class ActorIn(BaseModel):
+    """Who acts: a name and one of the roles."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    role: str
+
+
+class ChildIn(BaseModel):
+    """The child: name, birthdate, optional 18-digit resident id number (GB 11643)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    birthdate: date | str
+    id_number: str | None = None
+
+
+class ReporterIn(BaseModel):
+    """Who reports: a kind (mandatory reporters first) and a name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: str
+    name: str
+
+
+def actor(value: Mapping[str, Any] | ActorIn | Any) -> ActorIn:
+    """A checked actor; the role must be one of the known roles."""
+    a = _coerce(ActorIn, value, "actor")
+    name = clean_text(a.name, field="actor", max_length=100)
+    role = a.role.strip() if isinstance(a.role, str) else a.role
+    if role not in ROLES:
+        raise InvalidInput(
+            f"unknown role {str(role)[:40]!r} (roles: {', '.join(ROLES)})", field="role"
+        )
+    return ActorIn(name=name, role=role)
+
+
+def reporter(value: Mapping[str, Any] | ReporterIn | Any) -> tuple[str, str, bool]:
+    """(kind, name, mandatory) of a checked reporter."""
+    r = _coerce(ReporterIn, value, "reporter")
+    kind = r.kind.strip()
+    if kind not in REPORTER_KINDS:
+        raise InvalidInput(
+            f"unknown reporter kind {kind[:40]!r} (kinds: {', '.join(REPORTER_KINDS)})",
+            field="reporter_kind",
+        )
+    name = clean_text(r.name, field="reporter", max_length=100)
+    return kind, name, kind in MANDATORY_REPORTER_KINDS
+
+
+def child(value: Mapping[str, Any] | ChildIn | Any) -> tuple[str, date, str | None]:
+    """(name, birthdate, id number) of a checked child; the id number's check digit and its
+    embedded birth date must agree with the birthdate."""
+    c = _coerce(ChildIn, value, "child")
+    name = clean_text(c.name, field="child_name", max_length=50)
+    birth = parse_day(c.birthdate, field="child_birthdate")
+    idn = None
+    if c.id_number is not None and str(c.id_number).strip():
+        idn = check_id_number(str(c.id_number), birth)
+    return name, birth, idn
+
+
+_ID = re.compile(r"^\d{17}[\dX]$")
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+def id_check_digit(first17: str) -> str:
+    """The GB 11643 check character (ISO 7064 MOD 11-2) of the first 17 digits."""
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def check_id_number(text: str, birthdate: date) -> str:
+    """An 18-character resident id number, validated against its check digit and birthdate."""
+    idn = text.strip().upper()
+    if not _ID.match(idn):
+        raise InvalidInput(
+            "id_number: must be 18 characters: 17 digits and a digit or X", field="id_number"
+        )
+    if id_check_digit(idn[:17]) != idn[17]:
+        raise InvalidInput(
+            "id_number: the check digit is wrong (GB 11643, ISO 7064 MOD 11-2)", field="id_number"
+        )
+    try:
+        embedded = date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14]))
+    except ValueError:
+        raise InvalidInput(
+            "id_number: its embedded birth date is not a date", field="id_number"
+        ) from None
+    if embedded != birthdate:
+        raise InvalidInput(
+            "id_number: its embedded birth date does not match the birthdate", field="id_number"
+        )
+    return idn
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _coerce(model: type[M], value: Any, what: str) -> M:
+    if isinstance(value, model):
+        return value
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"{what}: expected a mapping", field=what)
+    try:
+        return model.model_validate(dict(value))
+    except ValidationError as exc:
+        raise _one_line(what, exc) from None

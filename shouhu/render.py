@@ -1,0 +1,222 @@
+"""Rich tables for people: cases, timelines, next steps, workflows. Chinese and English labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from shouhu.engine.timeutil import local
+from shouhu.engine.views import CaseSummary, CaseView, TriggerOption
+from shouhu.workflows import latest
+from shouhu.workflows.spec import WorkflowDef
+
+
+def _t(dt: Any, tz: str) -> str:
+    return local(dt, tz).strftime("%Y-%m-%d %H:%M") if dt is not None else ""
+
+
+def _state(wf: WorkflowDef, name: str | None) -> str:
+    if name is None:
+        return ""
+    s = wf.state(name)
+    return f"{name} {s.zh}"
+
+
+def _data(data: dict[str, Any]) -> str:
+    parts = []
+    for key, value in data.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        parts.append(f"{key}={shown}")
+    return "; ".join(parts)
+
+
+def render_case(console: Console, view: CaseView, tz: str, *, identity: bool = False) -> None:
+    """A case's header, facts, deadlines and timeline."""
+    r = view.record
+    zh, en = view.state_labels
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("case", r.id)
+    head.add_row("type", f"{r.type} {view.workflow.zh}")
+    head.add_row(
+        "state", f"{r.state} {zh} / {en}" + (f" — outcome {r.outcome}" if r.outcome else "")
+    )
+    head.add_row("version", str(r.version))
+    if identity:
+        idn = f", id {r.child.id_number}" if r.child.id_number else ""
+        head.add_row("child", f"{r.child.name}, born {r.child.birthdate.isoformat()}{idn}")
+    else:
+        head.add_row("child", "identity withheld (--include-identity to show)")
+    left = "yes (under 16)" if r.child.left_behind else "no (16 or 17)"
+    head.add_row("age", f"{r.child.age_at_discovery} at discovery; left-behind age: {left}")
+    head.add_row("location", str(r.location))
+    mand = "mandatory reporter" if r.reporter.mandatory else "voluntary reporter"
+    head.add_row("reporter", f"{r.reporter.name} ({r.reporter.kind}, {mand})")
+    delay = r.report_delay_seconds
+    head.add_row(
+        "reported",
+        f"{_t(r.reported_at, tz)} (discovered {_t(r.discovered_at, tz)}, "
+        f"delay {delay // 3600}h{delay % 3600 // 60:02d}m{' — LATE' if r.late else ''})",
+    )
+    head.add_row("head hash", r.head_hash)
+    console.print(head)
+    if view.deadlines:
+        dl = Table(title="Deadlines")
+        for col in ("kind", "due_at", "status"):
+            dl.add_column(col)
+        for d in view.deadlines:
+            dl.add_row(str(d.get("kind")), str(d.get("due_at")), str(d.get("status")))
+        console.print(dl)
+    else:
+        console.print(Text("Deadlines: none recorded", style="dim"))
+    console.print(timeline_table(view, tz, identity=identity))
+
+
+def timeline_table(view: CaseView, tz: str, *, identity: bool = False) -> Table:
+    """The case's history as a table: when, what, from → to, who, citation."""
+    wf = view.workflow
+    table = Table(title=f"Timeline of {view.id}")
+    table.add_column("#", justify="right")
+    table.add_column("occurred (local)")
+    table.add_column("trigger")
+    table.add_column("from → to")
+    table.add_column("actor (role)")
+    table.add_column("data")
+    table.add_column("citation")
+    for ev in view.history:
+        e = ev.event
+        if e.trigger == "report":
+            report = e.data.get("report", {})
+            data = _data(report) if report else ""
+            if identity:
+                data = f"child={e.data['child']['name']}" + (f"; {data}" if data else "")
+        else:
+            data = _data(e.data)
+        moved = (
+            _state(wf, e.to_state)
+            if e.from_state is None
+            else (_state(wf, e.to_state) if e.from_state != e.to_state else f"(stays) {e.to_state}")
+        )
+        if e.from_state is not None and e.from_state != e.to_state:
+            moved = f"{e.from_state} → {_state(wf, e.to_state)}"
+        table.add_row(
+            str(e.seq),
+            _t(e.occurred_at, tz),
+            e.trigger,
+            moved,
+            f"{e.actor} ({e.role})",
+            data,
+            ev.citation,
+        )
+    return table
+
+
+def render_case_list(console: Console, rows: list[CaseSummary], tz: str) -> None:
+    table = Table(title=f"Cases ({len(rows)})")
+    for col in ("id", "type", "state", "ver", "township", "village", "reported"):
+        table.add_column(col)
+    for r in rows:
+        wf = latest(r.type)
+        table.add_row(
+            r.id,
+            r.type,
+            _state(wf, r.state),
+            str(r.version),
+            r.township,
+            r.village,
+            _t(r.reported_at, tz),
+        )
+    console.print(table)
+
+
+def render_next(console: Console, view: CaseView, options: list[TriggerOption]) -> None:
+    zh, en = view.state_labels
+    table = Table(title=f"Next for {view.id} — now {view.state} {zh} / {en}")
+    for col in ("trigger", "→", "roles", "data (* required)", "guard", "citation"):
+        table.add_column(col)
+    for o in options:
+        data = "; ".join(
+            f"{d['name']}{'*' if d['required'] else ''}"
+            + (f" ∈ {'|'.join(d['choices'])}" if d.get("choices") else f" ({d['kind']})")
+            for d in o.data
+        )
+        guards = []
+        for g in o.guards:
+            if "holds_for" in g:
+                ((key, vals),) = g["holds_for"].items()
+                guards.append(
+                    f"{g['name']}: holds for {key}={'|'.join(vals)}"
+                    if vals
+                    else f"{g['name']}: holds for no {key} yet"
+                )
+            else:
+                guards.append(
+                    f"{g['name']}: " + ("holds" if g["holds"] else f"not yet — {g['reason']}")
+                )
+        table.add_row(
+            o.trigger, ", ".join(o.to), ", ".join(o.roles), data, "\n".join(guards), o.citation
+        )
+    console.print(table)
+    if not options:
+        console.print("No triggers: the case is closed.")
+
+
+def workflow_json(wf: WorkflowDef) -> dict[str, Any]:
+    """The definition as JSON (guards and effects by name)."""
+    return {
+        "type": wf.type,
+        "zh": wf.zh,
+        "en": wf.en,
+        "version": wf.version,
+        "citation": wf.citation,
+        "initial": wf.initial,
+        "states": [{"name": s.name, "zh": s.zh, "en": s.en, "final": s.final} for s in wf.states],
+        "report_data": [f.describe() for f in wf.report_data],
+        "transitions": [
+            {
+                "trigger": t.trigger,
+                "from": list(t.sources),
+                "to": t.dest,
+                "roles": list(t.roles),
+                "kind": t.kind,
+                "label": t.label,
+                "data": [f.describe() for f in t.data],
+                "guards": [
+                    {"name": g.name, "description": g.description, "citation": g.citation}
+                    for g in t.guards
+                ],
+                "when": dict([t.when]) if t.when else None,
+                "outcome": t.outcome,
+                "citation": t.citation,
+            }
+            for t in wf.transitions
+        ],
+    }
+
+
+def render_workflow(console: Console, wf: WorkflowDef) -> None:
+    console.print(f"[bold]{wf.type}[/bold] {wf.zh} — {wf.en} (version {wf.version}, {wf.citation})")
+    if wf.description:
+        console.print(wf.description)
+    states = " → ".join(f"{s.name} {s.zh}" for s in wf.states)
+    console.print(f"States: {states}")
+    table = Table(title="Transitions")
+    for col in ("trigger", "from", "to", "roles", "data", "guard", "citation"):
+        table.add_column(col)
+    for t in wf.transitions:
+        data = ", ".join(f.name + ("*" if f.required else "") for f in t.data)
+        when = f" (when {t.when[0]}={t.when[1]})" if t.when else ""
+        table.add_row(
+            t.trigger + when,
+            ", ".join(t.sources),
+            t.dest or "(stays)",
+            ", ".join(t.roles),
+            data,
+            ", ".join(g.name for g in t.guards),
+            t.citation,
+        )
+    console.print(table)

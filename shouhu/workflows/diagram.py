@@ -1,0 +1,39 @@
+"""Diagrams from the definitions themselves (mermaid ``stateDiagram-v2``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shouhu.workflows.spec import WorkflowDef
+
+
+def mermaid(wf: WorkflowDef, path: Sequence[str] = ()) -> str:
+    """The workflow as a mermaid state diagram; states on ``path`` are highlighted."""
+    lines = ["stateDiagram-v2", f"    %% {wf.type} v{wf.version} — generated from the definition"]
+    for s in wf.states:
+        lines.append(f'    state "{s.zh}<br/>{s.name}" as {s.name}')
+    lines.append(f"    [*] --> {wf.initial}: report")
+    edges: dict[tuple[str, str], list[str]] = {}
+    for t in wf.transitions:
+        if t.dest is None:
+            continue
+        for src in t.sources:
+            names = edges.setdefault((src, t.dest), [])
+            if t.trigger not in names:
+                names.append(t.trigger)
+    for (src, dest), names in edges.items():
+        lines.append(f"    {src} --> {dest}: {' / '.join(names)}")
+    for s in wf.states:
+        if s.final:
+            lines.append(f"    {s.name} --> [*]")
+    stays: dict[str, list[str]] = {}
+    for t in wf.transitions:
+        if t.dest is None and t.kind == "measure":
+            for src in t.sources:
+                stays.setdefault(src, []).append(t.trigger)
+    for state, names in stays.items():
+        lines.append(f"    note right of {state}: measures: {', '.join(names)}")
+    if path:
+        lines.append("    classDef taken fill:#ffe9a8,stroke:#b8860b,stroke-width:2px")
+        lines.extend(f"    class {s} taken" for s in dict.fromkeys(path))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,36 @@
+"""``guardian_nonperformance`` — the guardian refuses or fails to care (监护人不履行监护责任).
+
+The report may carry ``nonperformance_since``: the date from which the six-month ground (b)
+of 001 §四(三)4 is counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shouhu.workflows.care import CHILD_IN_CARE, care_measures
+from shouhu.workflows.spec import Facts, FieldDef
+from shouhu.workflows.spine import report_workflow
+
+
+def _since(facts: Facts, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    since = data.get("nonperformance_since")
+    return {"nonperformance_since": since, "nonperformance_matured": False} if since else {}
+
+
+WORKFLOW = report_workflow(
+    "guardian_nonperformance",
+    "Guardian refuses to perform guardianship duties",
+    measures=care_measures(admonish=False),
+    guards=(CHILD_IN_CARE,),
+    report_data=(
+        FieldDef("nonperformance_since", "date", description="refusing duties since (ground b)"),
+    ),
+    report_effect=_since,
+    description=(
+        "Police contact the parents to return at once or entrust another relative; if they "
+        "cannot be reached, the child is escorted into temporary care. Refusal of duties for six "
+        "months or more is a ground for revoking guardianship."
+    ),
+)

@@ -1,0 +1,241 @@
+"""The vocabulary in which the law is written down: states, fields, guards, transitions, workflows.
+
+A :class:`WorkflowDef` is plain data. It is validated when it is built (exactly one initial
+state, every state reachable, no dead ends, every state can reach a final state, every name
+known), and the engine turns it into one shared ``transitions`` machine per type and version.
+Guards are named, cited predicates over a case's *facts* (what has been recorded so far) and
+the trigger's data; they return ``None`` when they hold and the reason when they do not.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from shouhu.workflows.vocab import ROLES
+
+Facts = Mapping[str, Any]
+Data = Mapping[str, Any]
+FieldKind = Literal["text", "name", "choice", "choices", "datetime", "date", "bool"]
+
+
+@dataclass(frozen=True, slots=True)
+class StateDef:
+    """A state of a workflow, with its Chinese and English labels."""
+
+    name: str
+    zh: str
+    en: str
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    """One item of data a trigger (or a report) takes."""
+
+    name: str
+    kind: FieldKind
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    description: str = ""
+    max_length: int = 2000
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind, "required": self.required}
+        if self.choices:
+            out["choices"] = list(self.choices)
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A rule that must hold for a transition to happen. ``check`` returns why it does not."""
+
+    name: str
+    description: str
+    citation: str
+    check: Callable[[Facts, Data], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class DataRule:
+    """A rule on a trigger's data that a schema cannot say (e.g. needed only with one outcome)."""
+
+    description: str
+    check: Callable[[Data], str | None]
+
+
+Effect = Callable[[Facts, Data], Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionDef:
+    """A trigger from some states to one state (or staying, ``dest=None``), for some roles.
+
+    ``when`` routes a trigger that has several rows by a data value (``("outcome", "revoked")``).
+    ``effect`` returns the facts the trigger records; ``outcome`` sets the case's outcome.
+    """
+
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str | None
+    roles: tuple[str, ...]
+    citation: str
+    label: str
+    data: tuple[FieldDef, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    rules: tuple[DataRule, ...] = ()
+    when: tuple[str, str] | None = None
+    effect: Effect | None = None
+    outcome: str | None = None
+    kind: Literal["spine", "measure", "fact", "system"] = "spine"
+
+
+@dataclass(frozen=True)
+class WorkflowDef:
+    """One report type's workflow, at one version. Built once, validated on construction."""
+
+    type: str
+    version: int
+    zh: str
+    en: str
+    citation: str
+    states: tuple[StateDef, ...]
+    initial: str
+    transitions: tuple[TransitionDef, ...]
+    report_data: tuple[FieldDef, ...] = ()
+    report_effect: Effect | None = None
+    description: str = ""
+    _by_trigger: dict[str, tuple[TransitionDef, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        by: dict[str, list[TransitionDef]] = {}
+        for t in self.transitions:
+            by.setdefault(t.trigger, []).append(t)
+        self._by_trigger.update({k: tuple(v) for k, v in by.items()})
+        problems = validate(self)
+        if problems:
+            raise ValueError(
+                f"workflow {self.type} v{self.version} is invalid: " + "; ".join(problems)
+            )
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}@{self.version}"
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states)
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        return tuple(self._by_trigger)
+
+    def state(self, name: str) -> StateDef:
+        for s in self.states:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def rows(self, trigger: str) -> tuple[TransitionDef, ...]:
+        """All rows of a trigger (several when ``when`` routes by data); empty if unknown."""
+        return self._by_trigger.get(trigger, ())
+
+    def fields(self, trigger: str) -> tuple[FieldDef, ...]:
+        """The union of the data fields a trigger's rows take, in first-seen order."""
+        seen: dict[str, FieldDef] = {}
+        for row in self.rows(trigger):
+            for f in row.data:
+                seen.setdefault(f.name, f)
+        return tuple(seen.values())
+
+    def available(self, state: str) -> tuple[TransitionDef, ...]:
+        """The rows whose sources include ``state``, one per trigger, in definition order."""
+        out: dict[str, TransitionDef] = {}
+        for t in self.transitions:
+            if state in t.sources and t.trigger not in out:
+                out[t.trigger] = t
+        return tuple(out.values())
+
+    def destinations(self, trigger: str, state: str) -> tuple[str, ...]:
+        """Where a trigger may lead from ``state`` (the state itself for a trigger that stays)."""
+        return tuple(
+            dict.fromkeys(r.dest or state for r in self.rows(trigger) if state in r.sources)
+        )
+
+
+def validate(wf: WorkflowDef) -> list[str]:
+    """Everything wrong with a definition; an empty list when it is sound."""
+    problems: list[str] = []
+    names = [s.name for s in wf.states]
+    known = set(names)
+    if len(known) != len(names):
+        problems.append("duplicate state names")
+    if wf.initial not in known:
+        problems.append(f"initial state {wf.initial!r} is not a state")
+    finals = {s.name for s in wf.states if s.final}
+    if not finals:
+        problems.append("no final state")
+    edges: dict[str, set[str]] = {n: set() for n in names}
+    for t in wf.transitions:
+        if not t.sources:
+            problems.append(f"{t.trigger}: no source states")
+        for s in t.sources:
+            if s not in known:
+                problems.append(f"{t.trigger}: unknown source state {s!r}")
+            elif s in finals:
+                problems.append(f"{t.trigger}: leaves final state {s!r}")
+            elif t.dest is None:
+                edges[s].add(s)
+            elif t.dest in known:
+                edges[s].add(t.dest)
+        if t.dest is not None and t.dest not in known:
+            problems.append(f"{t.trigger}: unknown destination {t.dest!r}")
+        unknown_roles = set(t.roles) - set(ROLES)
+        if not t.roles or unknown_roles:
+            problems.append(f"{t.trigger}: roles {sorted(unknown_roles) or 'missing'}")
+        if not t.citation:
+            problems.append(f"{t.trigger}: no citation")
+        if t.when is not None and t.when[0] not in {f.name for f in t.data}:
+            problems.append(f"{t.trigger}: routes on {t.when[0]!r}, which it does not take")
+    for trig, rows in wf._by_trigger.items():
+        if len(rows) > 1 and any(r.when is None for r in rows):
+            problems.append(f"{trig}: several rows, so each must route by data (`when`)")
+    if problems:
+        return problems
+    # Reachability from the initial state.
+    reached = _closure(wf.initial, edges)
+    for n in names:
+        if n not in reached:
+            problems.append(f"state {n!r} is unreachable")
+    # No dead ends, and every state can reach a final state.
+    reverse: dict[str, set[str]] = {n: set() for n in names}
+    for src, dests in edges.items():
+        for d in dests:
+            reverse[d].add(src)
+    can_finish: set[str] = set()
+    for f in finals:
+        can_finish |= _closure(f, reverse)
+    for n in names:
+        if n not in finals and not (edges[n] - {n}):
+            problems.append(f"state {n!r} is a dead end")
+        elif n not in can_finish:
+            problems.append(f"state {n!r} cannot reach a final state")
+    return problems
+
+
+def _closure(start: str, edges: Mapping[str, set[str]]) -> set[str]:
+    seen = {start}
+    todo = deque([start])
+    while todo:
+        for nxt in edges[todo.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

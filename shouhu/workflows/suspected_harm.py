@@ -1,0 +1,37 @@
+"""``suspected_harm`` — suspected accidental injury or unlawful harm.
+
+疑似遭受意外伤害或不法侵害 (001 §四(三)1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shouhu.workflows.harm import DESCRIPTION, evidence_measures
+from shouhu.workflows.spec import Facts, Guard
+from shouhu.workflows.spine import C_EMERGENCY, measure, report_workflow
+
+
+def _harm_stopped(facts: Facts, data: Mapping[str, Any]) -> str | None:
+    return (
+        None if facts.get("stop_harm") else "the harm has not been recorded as stopped (stop_harm)"
+    )
+
+
+HARM_STOPPED = Guard("harm_stopped", "the harm is stopped", C_EMERGENCY, _harm_stopped)
+
+WORKFLOW = report_workflow(
+    "suspected_harm",
+    "Suspected accidental injury or unlawful harm",
+    measures=(
+        measure("stop_harm", "police stop the harm and protect the child (制止侵害、实施保护)"),
+        *evidence_measures(),
+    ),
+    guards=(HARM_STOPPED,),
+    report_data=(DESCRIPTION,),
+    description=(
+        "Police stop the harm and protect the child, collect evidence, and help the child to "
+        "medical care and an injury assessment."
+    ),
+)

@@ -1,0 +1,84 @@
+"""The words of the mechanism: roles, reporter kinds, report types, and their Chinese labels."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Who acts (domain brief, "Who acts").
+ROLES: Final[dict[str, str]] = {
+    "reporter": "报告人",
+    "police": "公安机关",
+    "township": "乡镇人民政府/街道办事处",
+    "civil_affairs": "县级民政部门",
+    "village_committee": "村(居)民委员会",
+    "close_relative": "近亲属",
+    "court": "人民法院",
+    "auditor": "监督检查",
+    "system": "系统(调度)",
+}
+
+#: Roles no operator may claim: ``system`` belongs to the engine's scheduler.
+RESERVED_ROLES: Final[frozenset[str]] = frozenset({"system"})
+
+#: Roles that may only read.
+READ_ONLY_ROLES: Final[frozenset[str]] = frozenset({"auditor"})
+
+#: Reporter kinds; the first seven are mandatory reporters (001 §四(三)1).
+MANDATORY_REPORTER_KINDS: Final[dict[str, str]] = {
+    "school": "学校",
+    "kindergarten": "幼儿园",
+    "medical": "医疗机构",
+    "village_committee": "村(居)民委员会",
+    "social_work": "社会工作服务机构",
+    "relief_agency": "救助管理机构",
+    "welfare_institution": "福利机构",
+}
+VOLUNTARY_REPORTER_KINDS: Final[dict[str, str]] = {
+    "citizen": "公民",
+    "social_organisation": "社会组织",
+}
+REPORTER_KINDS: Final[dict[str, str]] = {**MANDATORY_REPORTER_KINDS, **VOLUNTARY_REPORTER_KINDS}
+
+#: The six report types (001 §四(三)1).
+REPORT_TYPES: Final[dict[str, str]] = {
+    "solo_living": "脱离监护单独居住生活",
+    "missing_child": "失踪",
+    "guardian_incapacity": "监护人丧失监护能力",
+    "guardian_nonperformance": "监护人不履行监护责任",
+    "suspected_abuse": "疑似遭受家庭暴力",
+    "suspected_harm": "疑似遭受意外伤害或不法侵害",
+}
+
+RISK_LEVELS: Final[tuple[str, ...]] = ("low", "medium", "high")
+SERVICES: Final[tuple[str, ...]] = (
+    "guardianship_guidance",
+    "medical_treatment",
+    "psychological_counselling",
+    "behavioural_correction",
+    "legal_services",
+    "legal_aid",
+    "social_assistance",
+)
+SANCTIONS: Final[tuple[str, ...]] = (
+    "criticism_education",
+    "administrative_penalty",
+    "criminal_case",
+)
+REVOCATION_GROUNDS: Final[tuple[str, ...]] = (
+    "unsupervised_danger_uncorrected",
+    "nonperformance_six_months",
+    "serious_harm",
+)
+TEMPORARY_CARE_PLACEMENTS: Final[tuple[str, ...]] = (
+    "close_relative",
+    "village_committee",
+    "relief_agency",
+    "welfare_institution",
+)
+SHELTER_PLACEMENTS: Final[tuple[str, ...]] = (
+    "temporary_shelter",
+    "relief_agency",
+    "welfare_institution",
+)
+INJURY_SEVERITIES: Final[tuple[str, ...]] = ("none", "minor", "serious")
+COURT_OUTCOMES: Final[tuple[str, ...]] = ("revoked", "rejected")
