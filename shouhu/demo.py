@@ -291,6 +291,7 @@ def run(db_url: str, console: Console) -> list[str]:
                 occurred_at=reported,
                 data=data,
             )
+            refusals = []
             for hours, trigger, actor, step_data in story.steps:
                 try:
                     case = engine.fire(
@@ -302,7 +303,7 @@ def run(db_url: str, console: Console) -> list[str]:
                         expected_version=case.version,
                     )
                 except TransitionRefused as refused:  # shown on purpose: the rules say no
-                    console.print(f"  [yellow]refused[/yellow] {case.id} {trigger}: {refused}")
+                    refusals.append(f"{trigger} at +{hours:g}h: {refused}")
             ids.append(case.id)
             console.rule(f"[bold]{story.type}[/bold] — {story.title}")
             view = engine.case(case.id)
@@ -313,6 +314,8 @@ def run(db_url: str, console: Console) -> list[str]:
                 + f" · {view.version} events · head {view.head_hash_short}"
             )
             console.print(timeline_table(view, tz))
+            for line in refusals:
+                console.print(f"  [yellow]refused, nothing written[/yellow] — {line}")
     return ids
 
 

@@ -1,0 +1,56 @@
+"""The public surface: what `from shouhu import ...` offers is pinned, and errors map to exits."""
+
+from __future__ import annotations
+
+import shouhu
+from shouhu import errors
+
+PINNED = [
+    "Actor",
+    "ActorIn",
+    "CaseRecord",
+    "CaseSummary",
+    "CaseView",
+    "Child",
+    "ChildIn",
+    "Clock",
+    "Conflict",
+    "Engine",
+    "Event",
+    "EventView",
+    "FakeClock",
+    "InvalidInput",
+    "Location",
+    "NotFound",
+    "ReportRequest",
+    "Reporter",
+    "ReporterIn",
+    "ShouhuError",
+    "StoreUnavailable",
+    "TransitionRefused",
+    "TriggerOption",
+    "__version__",
+]
+
+
+def test_the_public_names_are_pinned_and_sorted() -> None:
+    """`shouhu.__all__` is exactly the pinned list, sorted; a change must be deliberate."""
+    assert shouhu.__all__ == PINNED
+    assert sorted(shouhu.__all__) == shouhu.__all__
+    for name in shouhu.__all__:
+        assert hasattr(shouhu, name), name
+
+
+def test_every_error_is_a_shouhu_error_with_its_documented_exit_code() -> None:
+    """One tree rooted at ShouhuError; exit codes 2 bad input, 3 refused, 4 conflict, 5 store."""
+    codes = {
+        errors.InvalidInput: 2,
+        errors.NotFound: 2,
+        errors.TransitionRefused: 3,
+        errors.Conflict: 4,
+        errors.StoreUnavailable: 5,
+    }
+    for cls, code in codes.items():
+        assert issubclass(cls, errors.ShouhuError)
+        assert cls.exit_code == code
+    assert sorted(errors.__all__) == sorted(c.__name__ for c in [*codes, errors.ShouhuError])
