@@ -9,6 +9,7 @@ its owner only (0600): it holds children's names.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,12 +20,25 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from shouhu.adapters.sqlite_fast import SqliteFast, dumps
 from shouhu.adapters.tables import CASES, EVENTS, METADATA, SQLITE_APPEND_ONLY
 from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
 from shouhu.engine.ports import Commit
 from shouhu.errors import Conflict, InvalidInput, StoreUnavailable
 
 BUSY_TIMEOUT_MS = 5000
+
+# Statements built once: SQLAlchemy's compiled cache then serves every call (the hot path).
+_LOAD = sa.select(CASES).where(CASES.c.id == sa.bindparam("case_id"))
+_VERSION = sa.select(CASES.c.version).where(CASES.c.id == sa.bindparam("case_id"))
+_EVENTS = (
+    sa.select(EVENTS).where(EVENTS.c.case_id == sa.bindparam("case_id")).order_by(EVENTS.c.seq)
+)
+_INSERT_CASE = CASES.insert()
+_INSERT_EVENT = EVENTS.insert()
+_UPDATE_CASE = CASES.update().where(
+    CASES.c.id == sa.bindparam("b_id"), CASES.c.version == sa.bindparam("b_expected")
+)
 
 
 class SqlStore:
@@ -47,6 +61,7 @@ class SqlStore:
             if path and path != ":memory:" and not path.startswith("file:"):
                 _create_private(Path(path), make_dirs=make_dirs)
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+        kwargs["json_serializer"] = dumps
         try:
             self.engine: Engine = sa.create_engine(parsed, **kwargs)
         except Exception as exc:
@@ -54,8 +69,10 @@ class SqlStore:
             raise InvalidInput(
                 f"database URL {shown!r} cannot be used: {exc}", field="db"
             ) from None
+        self.fast: SqliteFast | None = None
         if self.dialect == "sqlite":
             _sqlite_pragmas(self.engine)
+            self.fast = SqliteFast()
         if create:
             self.create_schema()
 
@@ -73,13 +90,18 @@ class SqlStore:
 
     def load(self, case_id: str) -> CaseRecord | None:
         with self._errors(), self.engine.connect() as conn:
-            row = conn.execute(sa.select(CASES).where(CASES.c.id == case_id)).mappings().first()
+            return self._load(conn, case_id)
+
+    def _load(self, conn: Connection, case_id: str) -> CaseRecord | None:
+        if self.fast is not None:
+            values = self.fast.load(_cursor(conn), case_id)
+            return None if values is None else _record(values)
+        row = conn.execute(_LOAD, {"case_id": case_id}).mappings().first()
         return None if row is None else _record(row)
 
     def events(self, case_id: str) -> list[Event]:
-        stmt = sa.select(EVENTS).where(EVENTS.c.case_id == case_id).order_by(EVENTS.c.seq)
         with self._errors(), self.engine.connect() as conn:
-            return [_event(r) for r in conn.execute(stmt).mappings()]
+            return [_event(r) for r in conn.execute(_EVENTS, {"case_id": case_id}).mappings()]
 
     def list_cases(
         self,
@@ -105,6 +127,12 @@ class SqlStore:
 
     # -- writes ------------------------------------------------------------------------------
 
+    @contextmanager
+    def write(self) -> Iterator[_SqlTx]:
+        """One write transaction: load, then append; commits when the block ends."""
+        with self._errors(), self._write() as conn:
+            yield _SqlTx(self, conn)
+
     def commit(self, commit: Commit) -> None:
         self.commit_many([commit])
 
@@ -112,26 +140,30 @@ class SqlStore:
         if not commits:
             return
         with self._errors(), self._write() as conn:
-            new = [c for c in commits if c.expected_version is None]
-            if new:
-                try:
-                    conn.execute(CASES.insert(), [_case_values(c.case) for c in new])
-                except IntegrityError:
-                    raise self._conflict(conn, new[0]) from None
-            for c in commits:
-                if c.expected_version is None:
-                    continue
-                values = _case_values(c.case)
-                del values["id"]
-                result = conn.execute(
-                    CASES.update()
-                    .where(CASES.c.id == c.case.id, CASES.c.version == c.expected_version)
-                    .values(values)
-                )
-                if result.rowcount != 1:
-                    raise self._conflict(conn, c)
+            self._apply(conn, commits)
+
+    def _apply(self, conn: Connection, commits: Sequence[Commit]) -> None:
+        if self.fast is not None:
+            self._apply_fast(conn, self.fast, commits)
+            return
+        new = [c for c in commits if c.expected_version is None]
+        if new:
             try:
-                conn.execute(EVENTS.insert(), [_event_values(e) for c in commits for e in c.events])
+                conn.execute(_INSERT_CASE, [_case_values(c.case) for c in new])
+            except IntegrityError:
+                raise self._conflict(conn, new[0]) from None
+        for c in commits:
+            if c.expected_version is None:
+                continue
+            values = _case_values(c.case)
+            values["b_id"] = values.pop("id")
+            values["b_expected"] = c.expected_version
+            if conn.execute(_UPDATE_CASE, values).rowcount != 1:
+                raise self._conflict(conn, c)
+        events = [_event_values(e) for c in commits for e in c.events]
+        if events:
+            try:
+                conn.execute(_INSERT_EVENT, events)
             except IntegrityError:
                 raise self._conflict(conn, commits[0]) from None
 
@@ -148,10 +180,28 @@ class SqlStore:
             with conn.begin():
                 yield conn
 
+    def _apply_fast(self, conn: Connection, fast: SqliteFast, commits: Sequence[Commit]) -> None:
+        cur = _cursor(conn)
+        new = [c for c in commits if c.expected_version is None]
+        if new:
+            try:
+                fast.insert_cases(cur, [_case_values(c.case) for c in new])
+            except sqlite3.IntegrityError:
+                raise self._conflict(conn, new[0]) from None
+        for c in commits:
+            if c.expected_version is None:
+                continue
+            if fast.update_case(cur, _case_values(c.case), c.expected_version) != 1:
+                raise self._conflict(conn, c)
+        events = [_event_values(e) for c in commits for e in c.events]
+        if events:
+            try:
+                fast.insert_events(cur, events)
+            except sqlite3.IntegrityError:
+                raise self._conflict(conn, commits[0]) from None
+
     def _conflict(self, conn: Connection, c: Commit) -> Conflict:
-        actual = conn.execute(
-            sa.select(CASES.c.version).where(CASES.c.id == c.case.id)
-        ).scalar_one_or_none()
+        actual = conn.execute(_VERSION, {"case_id": c.case.id}).scalar_one_or_none()
         if c.expected_version is None:
             msg = f"case {c.case.id} already exists"
         else:
@@ -163,6 +213,25 @@ class SqlStore:
 
     def _errors(self) -> _DbErrors:
         return _DbErrors(self)
+
+
+class _SqlTx:
+    """A :class:`~shouhu.engine.ports.Transaction` on one connection inside BEGIN … COMMIT."""
+
+    def __init__(self, store: SqlStore, conn: Connection) -> None:
+        self.store = store
+        self.conn = conn
+
+    def load(self, case_id: str) -> CaseRecord | None:
+        return self.store._load(self.conn, case_id)
+
+    def append(self, commit: Commit) -> None:
+        self.store._apply(self.conn, [commit])
+
+
+def _cursor(conn: Connection) -> Any:
+    """The DBAPI cursor of the connection's current transaction."""
+    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
 
 class _DbErrors:
@@ -223,7 +292,8 @@ def _sqlite_pragmas(engine: Engine) -> None:
     @sa_event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("shouhu_write")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: this runs once per transaction, on the hot path.
+        _cursor(conn).execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _case_values(r: CaseRecord) -> dict[str, Any]:

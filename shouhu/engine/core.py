@@ -7,7 +7,10 @@ clock (the :class:`~shouhu.engine.clock.Clock` is injected) or knows which datab
 
 from __future__ import annotations
 
+import calendar
+import logging
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -22,11 +25,11 @@ from shouhu.engine.hashing import GENESIS, event_hash
 from shouhu.engine.logs import get_logger
 from shouhu.engine.machines import allowed, step
 from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
-from shouhu.engine.periods import DEFAULT_ZONE, add_period
-from shouhu.engine.ports import Commit, Store
+from shouhu.engine.periods import DEFAULT_ZONE
+from shouhu.engine.ports import Commit, Store, Transaction
 from shouhu.engine.timeutil import local_date, local_iso, parse_instant
 from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
-from shouhu.errors import InvalidInput, NotFound, TransitionRefused
+from shouhu.errors import Conflict, InvalidInput, NotFound, TransitionRefused
 from shouhu.workflows.spec import FieldDef, WorkflowDef
 from shouhu.workflows.vocab import RESERVED_ROLES
 
@@ -37,12 +40,30 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 Instant = str | datetime | date
 
 
-def new_case_id(now: datetime) -> str:
-    """A 16-character, time-ordered id: 10 characters of milliseconds, 6 random (Crockford)."""
-    ms = int(now.timestamp() * 1000)
-    head = "".join(_CROCKFORD[(ms >> (5 * i)) & 31] for i in reversed(range(10)))
-    rnd = secrets.randbits(30)
-    return head + "".join(_CROCKFORD[(rnd >> (5 * i)) & 31] for i in reversed(range(6)))
+class _Ids:
+    """Monotonic ids: within one process never repeated, even under a clock that stands still."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last = 0
+
+    def __call__(self, now: datetime) -> str:
+        """16 characters (Crockford base32): 10 of milliseconds, 6 random, strictly increasing."""
+        with self.lock:
+            value = (int(now.timestamp() * 1000) << 30) | secrets.randbits(30)
+            if value <= self.last:
+                value = self.last + 1
+            self.last = value
+        return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in reversed(range(16)))
+
+
+new_case_id = _Ids()
+
+
+def anniversary(birth: date, years: int) -> date:
+    """The ``years``-th birthday; 29 February falls back to the 28th (Civil Code Art. 202)."""
+    year = birth.year + years
+    return date(year, birth.month, min(birth.day, calendar.monthrange(year, birth.month)[1]))
 
 
 def parse_location(text: str | Mapping[str, Any] | Location) -> Location:
@@ -92,7 +113,7 @@ class Engine:
         *,
         zone: str = DEFAULT_ZONE,
         policy_version: str | None = None,
-        id_factory: Callable[[datetime], str] = new_case_id,
+        id_factory: Callable[[datetime], str] | None = None,
         logger: Any = None,
     ) -> None:
         from shouhu.engine.timeutil import zone as _zone
@@ -102,8 +123,9 @@ class Engine:
         self.clock = clock
         self.zone = zone
         self.policy_version = policy_version
-        self._new_id = id_factory
+        self._new_id = id_factory or new_case_id
         self.log = logger if logger is not None else get_logger("shouhu.engine")
+        self._std_log = logging.getLogger("shouhu.engine")
 
     # -- context management ------------------------------------------------------------------
 
@@ -189,10 +211,37 @@ class Engine:
     ) -> CaseView:
         if not isinstance(trigger, str) or not trigger:
             raise InvalidInput("trigger: expected a trigger name", field="trigger")
-        case = self._load(case_id)
-        if expected_version is not None and expected_version != case.version:
-            from shouhu.errors import Conflict
+        with self.store.write() as tx:
+            case = self._load(case_id, tx)
+            new = self._step(
+                tx, case, trigger, actor_name, role, occurred_at, data, expected_version
+            )
+        if self._std_log.isEnabledFor(logging.INFO):
+            self.log.info(
+                "case_fired",
+                case_id=new.id,
+                type=new.type,
+                trigger=trigger,
+                from_state=case.state,
+                to_state=new.state,
+                role=role,
+                seq=new.version,
+            )
+        return self._view(new)
 
+    def _step(
+        self,
+        tx: Transaction,
+        case: CaseRecord,
+        trigger: str,
+        actor_name: str,
+        role: str,
+        occurred_at: Instant | None,
+        data: Mapping[str, Any] | BaseModel | None,
+        expected_version: int | None,
+    ) -> CaseRecord:
+        """Validate, run the machine, and stage the event with the new projection."""
+        if expected_version is not None and expected_version != case.version:
             raise Conflict(
                 f"case {case.id} is at version {case.version}, not {expected_version}: "
                 "someone else wrote first; look again and retry",
@@ -242,18 +291,8 @@ class Engine:
             updated_at=now,
             closed_at=when if closed and case.closed_at is None else case.closed_at,
         )
-        self.store.commit(Commit(new, (ev,), case.version))
-        self.log.info(
-            "case_fired",
-            case_id=case.id,
-            type=case.type,
-            trigger=trigger,
-            from_state=done.from_state,
-            to_state=done.to_state,
-            role=role,
-            seq=seq,
-        )
-        return self._view(new)
+        tx.append(Commit(new, (ev,), case.version))
+        return new
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -308,15 +347,16 @@ class Engine:
             raise InvalidInput(f"unknown state {state[:40]!r}", field="state")
         if limit is not None and limit < 1:
             raise InvalidInput("limit: must be at least 1", field="limit")
-        for record in self.store.list_cases(type=type, state=state, limit=limit, after=after):
-            yield CaseSummary.of(record)
+        # Checked above, at the call; streamed below, as the caller iterates.
+        rows = self.store.list_cases(type=type, state=state, limit=limit, after=after)
+        return (CaseSummary.of(record) for record in rows)
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _load(self, case_id: str) -> CaseRecord:
+    def _load(self, case_id: str, tx: Transaction | None = None) -> CaseRecord:
         if not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64:
             raise InvalidInput("case: expected a case id", field="case")
-        record = self.store.load(case_id.strip().upper())
+        record = (tx or self.store).load(case_id.strip().upper())
         if record is None:
             raise NotFound(f"no case {case_id.strip()[:64]!r}", case_id=case_id.strip()[:64])
         return record
@@ -474,20 +514,26 @@ class Engine:
         return Commit(record, (ev,), None)
 
     def _age_check(self, birth: date, discovered: datetime) -> int:
-        """Whole years of age at discovery (Civil Code counting); refuses adults and the unborn."""
-        if birth > local_date(discovered, self.zone):
+        """Whole years of age at discovery (Civil Code counting); refuses adults and the unborn.
+
+        A period of N years from the birth date ends at the end of its anniversary (Arts.
+        201–203), so the age is N from 00:00 of the day after the N-th birthday — the same
+        instant :func:`~shouhu.engine.periods.period_end` gives for ``P{N}Y``.
+        """
+        day = local_date(discovered, self.zone)
+        if birth > day:
             raise InvalidInput(
                 "child_birthdate is after the discovery date", field="child_birthdate"
             )
-        if add_period(birth, "P18Y", self.zone) <= discovered:
+        age = day.year - birth.year
+        if day <= anniversary(birth, age):
+            age -= 1
+        if age >= 18:
             raise InvalidInput(
                 "the child is 18 or older on the discovery date: the mechanism covers minors "
                 "(004 §四)",
                 field="child_birthdate",
             )
-        age = 0
-        while add_period(birth, f"P{age + 1}Y", self.zone) <= discovered:
-            age += 1
         return age
 
     def _log_report(self, case: CaseRecord) -> None:

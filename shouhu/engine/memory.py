@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from shouhu.engine.model import CaseRecord, Event
 from shouhu.engine.ports import Commit
@@ -18,14 +19,23 @@ class MemoryStore:
         self._cases: dict[str, CaseRecord] = {}
         self._events: dict[str, list[Event]] = {}
         self._lock = threading.Lock()
+        self._write_lock = threading.RLock()
 
     def load(self, case_id: str) -> CaseRecord | None:
         with self._lock:
-            return self._cases.get(case_id)
+            return copy.deepcopy(self._cases.get(case_id))  # callers get copies, as from a DB
 
     def events(self, case_id: str) -> list[Event]:
         with self._lock:
-            return list(self._events.get(case_id, ()))
+            return copy.deepcopy(self._events.get(case_id, []))
+
+    @contextmanager
+    def write(self) -> Iterator[_MemoryTx]:
+        with self._write_lock:
+            tx = _MemoryTx(self)
+            yield tx
+            if tx.staged:
+                self.commit_many(tx.staged)
 
     def commit(self, commit: Commit) -> None:
         self.commit_many([commit])
@@ -45,7 +55,7 @@ class MemoryStore:
                     )
                 versions[cid] = c.case.version
             for c in commits:
-                self._cases[c.case.id] = c.case
+                self._cases[c.case.id] = copy.deepcopy(c.case)
                 self._events.setdefault(c.case.id, []).extend(copy.deepcopy(list(c.events)))
 
     def _version(self, case_id: str) -> int | None:
@@ -61,7 +71,7 @@ class MemoryStore:
         after: str | None = None,
     ) -> Iterator[CaseRecord]:
         with self._lock:
-            rows = sorted(self._cases.values(), key=lambda c: c.id)
+            rows = [copy.deepcopy(c) for c in sorted(self._cases.values(), key=lambda c: c.id)]
         n = 0
         for case in rows:
             if after is not None and case.id <= after:
@@ -75,6 +85,20 @@ class MemoryStore:
 
     def close(self) -> None:
         return None
+
+
+class _MemoryTx:
+    """Reads through to the store; appends are applied together when the block ends."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.staged: list[Commit] = []
+
+    def load(self, case_id: str) -> CaseRecord | None:
+        return self.store.load(case_id)
+
+    def append(self, commit: Commit) -> None:
+        self.staged.append(commit)
 
 
 def _conflict_message(case_id: str, expected: int | None, actual: int | None) -> str:

@@ -36,6 +36,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -161,6 +162,7 @@ def _shown(text: str) -> str:
     return repr(text)
 
 
+@lru_cache(maxsize=256)
 def parse_period(text: str) -> Period:
     """Parse an ISO 8601 duration (``P6M``, ``P1Y6M``, ``P2W``, ``PT1H30M``) into a :class:`Period`.
 

@@ -9,6 +9,7 @@ otherwise it raises :class:`shouhu.errors.Conflict`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,8 +25,27 @@ class Commit:
     expected_version: int | None
 
 
+class Transaction(Protocol):
+    """A write transaction: reads see the committed state, appends land together at the end.
+
+    Leaving the ``with`` block normally commits; an exception rolls everything back.
+    """
+
+    def load(self, case_id: str) -> CaseRecord | None:
+        """The case's projection as of this transaction."""
+        ...
+
+    def append(self, commit: Commit) -> None:
+        """Stage a commit (checked for version conflicts at once or at the end)."""
+        ...
+
+
 class Store(Protocol):
     """Where cases and their histories live."""
+
+    def write(self) -> AbstractContextManager[Transaction]:
+        """A write transaction (on SQLite the write lock is taken at its start)."""
+        ...
 
     def load(self, case_id: str) -> CaseRecord | None:
         """The case's projection, or ``None``."""

@@ -89,7 +89,7 @@ def local_iso(dt: datetime, tz: str) -> str:
 
 def utc_iso(dt: datetime) -> str:
     """The canonical form used in hashes: UTC, microseconds, ``Z``."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.astimezone(UTC).replace(tzinfo=None).isoformat("T", "microseconds") + "Z"
 
 
 def local_date(dt: datetime, tz: str) -> date:
