@@ -82,7 +82,7 @@ def timeline_table(view: CaseView, tz: str, *, identity: bool = False) -> Table:
     table = Table(title=f"Timeline of {view.id}")
     table.add_column("#", justify="right")
     table.add_column("occurred (local)")
-    table.add_column("trigger")
+    table.add_column("trigger", overflow="fold")
     table.add_column("from → to")
     table.add_column("actor (role)")
     table.add_column("data")
@@ -117,8 +117,9 @@ def timeline_table(view: CaseView, tz: str, *, identity: bool = False) -> Table:
 
 def render_case_list(console: Console, rows: list[CaseSummary], tz: str) -> None:
     table = Table(title=f"Cases ({len(rows)})")
-    for col in ("id", "type", "state", "ver", "township", "village", "reported"):
-        table.add_column(col)
+    table.add_column("id", no_wrap=True, min_width=16)
+    for col in ("type", "state", "ver", "township", "village", "reported"):
+        table.add_column(col, overflow="fold")
     for r in rows:
         wf = latest(r.type)
         table.add_row(
@@ -134,35 +135,36 @@ def render_case_list(console: Console, rows: list[CaseSummary], tz: str) -> None
 
 
 def render_next(console: Console, view: CaseView, options: list[TriggerOption]) -> None:
+    """What can happen next, one block per trigger (readable on any terminal width)."""
     zh, en = view.state_labels
-    table = Table(title=f"Next for {view.id} — now {view.state} {zh} / {en}")
-    for col in ("trigger", "→", "roles", "data (* required)", "guard", "citation"):
-        table.add_column(col)
+    console.print(f"[bold]Next for {view.id}[/bold] — now {view.state} {zh} / {en}")
+    if not options:
+        console.print("No triggers: the case is closed.")
+        return
     for o in options:
-        data = "; ".join(
-            f"{d['name']}{'*' if d['required'] else ''}"
-            + (f" ∈ {'|'.join(d['choices'])}" if d.get("choices") else f" ({d['kind']})")
-            for d in o.data
+        console.print(
+            Text.assemble(
+                ("• ", "bold"),
+                (o.trigger, "bold"),
+                f" → {', '.join(o.to)}   roles: {', '.join(o.roles)}   ({o.citation})",
+            )
         )
-        guards = []
+        console.print(Text(f"    {o.label}", style="dim"))
+        if o.data:
+            data = "; ".join(
+                f"{d['name']}{'*' if d['required'] else ''}"
+                + (f" ∈ {' | '.join(d['choices'])}" if d.get("choices") else f" ({d['kind']})")
+                for d in o.data
+            )
+            console.print(Text(f"    data: {data}"))
         for g in o.guards:
             if "holds_for" in g:
                 ((key, vals),) = g["holds_for"].items()
-                guards.append(
-                    f"{g['name']}: holds for {key}={'|'.join(vals)}"
-                    if vals
-                    else f"{g['name']}: holds for no {key} yet"
-                )
+                state = f"holds for {key}={' | '.join(vals)}" if vals else f"holds for no {key} yet"
             else:
-                guards.append(
-                    f"{g['name']}: " + ("holds" if g["holds"] else f"not yet — {g['reason']}")
-                )
-        table.add_row(
-            o.trigger, ", ".join(o.to), ", ".join(o.roles), data, "\n".join(guards), o.citation
-        )
-    console.print(table)
-    if not options:
-        console.print("No triggers: the case is closed.")
+                state = "holds" if g["holds"] else f"not yet — {g['reason']}"
+            console.print(Text(f"    guard {g['name']} ({g['citation']}): {state}"))
+    console.print(Text("* required. Lists are comma-separated: --data services=a,b", style="dim"))
 
 
 def workflow_json(wf: WorkflowDef) -> dict[str, Any]:
@@ -205,8 +207,9 @@ def render_workflow(console: Console, wf: WorkflowDef) -> None:
     states = " → ".join(f"{s.name} {s.zh}" for s in wf.states)
     console.print(f"States: {states}")
     table = Table(title="Transitions")
-    for col in ("trigger", "from", "to", "roles", "data", "guard", "citation"):
-        table.add_column(col)
+    table.add_column("trigger", no_wrap=True)
+    for col in ("from", "to", "roles", "data", "guard", "citation"):
+        table.add_column(col, overflow="fold")
     for t in wf.transitions:
         data = ", ".join(f.name + ("*" if f.required else "") for f in t.data)
         when = f" (when {t.when[0]}={t.when[1]})" if t.when else ""

@@ -54,3 +54,14 @@ def test_every_error_is_a_shouhu_error_with_its_documented_exit_code() -> None:
         assert issubclass(cls, errors.ShouhuError)
         assert cls.exit_code == code
     assert sorted(errors.__all__) == sorted(c.__name__ for c in [*codes, errors.ShouhuError])
+
+
+def test_listing_cases_with_an_unknown_filter_fails_at_the_call_not_later() -> None:
+    """engine.cases(type="nope") raises at once, before anyone iterates."""
+    import pytest
+
+    engine = shouhu.Engine.in_memory()
+    with pytest.raises(errors.InvalidInput, match="unknown report type"):
+        engine.cases(type="nope")
+    with pytest.raises(errors.InvalidInput, match="unknown state"):
+        engine.cases(state="nope")

@@ -1,6 +1,6 @@
 """The hash chain: each event's hash covers its content and the previous event's hash.
 
-Canonical form (documented for third-party verifiers in ``docs/audit.md``): the JSON object of
+Canonical form (documented for third-party verifiers in ``docs/concepts.md``): the JSON object of
 the fields below, keys sorted, no insignificant white space, UTF-8, non-ASCII kept as is;
 instants in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. ``hash = sha256(canonical).hexdigest()``.
 The first event's ``prev_hash`` is 64 zeros.
