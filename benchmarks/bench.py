@@ -1,0 +1,627 @@
+"""Performance figures for shouhu, each beside a raw ``sqlite3`` baseline measured in the same run.
+
+``make bench`` runs the full sizes (a few minutes); ``make bench-quick`` runs small sizes (CI,
+under a minute) so the benchmark cannot rot. ``--json FILE`` also writes the figures as JSON.
+The exit code is 0 even when a goal is missed: this is a report, not a test.
+
+What is compared with what
+--------------------------
+1. **Durable transitions per second.** ``Engine.fire``, one commit each, on cases of a SQLite
+   file: the engine reads the case, validates the actor and data, runs the workflow machine,
+   hashes the event and commits the new event and case row. The baseline is Python's
+   ``sqlite3`` doing, per transition, only the SQL that the same durable write needs:
+   ``BEGIN IMMEDIATE``; ``SELECT`` the case row by id; ``UPDATE cases … WHERE id=? AND
+   version=?``; ``INSERT INTO events``; ``COMMIT``. (The engine reads the case in a short read
+   transaction of its own before ``BEGIN IMMEDIATE``; hand-written code would not, so that is
+   counted as the engine's work.) Goal: ours ≥ 0.5 × raw.
+2. **Batched reports per second.** ``Engine.report_many`` with 1,000 reports per call (one
+   transaction per call) against ``executemany`` inserting the same case and event rows, one
+   transaction per batch of the same size. Goal: ours ≥ 0.25 × raw.
+3. **Memory flat in the number of cases.** A fresh process opens the engine on a file of
+   100,000 cases (filed with ``report_many``) and fires 2,000 transitions on random cases; its
+   peak RSS (``VmHWM`` on Linux, see :func:`peak_rss_kb`) is compared with the same on a file
+   of 1,000 cases. Goals: under 200 MB, and the ratio at most 1.25 ("about flat").
+
+Why the baseline is fair
+------------------------
+* Same file: for the durable figure the raw file is a byte copy of the engine's file taken just
+  before the timed part (same schema, indexes, append-only triggers and rows); for the batched
+  figure both sides start from copies of one empty file whose schema the engine created.
+* Same settings: the raw connection runs the PRAGMAs the engine's store runs on connect
+  (``journal_mode=WAL``, ``synchronous=FULL``, ``busy_timeout``, ``foreign_keys=ON``), uses
+  ``isolation_level=None`` and writes inside explicit ``BEGIN IMMEDIATE`` … ``COMMIT``.
+* Same rows: the raw side replays the values the engine wrote, read back from the engine's
+  file after its timed run: the event rows verbatim, in the same order and the same
+  transactions. For a transition's ``UPDATE`` (all columns but ``id``, as the engine's) the
+  case row is the engine's final row with the columns an event changes (state, version, head
+  hash, last occurred, updated) taken from that event; only ``facts`` is the final JSON, at
+  least as long as any earlier one, so if anything the baseline writes more.
+* Same run, same disk, same repetitions: each timed section runs 3 times on fresh files, the
+  engine then the raw replay, and the medians are reported. Building inputs (requests, the
+  replay rows) is outside the timed parts on both sides.
+
+What the baseline leaves out is exactly the engine's own work (input validation, the workflow
+machine, hashing, records, SQLAlchemy): each ratio is the price of that work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+
+from shouhu import Engine, FakeClock, ReportRequest, __version__
+from shouhu.adapters.sqlstore import BUSY_TIMEOUT_MS
+
+ROOT = Path(__file__).resolve().parents[1]
+REPEATS = 3
+#: Where the engine's clock starts: after every report and transition below.
+NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+POLICE = {"name": "李警官", "role": "police"}
+#: Triggers that keep a dispatched ``suspected_harm`` case in ``dispatched``, with their data.
+CHAIN: tuple[tuple[str, dict[str, Any] | None], ...] = (
+    ("collect_evidence", None),
+    ("arrange_medical_care", None),
+    ("stop_harm", None),
+    ("record_injury_assessment", {"severity": "minor"}),
+    ("education_given", None),
+    ("refused_to_correct", None),
+)
+GOAL_DURABLE = 0.5
+GOAL_BATCHED = 0.25
+GOAL_RSS_MB = 200.0
+GOAL_FLAT = 1.25
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each figure does (the full run, or the quick one CI runs)."""
+
+    durable_cases: int
+    durable_per_case: int
+    batch_size: int
+    batch_total: int
+    memory_small: int
+    memory_large: int
+    memory_fires: int
+
+
+FULL = Sizes(200, 10, 1_000, 20_000, 1_000, 100_000, 2_000)
+QUICK = Sizes(50, 4, 1_000, 2_000, 1_000, 10_000, 500)
+
+
+@dataclass
+class Figure:
+    """One row of the table (and of the JSON); ``detail`` holds the raw measurements."""
+
+    key: str
+    label: str
+    unit: str  # "/s" (higher is better) or "MB" (lower is better)
+    ours: float
+    baseline: float | None
+    ratio: float | None
+    goal: str
+    passed: bool
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+SURNAMES = "王李张刘陈杨赵黄周吴"
+GIVEN = ("小明", "小红", "小刚", "晓燕", "子涵", "浩然", "欣怡", "宇轩")
+VILLAGES = ("石桥村", "柳树村", "河湾村", "高家村")
+TOWNSHIPS = ("青山镇", "白沙镇", "龙泉乡")
+
+
+def report_request(i: int) -> ReportRequest:
+    """The ``i``-th report: a suspected harm, names and dates varied so rows are not identical."""
+    return ReportRequest(
+        "suspected_harm",
+        child={
+            "name": SURNAMES[i % 10] + GIVEN[i // 10 % 8],
+            "birthdate": date(2010 + i % 9, 1 + i % 12, 1 + i % 28).isoformat(),
+        },
+        location=f"{VILLAGES[i % 4]}, {TOWNSHIPS[i % 3]}",
+        reporter={"kind": "school", "name": f"{TOWNSHIPS[i % 3]}中心小学"},
+        discovered_at="2026-03-02T08:10",
+        occurred_at="2026-03-02T08:30",
+        data={"description": "孩子手臂有多处淤青，称是在家里被打的"},
+    )
+
+
+def transitions(ids: Sequence[str], per_case: int) -> list[tuple[str, str, str, Any]]:
+    """``per_case`` transitions on each case, round robin: (case id, trigger, occurred_at, data)."""
+    base = datetime(2026, 3, 3, 10, 0)
+    plan = []
+    for step in range(per_case):
+        trigger, data = CHAIN[step % len(CHAIN)]
+        when = (base + timedelta(minutes=step)).isoformat(timespec="minutes")
+        plan.extend((case_id, trigger, when, data) for case_id in ids)
+    return plan
+
+
+class TickingClock(FakeClock):
+    """A fake clock that moves on by a millisecond each time it is read, as a real one would
+    between reports. (Under a clock that stands still every case id shares its time part and
+    keeps only 30 random bits: 100,000 ids would collide.)"""
+
+    def now(self) -> datetime:
+        return self.advance(milliseconds=1)
+
+
+def open_engine(path: Path) -> Engine:
+    return Engine.open(f"sqlite:///{path}", clock=TickingClock(NOW))
+
+
+# -- the raw side ------------------------------------------------------------------------------
+
+
+def raw_connect(path: Path) -> sqlite3.Connection:
+    """A plain ``sqlite3`` connection with the settings the engine's store uses."""
+    con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("PRAGMA synchronous = FULL")
+    con.execute("PRAGMA foreign_keys = ON")
+    return con
+
+
+def columns(con: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in con.execute(f"PRAGMA table_info({table})")]
+
+
+def quoted(names: Sequence[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+@dataclass(frozen=True)
+class RawSql:
+    """Hand-written SQL for the tables the engine created, with their columns in file order."""
+
+    case_columns: list[str]
+    event_columns: list[str]  # without the autoincrement id, as the engine inserts them
+
+    @classmethod
+    def of(cls, con: sqlite3.Connection) -> RawSql:
+        return cls(columns(con, "cases"), [c for c in columns(con, "events") if c != "id"])
+
+    @property
+    def select_case(self) -> str:
+        return "SELECT * FROM cases WHERE id = ?"
+
+    @property
+    def update_case(self) -> str:
+        sets = ", ".join(f'"{c}" = ?' for c in self.case_columns if c != "id")
+        return f"UPDATE cases SET {sets} WHERE id = ? AND version = ?"
+
+    @property
+    def insert_case(self) -> str:
+        marks = ", ".join("?" * len(self.case_columns))
+        return f"INSERT INTO cases ({quoted(self.case_columns)}) VALUES ({marks})"
+
+    @property
+    def insert_event(self) -> str:
+        marks = ", ".join("?" * len(self.event_columns))
+        return f"INSERT INTO events ({quoted(self.event_columns)}) VALUES ({marks})"
+
+
+def transition_rows(
+    path: Path, after_event: int
+) -> tuple[RawSql, list[tuple[str, list[Any], tuple[Any, ...]]]]:
+    """What the engine wrote after event id ``after_event``: per transition (case id, UPDATE
+    parameters, INSERT parameters), in commit order."""
+    con = sqlite3.connect(path)
+    try:
+        sql = RawSql.of(con)
+        final = {
+            row[0]: row for row in con.execute(f"SELECT {quoted(sql.case_columns)} FROM cases")
+        }
+        events = con.execute(
+            f"SELECT {quoted(sql.event_columns)} FROM events WHERE id > ? ORDER BY id",
+            (after_event,),
+        ).fetchall()
+    finally:
+        con.close()
+    ev = {name: i for i, name in enumerate(sql.event_columns)}
+    changed = {
+        "state": "to_state",
+        "version": "seq",
+        "head_hash": "hash",
+        "last_occurred_at": "occurred_at",
+        "updated_at": "recorded_at",
+    }
+    rows = []
+    for event in events:
+        case_id, seq = event[ev["case_id"]], event[ev["seq"]]
+        values = dict(zip(sql.case_columns, final[case_id], strict=True))
+        values.update({col: event[ev[src]] for col, src in changed.items()})
+        update = [values[c] for c in sql.case_columns if c != "id"] + [case_id, seq - 1]
+        rows.append((case_id, update, event))
+    return sql, rows
+
+
+def raw_transitions(con: sqlite3.Connection, sql: RawSql, rows: Sequence[Any]) -> None:
+    cur = con.cursor()
+    for case_id, update, event in rows:
+        cur.execute("BEGIN IMMEDIATE")
+        if cur.execute(sql.select_case, (case_id,)).fetchone() is None:
+            raise RuntimeError(f"raw replay: no case {case_id}")
+        cur.execute(sql.update_case, update)
+        if cur.rowcount != 1:
+            raise RuntimeError(f"raw replay: case {case_id} is not at version {update[-1]}")
+        cur.execute(sql.insert_event, event)
+        cur.execute("COMMIT")
+
+
+def report_rows(
+    path: Path, sizes: Sequence[int]
+) -> tuple[RawSql, list[tuple[list[Any], list[Any]]]]:
+    """The case and event rows the engine wrote, grouped as its batches were."""
+    con = sqlite3.connect(path)
+    try:
+        sql = RawSql.of(con)
+        cases = con.execute(
+            f"SELECT {quoted(sql.case_columns)} FROM cases ORDER BY rowid"
+        ).fetchall()
+        events = con.execute(
+            f"SELECT {quoted(sql.event_columns)} FROM events ORDER BY id"
+        ).fetchall()
+    finally:
+        con.close()
+    if len(cases) != len(events) or len(cases) != sum(sizes):
+        raise RuntimeError("expected one case row and one report event per report")
+    batches, start = [], 0
+    for n in sizes:
+        batches.append((cases[start : start + n], events[start : start + n]))
+        start += n
+    return sql, batches
+
+
+def raw_reports(con: sqlite3.Connection, sql: RawSql, batches: Sequence[Any]) -> None:
+    cur = con.cursor()
+    for cases, events in batches:
+        cur.execute("BEGIN IMMEDIATE")
+        cur.executemany(sql.insert_case, cases)
+        cur.executemany(sql.insert_event, events)
+        cur.execute("COMMIT")
+
+
+# -- the figures -------------------------------------------------------------------------------
+
+
+def durable_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
+    """One repetition of figure 1: seconds for the engine's transitions, then for raw's."""
+    ours_path, raw_path = tmp / f"durable-{n}-ours.db", tmp / f"durable-{n}-raw.db"
+    engine = open_engine(ours_path)
+    ids = engine.report_many(report_request(i) for i in range(sizes.durable_cases))
+    for case_id in ids:
+        engine.fire(case_id, "dispatch", actor=POLICE, occurred_at="2026-03-02T09:00")
+    engine.close()  # the last close checkpoints the WAL: the copy is the whole file
+    shutil.copyfile(ours_path, raw_path)
+    with closing(sqlite3.connect(raw_path)) as con:
+        (setup_events,) = con.execute("SELECT max(id) FROM events").fetchone()
+    plan = transitions(ids, sizes.durable_per_case)
+
+    engine = open_engine(ours_path)
+    start = time.perf_counter()
+    for case_id, trigger, when, data in plan:
+        engine.fire(case_id, trigger, actor=POLICE, occurred_at=when, data=data)
+    ours = time.perf_counter() - start
+    engine.close()
+
+    sql, rows = transition_rows(ours_path, setup_events)
+    if len(rows) != len(plan):
+        raise RuntimeError(f"expected {len(plan)} events from the engine, found {len(rows)}")
+    con = raw_connect(raw_path)
+    start = time.perf_counter()
+    raw_transitions(con, sql, rows)
+    raw = time.perf_counter() - start
+    con.close()
+    return ours, raw
+
+
+def batched_round(tmp: Path, sizes: Sizes, n: int, empty: Path) -> tuple[float, float]:
+    """One repetition of figure 2: seconds for the engine's batches, then for raw's."""
+    ours_path, raw_path = tmp / f"batched-{n}-ours.db", tmp / f"batched-{n}-raw.db"
+    shutil.copyfile(empty, ours_path)
+    shutil.copyfile(empty, raw_path)
+    total, size = sizes.batch_total, sizes.batch_size
+    batches = [
+        [report_request(i) for i in range(b, min(b + size, total))] for b in range(0, total, size)
+    ]
+
+    engine = open_engine(ours_path)
+    start = time.perf_counter()
+    for batch in batches:
+        engine.report_many(batch)
+    ours = time.perf_counter() - start
+    engine.close()
+
+    sql, rows = report_rows(ours_path, [len(b) for b in batches])
+    con = raw_connect(raw_path)
+    start = time.perf_counter()
+    raw_reports(con, sql, rows)
+    raw = time.perf_counter() - start
+    con.close()
+    return ours, raw
+
+
+def throughput(
+    key: str, label: str, goal: float, count: int, rounds: Sequence[tuple[float, float]]
+) -> Figure:
+    ours = [count / s for s, _ in rounds]
+    raw = [count / s for _, s in rounds]
+    ratio = statistics.median(ours) / statistics.median(raw)
+    return Figure(
+        key,
+        label,
+        "/s",
+        statistics.median(ours),
+        statistics.median(raw),
+        ratio,
+        f"≥ {goal:g}×",
+        ratio >= goal,
+        {"ours_per_s": ours, "raw_per_s": raw},
+    )
+
+
+def fill(path: Path, cases: int, batch: int) -> list[str]:
+    """A file of ``cases`` reported cases, filed with ``report_many``; returns their ids."""
+    engine = open_engine(path)
+    ids: list[str] = []
+    for b in range(0, cases, batch):
+        ids += engine.report_many(report_request(i) for i in range(b, min(b + batch, cases)))
+    engine.close()
+    return ids
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set size, in KiB.
+
+    On Linux ``ru_maxrss`` is not enough: it keeps the high-water mark of the process that
+    forked us (the benchmark itself, which has just filed 100,000 cases), so ``VmHWM`` — the
+    peak of this process's own memory since its ``exec`` — is read instead.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak  # bytes on macOS, KiB elsewhere
+
+
+def rss_child(db: str, picks_file: str) -> None:
+    """In a fresh process: open the engine on ``db`` and fire on the listed cases; print RSS.
+
+    The first transition on a case dispatches it, later ones record that education was given
+    (the case stays where it is), so any case may be picked any number of times.
+    """
+    picks = json.loads(Path(picks_file).read_text())
+    engine = open_engine(Path(db))
+    opened = peak_rss_kb()
+    dispatched: set[str] = set()
+    start = time.perf_counter()
+    for case_id in picks:
+        trigger = "education_given" if case_id in dispatched else "dispatch"
+        dispatched.add(case_id)
+        engine.fire(case_id, trigger, actor=POLICE)
+    seconds = time.perf_counter() - start
+    peak = peak_rss_kb()
+    engine.close()
+    print(json.dumps({"open_kb": opened, "peak_kb": peak, "fires": len(picks), "seconds": seconds}))
+
+
+def memory_figures(tmp: Path, sizes: Sizes) -> list[Figure]:
+    measured: dict[int, dict[str, Any]] = {}
+    for cases in (sizes.memory_small, sizes.memory_large):
+        progress(f"memory: filing {cases:,} cases, then firing in a fresh process")
+        path = tmp / f"memory-{cases}.db"
+        ids = fill(path, cases, sizes.batch_size)
+        picks = tmp / f"memory-{cases}-picks.json"
+        picks.write_text(json.dumps(random.Random(cases).choices(ids, k=sizes.memory_fires)))
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench", "--rss-child", str(path), str(picks)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"the measuring process failed:\n{out.stderr}")
+        measured[cases] = json.loads(out.stdout)
+    small, large = (measured[n]["peak_kb"] / 1024 for n in (sizes.memory_small, sizes.memory_large))
+    detail = {
+        f"{n}_cases": {
+            "rss_after_open_mb": m["open_kb"] / 1024,
+            "peak_rss_mb": m["peak_kb"] / 1024,
+            "transitions": m["fires"],
+            "transitions_per_s": m["fires"] / m["seconds"],
+        }
+        for n, m in measured.items()
+    }
+    return [
+        Figure(
+            "peak_rss_mb",
+            f"peak RSS firing, {sizes.memory_large:,} cases",
+            "MB",
+            large,
+            None,
+            None,
+            f"< {GOAL_RSS_MB:g} MB",
+            large < GOAL_RSS_MB,
+            detail,
+        ),
+        Figure(
+            "rss_flatness",
+            f"peak RSS, {sizes.memory_large:,} vs {sizes.memory_small:,} cases",
+            "MB",
+            large,
+            small,
+            large / small,
+            f"≤ {GOAL_FLAT:g}×",
+            large / small <= GOAL_FLAT,
+            detail,
+        ),
+    ]
+
+
+# -- running and printing ----------------------------------------------------------------------
+
+
+def progress(message: str) -> None:
+    sys.stdout.flush()
+    print(f"· {message}", file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "shouhu": __version__,
+    }
+
+
+def show(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}/s" if unit == "/s" else f"{value:,.1f} MB"
+
+
+def table(figures: Sequence[Figure]) -> str:
+    head = ("figure", "ours", "baseline", "ratio", "goal", "result")
+    body = [
+        (
+            f.label,
+            show(f.ours, f.unit),
+            show(f.baseline, f.unit),
+            "—" if f.ratio is None else f"{f.ratio:.2f}×",
+            f.goal,
+            "PASS" if f.passed else "MISS",
+        )
+        for f in figures
+    ]
+    widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+        for row in (head, *body)
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def run(sizes: Sizes, tmp: Path) -> list[Figure]:
+    durable = []
+    for n in range(REPEATS):
+        progress(f"durable transitions: round {n + 1}/{REPEATS}")
+        durable.append(durable_round(tmp, sizes, n))
+    count = sizes.durable_cases * sizes.durable_per_case
+    figures = [
+        throughput(
+            "durable_transitions_per_s",
+            f"durable transitions/s ({count:,}, one commit each)",
+            GOAL_DURABLE,
+            count,
+            durable,
+        )
+    ]
+
+    empty = tmp / "empty.db"
+    open_engine(empty).close()  # the engine creates its schema on a new file
+    batched = []
+    for n in range(REPEATS):
+        progress(f"batched reports: round {n + 1}/{REPEATS}")
+        batched.append(batched_round(tmp, sizes, n, empty))
+    figures.append(
+        throughput(
+            "batched_reports_per_s",
+            f"batched reports/s ({sizes.batch_total:,}, {sizes.batch_size:,} per call)",
+            GOAL_BATCHED,
+            sizes.batch_total,
+            batched,
+        )
+    )
+    figures += memory_figures(tmp, sizes)
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes (CI): under a minute")
+    parser.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--rss-child", nargs=2, metavar=("DB", "PICKS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.rss_child:
+        rss_child(*args.rss_child)
+        return 0
+
+    sizes = QUICK if args.quick else FULL
+    started = datetime.now(UTC)
+    facts = machine()
+    print(
+        f"shouhu {__version__} benchmark, {'quick' if args.quick else 'full'} run, "
+        f"{started:%Y-%m-%d %H:%M} UTC"
+    )
+    print(
+        f"{facts['platform']}; {facts['cpu_count']} CPUs ({facts['cpu']}); Python "
+        f"{facts['python']}; SQLite {facts['sqlite']}; SQLAlchemy {facts['sqlalchemy']}"
+    )
+    (ROOT / ".bench").mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="run-", dir=ROOT / ".bench"))
+    print(f"files on the same disk for both sides: {tmp}; medians of {REPEATS} rounds")
+    try:
+        figures = run(sizes, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    print()
+    print(table(figures))
+    print(f"\n({seconds:.0f} s; the exit code is 0 whatever the results: a report, not a test)")
+    if args.json:
+        report = {
+            "date": started.isoformat(timespec="seconds"),
+            "mode": "quick" if args.quick else "full",
+            "seconds": round(seconds, 1),
+            "machine": facts,
+            "sizes": asdict(sizes),
+            "repeats": REPEATS,
+            "figures": [asdict(f) for f in figures],
+        }
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
