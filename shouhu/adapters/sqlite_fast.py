@@ -115,6 +115,10 @@ class SqliteFast:
             "WHERE id = ? AND version = ?"
         )
 
+    def version(self, cursor: Any, case_id: str) -> int | None:
+        row = cursor.execute("SELECT version FROM cases WHERE id = ?", (case_id,)).fetchone()
+        return None if row is None else int(row[0])
+
     def load(self, cursor: Any, case_id: str) -> dict[str, Any] | None:
         row = cursor.execute(self.load_sql, (case_id,)).fetchone()
         return None if row is None else self.cases.decode(row)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from shouhu.adapters.sqlite_fast import SqliteFast, dumps
 from shouhu.adapters.tables import CASES, EVENTS, METADATA, SQLITE_APPEND_ONLY
 from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
-from shouhu.engine.ports import Commit
+from shouhu.engine.ports import Commit, Transaction
 from shouhu.errors import Conflict, InvalidInput, StoreUnavailable
 
 BUSY_TIMEOUT_MS = 5000
@@ -128,8 +128,12 @@ class SqlStore:
     # -- writes ------------------------------------------------------------------------------
 
     @contextmanager
-    def write(self) -> Iterator[_SqlTx]:
+    def write(self) -> Iterator[Transaction]:
         """One write transaction: load, then append; commits when the block ends."""
+        if self.fast is not None:
+            with self._errors(), self._write_raw() as cur:
+                yield _SqliteTx(self, self.fast, cur)
+            return
         with self._errors(), self._write() as conn:
             yield _SqlTx(self, conn)
 
@@ -139,13 +143,14 @@ class SqlStore:
     def commit_many(self, commits: Sequence[Commit]) -> None:
         if not commits:
             return
+        if self.fast is not None:
+            with self._errors(), self._write_raw() as cur:
+                self._apply_fast(cur, self.fast, commits)
+            return
         with self._errors(), self._write() as conn:
             self._apply(conn, commits)
 
     def _apply(self, conn: Connection, commits: Sequence[Commit]) -> None:
-        if self.fast is not None:
-            self._apply_fast(conn, self.fast, commits)
-            return
         new = [c for c in commits if c.expected_version is None]
         if new:
             try:
@@ -180,39 +185,58 @@ class SqlStore:
             with conn.begin():
                 yield conn
 
-    def _apply_fast(self, conn: Connection, fast: SqliteFast, commits: Sequence[Commit]) -> None:
-        cur = _cursor(conn)
+    def _apply_fast(self, cur: Any, fast: SqliteFast, commits: Sequence[Commit]) -> None:
         new = [c for c in commits if c.expected_version is None]
         if new:
             try:
                 fast.insert_cases(cur, [_case_values(c.case) for c in new])
             except sqlite3.IntegrityError:
-                raise self._conflict(conn, new[0]) from None
+                raise _conflict(fast.version(cur, new[0].case.id), new[0]) from None
         for c in commits:
             if c.expected_version is None:
                 continue
             if fast.update_case(cur, _case_values(c.case), c.expected_version) != 1:
-                raise self._conflict(conn, c)
+                raise _conflict(fast.version(cur, c.case.id), c)
         events = [_event_values(e) for c in commits for e in c.events]
         if events:
             try:
                 fast.insert_events(cur, events)
             except sqlite3.IntegrityError:
-                raise self._conflict(conn, commits[0]) from None
+                raise _conflict(fast.version(cur, commits[0].case.id), commits[0]) from None
+
+    @contextmanager
+    def _write_raw(self) -> Iterator[Any]:
+        """SQLite: a write transaction on a pooled driver connection (no Core wrapper)."""
+        raw = self.engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            cur = driver.cursor()  # type: ignore[union-attr]
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                driver.rollback()  # type: ignore[union-attr]
+                raise
+            driver.commit()  # type: ignore[union-attr]
+        finally:
+            raw.close()
 
     def _conflict(self, conn: Connection, c: Commit) -> Conflict:
-        actual = conn.execute(_VERSION, {"case_id": c.case.id}).scalar_one_or_none()
-        if c.expected_version is None:
-            msg = f"case {c.case.id} already exists"
-        else:
-            msg = (
-                f"case {c.case.id} is at version {actual}, not {c.expected_version}: "
-                "someone else wrote first; look again and retry"
-            )
-        return Conflict(msg, case_id=c.case.id, expected=c.expected_version, actual=actual)
+        return _conflict(conn.execute(_VERSION, {"case_id": c.case.id}).scalar_one_or_none(), c)
 
     def _errors(self) -> _DbErrors:
         return _DbErrors(self)
+
+
+def _conflict(actual: int | None, c: Commit) -> Conflict:
+    if c.expected_version is None:
+        msg = f"case {c.case.id} already exists"
+    else:
+        msg = (
+            f"case {c.case.id} is at version {actual}, not {c.expected_version}: "
+            "someone else wrote first; look again and retry"
+        )
+    return Conflict(msg, case_id=c.case.id, expected=c.expected_version, actual=actual)
 
 
 class _SqlTx:
@@ -234,6 +258,22 @@ def _cursor(conn: Connection) -> Any:
     return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
 
+class _SqliteTx:
+    """A :class:`~shouhu.engine.ports.Transaction` on a driver cursor inside BEGIN … COMMIT."""
+
+    def __init__(self, store: SqlStore, fast: SqliteFast, cur: Any) -> None:
+        self.store = store
+        self.fast = fast
+        self.cur = cur
+
+    def load(self, case_id: str) -> CaseRecord | None:
+        values = self.fast.load(self.cur, case_id)
+        return None if values is None else _record(values)
+
+    def append(self, commit: Commit) -> None:
+        self.store._apply_fast(self.cur, self.fast, [commit])
+
+
 class _DbErrors:
     """Turns driver failures into :class:`StoreUnavailable` with one clear line."""
 
@@ -246,11 +286,13 @@ class _DbErrors:
     def __exit__(
         self, typ: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> Literal[False]:
-        if exc is None or not isinstance(exc, DBAPIError) or isinstance(exc, IntegrityError):
+        if exc is None or isinstance(exc, IntegrityError | sqlite3.IntegrityError):
+            return False
+        if not isinstance(exc, DBAPIError | sqlite3.Error):
             return False
         detail = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
         where = self.store.url.render_as_string(hide_password=True)
-        if isinstance(exc, OperationalError) and "locked" in detail:
+        if isinstance(exc, OperationalError | sqlite3.OperationalError) and "locked" in detail:
             msg = f"database {where} is busy (locked longer than {BUSY_TIMEOUT_MS} ms); try again"
         elif "readonly" in detail or "read-only" in detail:
             msg = f"database {where} is read-only: {detail}"
