@@ -83,13 +83,24 @@ case_app = typer.Typer(cls=ShouhuGroup, help="Show, list and move cases.", no_ar
 workflow_app = typer.Typer(
     cls=ShouhuGroup, help="The six report workflows, as the law sets them.", no_args_is_help=True
 )
+policy_app = typer.Typer(
+    cls=ShouhuGroup,
+    help="The policy pack in force: deadlines and their basis.",
+    no_args_is_help=True,
+)
+scheduler_app = typer.Typer(
+    cls=ShouhuGroup, help="Fire due deadlines: once, or as a daemon.", no_args_is_help=True
+)
 app.add_typer(case_app, name="case")
 app.add_typer(workflow_app, name="workflow")
+app.add_typer(policy_app, name="policy")
+app.add_typer(scheduler_app, name="scheduler")
 
 
 class _Settings:
     db: str | None = None
     zone: str | None = None
+    policy: str | None = None
 
 
 SETTINGS = _Settings()
@@ -124,6 +135,15 @@ def _main(
             "--log-level", envvar="SHOUHU_LOG_LEVEL", help="debug, info, warning or error."
         ),
     ] = "warning",
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            envvar="SHOUHU_POLICY",
+            help="A city's policy pack (TOML); default: the national defaults.",
+            show_envvar=True,
+        ),
+    ] = None,
 ) -> None:
     from shouhu.adapters.logging import configure
 
@@ -133,12 +153,14 @@ def _main(
     configure(fmt=fmt, level=log_level)
     SETTINGS.db = db
     SETTINGS.zone = zone
+    SETTINGS.policy = policy
 
 
 def _engine() -> Engine:
+    from shouhu.adapters.policyfile import load_pack
     from shouhu.api import Engine
 
-    return Engine.open(SETTINGS.db, zone=SETTINGS.zone)
+    return Engine.open(SETTINGS.db, zone=SETTINGS.zone, policy=load_pack(SETTINGS.policy))
 
 
 def _zone() -> str:
@@ -283,11 +305,14 @@ def case_list(
     after: Annotated[
         str | None, typer.Option("--after", help="Cases after this id (the next page).")
     ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only cases with a missed deadline still undone.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List cases in id (= filing) order."""
     with _engine() as engine:
-        rows = engine.cases(type_, state, limit=limit, after=after)
+        rows = engine.cases(type_, state, limit=limit, after=after, overdue=overdue)
         if as_json:
             _print_json([r.to_dict(engine.zone) for r in rows])
         else:
@@ -414,6 +439,109 @@ def workflow_show(
         _print_json(workflow_json(wf))
     else:
         render_workflow(_console(), wf)
+
+
+# --- deadlines, policy, scheduler ------------------------------------------------------------
+
+
+@app.command("deadlines")
+def deadlines_cmd(
+    case: Annotated[str | None, typer.Option("--case", help="Only this case.")] = None,
+    due_before: Annotated[
+        str | None, typer.Option("--due-before", help="Only those due at or before (ISO 8601).")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending, met, missed, fired or cancelled.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deadlines across cases, by due time (due_at in local time with its offset)."""
+    with _engine() as engine:
+        rows = list(engine.deadlines(case_id=case, status=status, due_before=due_before))
+        if as_json:
+            _print_json(rows)
+            return
+        from shouhu.render import render_deadlines
+
+        render_deadlines(_console(), rows, title=f"Deadlines ({len(rows)})")
+
+
+@policy_app.command("show")
+def policy_show(
+    fmt: Annotated[str, typer.Option("--format", help="table, toml or json.")] = "table",
+) -> None:
+    """The policy pack in force (the national defaults, or --policy / SHOUHU_POLICY)."""
+    from shouhu.adapters.policyfile import load_pack
+    from shouhu.engine.policy import describe
+
+    if fmt not in {"table", "toml", "json"}:
+        raise InvalidInput(
+            f"--format: expected table, toml or json, not {fmt[:20]!r}", field="format"
+        )
+    pack = load_pack(SETTINGS.policy)
+    if fmt == "toml":
+        sys.stdout.write(pack.text if pack.text.endswith("\n") else pack.text + "\n")
+    elif fmt == "json":
+        _print_json({"id": pack.id, "source": pack.source, "deadlines": describe(pack)})
+    else:
+        from shouhu.render import render_policy
+
+        render_policy(_console(), pack)
+
+
+@scheduler_app.command("run")
+def scheduler_run(
+    once: Annotated[
+        bool, typer.Option("--once", help="Fire what is due now, print it, and exit.")
+    ] = False,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now", help="With --once: fire what is due at this time (not later than now)."
+        ),
+    ] = None,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.2, help="Daemon: seconds between sweeps.")
+    ] = 2.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fire due deadlines exactly once: `--once` for one sweep, otherwise run as a daemon."""
+    if now is not None and not once:
+        raise InvalidInput("--now goes with --once", field="now")
+    with _engine() as engine:
+        if once:
+            fired = [_fired(engine, f) for f in engine.run_due(now)]
+            if as_json:
+                _print_json(fired)
+                return
+            for f in fired:
+                sys.stdout.write(
+                    f"{f['case_id']}  {f['kind']}  due {f['due_at']}  → {f['trigger']} "
+                    f"(#{f['seq']})\n"
+                )
+            sys.stdout.write(f"fired {len(fired)} deadline{'' if len(fired) == 1 else 's'}\n")
+            return
+        from shouhu.adapters.logging import configure
+        from shouhu.adapters.scheduler import Daemon
+
+        if "SHOUHU_LOG_LEVEL" not in os.environ and not any(
+            a.startswith("--log-level") for a in sys.argv
+        ):
+            fmt = "json" if os.environ.get("SHOUHU_LOG_FORMAT") == "json" else "console"
+            configure(fmt=fmt, level="info")  # a daemon says what it does
+        Daemon(engine, interval=interval).run()
+
+
+def _fired(engine: Any, f: Any) -> dict[str, Any]:
+    from shouhu.engine.timeutil import local_iso
+
+    return {
+        "case_id": f.case_id,
+        "kind": f.kind,
+        "due_at": local_iso(f.due_at, engine.zone),
+        "trigger": f.trigger,
+        "seq": f.seq,
+    }
 
 
 # --- info -----------------------------------------------------------------------------------

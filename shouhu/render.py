@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from shouhu.engine.periods import format_period
 from shouhu.engine.timeutil import local
 from shouhu.engine.views import CaseSummary, CaseView, TriggerOption
 from shouhu.workflows import latest
@@ -65,12 +66,7 @@ def render_case(console: Console, view: CaseView, tz: str, *, identity: bool = F
     head.add_row("head hash", r.head_hash)
     console.print(head)
     if view.deadlines:
-        dl = Table(title="Deadlines")
-        for col in ("kind", "due_at", "status"):
-            dl.add_column(col)
-        for d in view.deadlines:
-            dl.add_row(str(d.get("kind")), str(d.get("due_at")), str(d.get("status")))
-        console.print(dl)
+        render_deadlines(console, list(view.deadlines), title="Deadlines", with_case=False)
     else:
         console.print(Text("Deadlines: none recorded", style="dim"))
     console.print(timeline_table(view, tz, identity=identity))
@@ -223,3 +219,59 @@ def render_workflow(console: Console, wf: WorkflowDef) -> None:
             t.citation,
         )
     console.print(table)
+
+
+def _late(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds == 0:
+        return "on time"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"late {days}d{hours}h{rest // 60:02d}m" if days else f"late {hours}h{rest // 60:02d}m"
+
+
+def render_deadlines(
+    console: Console, rows: list[dict[str, Any]], *, title: str, with_case: bool = True
+) -> None:
+    """Deadlines: kind, due time (local, with offset), status, when met and how late."""
+    table = Table(title=title)
+    if with_case:
+        table.add_column("case", no_wrap=True, min_width=16)
+    table.add_column("kind", overflow="fold")
+    table.add_column("due (local)", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("met", overflow="fold")
+    for d in rows:
+        due = d["due_at"][:16].replace("T", " ") + " " + d["due_at"][19:]
+        met = (d["met_at"] or "")[:16].replace("T", " ")
+        cells = [d["kind"], due, d["status"], f"{met} {_late(d.get('late_seconds'))}".strip()]
+        table.add_row(*([d["case_id"], *cells] if with_case else cells))
+    console.print(table)
+
+
+def render_policy(console: Console, pack: Any) -> None:
+    """The pack in force, one block per deadline (readable on any terminal width)."""
+    console.print(f"[bold]{pack.id}[/bold] ({pack.source}) — {pack.description}")
+    for r in pack.rules:
+        console.print(
+            Text.assemble(
+                ("• ", "bold"),
+                (r.name, "bold"),
+                f"  {r.kind}, {r.period} ({format_period(r.period)}), basis: {r.basis}",
+            )
+        )
+        starts = ", ".join(str(s) for s in r.starts_on) or "— (checked at the report)"
+        console.print(Text(f"    starts on: {starts}"))
+        if r.met_by:
+            console.print(Text(f"    met by: {', '.join(r.met_by)}"))
+        if r.cancelled_by:
+            console.print(Text(f"    cancelled by: {', '.join(r.cancelled_by)}"))
+        console.print(Text(f"    citation: {r.citation}"))
+        for label, value in (
+            ("told when missed", r.supervisor),
+            ("told", r.notify),
+            ("note", r.note),
+        ):
+            if value:
+                console.print(Text(f"    {label}: {value}", style="dim"))

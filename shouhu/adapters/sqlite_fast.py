@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from shouhu.adapters.tables import CASES, EVENTS, UTCDateTime
+from shouhu.adapters.tables import CASES, DEADLINES, EVENTS, UTCDateTime
 
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
@@ -108,6 +108,18 @@ class SqliteFast:
     def __init__(self) -> None:
         self.cases = _Table(CASES)
         self.events = _Table(EVENTS, skip={"id"})
+        self.deadlines_all = _Table(DEADLINES)
+        self.deadlines = _Table(DEADLINES, skip={"id"})
+        self.deadline_update_names = [n for n in self.deadlines.names if n != "case_id"]
+        self.deadline_update_sql = (
+            f"UPDATE deadlines SET {', '.join(f'{n} = ?' for n in self.deadline_update_names)} "
+            "WHERE id = ? AND status = ?"
+        )
+        self.case_deadlines_sql = f"{self.deadlines_all.select} WHERE case_id = ? ORDER BY id"
+        self.due_sql = (
+            f"{self.deadlines_all.select} WHERE status = 'pending' AND due_at <= ? "
+            "ORDER BY due_at, id LIMIT ?"
+        )
         self.load_sql = f"{self.cases.select} WHERE id = ?"
         self.update_names = [n for n in self.cases.names if n != "id"]
         self.update_sql = (
@@ -134,3 +146,20 @@ class SqliteFast:
 
     def insert_events(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor.executemany(self.events.insert, [self.events.encode(r) for r in rows])
+
+    def insert_deadlines(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        cursor.executemany(self.deadlines.insert, [self.deadlines.encode(r) for r in rows])
+
+    def update_deadline(self, cursor: Any, values: Mapping[str, Any], expected: str) -> int:
+        params = self.deadlines.encode(values, self.deadline_update_names)
+        params += [values["id"], expected]
+        cursor.execute(self.deadline_update_sql, params)
+        return int(cursor.rowcount)
+
+    def case_deadlines(self, cursor: Any, case_id: str) -> list[dict[str, Any]]:
+        rows = cursor.execute(self.case_deadlines_sql, (case_id,)).fetchall()
+        return [self.deadlines_all.decode(r) for r in rows]
+
+    def due(self, cursor: Any, now: datetime, limit: int) -> list[dict[str, Any]]:
+        rows = cursor.execute(self.due_sql, (_enc_dt(now), limit)).fetchall()
+        return [self.deadlines_all.decode(r) for r in rows]

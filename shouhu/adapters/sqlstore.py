@@ -12,6 +12,7 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,8 +22,16 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shouhu.adapters.sqlite_fast import SqliteFast, dumps
-from shouhu.adapters.tables import CASES, EVENTS, METADATA, SQLITE_APPEND_ONLY
-from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
+from shouhu.adapters.tables import CASES, DEADLINES, EVENTS, METADATA, SQLITE_APPEND_ONLY
+from shouhu.engine.model import (
+    CaseRecord,
+    Child,
+    Deadline,
+    DeadlineWrite,
+    Event,
+    Location,
+    Reporter,
+)
 from shouhu.engine.ports import Commit, Transaction
 from shouhu.errors import Conflict, InvalidInput, StoreUnavailable
 
@@ -38,6 +47,21 @@ _INSERT_CASE = CASES.insert()
 _INSERT_EVENT = EVENTS.insert()
 _UPDATE_CASE = CASES.update().where(
     CASES.c.id == sa.bindparam("b_id"), CASES.c.version == sa.bindparam("b_expected")
+)
+_INSERT_DEADLINE = DEADLINES.insert()
+_UPDATE_DEADLINE = DEADLINES.update().where(
+    DEADLINES.c.id == sa.bindparam("b_id"), DEADLINES.c.status == sa.bindparam("b_expected")
+)
+_CASE_DEADLINES = (
+    sa.select(DEADLINES)
+    .where(DEADLINES.c.case_id == sa.bindparam("case_id"))
+    .order_by(DEADLINES.c.id)
+)
+_DUE = (
+    sa.select(DEADLINES)
+    .where(DEADLINES.c.status == "pending", DEADLINES.c.due_at <= sa.bindparam("now"))
+    .order_by(DEADLINES.c.due_at, DEADLINES.c.id)
+    .limit(sa.bindparam("limit"))
 )
 
 
@@ -81,7 +105,7 @@ class SqlStore:
     def create_schema(self) -> None:
         """Create the tables if they are missing (a new file gets its schema on first use)."""
         with self._errors(), self.engine.begin() as conn:
-            METADATA.create_all(conn, tables=[CASES, EVENTS])
+            METADATA.create_all(conn, tables=[CASES, EVENTS, DEADLINES])
             if self.dialect == "sqlite":
                 for ddl in SQLITE_APPEND_ONLY:
                     conn.exec_driver_sql(ddl)
@@ -110,8 +134,14 @@ class SqlStore:
         state: str | None = None,
         limit: int | None = None,
         after: str | None = None,
+        overdue: bool = False,
     ) -> Iterator[CaseRecord]:
         stmt = sa.select(CASES).order_by(CASES.c.id)
+        if overdue:
+            late = sa.select(DEADLINES.c.case_id).where(
+                DEADLINES.c.status == "missed", DEADLINES.c.met_at.is_(None)
+            )
+            stmt = stmt.where(CASES.c.id.in_(late))
         if type:
             stmt = stmt.where(CASES.c.type == type)
         if state:
@@ -124,6 +154,36 @@ class SqlStore:
             result = conn.execution_options(stream_results=True, yield_per=500).execute(stmt)
             for row in result.mappings():
                 yield _record(row)
+
+    def deadlines(
+        self,
+        *,
+        case_id: str | None = None,
+        status: str | None = None,
+        due_before: datetime | None = None,
+    ) -> Iterator[Deadline]:
+        stmt = sa.select(DEADLINES).order_by(DEADLINES.c.due_at, DEADLINES.c.id)
+        if case_id is not None:
+            stmt = stmt.where(DEADLINES.c.case_id == case_id)
+        if status is not None:
+            stmt = stmt.where(DEADLINES.c.status == status)
+        if due_before is not None:
+            stmt = stmt.where(DEADLINES.c.due_at <= due_before)
+        with self._errors(), self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=500).execute(stmt)
+            for row in result.mappings():
+                yield _deadline(row)
+
+    def next_due(self) -> datetime | None:
+        stmt = (
+            sa.select(DEADLINES.c.due_at)
+            .where(DEADLINES.c.status == "pending")
+            .order_by(DEADLINES.c.due_at)
+            .limit(1)
+        )
+        with self._errors(), self.engine.connect() as conn:
+            value: datetime | None = conn.execute(stmt).scalar_one_or_none()
+        return value
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -171,6 +231,20 @@ class SqlStore:
                 conn.execute(_INSERT_EVENT, events)
             except IntegrityError:
                 raise self._conflict(conn, commits[0]) from None
+        writes = [w for c in commits for w in c.deadlines]
+        inserts = [_deadline_values(w.deadline) for w in writes if w.deadline.id is None]
+        if inserts:
+            conn.execute(
+                _INSERT_DEADLINE, [{k: v for k, v in d.items() if k != "id"} for d in inserts]
+            )
+        for w in writes:
+            if w.deadline.id is None:
+                continue
+            values = _deadline_values(w.deadline)
+            values["b_id"] = values.pop("id")
+            values["b_expected"] = w.expected_status
+            if conn.execute(_UPDATE_DEADLINE, values).rowcount != 1:
+                raise _deadline_conflict(w)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -203,6 +277,15 @@ class SqlStore:
                 fast.insert_events(cur, events)
             except sqlite3.IntegrityError:
                 raise _conflict(fast.version(cur, commits[0].case.id), commits[0]) from None
+        writes = [w for c in commits for w in c.deadlines]
+        inserts = [_deadline_values(w.deadline) for w in writes if w.deadline.id is None]
+        if inserts:
+            fast.insert_deadlines(cur, inserts)
+        for w in writes:
+            if w.deadline.id is None or w.expected_status is None:
+                continue
+            if fast.update_deadline(cur, _deadline_values(w.deadline), w.expected_status) != 1:
+                raise _deadline_conflict(w)
 
     @contextmanager
     def _write_raw(self) -> Iterator[Any]:
@@ -239,6 +322,17 @@ def _conflict(actual: int | None, c: Commit) -> Conflict:
     return Conflict(msg, case_id=c.case.id, expected=c.expected_version, actual=actual)
 
 
+def _deadline_conflict(w: DeadlineWrite) -> Conflict:
+    d = w.deadline
+    return Conflict(
+        f"deadline {d.kind} of case {d.case_id} is no longer {w.expected_status}: "
+        "someone else changed it first",
+        case_id=d.case_id,
+        expected=None,
+        actual=None,
+    )
+
+
 class _SqlTx:
     """A :class:`~shouhu.engine.ports.Transaction` on one connection inside BEGIN … COMMIT."""
 
@@ -251,6 +345,17 @@ class _SqlTx:
 
     def append(self, commit: Commit) -> None:
         self.store._apply(self.conn, [commit])
+
+    def deadlines(self, case_id: str) -> list[Deadline]:
+        rows = self.conn.execute(_CASE_DEADLINES, {"case_id": case_id}).mappings()
+        return [_deadline(r) for r in rows]
+
+    def due(self, now: datetime, limit: int) -> list[Deadline]:
+        stmt = _DUE
+        if self.store.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = self.conn.execute(stmt, {"now": now, "limit": limit}).mappings()
+        return [_deadline(r) for r in rows]
 
 
 def _cursor(conn: Connection) -> Any:
@@ -272,6 +377,12 @@ class _SqliteTx:
 
     def append(self, commit: Commit) -> None:
         self.store._apply_fast(self.cur, self.fast, [commit])
+
+    def deadlines(self, case_id: str) -> list[Deadline]:
+        return [_deadline(r) for r in self.fast.case_deadlines(self.cur, case_id)]
+
+    def due(self, now: datetime, limit: int) -> list[Deadline]:
+        return [_deadline(r) for r in self.fast.due(self.cur, now, limit)]
 
 
 class _DbErrors:
@@ -417,6 +528,7 @@ def _event_values(e: Event) -> dict[str, Any]:
         "occurred_at": e.occurred_at,
         "recorded_at": e.recorded_at,
         "data": e.data,
+        "effects": e.effects,
         "prev_hash": e.prev_hash,
         "hash": e.hash,
     }
@@ -439,4 +551,37 @@ def _event(row: Any) -> Event:
         data=dict(row["data"] or {}),
         prev_hash=row["prev_hash"],
         hash=row["hash"],
+        effects=dict(row["effects"] or {}),
+    )
+
+
+def _deadline_values(d: Deadline) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "case_id": d.case_id,
+        "kind": d.kind,
+        "status": d.status,
+        "due_at": d.due_at,
+        "started_at": d.started_at,
+        "started_seq": d.started_seq,
+        "policy_version": d.policy_version,
+        "closed_at": d.closed_at,
+        "closed_seq": d.closed_seq,
+        "met_at": d.met_at,
+    }
+
+
+def _deadline(row: Any) -> Deadline:
+    return Deadline(
+        id=row["id"],
+        case_id=row["case_id"],
+        kind=row["kind"],
+        status=row["status"],
+        due_at=row["due_at"],
+        started_at=row["started_at"],
+        started_seq=row["started_seq"],
+        policy_version=row["policy_version"],
+        closed_at=row["closed_at"],
+        closed_seq=row["closed_seq"],
+        met_at=row["met_at"],
     )

@@ -93,12 +93,36 @@ class EventRow(SQLModel, table=True):
     occurred_at: datetime = _utc()
     recorded_at: datetime = _utc()
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    effects: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
 
+class DeadlineRow(SQLModel, table=True):
+    """Durable deadlines: the scheduler's truth. The sweep finds due rows by (status, due_at)."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        sa.Index("ix_deadlines_status_due", "status", "due_at"),
+        sa.Index("ix_deadlines_case", "case_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=32, foreign_key="cases.id")
+    kind: str = Field(max_length=40)
+    status: str = Field(max_length=12)
+    due_at: datetime = _utc()
+    started_at: datetime = _utc()
+    started_seq: int
+    policy_version: str = Field(max_length=80)
+    closed_at: datetime | None = _utc(nullable=True)
+    closed_seq: int | None = None
+    met_at: datetime | None = _utc(nullable=True)
+
+
 CASES: sa.Table = CaseRow.__table__  # type: ignore[attr-defined]
 EVENTS: sa.Table = EventRow.__table__  # type: ignore[attr-defined]
+DEADLINES: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
 METADATA = SQLModel.metadata
 
 #: Triggers that make the log append-only at the database level (SQLite).

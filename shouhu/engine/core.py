@@ -19,13 +19,24 @@ from typing import Any
 from pydantic import BaseModel
 
 from shouhu import workflows
+from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine.clock import Clock
 from shouhu.engine.hashing import GENESIS, event_hash
 from shouhu.engine.logs import get_logger
 from shouhu.engine.machines import allowed, step
-from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
+from shouhu.engine.model import (
+    DEADLINE_STATUSES,
+    CaseRecord,
+    Child,
+    Deadline,
+    DeadlineWrite,
+    Event,
+    Location,
+    Reporter,
+)
 from shouhu.engine.periods import DEFAULT_ZONE
+from shouhu.engine.policy import PolicyPack, default_pack
 from shouhu.engine.ports import Commit, Store, Transaction
 from shouhu.engine.timeutil import local_date, local_iso, parse_instant
 from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
@@ -87,6 +98,17 @@ def parse_location(text: str | Mapping[str, Any] | Location) -> Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Fired:
+    """A deadline the scheduler fired: the case, the kind, when it was due, the event it made."""
+
+    case_id: str
+    kind: str
+    due_at: datetime
+    trigger: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class ReportRequest:
     """Everything a report needs; the typed form of :meth:`Engine.report`'s arguments."""
 
@@ -112,7 +134,7 @@ class Engine:
         clock: Clock,
         *,
         zone: str = DEFAULT_ZONE,
-        policy_version: str | None = None,
+        policy: PolicyPack | None = None,
         id_factory: Callable[[datetime], str] | None = None,
         logger: Any = None,
     ) -> None:
@@ -122,7 +144,8 @@ class Engine:
         self.store = store
         self.clock = clock
         self.zone = zone
-        self.policy_version = policy_version
+        self.policy = policy if policy is not None else default_pack()
+        self.policy_version = self.policy.id
         self._new_id = id_factory or new_case_id
         self.log = logger if logger is not None else get_logger("shouhu.engine")
         self._std_log = logging.getLogger("shouhu.engine")
@@ -265,6 +288,18 @@ class Engine:
         self._not_after(clean, fields, when)
         done = step(wf, case.state, case.facts, trigger, role, clean, case.outcome)
         seq = case.version + 1
+        closed = wf.state(done.to_state).final
+        changes = dl.on_event(
+            self.policy,
+            self.zone,
+            case_id=case.id,
+            existing=tx.deadlines(case.id),
+            trigger=trigger,
+            data=clean,
+            when=when,
+            seq=seq,
+            closes=closed,
+        )
         ev = self._event(
             case.id,
             seq,
@@ -278,20 +313,20 @@ class Engine:
             now,
             clean,
             case.head_hash,
+            {"deadlines": changes.effects} if changes.effects else None,
         )
-        closed = wf.state(done.to_state).final
         new = replace(
             case,
             state=done.to_state,
             version=seq,
             head_hash=ev.hash,
-            facts=done.facts,
+            facts={**done.facts, **changes.facts},
             outcome=done.outcome,
             last_occurred_at=when,
             updated_at=now,
             closed_at=when if closed and case.closed_at is None else case.closed_at,
         )
-        tx.append(Commit(new, (ev,), case.version))
+        tx.append(Commit(new, (ev,), case.version, tuple(changes.writes)))
         return new
 
     # -- reading -----------------------------------------------------------------------------
@@ -337,6 +372,7 @@ class Engine:
         *,
         limit: int | None = None,
         after: str | None = None,
+        overdue: bool = False,
     ) -> Iterator[CaseSummary]:
         """Cases in id order, filtered by type and state; streamed."""
         if type is not None and type not in workflows.types():
@@ -348,8 +384,112 @@ class Engine:
         if limit is not None and limit < 1:
             raise InvalidInput("limit: must be at least 1", field="limit")
         # Checked above, at the call; streamed below, as the caller iterates.
-        rows = self.store.list_cases(type=type, state=state, limit=limit, after=after)
+        rows = self.store.list_cases(
+            type=type, state=state, limit=limit, after=after, overdue=overdue
+        )
         return (CaseSummary.of(record) for record in rows)
+
+    # -- deadlines ---------------------------------------------------------------------------
+
+    def run_due(self, now: Instant | None = None, *, batch: int = 500) -> list[Fired]:
+        """Fire every deadline due at ``now`` (default: the clock), oldest first, exactly once.
+
+        A duty that passed unmet becomes ``deadline_missed`` (role ``system``) and its row
+        ``missed``; a maturity becomes its own event (e.g. ``nonperformance_six_months``) and
+        its row ``fired``. Each in the same transaction as its row's change: whatever crashes
+        or repeats, a deadline fires once.
+        """
+        clock_now = self.clock.now()
+        at = clock_now if now is None else parse_instant(now, self.zone, field="now")
+        if at > clock_now + FUTURE_TOLERANCE:
+            raise InvalidInput(
+                f"now {local_iso(at, self.zone)} is later than the clock "
+                f"({local_iso(clock_now, self.zone)}): deadlines cannot be fired early",
+                field="now",
+            )
+        fired: list[Fired] = []
+        while True:
+            with self.store.write() as tx:
+                due = tx.due(at, batch)
+                for d in due:
+                    fired.append(self._fire_due(tx, d, clock_now))
+            if len(due) < batch:
+                break
+        for f in fired:
+            if self._std_log.isEnabledFor(logging.INFO):
+                self.log.info(
+                    "deadline_fired",
+                    case_id=f.case_id,
+                    kind=f.kind,
+                    due_at=local_iso(f.due_at, self.zone),
+                    trigger=f.trigger,
+                    seq=f.seq,
+                )
+        return fired
+
+    def _fire_due(self, tx: Transaction, d: Deadline, recorded: datetime) -> Fired:
+        case = self._load(d.case_id, tx)
+        wf = workflows.get(case.type, case.workflow_version)
+        rule = next((r for r in self.policy.tracked() if r.name == d.kind), None)
+        trigger, data, status = dl.due_event(rule, d, self.zone)
+        when = max(d.due_at, case.last_occurred_at)
+        clean = v.validate_data(trigger, wf.fields(trigger), data, self.zone)
+        done = step(wf, case.state, case.facts, trigger, "system", clean, case.outcome)
+        seq = case.version + 1
+        effect = {"kind": d.kind, "action": status, "due_at": local_iso(d.due_at, self.zone)}
+        ev = self._event(
+            case.id,
+            seq,
+            wf,
+            trigger,
+            done.from_state,
+            done.to_state,
+            "shouhu scheduler",
+            "system",
+            when,
+            recorded,
+            clean,
+            case.head_hash,
+            {"deadlines": [effect]},
+        )
+        new = replace(
+            case,
+            state=done.to_state,
+            version=seq,
+            head_hash=ev.hash,
+            facts=done.facts,
+            outcome=done.outcome,
+            last_occurred_at=when,
+            updated_at=recorded,
+        )
+        row = replace(d, status=status, closed_at=when, closed_seq=seq)
+        tx.append(Commit(new, (ev,), case.version, (DeadlineWrite(row, "pending"),)))
+        return Fired(case.id, d.kind, d.due_at, trigger, seq)
+
+    def next_due(self) -> datetime | None:
+        """The earliest pending due time (aware UTC), or None."""
+        return self.store.next_due()
+
+    def deadlines(
+        self,
+        *,
+        case_id: str | None = None,
+        status: str | None = None,
+        due_before: Instant | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Deadlines across cases, by due time (``kind, due_at, status, …``); streamed."""
+        if status is not None and status not in DEADLINE_STATUSES:
+            raise InvalidInput(
+                f"unknown deadline status {status[:20]!r} ({', '.join(DEADLINE_STATUSES)})",
+                field="status",
+            )
+        if case_id is not None:
+            case_id = self._load(case_id).id
+        before = (
+            None if due_before is None else parse_instant(due_before, self.zone, field="due_before")
+        )
+        rows = self.store.deadlines(case_id=case_id, status=status, due_before=before)
+        return (dl.view(d, self.policy, self.zone) for d in rows)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -364,7 +504,12 @@ class Engine:
     def _view(self, record: CaseRecord, events: list[Event] | None = None) -> CaseView:
         wf = workflows.get(record.type, record.workflow_version)
         loader = (lambda: events) if events is not None else (lambda: self.store.events(record.id))
-        return CaseView(record=record, workflow=wf, events=loader, deadlines=())
+
+        def deadlines() -> list[dict[str, Any]]:
+            rows = self.store.deadlines(case_id=record.id)
+            return [dl.view(d, self.policy, self.zone) for d in rows]
+
+        return CaseView(record=record, workflow=wf, events=loader, deadline_rows=deadlines)
 
     def _occurred(
         self, value: Instant | None, now: datetime, field: str = "occurred_at"
@@ -405,6 +550,7 @@ class Engine:
         recorded_at: datetime,
         data: dict[str, Any],
         prev_hash: str,
+        effects: dict[str, Any] | None = None,
     ) -> Event:
         h = event_hash(
             case_id=case_id,
@@ -420,6 +566,7 @@ class Engine:
             occurred_at=occurred_at,
             recorded_at=recorded_at,
             data=data,
+            effects=effects or {},
             prev_hash=prev_hash,
         )
         return Event(
@@ -438,6 +585,7 @@ class Engine:
             data,
             prev_hash,
             h,
+            effects or {},
         )
 
     def _report_commit(self, req: ReportRequest) -> Commit:
@@ -479,6 +627,26 @@ class Engine:
             "discovered_at": local_iso(discovered, self.zone),
             "report": data,
         }
+        changes = dl.on_event(
+            self.policy,
+            self.zone,
+            case_id=case_id,
+            existing=(),
+            trigger="report",
+            data=data,
+            when=occurred,
+            seq=1,
+            closes=False,
+        )
+        effects: dict[str, Any] = {}
+        delay = int((occurred - discovered).total_seconds())
+        late = False
+        bound = self.policy.check("report_delay")
+        if bound is not None:
+            late = occurred > bound.due(discovered, self.zone)
+            effects["report"] = {"late": late, "delay_seconds": delay, "bound": str(bound.period)}
+        if changes.effects:
+            effects["deadlines"] = changes.effects
         ev = self._event(
             case_id,
             1,
@@ -492,6 +660,7 @@ class Engine:
             now,
             event_data,
             GENESIS,
+            effects,
         )
         record = CaseRecord(
             id=case_id,
@@ -508,10 +677,11 @@ class Engine:
             last_occurred_at=occurred,
             created_at=now,
             updated_at=now,
-            facts=facts,
-            report_delay_seconds=int((occurred - discovered).total_seconds()),
+            facts={**facts, **changes.facts},
+            late=late,
+            report_delay_seconds=delay,
         )
-        return Commit(record, (ev,), None)
+        return Commit(record, (ev,), None, tuple(changes.writes))
 
     def _age_check(self, birth: date, discovered: datetime) -> int:
         """Whole years of age at discovery (Civil Code counting); refuses adults and the unborn.

@@ -32,6 +32,7 @@ HASHED_FIELDS = (
     "occurred_at",
     "recorded_at",
     "data",
+    "effects",
     "prev_hash",
 )
 
@@ -57,6 +58,7 @@ def event_hash(
     recorded_at: datetime,
     data: Mapping[str, Any],
     prev_hash: str,
+    effects: Mapping[str, Any] | None = None,
 ) -> str:
     """SHA-256 (hex) of an event's canonical content and its predecessor's hash."""
     content = {
@@ -73,6 +75,7 @@ def event_hash(
         "occurred_at": utc_iso(occurred_at),
         "recorded_at": utc_iso(recorded_at),
         "data": data,
+        "effects": dict(effects or {}),
         "prev_hash": prev_hash,
     }
     return hashlib.sha256(canonical(content)).hexdigest()

@@ -6,8 +6,11 @@ import copy
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
-from shouhu.engine.model import CaseRecord, Event
+from shouhu.engine.model import CaseRecord, Deadline, Event
 from shouhu.engine.ports import Commit
 from shouhu.errors import Conflict
 
@@ -18,6 +21,8 @@ class MemoryStore:
     def __init__(self) -> None:
         self._cases: dict[str, CaseRecord] = {}
         self._events: dict[str, list[Event]] = {}
+        self._deadlines: dict[int, Deadline] = {}
+        self._next_deadline_id = 1
         self._lock = threading.Lock()
         self._write_lock = threading.RLock()
 
@@ -32,10 +37,25 @@ class MemoryStore:
     @contextmanager
     def write(self) -> Iterator[_MemoryTx]:
         with self._write_lock:
-            tx = _MemoryTx(self)
-            yield tx
-            if tx.staged:
-                self.commit_many(tx.staged)
+            snapshot = self._snapshot()
+            try:
+                yield _MemoryTx(self)
+            except BaseException:
+                self._restore(snapshot)  # all or nothing, as a database would
+                raise
+
+    def _snapshot(self) -> tuple[Any, ...]:
+        with self._lock:
+            return (
+                dict(self._cases),
+                {k: list(v) for k, v in self._events.items()},
+                dict(self._deadlines),
+                self._next_deadline_id,
+            )
+
+    def _restore(self, snapshot: tuple[Any, ...]) -> None:
+        with self._lock:
+            self._cases, self._events, self._deadlines, self._next_deadline_id = snapshot
 
     def commit(self, commit: Commit) -> None:
         self.commit_many([commit])
@@ -43,7 +63,24 @@ class MemoryStore:
     def commit_many(self, commits: Sequence[Commit]) -> None:
         with self._lock:
             versions: dict[str, int | None] = {}
+            statuses: dict[int, str] = {}
             for c in commits:
+                for w in c.deadlines:
+                    d = w.deadline
+                    if d.id is None:
+                        continue
+                    current_status = statuses.get(d.id) or (
+                        self._deadlines[d.id].status if d.id in self._deadlines else None
+                    )
+                    if current_status != w.expected_status:
+                        raise Conflict(
+                            f"deadline {d.id} of case {d.case_id} is {current_status}, "
+                            f"not {w.expected_status}: someone else changed it first",
+                            case_id=d.case_id,
+                            expected=None,
+                            actual=None,
+                        )
+                    statuses[d.id] = d.status
                 cid = c.case.id
                 current = versions[cid] if cid in versions else self._version(cid)
                 if current != c.expected_version:
@@ -55,6 +92,12 @@ class MemoryStore:
                     )
                 versions[cid] = c.case.version
             for c in commits:
+                for w in c.deadlines:
+                    d = w.deadline
+                    if d.id is None:
+                        d = replace(d, id=self._next_deadline_id)
+                        self._next_deadline_id += 1
+                    self._deadlines[d.id] = d  # type: ignore[index]
                 self._cases[c.case.id] = copy.deepcopy(c.case)
                 self._events.setdefault(c.case.id, []).extend(copy.deepcopy(list(c.events)))
 
@@ -69,9 +112,13 @@ class MemoryStore:
         state: str | None = None,
         limit: int | None = None,
         after: str | None = None,
+        overdue: bool = False,
     ) -> Iterator[CaseRecord]:
         with self._lock:
             rows = [copy.deepcopy(c) for c in sorted(self._cases.values(), key=lambda c: c.id)]
+            late = {d.case_id for d in self._deadlines.values() if _overdue(d)}
+        if overdue:
+            rows = [r for r in rows if r.id in late]
         n = 0
         for case in rows:
             if after is not None and case.id <= after:
@@ -83,6 +130,29 @@ class MemoryStore:
             n += 1
             yield case
 
+    def deadlines(
+        self,
+        *,
+        case_id: str | None = None,
+        status: str | None = None,
+        due_before: datetime | None = None,
+    ) -> Iterator[Deadline]:
+        with self._lock:
+            rows = sorted(self._deadlines.values(), key=lambda d: (d.due_at, d.id or 0))
+        for d in rows:
+            if case_id is not None and d.case_id != case_id:
+                continue
+            if status is not None and d.status != status:
+                continue
+            if due_before is not None and d.due_at > due_before:
+                continue
+            yield d
+
+    def next_due(self) -> datetime | None:
+        with self._lock:
+            pending = [d.due_at for d in self._deadlines.values() if d.status == "pending"]
+        return min(pending, default=None)
+
     def close(self) -> None:
         return None
 
@@ -92,13 +162,25 @@ class _MemoryTx:
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
-        self.staged: list[Commit] = []
 
     def load(self, case_id: str) -> CaseRecord | None:
         return self.store.load(case_id)
 
     def append(self, commit: Commit) -> None:
-        self.staged.append(commit)
+        # Applied at once (under the write lock), so later reads in the block see it.
+        self.store.commit_many([commit])
+
+    def deadlines(self, case_id: str) -> list[Deadline]:
+        rows = self.store.deadlines(case_id=case_id)
+        return sorted(rows, key=lambda d: d.id or 0)
+
+    def due(self, now: datetime, limit: int) -> list[Deadline]:
+        rows = self.store.deadlines(status="pending", due_before=now)
+        return list(rows)[:limit]
+
+
+def _overdue(d: Deadline) -> bool:
+    return d.status == "missed" and d.met_at is None
 
 
 def _conflict_message(case_id: str, expected: int | None, actual: int | None) -> str:

@@ -74,6 +74,7 @@ class Event:
     data: dict[str, Any]
     prev_hash: str
     hash: str
+    effects: dict[str, Any] = field(default_factory=dict)
 
     def computed_hash(self) -> str:
         """The hash this event's content and ``prev_hash`` should have."""
@@ -91,6 +92,7 @@ class Event:
             occurred_at=self.occurred_at,
             recorded_at=self.recorded_at,
             data=self.data,
+            effects=self.effects,
             prev_hash=self.prev_hash,
         )
 
@@ -118,3 +120,36 @@ class CaseRecord:
     closed_at: datetime | None = None
     late: bool = False
     report_delay_seconds: int = 0
+
+
+DEADLINE_STATUSES = ("pending", "met", "missed", "fired", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A durable deadline row, written in the same transaction as the event that changes it.
+
+    ``pending`` → ``met`` (its duty done in time, or late before a sweep saw it), ``missed``
+    (a sweep recorded ``deadline_missed``; ``met_at`` is set if the duty is done later),
+    ``fired`` (a maturity matured) or ``cancelled`` (by a trigger, or the case closed).
+    """
+
+    id: int | None
+    case_id: str
+    kind: str
+    status: str
+    due_at: datetime
+    started_at: datetime
+    started_seq: int
+    policy_version: str
+    closed_at: datetime | None = None
+    closed_seq: int | None = None
+    met_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineWrite:
+    """A deadline to insert (``expected_status`` None) or to update from ``expected_status``."""
+
+    deadline: Deadline
+    expected_status: str | None = None

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from shouhu.engine.model import CaseRecord, Event
+from shouhu.engine.model import CaseRecord, Deadline, DeadlineWrite, Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class Commit:
     case: CaseRecord
     events: tuple[Event, ...]
     expected_version: int | None
+    deadlines: tuple[DeadlineWrite, ...] = ()
 
 
 class Transaction(Protocol):
@@ -37,6 +39,15 @@ class Transaction(Protocol):
 
     def append(self, commit: Commit) -> None:
         """Stage a commit (checked for version conflicts at once or at the end)."""
+        ...
+
+    def deadlines(self, case_id: str) -> list[Deadline]:
+        """Every deadline row of a case, oldest first."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[Deadline]:
+        """Pending deadlines due at ``now`` or before, oldest due first, claimed for this
+        transaction (``FOR UPDATE SKIP LOCKED`` where the database has it)."""
         ...
 
 
@@ -70,8 +81,23 @@ class Store(Protocol):
         state: str | None = None,
         limit: int | None = None,
         after: str | None = None,
+        overdue: bool = False,
     ) -> Iterator[CaseRecord]:
-        """Cases in id order, filtered; streamed, so memory stays flat."""
+        """Cases in id order, filtered; ``overdue``: with a missed deadline still undone."""
+        ...
+
+    def deadlines(
+        self,
+        *,
+        case_id: str | None = None,
+        status: str | None = None,
+        due_before: datetime | None = None,
+    ) -> Iterator[Deadline]:
+        """Deadline rows, by due time; streamed."""
+        ...
+
+    def next_due(self) -> datetime | None:
+        """The earliest pending due time, if any."""
         ...
 
     def close(self) -> None:

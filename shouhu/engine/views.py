@@ -95,7 +95,14 @@ class CaseView:
     record: CaseRecord
     workflow: WorkflowDef
     events: Callable[[], list[Event]] = field(repr=False, compare=False, default=list)
-    deadlines: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    deadline_rows: Callable[[], list[dict[str, Any]]] = field(
+        repr=False, compare=False, default=list
+    )
+
+    @cached_property
+    def deadlines(self) -> tuple[dict[str, Any], ...]:
+        """The case's deadlines (kind, due_at local, status, met_at, lateness, basis)."""
+        return tuple(self.deadline_rows())
 
     @cached_property
     def history(self) -> tuple[EventView, ...]:
@@ -128,6 +135,11 @@ class CaseView:
     @property
     def facts(self) -> dict[str, Any]:
         return self.record.facts
+
+    @property
+    def late(self) -> bool:
+        """Reported later after discovery than the policy's bound (mandatory reporters)."""
+        return self.record.late
 
     @property
     def head_hash(self) -> str:

@@ -1,0 +1,26 @@
+"""Loading policy packs: the shipped default, or a city's own (``--policy``, SHOUHU_POLICY)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shouhu.engine.policy import PolicyPack, default_pack, parse_pack
+from shouhu.errors import InvalidInput
+
+POLICY_ENV = "SHOUHU_POLICY"
+
+
+def load_pack(path: str | os.PathLike[str] | None = None) -> PolicyPack:
+    """The pack at ``path``, else ``$SHOUHU_POLICY``, else the default."""
+    chosen = path if path is not None else os.environ.get(POLICY_ENV) or None
+    if chosen is None:
+        return default_pack()
+    p = Path(chosen)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"policy {str(p)!r}: no such file", field="policy") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"policy {str(p)!r}: cannot be read ({exc})", field="policy") from None
+    return parse_pack(text, p.name)

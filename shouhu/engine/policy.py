@@ -1,0 +1,315 @@
+"""Policy packs: the deadlines in force, as data (TOML), checked when loaded.
+
+A pack names each deadline: its kind (``duty``, ``maturity`` or ``check``), what starts it,
+what meets it, what cancels it, its period (ISO 8601), whether the number is ``law`` or a
+``local`` choice, and its citation. A pack that names an unknown trigger, a bad period or an
+unknown key is refused with the line and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from shouhu import workflows
+from shouhu.engine.periods import Period, parse_period, period_end
+from shouhu.errors import InvalidInput
+
+Kind = Literal["duty", "maturity", "check"]
+KINDS: tuple[str, ...] = ("duty", "maturity", "check")
+BASES: tuple[str, ...] = ("law", "local")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """What starts a deadline: a trigger, counted from the event or from a date in its data."""
+
+    trigger: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.trigger}:{self.field}" if self.field else self.trigger
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRule:
+    """One ``[deadlines.KIND]`` table."""
+
+    name: str
+    kind: Kind
+    period: Period
+    starts_on: tuple[Start, ...]
+    met_by: tuple[str, ...]
+    cancelled_by: tuple[str, ...]
+    basis: str
+    citation: str
+    supervisor: str = ""
+    notify: str = ""
+    note: str = ""
+    restart: bool = False
+    fact: str | None = None
+
+    def due(self, start: datetime | date, zone: str) -> datetime:
+        """When a deadline started at ``start`` falls due (Civil Code counting)."""
+        return period_end(start, self.period, zone)
+
+
+@dataclass(frozen=True)
+class PolicyPack:
+    """A pack of deadline rules with its name and version (recorded on every event)."""
+
+    name: str
+    version: str
+    description: str
+    rules: tuple[DeadlineRule, ...]
+    source: str = "<default>"
+    text: str = field(default="", repr=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        """``name@version``: the policy version every event records."""
+        return f"{self.name}@{self.version}"
+
+    def rule(self, name: str) -> DeadlineRule:
+        for r in self.rules:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def tracked(self) -> tuple[DeadlineRule, ...]:
+        """The rules that become deadline rows (duties and maturities)."""
+        return tuple(r for r in self.rules if r.kind != "check")
+
+    def check(self, name: str) -> DeadlineRule | None:
+        """A ``check`` rule by name, if the pack has one."""
+        for r in self.rules:
+            if r.name == name and r.kind == "check":
+                return r
+        return None
+
+
+_KEYS = {
+    "kind",
+    "period",
+    "starts_on",
+    "met_by",
+    "cancelled_by",
+    "basis",
+    "citation",
+    "supervisor",
+    "notify",
+    "note",
+    "restart",
+    "fact",
+}
+_REQUIRED = ("period", "starts_on", "met_by", "cancelled_by", "basis", "citation")
+
+
+def default_pack() -> PolicyPack:
+    """The national defaults shipped with shouhu (``shouhu/policies/default.toml``)."""
+    from importlib import resources
+
+    text = resources.files("shouhu.policies").joinpath("default.toml").read_text(encoding="utf-8")
+    return parse_pack(text, "default.toml")
+
+
+def known_triggers() -> set[str]:
+    """Every trigger of every registered workflow, and ``report``."""
+    names = {"report"}
+    for (type_, version), wf in workflows.REGISTRY.items():
+        del type_, version
+        names.update(wf.triggers)
+    return names
+
+
+def parse_pack(text: str, source: str = "<pack>") -> PolicyPack:
+    """A :class:`PolicyPack` from TOML text; ``InvalidInput`` naming the line and key if bad."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"policy {source}: not valid TOML: {exc}", field="policy") from None
+    where = _Where(text, source)
+    unknown_top = set(doc) - {"pack", "deadlines"}
+    if unknown_top:
+        key = sorted(unknown_top)[0]
+        raise where.error(
+            None, key, f"unknown table or key {key!r} (expected [pack], [deadlines.*])"
+        )
+    pack = doc.get("pack")
+    if not isinstance(pack, dict):
+        raise where.error(None, "pack", "missing [pack] table with name and version")
+    for key in ("name", "version"):
+        if not isinstance(pack.get(key), str) or not pack[key].strip():
+            raise where.error("pack", key, f"[pack] needs a text {key}")
+    extra = set(pack) - {"name", "version", "description"}
+    if extra:
+        key = sorted(extra)[0]
+        raise where.error("pack", key, f"unknown key {key!r} in [pack]")
+    tables = doc.get("deadlines", {})
+    if not isinstance(tables, dict) or not tables:
+        raise where.error(None, "deadlines", "no [deadlines.KIND] tables")
+    triggers = known_triggers()
+    rules = [_rule(name, body, where, triggers) for name, body in tables.items()]
+    return PolicyPack(
+        name=pack["name"].strip(),
+        version=pack["version"].strip(),
+        description=str(pack.get("description", "")),
+        rules=tuple(rules),
+        source=source,
+        text=text,
+    )
+
+
+def _rule(name: str, body: Any, where: _Where, triggers: set[str]) -> DeadlineRule:
+    table = f"deadlines.{name}"
+    if not _NAME.match(name):
+        raise where.error(table, None, f"deadline name {name!r} must be lower_snake_case")
+    if not isinstance(body, dict):
+        raise where.error(None, table, f"{table} must be a table")
+    unknown = set(body) - _KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise where.error(table, key, f"unknown key {key!r}")
+    for key in _REQUIRED:
+        if key not in body:
+            raise where.error(table, None, f"missing key {key!r}")
+    kind = body.get("kind", "duty")
+    if kind not in KINDS:
+        raise where.error(table, "kind", f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if not isinstance(body["period"], str):
+        raise where.error(table, "period", "period must be an ISO 8601 duration text")
+    try:
+        period = parse_period(body["period"])
+    except InvalidInput as exc:
+        raise where.error(table, "period", exc.message) from None
+    if body["basis"] not in BASES:
+        raise where.error(table, "basis", f"basis must be law or local, not {body['basis']!r}")
+    if not isinstance(body["citation"], str) or not body["citation"].strip():
+        raise where.error(table, "citation", "citation must be a non-empty text")
+    starts = tuple(
+        _start(s, table, where, triggers) for s in _strings(body, "starts_on", where, table)
+    )
+    met = _triggers(body, "met_by", where, table, triggers)
+    cancelled = _triggers(body, "cancelled_by", where, table, triggers)
+    if kind != "check" and not starts:
+        raise where.error(table, "starts_on", "a duty or maturity needs at least one start")
+    if kind == "duty" and not met:
+        raise where.error(table, "met_by", "a duty needs at least one trigger that meets it")
+    if kind == "maturity" and name not in triggers:
+        raise where.error(
+            table, None, f"a maturity's name must be the system trigger it fires; {name!r} is none"
+        )
+    for key in ("supervisor", "notify", "note", "fact"):
+        if key in body and not isinstance(body[key], str):
+            raise where.error(table, key, f"{key} must be text")
+    if "restart" in body and not isinstance(body["restart"], bool):
+        raise where.error(table, "restart", "restart must be true or false")
+    return DeadlineRule(
+        name=name,
+        kind=kind,
+        period=period,
+        starts_on=starts,
+        met_by=met,
+        cancelled_by=cancelled,
+        basis=body["basis"],
+        citation=body["citation"].strip(),
+        supervisor=body.get("supervisor", ""),
+        notify=body.get("notify", ""),
+        note=body.get("note", ""),
+        restart=body.get("restart", False),
+        fact=body.get("fact") or None,
+    )
+
+
+def _strings(body: Mapping[str, Any], key: str, where: _Where, table: str) -> list[str]:
+    value = body[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise where.error(table, key, f"{key} must be a list of trigger names")
+    return [v.strip() for v in value]
+
+
+def _triggers(
+    body: Mapping[str, Any], key: str, where: _Where, table: str, known: set[str]
+) -> tuple[str, ...]:
+    names = _strings(body, key, where, table)
+    for n in names:
+        if n not in known:
+            raise where.error(table, key, f"unknown trigger {n!r}")
+    return tuple(names)
+
+
+def _start(text: str, table: str, where: _Where, known: set[str]) -> Start:
+    trigger, _, fld = text.partition(":")
+    if trigger not in known:
+        raise where.error(table, "starts_on", f"unknown trigger {trigger!r}")
+    if fld and not _NAME.match(fld):
+        raise where.error(table, "starts_on", f"bad data field {fld!r} in {text!r}")
+    return Start(trigger, fld or None)
+
+
+class _Where:
+    """Finds the line of a table or key in the pack's text, for error messages."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+
+    def line(self, table: str | None, key: str | None) -> int | None:
+        start = 0
+        if table is not None:
+            header = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]\s*(#.*)?$")
+            found = next((i for i, ln in enumerate(self.lines) if header.match(ln)), None)
+            if found is None:
+                return None
+            if key is None:
+                return found + 1
+            start = found + 1
+        if key is None:
+            return None
+        pat = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for i in range(start, len(self.lines)):
+            if table is not None and i > start - 1 and self.lines[i].lstrip().startswith("["):
+                break
+            if pat.match(self.lines[i]):
+                return i + 1
+        return start if table is not None else None
+
+    def error(self, table: str | None, key: str | None, message: str) -> InvalidInput:
+        line = self.line(table, key)
+        at = f"line {line}" if line else "?"
+        where = ".".join(p for p in (table, key) if p)
+        return InvalidInput(
+            f"policy {self.source}: {at}: {where}: {message}", field=where or "policy", line=line
+        )
+
+
+def describe(pack: PolicyPack) -> list[dict[str, Any]]:
+    """The pack as rows (for ``policy show --format table`` and the docs)."""
+    return [
+        {
+            "kind": r.name,
+            "type": r.kind,
+            "period": str(r.period),
+            "starts_on": [str(s) for s in r.starts_on],
+            "met_by": list(r.met_by),
+            "cancelled_by": list(r.cancelled_by),
+            "basis": r.basis,
+            "citation": r.citation,
+        }
+        for r in pack.rules
+    ]
+
+
+def triggers_of(rules: Iterable[DeadlineRule]) -> set[str]:
+    """Every trigger named by the rules (for checks and docs)."""
+    out: set[str] = set()
+    for r in rules:
+        out.update(s.trigger for s in r.starts_on)
+        out.update(r.met_by)
+        out.update(r.cancelled_by)
+    return out

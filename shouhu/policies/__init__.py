@@ -1,0 +1,1 @@
+"""Policy packs shipped with shouhu (package data): ``default.toml``, the national defaults."""
