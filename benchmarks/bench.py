@@ -10,13 +10,17 @@ What is compared with what
    file: the engine reads the case, validates the actor and data, runs the workflow machine,
    hashes the event and commits the new event and case row. The baseline is Python's
    ``sqlite3`` doing, per transition, only the SQL that the same durable write needs:
-   ``BEGIN IMMEDIATE``; ``SELECT`` the case row by id; ``UPDATE cases … WHERE id=? AND
-   version=?``; ``INSERT INTO events``; ``COMMIT``. (The engine reads the case in a short read
-   transaction of its own before ``BEGIN IMMEDIATE``; hand-written code would not, so that is
-   counted as the engine's work.) Goal: ours ≥ 0.5 × raw.
+   ``BEGIN IMMEDIATE``; ``SELECT`` the case row by id; ``SELECT`` its deadline rows (an event
+   may start, meet or cancel one); ``UPDATE cases … WHERE id=? AND version=?``; ``INSERT INTO
+   events``; ``COMMIT``. Goal: ours ≥ 0.5 × raw.
 2. **Batched reports per second.** ``Engine.report_many`` with 1,000 reports per call (one
-   transaction per call) against ``executemany`` inserting the same case and event rows, one
-   transaction per batch of the same size. Goal: ours ≥ 0.25 × raw.
+   transaction per call) against ``executemany`` inserting the same case, event and deadline
+   rows (each report starts its ``dispatch`` deadline), one transaction per batch of the same
+   size. Goal: ours ≥ 0.25 × raw.
+4. **Sweep cost with many pending deadlines.** One ``run_due`` that fires 100 due deadlines on
+   a file with 1,000,000 pending deadlines (the rest due in 2030), beside the same on a file
+   with 1,000. The due rows must be found through the ``(status, due_at)`` index, not a scan.
+   Goal: the ratio stays under 2.
 3. **Memory flat in the number of cases.** A fresh process opens the engine on a file of
    100,000 cases (filed with ``report_many``) and fires 2,000 transitions on random cases; its
    peak RSS (``VmHWM`` on Linux, see :func:`peak_rss_kb`) is compared with the same on a file
@@ -103,9 +107,14 @@ class Sizes:
     memory_large: int
     memory_fires: int
 
+    sweep_small: int = 1_000
+    sweep_large: int = 1_000_000
+    sweep_due: int = 100
+
 
 FULL = Sizes(200, 10, 1_000, 20_000, 1_000, 100_000, 2_000)
-QUICK = Sizes(50, 4, 1_000, 2_000, 1_000, 10_000, 500)
+QUICK = Sizes(50, 4, 1_000, 2_000, 1_000, 10_000, 500, 1_000, 100_000, 100)
+GOAL_SWEEP = 2.0
 
 
 @dataclass
@@ -198,10 +207,24 @@ class RawSql:
 
     case_columns: list[str]
     event_columns: list[str]  # without the autoincrement id, as the engine inserts them
+    deadline_columns: list[str]  # likewise
 
     @classmethod
     def of(cls, con: sqlite3.Connection) -> RawSql:
-        return cls(columns(con, "cases"), [c for c in columns(con, "events") if c != "id"])
+        return cls(
+            columns(con, "cases"),
+            [c for c in columns(con, "events") if c != "id"],
+            [c for c in columns(con, "deadlines") if c != "id"],
+        )
+
+    @property
+    def select_deadlines(self) -> str:
+        return "SELECT * FROM deadlines WHERE case_id = ? ORDER BY id"
+
+    @property
+    def insert_deadline(self) -> str:
+        marks = ", ".join("?" * len(self.deadline_columns))
+        return f"INSERT INTO deadlines ({quoted(self.deadline_columns)}) VALUES ({marks})"
 
     @property
     def select_case(self) -> str:
@@ -264,6 +287,7 @@ def raw_transitions(con: sqlite3.Connection, sql: RawSql, rows: Sequence[Any]) -
         cur.execute("BEGIN IMMEDIATE")
         if cur.execute(sql.select_case, (case_id,)).fetchone() is None:
             raise RuntimeError(f"raw replay: no case {case_id}")
+        cur.execute(sql.select_deadlines, (case_id,)).fetchall()
         cur.execute(sql.update_case, update)
         if cur.rowcount != 1:
             raise RuntimeError(f"raw replay: case {case_id} is not at version {update[-1]}")
@@ -284,23 +308,33 @@ def report_rows(
         events = con.execute(
             f"SELECT {quoted(sql.event_columns)} FROM events ORDER BY id"
         ).fetchall()
+        deadlines = con.execute(
+            f"SELECT {quoted(sql.deadline_columns)} FROM deadlines ORDER BY id"
+        ).fetchall()
     finally:
         con.close()
     if len(cases) != len(events) or len(cases) != sum(sizes):
         raise RuntimeError("expected one case row and one report event per report")
+    owner = sql.deadline_columns.index("case_id")
+    by_case: dict[str, list[Any]] = {}
+    for row in deadlines:
+        by_case.setdefault(row[owner], []).append(row)
     batches, start = [], 0
     for n in sizes:
-        batches.append((cases[start : start + n], events[start : start + n]))
+        chunk = cases[start : start + n]
+        started = [d for case in chunk for d in by_case.get(case[0], [])]
+        batches.append((chunk, events[start : start + n], started))
         start += n
     return sql, batches
 
 
 def raw_reports(con: sqlite3.Connection, sql: RawSql, batches: Sequence[Any]) -> None:
     cur = con.cursor()
-    for cases, events in batches:
+    for cases, events, deadlines in batches:
         cur.execute("BEGIN IMMEDIATE")
         cur.executemany(sql.insert_case, cases)
         cur.executemany(sql.insert_event, events)
+        cur.executemany(sql.insert_deadline, deadlines)
         cur.execute("COMMIT")
 
 
@@ -487,6 +521,80 @@ def memory_figures(tmp: Path, sizes: Sizes) -> list[Figure]:
 # -- running and printing ----------------------------------------------------------------------
 
 
+def sweep_file(path: Path, sizes: Sizes, pending: int) -> None:
+    """A file with ``sweep_small`` reported cases whose first ``sweep_due`` dispatch deadlines
+    are due, and ``pending`` deadlines in all that are not (the extra rows are written raw: the
+    sweep must find the due ones by the (status, due_at) index, not by a scan)."""
+    ids = fill(path, sizes.sweep_small, 1_000)
+    con = raw_connect(path)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute(
+            "UPDATE deadlines SET due_at = '2030-01-01 00:00:00.000000' WHERE id > ?",
+            (sizes.sweep_due,),
+        )
+        extra = pending - sizes.sweep_small
+        cols = [c for c in columns(con, "deadlines") if c != "id"]
+        template = dict.fromkeys(cols)
+        template.update(
+            kind="dispatch",
+            status="pending",
+            started_at="2026-03-02 00:30:00.000000",
+            started_seq=1,
+            policy_version="bench@1",
+        )
+        marks = ", ".join("?" * len(cols))
+        sql = f"INSERT INTO deadlines ({quoted(cols)}) VALUES ({marks})"
+        chunk = 50_000
+        for start in range(0, extra, chunk):
+            rows = []
+            for i in range(start, min(start + chunk, extra)):
+                row = dict(template, case_id=ids[i % len(ids)])
+                row["due_at"] = f"2030-{1 + i % 12:02d}-{1 + i % 28:02d} 00:00:00.{i % 999_999:06d}"
+                rows.append([row[c] for c in cols])
+            con.executemany(sql, rows)
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def sweep_figure(tmp: Path, sizes: Sizes) -> Figure:
+    """The cost of one sweep that fires ``sweep_due`` deadlines, with many or few pending."""
+    times: dict[int, list[float]] = {}
+    for pending in (sizes.sweep_small, sizes.sweep_large):
+        progress(f"sweep: preparing {pending:,} pending deadlines")
+        base = tmp / f"sweep-{pending}.db"
+        sweep_file(base, sizes, pending)
+        for n in range(REPEATS):
+            work = tmp / f"sweep-{pending}-{n}.db"
+            shutil.copyfile(base, work)
+            engine = open_engine(work)
+            engine.next_due()  # open the connection outside the timed part
+            start = time.perf_counter()
+            fired = engine.run_due(NOW)
+            times.setdefault(pending, []).append(time.perf_counter() - start)
+            engine.close()
+            if len(fired) != sizes.sweep_due:
+                raise RuntimeError(f"sweep fired {len(fired)}, expected {sizes.sweep_due}")
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{work}{suffix}").unlink(missing_ok=True)
+    small = statistics.median(times[sizes.sweep_small])
+    large = statistics.median(times[sizes.sweep_large])
+    ratio = large / small
+    return Figure(
+        "sweep_cost_ratio",
+        f"sweep firing {sizes.sweep_due} due, "
+        f"{sizes.sweep_large:,} vs {sizes.sweep_small:,} pending",
+        "s",
+        large,
+        small,
+        ratio,
+        f"< {GOAL_SWEEP:g}×",
+        ratio < GOAL_SWEEP,
+        {"seconds": {str(k): v for k, v in times.items()}},
+    )
+
+
 def progress(message: str) -> None:
     sys.stdout.flush()
     print(f"· {message}", file=sys.stderr, flush=True)
@@ -515,6 +623,8 @@ def machine() -> dict[str, Any]:
 def show(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
+    if unit == "s":
+        return f"{value * 1000:,.1f} ms"
     return f"{value:,.0f}/s" if unit == "/s" else f"{value:,.1f} MB"
 
 
@@ -572,6 +682,7 @@ def run(sizes: Sizes, tmp: Path) -> list[Figure]:
         )
     )
     figures += memory_figures(tmp, sizes)
+    figures.append(sweep_figure(tmp, sizes))
     return figures
 
 

@@ -19,7 +19,7 @@ from rich.console import Console
 from shouhu.api import Engine
 from shouhu.engine.timeutil import local_iso, zone
 from shouhu.errors import ShouhuError, TransitionRefused
-from shouhu.render import timeline_table
+from shouhu.render import render_deadlines, timeline_table
 
 POLICE = {"name": "青山派出所 李警官", "role": "police"}
 TOWNSHIP = {"name": "青山镇 儿童督导员 陈静", "role": "township"}
@@ -82,8 +82,8 @@ STORIES = [
         timedelta(hours=1),
         report_data={"last_seen_at": "{discovered-2h}", "last_seen_place": "村口小卖部"},
         steps=[
-            (0.2, "dispatch", POLICE, {}),
-            (0.4, "start_search", POLICE, {}),
+            (1.5, "dispatch", POLICE, {}),  # late: the dispatch deadline (PT1H) is escalated
+            (1.6, "start_search", POLICE, {}),
             (6, "child_located", POLICE, {}),
             (6.5, "complete_emergency", POLICE, {}),
             (9, "notify_township", POLICE, {}),
@@ -272,6 +272,7 @@ def run(db_url: str, console: Console) -> list[str]:
     ids = []
     with Engine.open(db_url) as engine:
         tz = engine.zone
+        console.print(f"Policy pack in force: {engine.policy.id} (deadlines: `shouhu policy show`)")
         today = (
             engine.clock.now()
             .astimezone(zone(tz))
@@ -293,12 +294,16 @@ def run(db_url: str, console: Console) -> list[str]:
             )
             refusals = []
             for hours, trigger, actor, step_data in story.steps:
+                at = reported + timedelta(hours=hours)
+                # What a running scheduler would have done by then: escalate missed duties.
+                engine.run_due(at)
+                case = engine.case(case.id)
                 try:
                     case = engine.fire(
                         case.id,
                         trigger,
                         actor=actor,
-                        occurred_at=reported + timedelta(hours=hours),
+                        occurred_at=at,
                         data=step_data,
                         expected_version=case.version,
                     )
@@ -313,6 +318,8 @@ def run(db_url: str, console: Console) -> list[str]:
                 + (f" · outcome {view.outcome}" if view.outcome else "")
                 + f" · {view.version} events · head {view.head_hash_short}"
             )
+            if view.deadlines:
+                render_deadlines(console, list(view.deadlines), title="Deadlines", with_case=False)
             console.print(timeline_table(view, tz))
             for line in refusals:
                 console.print(f"  [yellow]refused, nothing written[/yellow] — {line}")

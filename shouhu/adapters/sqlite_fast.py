@@ -30,7 +30,9 @@ def dumps(value: Any) -> str:
 def _enc_dt(v: datetime | None) -> str | None:
     if v is None:
         return None
-    return v.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if v.tzinfo is not UTC:
+        v = v.astimezone(UTC)
+    return v.isoformat(" ", "microseconds")[:26]  # naive UTC text, as SQLAlchemy writes it
 
 
 def _dec_dt(v: str | None) -> datetime | None:
