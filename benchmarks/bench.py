@@ -17,6 +17,10 @@ What is compared with what
    transaction per call) against ``executemany`` inserting the same case, event and deadline
    rows (each report starts its ``dispatch`` deadline), one transaction per batch of the same
    size. Goal: ours ≥ 0.25 × raw.
+5. **Replay and verify speed.** ``Engine.verify(replay=True)`` over every case, one streamed
+   pass: each event's hash recomputed and each event fed back through its workflow machine, in
+   events per second, beside a raw loop that reads the same event rows with ``sqlite3`` and SHA-256s
+   each row's JSON. Goal: ours ≥ 0.3 × raw.
 4. **Sweep cost with many pending deadlines.** One ``run_due`` that fires 100 due deadlines on
    a file with 1,000,000 pending deadlines (the rest due in 2030), beside the same on a file
    with 1,000. The due rows must be found through the ``(status, due_at)`` index, not a scan.
@@ -51,6 +55,7 @@ machine, hashing, records, SQLAlchemy): each ratio is the price of that work.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -115,6 +120,7 @@ class Sizes:
 FULL = Sizes(200, 10, 1_000, 20_000, 1_000, 100_000, 2_000)
 QUICK = Sizes(50, 4, 1_000, 2_000, 1_000, 10_000, 500, 1_000, 100_000, 100)
 GOAL_SWEEP = 2.0
+GOAL_AUDIT = 0.3
 
 
 @dataclass
@@ -595,6 +601,51 @@ def sweep_figure(tmp: Path, sizes: Sizes) -> Figure:
     )
 
 
+def audit_figure(tmp: Path, sizes: Sizes) -> Figure:
+    """Replay + verify of every case, events per second, beside a raw read-and-SHA-256 loop."""
+    path = tmp / "audit.db"
+    engine = open_engine(path)
+    ids: list[str] = []
+    for b in range(0, sizes.durable_cases * 5, 1_000):
+        n = min(1_000, sizes.durable_cases * 5 - b)
+        ids += engine.report_many(report_request(i) for i in range(b, b + n))
+    for case_id in ids:
+        engine.fire(case_id, "dispatch", actor=POLICE, occurred_at="2026-03-02T09:00")
+    for case_id, trigger, when, data in transitions(ids, 4):
+        engine.fire(case_id, trigger, actor=POLICE, occurred_at=when, data=data)
+    engine.close()
+    ours: list[float] = []
+    raw: list[float] = []
+    count = 0
+    for n in range(REPEATS):
+        progress(f"audit: round {n + 1}/{REPEATS}")
+        engine = open_engine(path)
+        start = time.perf_counter()
+        result = engine.verify(replay=True)  # hashes, seq, heads, and every event replayed
+        ours.append(time.perf_counter() - start)
+        engine.close()
+        if not result.ok:
+            raise RuntimeError("verify failed on the bench file")
+        count = result.events
+        con = raw_connect(path)
+        start = time.perf_counter()
+        seen = 0
+        for row in con.execute("SELECT * FROM events ORDER BY case_id, seq"):
+            hashlib.sha256(json.dumps(row, ensure_ascii=False).encode()).hexdigest()
+            seen += 1
+        raw.append(time.perf_counter() - start)
+        con.close()
+        if seen != count:
+            raise RuntimeError("the raw loop read a different number of events")
+    return throughput(
+        "replay_verify_events_per_s",
+        f"replay + verify events/s ({count:,} events)",
+        GOAL_AUDIT,
+        count,
+        list(zip(ours, raw, strict=True)),
+    )
+
+
 def progress(message: str) -> None:
     sys.stdout.flush()
     print(f"· {message}", file=sys.stderr, flush=True)
@@ -683,6 +734,7 @@ def run(sizes: Sizes, tmp: Path) -> list[Figure]:
     )
     figures += memory_figures(tmp, sizes)
     figures.append(sweep_figure(tmp, sizes))
+    figures.append(audit_figure(tmp, sizes))
     return figures
 
 

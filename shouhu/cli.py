@@ -94,6 +94,12 @@ scheduler_app = typer.Typer(
 app.add_typer(case_app, name="case")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(policy_app, name="policy")
+audit_app = typer.Typer(
+    cls=ShouhuGroup,
+    help="For auditors: replay, verify, anchor, report, export.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
 app.add_typer(scheduler_app, name="scheduler")
 
 
@@ -194,6 +200,33 @@ def parse_data(items: list[str] | None) -> dict[str, str]:
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+IdentityOpt = Annotated[
+    bool,
+    typer.Option(
+        "--include-identity",
+        help="Show the child's name, birthdate and id number (recorded: needs --actor, --role, "
+        "--reason).",
+    ),
+]
+ReaderOpt = Annotated[str | None, typer.Option("--actor", help="Who reads (with identity).")]
+ReaderRoleOpt = Annotated[str | None, typer.Option("--role", help="In which role.")]
+ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why the identity is needed.")]
+
+
+def _read_identity(
+    engine: Any, case_id: str, actor: str | None, role: str | None, reason: str | None, what: str
+) -> None:
+    """Record the identity read in the access log, or refuse without who and why."""
+    missing = [n for n, v in (("--actor", actor), ("--role", role), ("--reason", reason)) if not v]
+    if missing:
+        raise InvalidInput(
+            f"--include-identity needs {', '.join(missing)}: reading a child's identity is "
+            "recorded (who, role, when, why)",
+            field="identity",
+        )
+    engine.read_identity(case_id, actor={"name": actor, "role": role}, reason=reason, what=what)
+
+
 DataOpt = Annotated[
     list[str] | None,
     typer.Option("--data", "-d", help="KEY=VALUE, repeatable; lists are comma-separated."),
@@ -279,14 +312,31 @@ def report(
 def case_show(
     case_id: Annotated[str, typer.Argument(metavar="CASE")],
     as_json: JsonOpt = False,
-    include_identity: Annotated[
-        bool,
-        typer.Option("--include-identity", help="Show the child's name, birthdate and id number."),
-    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="The state at that moment (business time), rebuilt by replay."),
+    ] = None,
+    include_identity: IdentityOpt = False,
+    actor: ReaderOpt = None,
+    role: ReaderRoleOpt = None,
+    reason: ReasonOpt = None,
 ) -> None:
     """Show a case: state, facts, deadlines and its whole timeline."""
     with _engine() as engine:
+        if at is not None:
+            if include_identity:
+                raise InvalidInput("--at shows no identity; drop --include-identity", field="at")
+            rebuilt = engine.replay(case_id, at=at)
+            if as_json:
+                _print_json(rebuilt.to_dict(engine.zone))
+            else:
+                from shouhu.render import render_replay
+
+                render_replay(_console(), rebuilt, engine.zone)
+            return
         view = engine.case(case_id)
+        if include_identity:
+            _read_identity(engine, view.id, actor, role, reason, "case show")
         if as_json:
             _print_json(view.to_dict(engine.zone, identity=include_identity))
         else:
@@ -542,6 +592,152 @@ def _fired(engine: Any, f: Any) -> dict[str, Any]:
         "trigger": f.trigger,
         "seq": f.seq,
     }
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+@audit_app.command("replay")
+def audit_replay(
+    case_id: Annotated[str, typer.Argument(metavar="CASE")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="As of this moment (business time).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rebuild a case from its events alone, through the definitions it was recorded under."""
+    with _engine() as engine:
+        rebuilt = engine.replay(case_id, at=at)
+        if as_json:
+            _print_json(rebuilt.to_dict(engine.zone))
+        else:
+            from shouhu.render import render_replay
+
+            render_replay(_console(), rebuilt, engine.zone)
+    if not rebuilt.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    case_id: Annotated[str | None, typer.Argument(metavar="[CASE]")] = None,
+    anchor: Annotated[
+        str | None, typer.Option("--anchor", help="Prove nothing before this anchor changed.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check every hash, seq and head, and replay every event; exit 1 naming each broken case."""
+    with _engine() as engine:
+        result = engine.verify(case_id, anchor=anchor)
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        for b in result.broken:
+            sys.stdout.write(f"BROKEN {b.case_id} at seq {b.seq}: {b.reason}\n")
+        for r in result.replay_failures:
+            for seq, why in r.illegal:
+                sys.stdout.write(f"ILLEGAL {r.case_id} at seq {seq}: {why}\n")
+            for diff in r.differences:
+                sys.stdout.write(f"DIFFERS {r.case_id}: {diff}\n")
+        if result.anchor is not None:
+            word = "holds" if result.anchor_holds else "DOES NOT HOLD"
+            sys.stdout.write(
+                f"anchor of {result.anchor.at.isoformat()} ({result.anchor.count} cases): {word}\n"
+            )
+        verdict = "ok" if result.ok else "FAILED"
+        sys.stdout.write(f"verified {result.cases} cases, {result.events} events: {verdict}\n")
+    if not result.ok:
+        for b in result.broken:
+            typer.echo(f"shouhu: broken: {b.case_id} seq {b.seq}: {b.reason}", err=True)
+        for r in result.replay_failures:
+            first = r.illegal[0][0] if r.illegal else None
+            typer.echo(f"shouhu: replay: {r.case_id} seq {first}: does not replay", err=True)
+        if result.anchor_holds is False:
+            typer.echo("shouhu: broken: the anchor does not hold", err=True)
+        raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Print a digest over all case heads, with the time: keep it outside the database."""
+    with _engine() as engine:
+        sys.stdout.write(engine.anchor() + "\n")
+
+
+@audit_app.command("report")
+def audit_report(
+    date_from: Annotated[str, typer.Option("--from", help="First report date (YYYY-MM-DD).")],
+    date_to: Annotated[str, typer.Option("--to", help="Last report date (YYYY-MM-DD).")],
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Compliance over the cases reported in a window: deadlines, late reports, six months."""
+    if as_json:
+        fmt = "json"
+    if fmt not in {"table", "json", "csv"}:
+        raise InvalidInput(
+            f"--format: expected table, json or csv, not {fmt[:20]!r}", field="format"
+        )
+    with _engine() as engine:
+        report = engine.compliance_report(date_from, date_to)
+    if fmt == "json":
+        _print_json(report.to_dict())
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["section", "key", "metric", "value"])
+        writer.writerows(report.rows())
+    else:
+        from shouhu.render import render_report
+
+        render_report(_console(), report)
+
+
+@audit_app.command("export")
+def audit_export(
+    case_id: Annotated[str, typer.Argument(metavar="CASE")],
+    output: Annotated[str, typer.Option("--output", "-o", help="The file to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
+    include_identity: IdentityOpt = False,
+    actor: ReaderOpt = None,
+    role: ReaderRoleOpt = None,
+    reason: ReasonOpt = None,
+) -> None:
+    """A case for the file: one self-contained printable HTML page, or JSON to re-verify."""
+    from pathlib import Path
+
+    if fmt not in {"html", "json"}:
+        raise InvalidInput(f"--format: expected html or json, not {fmt[:20]!r}", field="format")
+    target = Path(output)
+    if not target.parent.is_dir():
+        raise InvalidInput(f"--output: no such directory {str(target.parent)!r}", field="output")
+    with _engine() as engine:
+        from shouhu.adapters.export import export_html, export_json
+        from shouhu.engine.audit import verify_chain
+
+        view = engine.case(case_id)
+        rebuilt = engine.replay(view.id)
+        broken = verify_chain(view.id, engine.store.events(view.id), engine.store.load(view.id))
+        if include_identity:
+            _read_identity(engine, view.id, actor, role, reason, f"audit export {fmt}")
+        now = engine.clock.now()
+        if fmt == "html":
+            text = export_html(
+                view, rebuilt, broken, zone=engine.zone, identity=include_identity, generated_at=now
+            )
+        else:
+            data = export_json(
+                view, rebuilt, broken, zone=engine.zone, identity=include_identity, generated_at=now
+            )
+            text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(
+            f"--output: cannot write {output!r}: {exc.strerror}", field="output"
+        ) from None
+    sys.stdout.write(f"wrote {output} ({fmt}, {len(text.encode()):,} bytes)\n")
 
 
 # --- info -----------------------------------------------------------------------------------

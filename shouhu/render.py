@@ -275,3 +275,91 @@ def render_policy(console: Console, pack: Any) -> None:
         ):
             if value:
                 console.print(Text(f"    {label}: {value}", style="dim"))
+
+
+def render_replay(console: Console, r: Any, tz: str) -> None:
+    """A replay: the state reached, each event as replay saw it, deadlines, and the verdict."""
+    at = f" as of {local(r.at, tz).strftime('%Y-%m-%d %H:%M')}" if r.at else ""
+    console.print(f"[bold]Replay of {r.case_id}[/bold]{at} — state {r.state} (version {r.version})")
+    table = Table(title="Events, fed back through their recorded definitions")
+    table.add_column("#", justify="right")
+    table.add_column("occurred (local)", no_wrap=True)
+    table.add_column("trigger", overflow="fold")
+    table.add_column("state after", overflow="fold")
+    table.add_column("verdict", overflow="fold")
+    for s in r.steps:
+        verdict = "ok" if s.refused is None else f"ILLEGAL: {s.refused}"
+        table.add_row(str(s.seq), _t(s.occurred_at, tz), s.trigger, s.state, verdict)
+    console.print(table)
+    if r.deadlines:
+        dl = Table(title="Deadlines")
+        for col in ("kind", "due (local)", "status", "met", "lateness"):
+            dl.add_column(col, overflow="fold")
+        for d in r.deadlines:
+            status = "still open" if d.status == "pending" else d.status
+            dl.add_row(d.kind, _t(d.due_at, tz), status, _t(d.met_at, tz), _late(d.late_seconds))
+        console.print(dl)
+    if r.ok:
+        console.print("[green]replay matches the record[/green]" if r.at is None else "")
+    for seq, reason in r.illegal:
+        console.print(f"[red]illegal event {seq}:[/red] {reason}")
+    for diff in r.differences:
+        console.print(f"[red]differs from the stored case:[/red] {diff}")
+
+
+def _lateness(seconds: int | None) -> str:
+    return "" if seconds is None else _late(seconds)
+
+
+def render_report(console: Console, report: Any) -> None:
+    """The compliance report as tables."""
+    d = report.to_dict()
+    console.print(
+        f"[bold]Compliance report[/bold] — cases reported {d['from']} … {d['to']}: {d['cases']}"
+    )
+    t = Table(title="Cases by type and state")
+    t.add_column("type")
+    t.add_column("cases", justify="right")
+    for k, v in d["by_type"].items():
+        t.add_row(k, str(v))
+    for k, v in d["by_state"].items():
+        t.add_row(f"  state {k}", str(v))
+    console.print(t)
+    t = Table(title="Deadlines")
+    t.add_column("kind", overflow="fold")
+    for col in ("on time", "late", "missed→done", "missed open", "open", "fired", "cancelled"):
+        t.add_column(col, justify="right")
+    t.add_column("median / worst late", overflow="fold")
+    for kind, s in d["deadlines"].items():
+        t.add_row(
+            kind,
+            str(s["met_on_time"]),
+            str(s["met_late"]),
+            str(s["missed_done_late"]),
+            str(s["missed_still_open"]),
+            str(s["open"]),
+            str(s["fired"]),
+            str(s["cancelled"]),
+            f"{_lateness(s['median_lateness_seconds'])} / {_lateness(s['worst_lateness_seconds'])}"
+            if s["worst_lateness_seconds"] is not None
+            else "",
+        )
+    console.print(t)
+    t = Table(title="Reports by reporter kind (late = after the policy's bound, 001 §四(三)1)")
+    for col in ("reporter kind", "mandatory", "reports", "late"):
+        t.add_column(col)
+    for kind, who in d["late_reports_by_reporter_kind"].items():
+        t.add_row(kind, "yes" if who["mandatory"] else "no", str(who["reports"]), str(who["late"]))
+    console.print(t)
+    if d["six_month_ground"]:
+        t = Table(title="Six-month ground reached (001 §四(三)4)")
+        for col in ("case", "matured", "petition followed"):
+            t.add_column(col)
+        for item in d["six_month_ground"]:
+            t.add_row(item["case_id"], item["matured_at"], item["petitioned_at"] or "no")
+        console.print(t)
+    else:
+        console.print("Six-month ground: reached by no case in the window.")
+    console.print(f"Refused actions: {d['refused_actions']}.")
+    if d["cases_failing_replay"]:
+        console.print(f"[red]Cases failing replay:[/red] {', '.join(d['cases_failing_replay'])}")

@@ -123,11 +123,23 @@ class SqliteFast:
             "ORDER BY due_at, id LIMIT ?"
         )
         self.load_sql = f"{self.cases.select} WHERE id = ?"
+        self.events_all = _Table(EVENTS)
+        self.all_events_sql = f"{self.events_all.select} ORDER BY case_id, seq"
         self.update_names = [n for n in self.cases.names if n != "id"]
         self.update_sql = (
             f"UPDATE cases SET {', '.join(f'{n} = ?' for n in self.update_names)} "
             "WHERE id = ? AND version = ?"
         )
+
+    def stream(self, cursor: Any, sql: str, params: Sequence[Any], table: _Table) -> Any:
+        """Decoded rows of a query, fetched in chunks (memory stays flat)."""
+        cursor.execute(sql, params)
+        while True:
+            chunk = cursor.fetchmany(1000)
+            if not chunk:
+                return
+            for row in chunk:
+                yield table.decode(row)
 
     def version(self, cursor: Any, case_id: str) -> int | None:
         row = cursor.execute("SELECT version FROM cases WHERE id = ?", (case_id,)).fetchone()

@@ -22,8 +22,16 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shouhu.adapters.sqlite_fast import SqliteFast, dumps
-from shouhu.adapters.tables import CASES, DEADLINES, EVENTS, METADATA, SQLITE_APPEND_ONLY
+from shouhu.adapters.tables import (
+    ACCESS_LOG,
+    CASES,
+    DEADLINES,
+    EVENTS,
+    METADATA,
+    SQLITE_APPEND_ONLY,
+)
 from shouhu.engine.model import (
+    Access,
     CaseRecord,
     Child,
     Deadline,
@@ -105,7 +113,7 @@ class SqlStore:
     def create_schema(self) -> None:
         """Create the tables if they are missing (a new file gets its schema on first use)."""
         with self._errors(), self.engine.begin() as conn:
-            METADATA.create_all(conn, tables=[CASES, EVENTS, DEADLINES])
+            METADATA.create_all(conn, tables=[CASES, EVENTS, DEADLINES, ACCESS_LOG])
             if self.dialect == "sqlite":
                 for ddl in SQLITE_APPEND_ONLY:
                     conn.exec_driver_sql(ddl)
@@ -136,6 +144,9 @@ class SqlStore:
         after: str | None = None,
         overdue: bool = False,
     ) -> Iterator[CaseRecord]:
+        if self.fast is not None:
+            yield from self._list_fast(self.fast, type, state, limit, after, overdue)
+            return
         stmt = sa.select(CASES).order_by(CASES.c.id)
         if overdue:
             late = sa.select(DEADLINES.c.case_id).where(
@@ -155,6 +166,34 @@ class SqlStore:
             for row in result.mappings():
                 yield _record(row)
 
+    def _list_fast(
+        self,
+        fast: SqliteFast,
+        type: str | None,
+        state: str | None,
+        limit: int | None,
+        after: str | None,
+        overdue: bool,
+    ) -> Iterator[CaseRecord]:
+        where: list[str] = []
+        params: list[Any] = []
+        for clause, value in (("type = ?", type), ("state = ?", state), ("id > ?", after)):
+            if value:
+                where.append(clause)
+                params.append(value)
+        if overdue:
+            where.append(
+                "id IN (SELECT case_id FROM deadlines WHERE status = 'missed' AND met_at IS NULL)"
+            )
+        sql = fast.cases.select + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self._errors(), self.engine.connect() as conn:
+            for values in fast.stream(_cursor(conn), sql, params, fast.cases):
+                yield _record(values)
+
     def deadlines(
         self,
         *,
@@ -173,6 +212,56 @@ class SqlStore:
             result = conn.execution_options(stream_results=True, yield_per=500).execute(stmt)
             for row in result.mappings():
                 yield _deadline(row)
+
+    def all_events(self) -> Iterator[Event]:
+        if self.fast is not None:
+            fast = self.fast
+            with self._errors(), self.engine.connect() as conn:
+                cur = _cursor(conn)
+                for values in fast.stream(cur, fast.all_events_sql, (), fast.events_all):
+                    yield _event(values)
+            return
+        stmt = sa.select(EVENTS).order_by(EVENTS.c.case_id, EVENTS.c.seq)
+        with self._errors(), self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=1000).execute(stmt)
+            for row in result.mappings():
+                yield _event(row)
+
+    def heads(self, at: datetime | None = None) -> Iterator[tuple[str, int, str]]:
+        last = sa.select(EVENTS.c.case_id, sa.func.max(EVENTS.c.seq).label("seq"))
+        if at is not None:
+            last = last.where(EVENTS.c.recorded_at <= at)
+        sub = last.group_by(EVENTS.c.case_id).subquery()
+        stmt = (
+            sa.select(EVENTS.c.case_id, EVENTS.c.seq, EVENTS.c.hash)
+            .join(sub, sa.and_(EVENTS.c.case_id == sub.c.case_id, EVENTS.c.seq == sub.c.seq))
+            .order_by(EVENTS.c.case_id)
+        )
+        with self._errors(), self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=1000).execute(stmt)
+            yield from ((case_id, seq, head) for case_id, seq, head in result)
+
+    def record_access(self, access: Access) -> None:
+        values = {
+            "case_id": access.case_id,
+            "actor": access.actor,
+            "role": access.role,
+            "reason": access.reason,
+            "what": access.what,
+            "at": access.at,
+        }
+        with self._errors(), self.engine.begin() as conn:
+            conn.execute(ACCESS_LOG.insert(), values)
+
+    def accesses(self, case_id: str | None = None) -> list[Access]:
+        stmt = sa.select(ACCESS_LOG).order_by(ACCESS_LOG.c.id)
+        if case_id is not None:
+            stmt = stmt.where(ACCESS_LOG.c.case_id == case_id)
+        with self._errors(), self.engine.connect() as conn:
+            return [
+                Access(r["case_id"], r["actor"], r["role"], r["reason"], r["what"], r["at"])
+                for r in conn.execute(stmt).mappings()
+            ]
 
     def next_due(self) -> datetime | None:
         stmt = (

@@ -120,9 +120,25 @@ class DeadlineRow(SQLModel, table=True):
     met_at: datetime | None = _utc(nullable=True)
 
 
+class AccessRow(SQLModel, table=True):
+    """Who read a case's identity, when and why (append-only)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (sa.Index("ix_access_case", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=32, foreign_key="cases.id")
+    actor: str = Field(max_length=100)
+    role: str = Field(max_length=40)
+    reason: str = Field(max_length=500)
+    what: str = Field(max_length=40)
+    at: datetime = _utc()
+
+
 CASES: sa.Table = CaseRow.__table__  # type: ignore[attr-defined]
 EVENTS: sa.Table = EventRow.__table__  # type: ignore[attr-defined]
 DEADLINES: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
+ACCESS_LOG: sa.Table = AccessRow.__table__  # type: ignore[attr-defined]
 METADATA = SQLModel.metadata
 
 #: Triggers that make the log append-only at the database level (SQLite).
@@ -131,4 +147,8 @@ SQLITE_APPEND_ONLY = (
     "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events "
     "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS access_log_append_only_update BEFORE UPDATE ON access_log "
+    "BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS access_log_append_only_delete BEFORE DELETE ON access_log "
+    "BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
 )

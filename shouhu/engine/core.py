@@ -8,6 +8,7 @@ clock (the :class:`~shouhu.engine.clock.Clock` is injected) or knows which datab
 from __future__ import annotations
 
 import calendar
+import itertools
 import logging
 import secrets
 import threading
@@ -21,12 +22,23 @@ from pydantic import BaseModel
 from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
+from shouhu.engine.audit import (
+    ComplianceReport,
+    Replay,
+    Verification,
+    format_anchor,
+    heads_digest,
+    parse_anchor,
+    verify_chain,
+)
+from shouhu.engine.audit import replay as _replay
 from shouhu.engine.clock import Clock
 from shouhu.engine.hashing import GENESIS, event_hash
 from shouhu.engine.logs import get_logger
 from shouhu.engine.machines import allowed, step
 from shouhu.engine.model import (
     DEADLINE_STATUSES,
+    Access,
     CaseRecord,
     Child,
     Deadline,
@@ -38,7 +50,7 @@ from shouhu.engine.model import (
 from shouhu.engine.periods import DEFAULT_ZONE
 from shouhu.engine.policy import PolicyPack, default_pack
 from shouhu.engine.ports import Commit, Store, Transaction
-from shouhu.engine.timeutil import local_date, local_iso, parse_instant
+from shouhu.engine.timeutil import local_date, local_iso, parse_day, parse_instant
 from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
 from shouhu.errors import Conflict, InvalidInput, NotFound, TransitionRefused
 from shouhu.workflows.spec import FieldDef, WorkflowDef
@@ -490,6 +502,127 @@ class Engine:
         )
         rows = self.store.deadlines(case_id=case_id, status=status, due_before=before)
         return (dl.view(d, self.policy, self.zone) for d in rows)
+
+    # -- audit -------------------------------------------------------------------------------
+
+    def replay(self, case_id: str, at: Instant | None = None) -> Replay:
+        """The case rebuilt from its events alone (as of ``at``, business time, if given),
+        through the definitions it was recorded under; compared with the stored projection."""
+        record = self._load(case_id)
+        when = None if at is None else parse_instant(at, self.zone, field="at")
+        events = self.store.events(record.id)
+        return _replay(events, zone=self.zone, at=when, projection=record)
+
+    def verify(
+        self, case_id: str | None = None, *, anchor: str | None = None, replay: bool = True
+    ) -> Verification:
+        """Recompute every hash, check ``seq`` has no gaps and the head matches the case row;
+        with ``replay`` (default), also feed every event back through its workflow definition
+        (one pass over the log); with ``anchor``, prove that nothing recorded before the
+        anchor's time has changed."""
+        do_replay = replay
+        out = Verification()
+        if anchor is not None:
+            out.anchor = parse_anchor(anchor)
+        if case_id is not None:
+            cid = self._load(case_id).id
+            chains: Iterable[tuple[str, list[Event], CaseRecord | None]] = [
+                (cid, self.store.events(cid), self.store.load(cid))
+            ]
+        else:
+            chains = self._chains()
+        for cid, events, record in chains:
+            out.cases += 1
+            out.events += len(events)
+            broken = verify_chain(cid, events, record)
+            if broken is not None:
+                out.broken.append(broken)
+            elif do_replay and events:
+                rebuilt = _replay(events, zone=self.zone, projection=record)
+                if not rebuilt.ok:
+                    out.replay_failures.append(rebuilt)
+        if out.anchor is not None:
+            digest, count = heads_digest(self.store.heads(out.anchor.at))
+            out.anchor_holds = digest == out.anchor.digest and count == out.anchor.count
+            out.anchor_count = count
+        return out
+
+    def replay_all(self) -> Iterator[Replay]:
+        """Every case rebuilt from its events, in id order; one streamed pass over the log."""
+        for _, events, record in self._chains():
+            if events:
+                yield _replay(events, zone=self.zone, projection=record)
+
+    def _chains(self) -> Iterator[tuple[str, list[Event], CaseRecord | None]]:
+        """(case id, events, case row) for every case, joining two ordered streams; a case
+        with events but no row, or a row without events, comes out too."""
+        cases = iter(self.store.list_cases())
+        groups = itertools.groupby(self.store.all_events(), key=lambda e: e.case_id)
+        case = next(cases, None)
+        group = next(groups, None)
+        while case is not None or group is not None:
+            if group is not None and (case is None or group[0] < case.id):
+                yield group[0], list(group[1]), None
+                group = next(groups, None)
+            elif case is not None and (group is None or case.id < group[0]):
+                yield case.id, [], case
+                case = next(cases, None)
+            elif case is not None and group is not None:
+                yield case.id, list(group[1]), case
+                case = next(cases, None)
+                group = next(groups, None)
+
+    def anchor(self) -> str:
+        """A digest over every case's head as of now, with the time: keep it outside the
+        database (print, e-mail, a notary) and check later with ``verify(anchor=...)``."""
+        now = self.clock.now()
+        digest, count = heads_digest(self.store.heads(now))
+        return format_anchor(now, digest, count)
+
+    def read_identity(
+        self,
+        case_id: str,
+        *,
+        actor: Mapping[str, Any] | BaseModel,
+        reason: str,
+        what: str = "identity",
+    ) -> Child:
+        """The child's identity, recorded in the access log (who, role, when, why)."""
+        who = v.actor(actor)
+        if who.role in RESERVED_ROLES:
+            raise TransitionRefused(
+                f"refused by rule role (engine): the {who.role} role reads no identity",
+                rule="role",
+                citation="engine",
+                trigger="read_identity",
+                state="",
+            )
+        why = v.clean_text(reason, field="reason", max_length=500)
+        record = self._load(case_id)
+        self.store.record_access(Access(record.id, who.name, who.role, why, what, self.clock.now()))
+        if self._std_log.isEnabledFor(logging.INFO):
+            self.log.info("identity_read", case_id=record.id, role=who.role, what=what)
+        return record.child
+
+    def compliance_report(self, date_from: str | date, date_to: str | date) -> ComplianceReport:
+        """Over the cases reported in ``[date_from, date_to]`` (local dates, inclusive)."""
+        start = parse_day(date_from, field="from")
+        end = parse_day(date_to, field="to")
+        if end < start:
+            raise InvalidInput("--to is before --from", field="to")
+        out = ComplianceReport(start.isoformat(), end.isoformat())
+        for record in self.store.list_cases():
+            day = local_date(record.reported_at, self.zone)
+            if not start <= day <= end:
+                continue
+            events = self.store.events(record.id)
+            out.add(record, _replay(events, zone=self.zone, projection=record), self.zone)
+        return out
+
+    def accesses(self, case_id: str | None = None) -> list[Access]:
+        """Who read identities: the access log, oldest first."""
+        cid = None if case_id is None else self._load(case_id).id
+        return self.store.accesses(cid)
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -93,8 +93,15 @@ def on_event(
         )
         out.writes.append(DeadlineWrite(new))
         counted = local_iso(start, zone) if isinstance(start, datetime) else start.isoformat()
+        extra: dict[str, Any] = {"fact": rule.fact} if rule.fact else {}
         out.effect(
-            new, "started", zone, period=str(rule.period), basis=rule.basis, counted_from=counted
+            new,
+            "started",
+            zone,
+            period=str(rule.period),
+            basis=rule.basis,
+            counted_from=counted,
+            **extra,
         )
         if rule.fact:
             out.facts[rule.fact] = local_iso(due, zone)

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from shouhu.engine.model import CaseRecord, Deadline, Event
+from shouhu.engine.model import Access, CaseRecord, Deadline, Event
 from shouhu.engine.ports import Commit
 from shouhu.errors import Conflict
 
@@ -22,6 +22,7 @@ class MemoryStore:
         self._cases: dict[str, CaseRecord] = {}
         self._events: dict[str, list[Event]] = {}
         self._deadlines: dict[int, Deadline] = {}
+        self._accesses: list[Access] = []
         self._next_deadline_id = 1
         self._lock = threading.Lock()
         self._write_lock = threading.RLock()
@@ -147,6 +148,28 @@ class MemoryStore:
             if due_before is not None and d.due_at > due_before:
                 continue
             yield d
+
+    def all_events(self) -> Iterator[Event]:
+        with self._lock:
+            chains = sorted((k, copy.deepcopy(v)) for k, v in self._events.items())
+        for _, events in chains:
+            yield from events
+
+    def heads(self, at: datetime | None = None) -> Iterator[tuple[str, int, str]]:
+        with self._lock:
+            chains = {k: list(v) for k, v in self._events.items()}
+        for case_id, events in sorted(chains.items()):
+            kept = [e for e in events if at is None or e.recorded_at <= at]
+            if kept:
+                yield case_id, kept[-1].seq, kept[-1].hash
+
+    def record_access(self, access: Access) -> None:
+        with self._lock:
+            self._accesses.append(access)
+
+    def accesses(self, case_id: str | None = None) -> list[Access]:
+        with self._lock:
+            return [a for a in self._accesses if case_id is None or a.case_id == case_id]
 
     def next_due(self) -> datetime | None:
         with self._lock:

@@ -153,3 +153,15 @@ class DeadlineWrite:
 
     deadline: Deadline
     expected_status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """A read of a case's identity: who, in which role, when, why (auditors see who looked)."""
+
+    case_id: str
+    actor: str
+    role: str
+    reason: str
+    what: str
+    at: datetime

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from shouhu.engine.model import CaseRecord, Deadline, DeadlineWrite, Event
+from shouhu.engine.model import Access, CaseRecord, Deadline, DeadlineWrite, Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +98,22 @@ class Store(Protocol):
 
     def next_due(self) -> datetime | None:
         """The earliest pending due time, if any."""
+        ...
+
+    def all_events(self) -> Iterator[Event]:
+        """Every event, ordered by case id then ``seq``; streamed."""
+        ...
+
+    def heads(self, at: datetime | None = None) -> Iterator[tuple[str, int, str]]:
+        """(case id, seq, hash) of each case's last event recorded at or before ``at``."""
+        ...
+
+    def record_access(self, access: Access) -> None:
+        """Append an access to the access log (its own transaction)."""
+        ...
+
+    def accesses(self, case_id: str | None = None) -> list[Access]:
+        """The access log, oldest first."""
         ...
 
     def close(self) -> None:

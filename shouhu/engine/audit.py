@@ -1,0 +1,534 @@
+"""Audit: rebuild a case from its events alone, verify the hash chain, and anchor the heads.
+
+Replay feeds every event back through the workflow definition **version it was recorded
+under**, with the very ``transitions`` machines the live engine uses (:func:`machines.step`):
+one code path, not a second interpreter. It reports the state after each event, any event the
+definition would refuse, any difference from the stored projection, and each deadline's
+compliance as the events' ``effects`` recorded it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shouhu import workflows
+from shouhu.engine.hashing import GENESIS
+from shouhu.engine.machines import step
+from shouhu.engine.model import CaseRecord, Event
+from shouhu.engine.timeutil import local_iso, parse_instant, utc_iso
+from shouhu.errors import InvalidInput, ShouhuError
+
+# -- replay ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayStep:
+    """One event as replay saw it."""
+
+    seq: int
+    trigger: str
+    actor: str
+    role: str
+    occurred_at: datetime
+    recorded_at: datetime
+    recorded_to: str
+    state: str  # the state replay reached after this event
+    workflow_version: int
+    refused: str | None = None  # why the definition would refuse it (an illegal history)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineCompliance:
+    """One deadline's life as the history records it."""
+
+    kind: str
+    due_at: datetime
+    started_seq: int
+    status: str  # pending (still open), met, missed, fired, cancelled
+    met_at: datetime | None = None
+    late_seconds: int | None = None
+    closed_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A case rebuilt from its events (as of ``at``, business time, when given)."""
+
+    case_id: str
+    type: str
+    at: datetime | None
+    state: str
+    version: int
+    facts: dict[str, Any]
+    outcome: str | None
+    steps: tuple[ReplayStep, ...]
+    illegal: tuple[tuple[int, str], ...] = ()
+    differences: tuple[str, ...] = ()
+    deadlines: tuple[DeadlineCompliance, ...] = ()
+    late_report: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        """No illegal event and no difference from the projection."""
+        return not self.illegal and not self.differences
+
+    def to_dict(self, tz: str) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "type": self.type,
+            "at": local_iso(self.at, tz) if self.at else None,
+            "state": self.state,
+            "version": self.version,
+            "outcome": self.outcome,
+            "facts": self.facts,
+            "ok": self.ok,
+            "late_report": self.late_report,
+            "illegal": [{"seq": s, "reason": r} for s, r in self.illegal],
+            "differences": list(self.differences),
+            "timeline": [
+                {
+                    "seq": s.seq,
+                    "trigger": s.trigger,
+                    "actor": s.actor,
+                    "role": s.role,
+                    "occurred_at": local_iso(s.occurred_at, tz),
+                    "recorded_at": local_iso(s.recorded_at, tz),
+                    "to": s.recorded_to,
+                    "state": s.state,
+                    "workflow_version": s.workflow_version,
+                    "refused": s.refused,
+                }
+                for s in self.steps
+            ],
+            "deadlines": [
+                {
+                    "kind": d.kind,
+                    "due_at": local_iso(d.due_at, tz),
+                    "status": d.status,
+                    "met_at": local_iso(d.met_at, tz) if d.met_at else None,
+                    "late_seconds": d.late_seconds,
+                    "started_seq": d.started_seq,
+                    "closed_seq": d.closed_seq,
+                }
+                for d in self.deadlines
+            ],
+        }
+
+
+def replay(
+    events: Sequence[Event],
+    *,
+    zone: str,
+    at: datetime | None = None,
+    projection: CaseRecord | None = None,
+) -> Replay:
+    """Rebuild a case from ``events``; compare with ``projection`` when replaying to the end."""
+    if not events:
+        raise InvalidInput("nothing to replay: the case has no events", field="case")
+    first = events[0]
+    case_id, type_ = first.case_id, first.workflow
+    state, facts, outcome = "", {}, None
+    steps: list[ReplayStep] = []
+    illegal: list[tuple[int, str]] = []
+    deadlines: dict[tuple[str, str], dict[str, Any]] = {}
+    version = 0
+    late: bool | None = None
+    for e in events:
+        if at is not None and e.occurred_at > at:
+            break
+        try:
+            wf = workflows.get(e.workflow, e.workflow_version)
+        except KeyError:
+            illegal.append((e.seq, f"unknown workflow {e.workflow} v{e.workflow_version}"))
+            break
+        refused: str | None = None
+        if e.seq == 1:
+            if e.trigger != "report":
+                refused = "the first event is not a report"
+            state = wf.initial
+            report = e.data.get("report", {})
+            facts = dict(wf.report_effect({}, report)) if wf.report_effect else {}
+            late = (e.effects.get("report") or {}).get("late")
+        else:
+            try:
+                done = step(wf, state, facts, e.trigger, e.role, e.data, outcome)
+                state, facts, outcome = done.to_state, done.facts, done.outcome
+            except ShouhuError as exc:
+                refused = exc.message
+                state = e.to_state  # follow the record, so later events are judged fairly
+        if refused is None and state != e.to_state:
+            refused = f"the definition leads to {state}, the record says {e.to_state}"
+        if refused is not None:
+            illegal.append((e.seq, refused))
+        facts = _apply_effects(facts, e, deadlines)
+        version = e.seq
+        steps.append(
+            ReplayStep(
+                e.seq,
+                e.trigger,
+                e.actor,
+                e.role,
+                e.occurred_at,
+                e.recorded_at,
+                e.to_state,
+                state,
+                e.workflow_version,
+                refused,
+            )
+        )
+    differences: list[str] = []
+    if projection is not None and at is None:
+        differences = _differences(projection, state, version, facts, outcome, events)
+    compliance = tuple(
+        DeadlineCompliance(
+            kind=d["kind"],
+            due_at=d["due_at"],
+            started_seq=d["started_seq"],
+            status=d["status"],
+            met_at=d.get("met_at"),
+            late_seconds=d.get("late_seconds"),
+            closed_seq=d.get("closed_seq"),
+        )
+        for d in sorted(deadlines.values(), key=lambda d: (d["due_at"], d["started_seq"]))
+    )
+    return Replay(
+        case_id,
+        type_,
+        at,
+        state,
+        version,
+        facts,
+        outcome,
+        tuple(steps),
+        tuple(illegal),
+        tuple(differences),
+        compliance,
+        late,
+    )
+
+
+def _apply_effects(
+    facts: dict[str, Any], e: Event, deadlines: dict[tuple[str, str], dict[str, Any]]
+) -> dict[str, Any]:
+    out = facts
+    for item in e.effects.get("deadlines", []):
+        key = (item["kind"], item["due_at"])
+        action = item.get("action")
+        if action == "started":
+            deadlines[key] = {
+                "kind": item["kind"],
+                "due_at": parse_instant(item["due_at"], "UTC"),
+                "started_seq": e.seq,
+                "status": "pending",
+            }
+            if item.get("fact"):
+                out = {**out, item["fact"]: item["due_at"]}
+            continue
+        d = deadlines.get(key)
+        if d is None:
+            continue
+        if action == "met":
+            d.update(status="met", met_at=e.occurred_at, late_seconds=item.get("late_seconds", 0))
+            d["closed_seq"] = e.seq
+        elif action == "met_late":
+            d.update(met_at=e.occurred_at, late_seconds=item.get("late_seconds"))
+        elif action in {"missed", "fired", "cancelled"}:
+            d.update(status=action, closed_seq=e.seq)
+    return out
+
+
+def _differences(
+    p: CaseRecord,
+    state: str,
+    version: int,
+    facts: Mapping[str, Any],
+    outcome: str | None,
+    events: Sequence[Event],
+) -> list[str]:
+    out = []
+    if p.state != state:
+        out.append(f"state: stored {p.state}, rebuilt {state}")
+    if p.version != version:
+        out.append(f"version: stored {p.version}, rebuilt {version}")
+    if p.outcome != outcome:
+        out.append(f"outcome: stored {p.outcome}, rebuilt {outcome}")
+    if dict(p.facts) != dict(facts):
+        keys = sorted(set(p.facts) ^ set(facts) | {k for k in facts if p.facts.get(k) != facts[k]})
+        out.append(f"facts differ: {', '.join(keys)}")
+    if events and p.head_hash != events[-1].hash:
+        out.append("head hash: the case row does not point at the last event")
+    return out
+
+
+# -- verification ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Broken:
+    """A case whose record does not hold: the first bad ``seq`` and why."""
+
+    case_id: str
+    seq: int | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "seq": self.seq, "reason": self.reason}
+
+
+def verify_chain(case_id: str, events: Sequence[Event], case: CaseRecord | None) -> Broken | None:
+    """Recompute every hash from content and predecessor, check ``seq`` has no gaps, and
+    check the chain's head against the case row. The first problem, or None."""
+    prev = GENESIS
+    for i, e in enumerate(events, start=1):
+        if e.seq != i:
+            return Broken(case_id, i, f"seq {i} is missing (found {e.seq})")
+        if e.case_id != case_id:
+            return Broken(case_id, i, f"event {i} belongs to case {e.case_id}")
+        if e.prev_hash != prev:
+            return Broken(case_id, i, f"event {i} does not link to event {i - 1}")
+        if e.computed_hash() != e.hash:
+            return Broken(case_id, i, f"event {i}'s content does not match its hash")
+        prev = e.hash
+    if case is None:
+        return Broken(case_id, None, "events without a case row")
+    if not events:
+        return Broken(case_id, 1, "the case row has no events")
+    last = events[-1]
+    if case.version != last.seq:
+        seq = min(case.version, last.seq) + 1
+        return Broken(
+            case_id, seq, f"the case row is at version {case.version}, the log at {last.seq}"
+        )
+    if case.head_hash != last.hash:
+        return Broken(case_id, last.seq, "the case row's head hash is not the last event's hash")
+    return None
+
+
+# -- anchors ---------------------------------------------------------------------------------
+
+ANCHOR_PREFIX = "shouhu-anchor-v1"
+
+
+def heads_digest(heads: Iterable[tuple[str, int, str]]) -> tuple[str, int]:
+    """SHA-256 over the sorted lines ``case_id seq head_hash\\n``, and how many cases."""
+    h = hashlib.sha256()
+    n = 0
+    for case_id, seq, head in sorted(heads):
+        h.update(f"{case_id} {seq} {head}\n".encode())
+        n += 1
+    return h.hexdigest(), n
+
+
+def format_anchor(at: datetime, digest: str, count: int) -> str:
+    """``shouhu-anchor-v1:<UTC time>:<cases>:<sha256>`` — one line to keep outside the database."""
+    return f"{ANCHOR_PREFIX}:{utc_iso(at)}:{count}:{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    at: datetime
+    count: int
+    digest: str
+
+
+def parse_anchor(text: str) -> Anchor:
+    """An anchor line back into its parts; bad input if it is not one."""
+    parts = text.strip().split(":")
+    # the time itself contains ':' — rejoin: prefix, then time (3 parts), count, digest
+    if len(parts) != 6 or parts[0] != ANCHOR_PREFIX:
+        raise InvalidInput(
+            f"--anchor: expected {ANCHOR_PREFIX}:<time>:<cases>:<sha256>, got {text[:80]!r}",
+            field="anchor",
+        )
+    when = ":".join(parts[1:4])
+    try:
+        at = parse_instant(when.replace("Z", "+00:00"), "UTC", field="anchor")
+        count = int(parts[4])
+    except (InvalidInput, ValueError):
+        raise InvalidInput(
+            f"--anchor: bad time or count in {text[:80]!r}", field="anchor"
+        ) from None
+    digest = parts[5]
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise InvalidInput("--anchor: the digest must be 64 hex digits", field="anchor")
+    return Anchor(at, count, digest)
+
+
+@dataclass
+class Verification:
+    """The outcome of ``audit verify``."""
+
+    cases: int = 0
+    events: int = 0
+    broken: list[Broken] = field(default_factory=list)
+    replay_failures: list[Replay] = field(default_factory=list)
+    anchor: Anchor | None = None
+    anchor_holds: bool | None = None
+    anchor_count: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken and not self.replay_failures and self.anchor_holds is not False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "cases": self.cases,
+            "events": self.events,
+            "broken": [b.to_dict() for b in self.broken],
+            "replay_failures": [
+                {
+                    "case_id": r.case_id,
+                    "illegal": [{"seq": s, "reason": why} for s, why in r.illegal],
+                    "differences": list(r.differences),
+                }
+                for r in self.replay_failures
+            ],
+            "anchor": None
+            if self.anchor is None
+            else {
+                "at": utc_iso(self.anchor.at),
+                "digest": self.anchor.digest,
+                "cases": self.anchor.count,
+                "holds": self.anchor_holds,
+                "cases_now": self.anchor_count,
+            },
+        }
+
+
+# -- compliance report -----------------------------------------------------------------------
+
+
+@dataclass
+class KindStats:
+    """How one kind of deadline fared over the window."""
+
+    met_on_time: int = 0
+    met_late: int = 0
+    missed_done_late: int = 0
+    missed_still_open: int = 0
+    open: int = 0
+    fired: int = 0
+    cancelled: int = 0
+    lateness: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        ordered = sorted(self.lateness)
+        median = ordered[len(ordered) // 2] if ordered else None
+        if ordered and len(ordered) % 2 == 0:
+            median = (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) // 2
+        return {
+            "met_on_time": self.met_on_time,
+            "met_late": self.met_late,
+            "missed_done_late": self.missed_done_late,
+            "missed_still_open": self.missed_still_open,
+            "open": self.open,
+            "fired": self.fired,
+            "cancelled": self.cancelled,
+            "median_lateness_seconds": median,
+            "worst_lateness_seconds": ordered[-1] if ordered else None,
+        }
+
+
+@dataclass
+class ComplianceReport:
+    """``audit report``: what happened to the cases reported in a window."""
+
+    date_from: str
+    date_to: str
+    cases: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    by_state: dict[str, int] = field(default_factory=dict)
+    deadlines: dict[str, KindStats] = field(default_factory=dict)
+    reports_by_reporter: dict[str, dict[str, Any]] = field(default_factory=dict)
+    six_month: list[dict[str, Any]] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
+
+    def add(self, record: CaseRecord, r: Replay, tz: str) -> None:
+        self.cases += 1
+        self.by_type[record.type] = self.by_type.get(record.type, 0) + 1
+        self.by_state[record.state] = self.by_state.get(record.state, 0) + 1
+        if not r.ok:
+            self.broken.append(record.id)
+        for d in r.deadlines:
+            k = self.deadlines.setdefault(d.kind, KindStats())
+            if d.status == "met":
+                if d.late_seconds:
+                    k.met_late += 1
+                    k.lateness.append(d.late_seconds)
+                else:
+                    k.met_on_time += 1
+            elif d.status == "missed":
+                if d.met_at is not None:
+                    k.missed_done_late += 1
+                    k.lateness.append(d.late_seconds or 0)
+                else:
+                    k.missed_still_open += 1
+            elif d.status == "pending":
+                k.open += 1
+            elif d.status == "fired":
+                k.fired += 1
+            else:
+                k.cancelled += 1
+        who = self.reports_by_reporter.setdefault(
+            record.reporter.kind,
+            {"mandatory": record.reporter.mandatory, "reports": 0, "late": 0, "late_cases": []},
+        )
+        who["reports"] += 1
+        if record.late:
+            who["late"] += 1
+            who["late_cases"].append(record.id)
+        matured = next((s for s in r.steps if s.trigger == "nonperformance_six_months"), None)
+        if matured is not None:
+            petition = next(
+                (
+                    s
+                    for s in r.steps
+                    if s.seq > matured.seq and s.trigger == "petition_revocation" and not s.refused
+                ),
+                None,
+            )
+            self.six_month.append(
+                {
+                    "case_id": record.id,
+                    "matured_at": local_iso(matured.occurred_at, tz),
+                    "petitioned": petition is not None,
+                    "petitioned_at": local_iso(petition.occurred_at, tz) if petition else None,
+                }
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.date_from,
+            "to": self.date_to,
+            "cases": self.cases,
+            "by_type": dict(sorted(self.by_type.items())),
+            "by_state": dict(sorted(self.by_state.items())),
+            "deadlines": {k: v.to_dict() for k, v in sorted(self.deadlines.items())},
+            "late_reports_by_reporter_kind": dict(sorted(self.reports_by_reporter.items())),
+            "six_month_ground": self.six_month,
+            "refused_actions": "not recorded: a refusal writes nothing, by design",
+            "cases_failing_replay": self.broken,
+        }
+
+    def rows(self) -> list[tuple[str, str, str, Any]]:
+        """Flat rows (section, key, metric, value) for CSV."""
+        d = self.to_dict()
+        out: list[tuple[str, str, str, Any]] = [("window", "", "from", d["from"])]
+        out.append(("window", "", "to", d["to"]))
+        out.append(("cases", "", "count", d["cases"]))
+        out += [("by_type", k, "cases", v) for k, v in d["by_type"].items()]
+        out += [("by_state", k, "cases", v) for k, v in d["by_state"].items()]
+        for kind, stats in d["deadlines"].items():
+            out += [("deadline", kind, metric, value) for metric, value in stats.items()]
+        for kind, who in d["late_reports_by_reporter_kind"].items():
+            out.append(("reporter", kind, "reports", who["reports"]))
+            out.append(("reporter", kind, "late", who["late"]))
+            out.append(("reporter", kind, "mandatory", who["mandatory"]))
+        for item in d["six_month_ground"]:
+            out.append(("six_month", item["case_id"], "petitioned", item["petitioned"]))
+        return out
