@@ -72,6 +72,23 @@ def page(wf: WorkflowDef) -> str:
                 f"| `{t.trigger}`{when} | {', '.join(t.sources)} | {t.dest or '(stays)'} | "
                 f"{', '.join(t.roles)} | {data} | {guards} | {t.citation} |"
             )
+    notices = [(t, n) for t in wf.transitions for n in t.notices]
+    if notices:
+        out += [
+            "",
+            "## Notices (written to the outbox with the event)",
+            "",
+            "| trigger | notice | recipient | citation |",
+            "|---|---|---|---|",
+        ]
+        out += [
+            f"| `{t.trigger}` | `{n.kind}` | {n.recipient} | {n.citation} |" for t, n in notices
+        ]
+        out.append("")
+        out.append(
+            "A notice names the case, its type, the kind of notice, the recipient, the location "
+            "and due times — never the child's name, birthdate or id number."
+        )
     out += ["", "`*` required. Lists are comma-separated on the command line.", ""]
     return "\n".join(out)
 

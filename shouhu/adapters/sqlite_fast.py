@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from shouhu.adapters.tables import CASES, DEADLINES, EVENTS, UTCDateTime
+from shouhu.adapters.tables import CASES, DEADLINES, EVENTS, OUTBOX, UTCDateTime
 
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
@@ -124,6 +124,24 @@ class SqliteFast:
         )
         self.load_sql = f"{self.cases.select} WHERE id = ?"
         self.events_all = _Table(EVENTS)
+        self.outbox_all = _Table(OUTBOX)
+        self.outbox = _Table(OUTBOX, skip={"id"})
+        self.notices_due_sql = (
+            f"{self.outbox_all.select} WHERE status = 'pending' AND "
+            "(next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?"
+        )
+        self.notice_update_names = [
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "delivered_at",
+            "channel",
+        ]
+        self.notice_update_sql = (
+            f"UPDATE outbox SET {', '.join(f'{n} = ?' for n in self.notice_update_names)} "
+            "WHERE id = ?"
+        )
         self.all_events_sql = f"{self.events_all.select} ORDER BY case_id, seq"
         self.update_names = [n for n in self.cases.names if n != "id"]
         self.update_sql = (
@@ -160,6 +178,17 @@ class SqliteFast:
 
     def insert_events(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor.executemany(self.events.insert, [self.events.encode(r) for r in rows])
+
+    def insert_notices(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        cursor.executemany(self.outbox.insert, [self.outbox.encode(r) for r in rows])
+
+    def notices_due(self, cursor: Any, now: datetime, limit: int) -> list[dict[str, Any]]:
+        rows = cursor.execute(self.notices_due_sql, (_enc_dt(now), limit)).fetchall()
+        return [self.outbox_all.decode(r) for r in rows]
+
+    def update_notice(self, cursor: Any, values: Mapping[str, Any]) -> None:
+        params = [*self.outbox_all.encode(values, self.notice_update_names), values["id"]]
+        cursor.execute(self.notice_update_sql, params)
 
     def insert_deadlines(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor.executemany(self.deadlines.insert, [self.deadlines.encode(r) for r in rows])

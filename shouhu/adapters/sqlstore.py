@@ -28,6 +28,7 @@ from shouhu.adapters.tables import (
     DEADLINES,
     EVENTS,
     METADATA,
+    OUTBOX,
     SQLITE_APPEND_ONLY,
 )
 from shouhu.engine.model import (
@@ -38,6 +39,7 @@ from shouhu.engine.model import (
     DeadlineWrite,
     Event,
     Location,
+    Notice,
     Reporter,
 )
 from shouhu.engine.ports import Commit, Transaction
@@ -113,7 +115,7 @@ class SqlStore:
     def create_schema(self) -> None:
         """Create the tables if they are missing (a new file gets its schema on first use)."""
         with self._errors(), self.engine.begin() as conn:
-            METADATA.create_all(conn, tables=[CASES, EVENTS, DEADLINES, ACCESS_LOG])
+            METADATA.create_all(conn, tables=[CASES, EVENTS, DEADLINES, ACCESS_LOG, OUTBOX])
             if self.dialect == "sqlite":
                 for ddl in SQLITE_APPEND_ONLY:
                     conn.exec_driver_sql(ddl)
@@ -227,6 +229,15 @@ class SqlStore:
             for row in result.mappings():
                 yield _event(row)
 
+    def notices(self, *, status: str | None = None, case_id: str | None = None) -> list[Notice]:
+        stmt = sa.select(OUTBOX).order_by(OUTBOX.c.id)
+        if status is not None:
+            stmt = stmt.where(OUTBOX.c.status == status)
+        if case_id is not None:
+            stmt = stmt.where(OUTBOX.c.case_id == case_id)
+        with self._errors(), self.engine.connect() as conn:
+            return [_notice(r) for r in conn.execute(stmt).mappings()]
+
     def heads(self, at: datetime | None = None) -> Iterator[tuple[str, int, str]]:
         last = sa.select(EVENTS.c.case_id, sa.func.max(EVENTS.c.seq).label("seq"))
         if at is not None:
@@ -326,6 +337,11 @@ class SqlStore:
             conn.execute(
                 _INSERT_DEADLINE, [{k: v for k, v in d.items() if k != "id"} for d in inserts]
             )
+        notices = [_notice_values(n) for c in commits for n in c.notices]
+        if notices:
+            conn.execute(
+                OUTBOX.insert(), [{k: v for k, v in n.items() if k != "id"} for n in notices]
+            )
         for w in writes:
             if w.deadline.id is None:
                 continue
@@ -370,6 +386,9 @@ class SqlStore:
         inserts = [_deadline_values(w.deadline) for w in writes if w.deadline.id is None]
         if inserts:
             fast.insert_deadlines(cur, inserts)
+        notices = [_notice_values(n) for c in commits for n in c.notices]
+        if notices:
+            fast.insert_notices(cur, notices)
         for w in writes:
             if w.deadline.id is None or w.expected_status is None:
                 continue
@@ -439,6 +458,28 @@ class _SqlTx:
         rows = self.conn.execute(_CASE_DEADLINES, {"case_id": case_id}).mappings()
         return [_deadline(r) for r in rows]
 
+    def notices_due(self, now: datetime, limit: int) -> list[Notice]:
+        stmt = (
+            sa.select(OUTBOX)
+            .where(
+                OUTBOX.c.status == "pending",
+                sa.or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= now),
+            )
+            .order_by(OUTBOX.c.id)
+            .limit(limit)
+        )
+        if self.store.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [_notice(r) for r in self.conn.execute(stmt).mappings()]
+
+    def update_notice(self, notice: Notice) -> None:
+        values = _notice_values(notice)
+        self.conn.execute(
+            OUTBOX.update()
+            .where(OUTBOX.c.id == notice.id)
+            .values({k: values[k] for k in _NOTICE_MUTABLE})
+        )
+
     def due(self, now: datetime, limit: int) -> list[Deadline]:
         stmt = _DUE
         if self.store.dialect == "postgresql":
@@ -472,6 +513,12 @@ class _SqliteTx:
 
     def due(self, now: datetime, limit: int) -> list[Deadline]:
         return [_deadline(r) for r in self.fast.due(self.cur, now, limit)]
+
+    def notices_due(self, now: datetime, limit: int) -> list[Notice]:
+        return [_notice(r) for r in self.fast.notices_due(self.cur, now, limit)]
+
+    def update_notice(self, notice: Notice) -> None:
+        self.fast.update_notice(self.cur, _notice_values(notice))
 
 
 class _DbErrors:
@@ -673,4 +720,45 @@ def _deadline(row: Any) -> Deadline:
         closed_at=row["closed_at"],
         closed_seq=row["closed_seq"],
         met_at=row["met_at"],
+    )
+
+
+_NOTICE_MUTABLE = ("status", "attempts", "next_attempt_at", "last_error", "delivered_at", "channel")
+
+
+def _notice_values(n: Notice) -> dict[str, Any]:
+    return {
+        "id": n.id,
+        "key": n.key,
+        "case_id": n.case_id,
+        "seq": n.seq,
+        "kind": n.kind,
+        "recipient": n.recipient,
+        "payload": n.payload,
+        "status": n.status,
+        "created_at": n.created_at,
+        "attempts": n.attempts,
+        "next_attempt_at": n.next_attempt_at,
+        "last_error": n.last_error,
+        "delivered_at": n.delivered_at,
+        "channel": n.channel,
+    }
+
+
+def _notice(row: Any) -> Notice:
+    return Notice(
+        id=row["id"],
+        key=row["key"],
+        case_id=row["case_id"],
+        seq=row["seq"],
+        kind=row["kind"],
+        recipient=row["recipient"],
+        payload=dict(row["payload"] or {}),
+        status=row["status"],
+        created_at=row["created_at"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"],
+        delivered_at=row["delivered_at"],
+        channel=row["channel"],
     )

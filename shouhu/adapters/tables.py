@@ -135,10 +135,36 @@ class AccessRow(SQLModel, table=True):
     at: datetime = _utc()
 
 
+class NoticeRow(SQLModel, table=True):
+    """The outbox: notices written with their events, delivered at least once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        sa.UniqueConstraint("key", name="uq_outbox_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120)
+    case_id: str = Field(max_length=32, foreign_key="cases.id")
+    seq: int
+    kind: str = Field(max_length=40)
+    recipient: str = Field(max_length=200)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=12)
+    created_at: datetime = _utc()
+    attempts: int = 0
+    next_attempt_at: datetime | None = _utc(nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: datetime | None = _utc(nullable=True)
+    channel: str | None = Field(default=None, max_length=40)
+
+
 CASES: sa.Table = CaseRow.__table__  # type: ignore[attr-defined]
 EVENTS: sa.Table = EventRow.__table__  # type: ignore[attr-defined]
 DEADLINES: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
 ACCESS_LOG: sa.Table = AccessRow.__table__  # type: ignore[attr-defined]
+OUTBOX: sa.Table = NoticeRow.__table__  # type: ignore[attr-defined]
 METADATA = SQLModel.metadata
 
 #: Triggers that make the log append-only at the database level (SQLite).

@@ -12,7 +12,7 @@ import itertools
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,6 +38,7 @@ from shouhu.engine.logs import get_logger
 from shouhu.engine.machines import allowed, step
 from shouhu.engine.model import (
     DEADLINE_STATUSES,
+    NOTICE_STATUSES,
     Access,
     CaseRecord,
     Child,
@@ -45,11 +46,12 @@ from shouhu.engine.model import (
     DeadlineWrite,
     Event,
     Location,
+    Notice,
     Reporter,
 )
 from shouhu.engine.periods import DEFAULT_ZONE
 from shouhu.engine.policy import PolicyPack, default_pack
-from shouhu.engine.ports import Commit, Store, Transaction
+from shouhu.engine.ports import Channel, Commit, DeliveryError, Store, Transaction
 from shouhu.engine.timeutil import local_date, local_iso, parse_day, parse_instant
 from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
 from shouhu.errors import Conflict, InvalidInput, NotFound, TransitionRefused
@@ -301,11 +303,12 @@ class Engine:
         done = step(wf, case.state, case.facts, trigger, role, clean, case.outcome)
         seq = case.version + 1
         closed = wf.state(done.to_state).final
+        existing = tx.deadlines(case.id)
         changes = dl.on_event(
             self.policy,
             self.zone,
             case_id=case.id,
-            existing=tx.deadlines(case.id),
+            existing=existing,
             trigger=trigger,
             data=clean,
             when=when,
@@ -338,7 +341,8 @@ class Engine:
             updated_at=now,
             closed_at=when if closed and case.closed_at is None else case.closed_at,
         )
-        tx.append(Commit(new, (ev,), case.version, tuple(changes.writes)))
+        notices = self._notices(done.row, new, ev, clean, existing, changes.writes)
+        tx.append(Commit(new, (ev,), case.version, tuple(changes.writes), notices))
         return new
 
     # -- reading -----------------------------------------------------------------------------
@@ -420,11 +424,21 @@ class Engine:
                 field="now",
             )
         fired: list[Fired] = []
+        conflicts = 0
         while True:
-            with self.store.write() as tx:
-                due = tx.due(at, batch)
-                for d in due:
-                    fired.append(self._fire_due(tx, d, clock_now))
+            done: list[Fired] = []
+            try:
+                with self.store.write() as tx:
+                    due = tx.due(at, batch)
+                    done = [self._fire_due(tx, d, clock_now) for d in due]
+            except Conflict:
+                # Another worker (or an operator) wrote one of these cases first: nothing of
+                # this batch was written; claim again. Bounded, so a stuck row cannot spin.
+                conflicts += 1
+                if conflicts > 100:
+                    raise
+                continue
+            fired.extend(done)
             if len(due) < batch:
                 break
         for f in fired:
@@ -443,7 +457,10 @@ class Engine:
         case = self._load(d.case_id, tx)
         wf = workflows.get(case.type, case.workflow_version)
         rule = next((r for r in self.policy.tracked() if r.name == d.kind), None)
-        trigger, data, status = dl.due_event(rule, d, self.zone)
+        own = wf.rows(d.kind)
+        trigger, data, status = dl.due_event(
+            rule, d, self.zone, maturity=bool(own) and own[0].kind == "system"
+        )
         when = max(d.due_at, case.last_occurred_at)
         clean = v.validate_data(trigger, wf.fields(trigger), data, self.zone)
         done = step(wf, case.state, case.facts, trigger, "system", clean, case.outcome)
@@ -475,8 +492,146 @@ class Engine:
             updated_at=recorded,
         )
         row = replace(d, status=status, closed_at=when, closed_seq=seq)
-        tx.append(Commit(new, (ev,), case.version, (DeadlineWrite(row, "pending"),)))
+        writes = (DeadlineWrite(row, "pending"),)
+        notices = self._notices(done.row, new, ev, clean, tx.deadlines(case.id), writes)
+        tx.append(Commit(new, (ev,), case.version, writes, notices))
         return Fired(case.id, d.kind, d.due_at, trigger, seq)
+
+    def _notices(
+        self,
+        row: Any,
+        case: CaseRecord,
+        ev: Event,
+        data: Mapping[str, Any],
+        existing: Iterable[Deadline],
+        writes: Iterable[DeadlineWrite],
+    ) -> tuple[Notice, ...]:
+        """The notices this transition calls for: case, type, kind, recipient, location and
+        due times — never the child's name, birthdate or id number."""
+        if not row.notices:
+            return ()
+        pending = {d.id: d for d in existing if d.status == "pending"}
+        fresh = []
+        for w in writes:
+            if w.deadline.id is None:
+                fresh.append(w.deadline)
+            elif w.deadline.status != "pending":
+                pending.pop(w.deadline.id, None)
+        due = sorted([*pending.values(), *fresh], key=lambda d: d.due_at)
+        loc = case.location
+        fill = _Fill(
+            village=loc.village,
+            township=loc.township,
+            county=loc.county or "",
+            **{k: str(v) for k, v in data.items()},
+        )
+        out = []
+        for nd in row.notices:
+            recipient = nd.recipient.format_map(fill)[:200]
+            key = f"{case.id}:{ev.seq}:{nd.kind}"
+            payload = {
+                "key": key,
+                "notice": nd.kind,
+                "recipient": recipient,
+                "citation": nd.citation,
+                "case_id": case.id,
+                "case_type": case.type,
+                "state": case.state,
+                "location": loc.as_dict(),
+                "event": {
+                    "seq": ev.seq,
+                    "trigger": ev.trigger,
+                    "occurred_at": local_iso(ev.occurred_at, self.zone),
+                },
+                "due": [{"kind": d.kind, "due_at": local_iso(d.due_at, self.zone)} for d in due],
+            }
+            if ev.trigger == "deadline_missed":
+                payload["missed"] = {"kind": data.get("kind"), "due_at": data.get("due_at")}
+            out.append(
+                Notice(
+                    None,
+                    key,
+                    case.id,
+                    ev.seq,
+                    nd.kind,
+                    recipient,
+                    payload,
+                    "pending",
+                    ev.recorded_at,
+                )
+            )
+        return tuple(out)
+
+    # -- the outbox ---------------------------------------------------------------------------
+
+    def notices(self, status: str | None = None, case_id: str | None = None) -> list[Notice]:
+        """The outbox, oldest first."""
+        if status is not None and status not in NOTICE_STATUSES:
+            raise InvalidInput(
+                f"unknown notice status {status[:20]!r} ({', '.join(NOTICE_STATUSES)})",
+                field="status",
+            )
+        cid = None if case_id is None else self._load(case_id).id
+        return self.store.notices(status=status, case_id=cid)
+
+    def deliver(
+        self,
+        channels: Sequence[Channel],
+        *,
+        limit: int = 100,
+        retry_base: timedelta = timedelta(seconds=10),
+        retry_cap: timedelta = timedelta(hours=1),
+    ) -> list[Notice]:
+        """Deliver pending notices whose attempt is due through every channel, at least once.
+
+        A temporary failure (5xx, timeout) is retried later with exponential backoff
+        (``retry_base`` × 2ⁿ, at most ``retry_cap``); a permanent one (4xx) is marked failed
+        with the answer. Returns the notices as they ended.
+        """
+        now = self.clock.now()
+        done: list[Notice] = []
+        with self.store.write() as tx:
+            for n in tx.notices_due(now, limit):
+                attempts = n.attempts + 1
+                try:
+                    for ch in channels:
+                        ch.send(n)
+                except DeliveryError as exc:
+                    if exc.permanent:
+                        n2 = replace(
+                            n, status="failed", attempts=attempts, last_error=exc.detail[:500]
+                        )
+                    else:
+                        wait = min(retry_base * (2 ** (attempts - 1)), retry_cap)
+                        n2 = replace(
+                            n,
+                            attempts=attempts,
+                            next_attempt_at=now + wait,
+                            last_error=exc.detail[:500],
+                        )
+                else:
+                    n2 = replace(
+                        n,
+                        status="delivered",
+                        attempts=attempts,
+                        delivered_at=now,
+                        last_error=None,
+                        channel=",".join(ch.name for ch in channels),
+                    )
+                tx.update_notice(n2)
+                done.append(n2)
+        if self._std_log.isEnabledFor(logging.INFO):
+            for n in done:
+                self.log.info(
+                    "notice_" + ("delivered" if n.status == "delivered" else "not_delivered"),
+                    case_id=n.case_id,
+                    notice=n.kind,
+                    key=n.key,
+                    attempts=n.attempts,
+                    status=n.status,
+                    error=n.last_error,
+                )
+        return done
 
     def next_due(self) -> datetime | None:
         """The earliest pending due time (aware UTC), or None."""
@@ -848,6 +1003,13 @@ class Engine:
             township=case.location.township,
             left_behind=case.child.left_behind,
         )
+
+
+class _Fill(dict[str, str]):
+    """format_map that leaves unknown placeholders visible instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 def _guard_status(

@@ -127,10 +127,17 @@ def _start_of(
     return None
 
 
-def due_event(rule: DeadlineRule | None, d: Deadline, zone: str) -> tuple[str, dict[str, Any], str]:
-    """The system event a due deadline becomes: (trigger, data, new status)."""
-    if rule is not None and rule.kind == "maturity":
-        return d.kind, {"due_at": local_iso(d.due_at, zone), "notify": rule.notify or "—"}, "fired"
+def due_event(
+    rule: DeadlineRule | None, d: Deadline, zone: str, *, maturity: bool = False
+) -> tuple[str, dict[str, Any], str]:
+    """The system event a due deadline becomes: (trigger, data, new status).
+
+    ``maturity``: the deadline's kind is itself a system trigger of the workflow, so it
+    matures as that ground even when the pack in force no longer names it.
+    """
+    if (rule is not None and rule.kind == "maturity") or (rule is None and maturity):
+        notify = (rule.notify if rule is not None else "") or "—"
+        return d.kind, {"due_at": local_iso(d.due_at, zone), "notify": notify}, "fired"
     data = {"kind": d.kind, "due_at": local_iso(d.due_at, zone)}
     if rule is not None and rule.supervisor:
         data["notify"] = rule.supervisor

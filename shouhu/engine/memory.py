@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from shouhu.engine.model import Access, CaseRecord, Deadline, Event
+from shouhu.engine.model import Access, CaseRecord, Deadline, Event, Notice
 from shouhu.engine.ports import Commit
 from shouhu.errors import Conflict
 
@@ -23,6 +23,7 @@ class MemoryStore:
         self._events: dict[str, list[Event]] = {}
         self._deadlines: dict[int, Deadline] = {}
         self._accesses: list[Access] = []
+        self._notices: dict[int, Notice] = {}
         self._next_deadline_id = 1
         self._lock = threading.Lock()
         self._write_lock = threading.RLock()
@@ -52,11 +53,18 @@ class MemoryStore:
                 {k: list(v) for k, v in self._events.items()},
                 dict(self._deadlines),
                 self._next_deadline_id,
+                dict(self._notices),
             )
 
     def _restore(self, snapshot: tuple[Any, ...]) -> None:
         with self._lock:
-            self._cases, self._events, self._deadlines, self._next_deadline_id = snapshot
+            (
+                self._cases,
+                self._events,
+                self._deadlines,
+                self._next_deadline_id,
+                self._notices,
+            ) = snapshot
 
     def commit(self, commit: Commit) -> None:
         self.commit_many([commit])
@@ -99,6 +107,9 @@ class MemoryStore:
                         d = replace(d, id=self._next_deadline_id)
                         self._next_deadline_id += 1
                     self._deadlines[d.id] = d  # type: ignore[index]
+                for n in c.notices:
+                    nid = len(self._notices) + 1
+                    self._notices[nid] = replace(n, id=nid)
                 self._cases[c.case.id] = copy.deepcopy(c.case)
                 self._events.setdefault(c.case.id, []).extend(copy.deepcopy(list(c.events)))
 
@@ -155,6 +166,19 @@ class MemoryStore:
         for _, events in chains:
             yield from events
 
+    def notices(self, *, status: str | None = None, case_id: str | None = None) -> list[Notice]:
+        with self._lock:
+            rows = sorted(self._notices.values(), key=lambda n: n.id or 0)
+        return [
+            n
+            for n in rows
+            if (status is None or n.status == status) and (case_id is None or n.case_id == case_id)
+        ]
+
+    def update_notice(self, notice: Notice) -> None:
+        with self._lock:
+            self._notices[notice.id] = notice  # type: ignore[index]
+
     def heads(self, at: datetime | None = None) -> Iterator[tuple[str, int, str]]:
         with self._lock:
             chains = {k: list(v) for k, v in self._events.items()}
@@ -200,6 +224,13 @@ class _MemoryTx:
     def due(self, now: datetime, limit: int) -> list[Deadline]:
         rows = self.store.deadlines(status="pending", due_before=now)
         return list(rows)[:limit]
+
+    def notices_due(self, now: datetime, limit: int) -> list[Notice]:
+        rows = self.store.notices(status="pending")
+        return [n for n in rows if n.next_attempt_at is None or n.next_attempt_at <= now][:limit]
+
+    def update_notice(self, notice: Notice) -> None:
+        self.store.update_notice(notice)
 
 
 def _overdue(d: Deadline) -> bool:

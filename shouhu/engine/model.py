@@ -165,3 +165,31 @@ class Access:
     reason: str
     what: str
     at: datetime
+
+
+NOTICE_STATUSES = ("pending", "delivered", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A notice in the outbox, written in the same transaction as the event that calls for it.
+
+    ``key`` (``case:seq:kind``) is the idempotency key, stable across retries. ``payload``
+    names the case, its type, the kind of notice, the recipient body, the location and due
+    times — never the child's name, birthdate or id number.
+    """
+
+    id: int | None
+    key: str
+    case_id: str
+    seq: int
+    kind: str
+    recipient: str
+    payload: dict[str, Any]
+    status: str
+    created_at: datetime
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+    channel: str | None = None

@@ -271,6 +271,11 @@ class _Where:
             start = found + 1
         if key is None:
             return None
+        if table is None:  # a top-level key, or a table of that name
+            head = re.compile(rf"^\s*\[+\s*{re.escape(key)}\s*[\].]")
+            found = next((i for i, ln in enumerate(self.lines) if head.match(ln)), None)
+            if found is not None:
+                return found + 1
         pat = re.compile(rf"^\s*{re.escape(key)}\s*=")
         for i in range(start, len(self.lines)):
             if table is not None and i > start - 1 and self.lines[i].lstrip().startswith("["):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from shouhu.engine.model import Access, CaseRecord, Deadline, DeadlineWrite, Event
+from shouhu.engine.model import Access, CaseRecord, Deadline, DeadlineWrite, Event, Notice
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,7 @@ class Commit:
     events: tuple[Event, ...]
     expected_version: int | None
     deadlines: tuple[DeadlineWrite, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
 
 class Transaction(Protocol):
@@ -48,6 +49,14 @@ class Transaction(Protocol):
     def due(self, now: datetime, limit: int) -> list[Deadline]:
         """Pending deadlines due at ``now`` or before, oldest due first, claimed for this
         transaction (``FOR UPDATE SKIP LOCKED`` where the database has it)."""
+        ...
+
+    def notices_due(self, now: datetime, limit: int) -> list[Notice]:
+        """Pending notices whose next attempt is due, oldest first, claimed likewise."""
+        ...
+
+    def update_notice(self, notice: Notice) -> None:
+        """Write a notice's delivery state (status, attempts, next attempt, error)."""
         ...
 
 
@@ -104,6 +113,10 @@ class Store(Protocol):
         """Every event, ordered by case id then ``seq``; streamed."""
         ...
 
+    def notices(self, *, status: str | None = None, case_id: str | None = None) -> list[Notice]:
+        """The outbox, oldest first."""
+        ...
+
     def heads(self, at: datetime | None = None) -> Iterator[tuple[str, int, str]]:
         """(case id, seq, hash) of each case's last event recorded at or before ``at``."""
         ...
@@ -118,4 +131,23 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver a notice. ``permanent`` (e.g. HTTP 4xx): do not retry."""
+
+    def __init__(self, detail: str, *, permanent: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.permanent = permanent
+
+
+class Channel(Protocol):
+    """Where notices go (log, a JSON Lines file, a webhook…). ``send`` raises DeliveryError."""
+
+    name: str
+
+    def send(self, notice: Notice) -> None:
+        """Deliver one notice; the same ``notice.key`` may arrive more than once."""
         ...

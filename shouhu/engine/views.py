@@ -45,6 +45,7 @@ class EventView:
             "occurred_at": local_iso(e.occurred_at, tz),
             "recorded_at": local_iso(e.recorded_at, tz),
             "data": data,
+            "effects": e.effects,
             "citation": self.citation,
             "workflow_version": e.workflow_version,
             "policy_version": e.policy_version,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shouhu.workflows.spec import Facts, FieldDef, Guard, TransitionDef
-from shouhu.workflows.spine import C_EMERGENCY, copies, measure
+from shouhu.workflows.spine import C_EMERGENCY, PLACEMENT_NOTICE, copies, measure
 from shouhu.workflows.vocab import TEMPORARY_CARE_PLACEMENTS
 
 
@@ -60,6 +60,7 @@ def care_measures(*, admonish: bool) -> tuple[TransitionDef, ...]:
                 FieldDef("placement", "choice", required=True, choices=TEMPORARY_CARE_PLACEMENTS),
             ),
             effect=copies(temporary_care="placement"),
+            notices=(PLACEMENT_NOTICE,),
         ),
     ]
     return tuple(out)

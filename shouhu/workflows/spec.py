@@ -73,6 +73,19 @@ Effect = Callable[[Facts, Data], Mapping[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
+class NoticeDef:
+    """A notice the mechanism calls for when a transition happens (written to the outbox).
+
+    ``recipient`` may name ``{village}``, ``{township}``, ``{county}`` or a data key such as
+    ``{notify}``. A notice never carries the child's name, birthdate or id number.
+    """
+
+    kind: str
+    recipient: str
+    citation: str
+
+
+@dataclass(frozen=True, slots=True)
 class TransitionDef:
     """A trigger from some states to one state (or staying, ``dest=None``), for some roles.
 
@@ -93,6 +106,7 @@ class TransitionDef:
     effect: Effect | None = None
     outcome: str | None = None
     kind: Literal["spine", "measure", "fact", "system"] = "spine"
+    notices: tuple[NoticeDef, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from shouhu.workflows.spec import (
     Facts,
     FieldDef,
     Guard,
+    NoticeDef,
     StateDef,
     TransitionDef,
     WorkflowDef,
@@ -58,6 +59,15 @@ FACT_STATES: tuple[str, ...] = (
 )
 
 POLICE = ("police",)
+
+#: Police tell the township of the report and the handling (001 §四(三)2, last sentence).
+TOWNSHIP_NOTICE = NoticeDef(
+    "township_notice", "{township} township government (乡镇人民政府/街道办事处)", C_EMERGENCY
+)
+#: Civil affairs receive children escorted into temporary care or shelter (001 §四(三)2; 004).
+PLACEMENT_NOTICE = NoticeDef(
+    "placement", "county civil affairs (县级民政部门)", "001 §四(三)2; 004 — 接收安置"
+)
 FACT_ROLES = ("police", "township", "civil_affairs", "village_committee")
 
 
@@ -96,6 +106,7 @@ def measure(
     effect: Effect | None = None,
     roles: tuple[str, ...] = POLICE,
     citation: str = C_EMERGENCY,
+    notices: tuple[NoticeDef, ...] = (),
 ) -> TransitionDef:
     """An emergency measure: recorded while the case stays ``dispatched``."""
     return TransitionDef(
@@ -108,6 +119,7 @@ def measure(
         data=data,
         effect=effect if effect is not None else sets(**{trigger: True}),
         kind="measure",
+        notices=notices,
     )
 
 
@@ -206,6 +218,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             POLICE,
             C_EMERGENCY,
             "police notify the township of the report and the handling (及时通报乡镇)",
+            notices=(TOWNSHIP_NOTICE,),
         ),
         TransitionDef(
             "start_assessment",
@@ -356,6 +369,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             ),
             effect=sets(nonperformance_matured=True),
             kind="system",
+            notices=(NoticeDef("ground_matured", "{notify}", C_INTERVENE),),
         ),
         TransitionDef(
             "deadline_missed",
@@ -370,6 +384,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
                 FieldDef("notify", "text", max_length=200),
             ),
             kind="system",
+            notices=(NoticeDef("deadline_missed", "{notify}", C_REPORT),),
         ),
     )
 

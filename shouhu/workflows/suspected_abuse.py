@@ -7,7 +7,13 @@ from typing import Any
 
 from shouhu.workflows.harm import DESCRIPTION, evidence_measures
 from shouhu.workflows.spec import Facts, FieldDef, Guard
-from shouhu.workflows.spine import C_EMERGENCY, copies, measure, report_workflow
+from shouhu.workflows.spine import (
+    C_EMERGENCY,
+    PLACEMENT_NOTICE,
+    copies,
+    measure,
+    report_workflow,
+)
 from shouhu.workflows.vocab import SHELTER_PLACEMENTS
 
 
@@ -38,6 +44,7 @@ WORKFLOW = report_workflow(
             data=(FieldDef("placement", "choice", required=True, choices=SHELTER_PLACEMENTS),),
             effect=copies(shelter="placement"),
             roles=("police", "civil_affairs"),
+            notices=(PLACEMENT_NOTICE,),
         ),
     ),
     guards=(VIOLENCE_STOPPED,),
