@@ -39,7 +39,7 @@ FORMAT_VERSION = 1
 
 CANONICAL_JSON = (
     "keys sorted, separators (',', ':'), UTF-8, non-ASCII kept, "
-    "instants UTC YYYY-MM-DDTHH:MM:SS.ffffffZ"
+    "instants UTC YYYY-MM-DDTHH:MM:SS.ffffffZ; 'effects' present only when not empty"
 )
 NOT_VERIFIABLE = (
     "event 1 holds the child's identity: export with --include-identity to re-verify the "
@@ -303,8 +303,9 @@ def _verification(
 
 
 def _hashed_event(e: Event) -> dict[str, Any]:
-    """Every hashed field of ``e`` exactly as hashed (see ``shouhu.engine.hashing``)."""
-    return {
+    """Every hashed field of ``e`` exactly as hashed (see ``shouhu.engine.hashing``):
+    ``effects`` only when it is not empty."""
+    out: dict[str, Any] = {
         "case_id": e.case_id,
         "seq": e.seq,
         "workflow": e.workflow,
@@ -318,9 +319,11 @@ def _hashed_event(e: Event) -> dict[str, Any]:
         "occurred_at": utc_iso(e.occurred_at),
         "recorded_at": utc_iso(e.recorded_at),
         "data": e.data,
-        "effects": dict(e.effects),
         "prev_hash": e.prev_hash,
     }
+    if e.effects:
+        out["effects"] = dict(e.effects)
+    return out
 
 
 def export_json(

@@ -27,9 +27,7 @@ from shouhu.adapters.tables import (
     CASES,
     DEADLINES,
     EVENTS,
-    METADATA,
     OUTBOX,
-    SQLITE_APPEND_ONLY,
 )
 from shouhu.engine.model import (
     Access,
@@ -113,12 +111,17 @@ class SqlStore:
     # -- schema ------------------------------------------------------------------------------
 
     def create_schema(self) -> None:
-        """Create the tables if they are missing (a new file gets its schema on first use)."""
-        with self._errors(), self.engine.begin() as conn:
-            METADATA.create_all(conn, tables=[CASES, EVENTS, DEADLINES, ACCESS_LOG, OUTBOX])
-            if self.dialect == "sqlite":
-                for ddl in SQLITE_APPEND_ONLY:
-                    conn.exec_driver_sql(ddl)
+        """Bring the schema to the newest migration (a new file gets it on first use).
+
+        At the head already: one ``SELECT`` of ``alembic_version``. Otherwise Alembic runs the
+        missing revisions in one transaction; a database made by ``create_all`` before there
+        were migrations is stamped at the revision its tables match first
+        (:mod:`shouhu.adapters.migrate`).
+        """
+        from shouhu.adapters.migrate import ensure
+
+        with self._errors():
+            ensure(self.engine)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -315,8 +318,8 @@ class SqlStore:
         if new:
             try:
                 conn.execute(_INSERT_CASE, [_case_values(c.case) for c in new])
-            except IntegrityError:
-                raise self._conflict(conn, new[0]) from None
+            except IntegrityError:  # PostgreSQL aborts the transaction: no lookup after this
+                raise _conflict(None, new[0]) from None
         for c in commits:
             if c.expected_version is None:
                 continue
@@ -330,7 +333,7 @@ class SqlStore:
             try:
                 conn.execute(_INSERT_EVENT, events)
             except IntegrityError:
-                raise self._conflict(conn, commits[0]) from None
+                raise _conflict(None, commits[0]) from None
         writes = [w for c in commits for w in c.deadlines]
         inserts = [_deadline_values(w.deadline) for w in writes if w.deadline.id is None]
         if inserts:
@@ -422,6 +425,11 @@ class SqlStore:
 def _conflict(actual: int | None, c: Commit) -> Conflict:
     if c.expected_version is None:
         msg = f"case {c.case.id} already exists"
+    elif actual is None:
+        msg = (
+            f"case {c.case.id} moved past version {c.expected_version}: someone else wrote "
+            "first; look again and retry"
+        )
     else:
         msg = (
             f"case {c.case.id} is at version {actual}, not {c.expected_version}: "

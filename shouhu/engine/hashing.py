@@ -3,7 +3,8 @@
 Canonical form (documented for third-party verifiers in ``docs/concepts.md``): the JSON object of
 the fields below, keys sorted, no insignificant white space, UTF-8, non-ASCII kept as is;
 instants in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. ``hash = sha256(canonical).hexdigest()``.
-The first event's ``prev_hash`` is 64 zeros.
+The first event's ``prev_hash`` is 64 zeros. ``effects`` is part of the object only when it is
+not empty (so events recorded before effects existed keep their hashes).
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def event_hash(
         "occurred_at": utc_iso(occurred_at),
         "recorded_at": utc_iso(recorded_at),
         "data": data,
-        "effects": dict(effects or {}),
         "prev_hash": prev_hash,
     }
+    if effects:  # absent when empty: events written before effects existed still verify
+        content["effects"] = dict(effects)
     return hashlib.sha256(canonical(content)).hexdigest()
