@@ -27,6 +27,7 @@ from shouhu.adapters.tables import (
     CASES,
     DEADLINES,
     EVENTS,
+    INTAKE,
     OUTBOX,
 )
 from shouhu.engine.model import (
@@ -241,6 +242,17 @@ class SqlStore:
         with self._errors(), self.engine.connect() as conn:
             return [_notice(r) for r in conn.execute(stmt).mappings()]
 
+    def known_external(self, source: str, ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        with self._errors(), self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                stmt = sa.select(INTAKE.c.external_id, INTAKE.c.case_id).where(
+                    INTAKE.c.source == source, INTAKE.c.external_id.in_(chunk)
+                )
+                out.update((ext, cid) for ext, cid in conn.execute(stmt))
+        return out
+
     def heads(self, at: datetime | None = None) -> Iterator[tuple[str, int, str]]:
         last = sa.select(EVENTS.c.case_id, sa.func.max(EVENTS.c.seq).label("seq"))
         if at is not None:
@@ -340,6 +352,12 @@ class SqlStore:
             conn.execute(
                 _INSERT_DEADLINE, [{k: v for k, v in d.items() if k != "id"} for d in inserts]
             )
+        intake = _intake_values(commits)
+        if intake:
+            try:
+                conn.execute(INTAKE.insert(), intake)
+            except IntegrityError:
+                raise _external_conflict(commits) from None
         notices = [_notice_values(n) for c in commits for n in c.notices]
         if notices:
             conn.execute(
@@ -392,6 +410,19 @@ class SqlStore:
         notices = [_notice_values(n) for c in commits for n in c.notices]
         if notices:
             fast.insert_notices(cur, notices)
+        intake = _intake_values(commits)
+        if intake:
+            try:
+                cur.executemany(
+                    "INSERT INTO intake (source, external_id, case_id, imported_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    [
+                        (i["source"], i["external_id"], i["case_id"], _sqlite_dt(i["imported_at"]))
+                        for i in intake
+                    ],
+                )
+            except sqlite3.IntegrityError:
+                raise _external_conflict(commits) from None
         for w in writes:
             if w.deadline.id is None or w.expected_status is None:
                 continue
@@ -770,3 +801,32 @@ def _notice(row: Any) -> Notice:
         delivered_at=row["delivered_at"],
         channel=row["channel"],
     )
+
+
+def _intake_values(commits: Sequence[Commit]) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": c.external[0],
+            "external_id": c.external[1],
+            "case_id": c.case.id,
+            "imported_at": c.case.created_at,
+        }
+        for c in commits
+        if c.external is not None
+    ]
+
+
+def _external_conflict(commits: Sequence[Commit]) -> Conflict:
+    first = next(c for c in commits if c.external is not None)
+    return Conflict(
+        "a report in this batch was imported already (same source and external_id)",
+        case_id=first.case.id,
+        expected=None,
+        actual=None,
+    )
+
+
+def _sqlite_dt(value: datetime) -> str:
+    from shouhu.adapters.sqlite_fast import _enc_dt
+
+    return _enc_dt(value) or ""

@@ -160,11 +160,25 @@ class NoticeRow(SQLModel, table=True):
     channel: str | None = Field(default=None, max_length=40)
 
 
+class IntakeRow(SQLModel, table=True):
+    """Reports that came in from another system: one row per (source, external id)."""
+
+    __tablename__ = "intake"
+    __table_args__ = (sa.UniqueConstraint("source", "external_id", name="uq_intake_source_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=60)
+    external_id: str = Field(max_length=100)
+    case_id: str = Field(max_length=32, foreign_key="cases.id")
+    imported_at: datetime = _utc()
+
+
 CASES: sa.Table = CaseRow.__table__  # type: ignore[attr-defined]
 EVENTS: sa.Table = EventRow.__table__  # type: ignore[attr-defined]
 DEADLINES: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
 ACCESS_LOG: sa.Table = AccessRow.__table__  # type: ignore[attr-defined]
 OUTBOX: sa.Table = NoticeRow.__table__  # type: ignore[attr-defined]
+INTAKE: sa.Table = IntakeRow.__table__  # type: ignore[attr-defined]
 METADATA = SQLModel.metadata
 
 #: Triggers that make the log append-only at the database level (SQLite).

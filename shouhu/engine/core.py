@@ -133,6 +133,7 @@ class ReportRequest:
     discovered_at: Instant | None = None
     occurred_at: Instant | None = None
     data: Mapping[str, Any] | None = None
+    external_id: str | None = None  # the sending system's id (batch intake), unique per source
 
 
 class Engine:
@@ -196,12 +197,15 @@ class Engine:
         self._log_report(commit.case)
         return self._view(commit.case, list(commit.events))
 
-    def report_many(self, requests: Iterable[ReportRequest]) -> list[str]:
+    def report_many(
+        self, requests: Iterable[ReportRequest], *, source: str | None = None
+    ) -> list[str]:
         """File many reports in one transaction: every one is validated first; all or none.
 
-        Returns the new case ids in order.
+        With ``source``, each request's ``external_id`` is recorded once per source: a report
+        imported again is a :class:`Conflict`. Returns the new case ids in order.
         """
-        commits = [self._report_commit(r) for r in requests]
+        commits = [self._report_commit(r, source) for r in requests]
         if commits:
             self.store.commit_many(commits)
         for c in commits:
@@ -876,7 +880,15 @@ class Engine:
             effects or {},
         )
 
-    def _report_commit(self, req: ReportRequest) -> Commit:
+    def check_report(self, request: ReportRequest) -> None:
+        """Validate a report exactly as filing it would, writing nothing (batch intake)."""
+        self._report_commit(request)
+
+    def known_external(self, source: str, ids: Sequence[str]) -> dict[str, str]:
+        """Which external ids from ``source`` were imported already (external id → case id)."""
+        return self.store.known_external(source, list(ids))
+
+    def _report_commit(self, req: ReportRequest, source: str | None = None) -> Commit:
         if not isinstance(req.type, str) or req.type not in workflows.types():
             raise InvalidInput(_unknown_type(str(req.type)), field="type")
         wf = workflows.latest(req.type)
@@ -969,7 +981,11 @@ class Engine:
             late=late,
             report_delay_seconds=delay,
         )
-        return Commit(record, (ev,), None, tuple(changes.writes))
+        external = None
+        if source is not None and req.external_id is not None:
+            ext = v.clean_text(req.external_id, field="external_id", max_length=100)
+            external = (v.clean_text(source, field="source", max_length=60), ext)
+        return Commit(record, (ev,), None, tuple(changes.writes), external=external)
 
     def _age_check(self, birth: date, discovered: datetime) -> int:
         """Whole years of age at discovery (Civil Code counting); refuses adults and the unborn.

@@ -24,6 +24,7 @@ class MemoryStore:
         self._deadlines: dict[int, Deadline] = {}
         self._accesses: list[Access] = []
         self._notices: dict[int, Notice] = {}
+        self._intake: dict[tuple[str, str], str] = {}
         self._next_deadline_id = 1
         self._lock = threading.Lock()
         self._write_lock = threading.RLock()
@@ -54,6 +55,7 @@ class MemoryStore:
                 dict(self._deadlines),
                 self._next_deadline_id,
                 dict(self._notices),
+                dict(self._intake),
             )
 
     def _restore(self, snapshot: tuple[Any, ...]) -> None:
@@ -64,6 +66,7 @@ class MemoryStore:
                 self._deadlines,
                 self._next_deadline_id,
                 self._notices,
+                self._intake,
             ) = snapshot
 
     def commit(self, commit: Commit) -> None:
@@ -73,7 +76,20 @@ class MemoryStore:
         with self._lock:
             versions: dict[str, int | None] = {}
             statuses: dict[int, str] = {}
+            seen: set[tuple[str, str]] = set()
             for c in commits:
+                if c.external is not None:
+                    if c.external in self._intake or c.external in seen:
+                        raise Conflict(
+                            f"{c.external[1]} from {c.external[0]} was imported already",
+                            case_id=c.case.id,
+                            expected=None,
+                            actual=None,
+                        )
+                    seen.add(c.external)
+            for c in commits:
+                if c.external is not None:
+                    self._intake[c.external] = c.case.id
                 for w in c.deadlines:
                     d = w.deadline
                     if d.id is None:
@@ -178,6 +194,10 @@ class MemoryStore:
     def update_notice(self, notice: Notice) -> None:
         with self._lock:
             self._notices[notice.id] = notice  # type: ignore[index]
+
+    def known_external(self, source: str, ids: Sequence[str]) -> dict[str, str]:
+        with self._lock:
+            return {i: self._intake[(source, i)] for i in ids if (source, i) in self._intake}
 
     def heads(self, at: datetime | None = None) -> Iterator[tuple[str, int, str]]:
         with self._lock:

@@ -26,6 +26,7 @@ class Commit:
     expected_version: int | None
     deadlines: tuple[DeadlineWrite, ...] = ()
     notices: tuple[Notice, ...] = ()
+    external: tuple[str, str] | None = None  # (source, external id) of an imported report
 
 
 class Transaction(Protocol):
@@ -115,6 +116,10 @@ class Store(Protocol):
 
     def notices(self, *, status: str | None = None, case_id: str | None = None) -> list[Notice]:
         """The outbox, oldest first."""
+        ...
+
+    def known_external(self, source: str, ids: Sequence[str]) -> dict[str, str]:
+        """Which of ``ids`` from ``source`` were imported already: external id → case id."""
         ...
 
     def heads(self, at: datetime | None = None) -> Iterator[tuple[str, int, str]]:
