@@ -670,6 +670,12 @@ class Engine:
         record = self._load(case_id)
         when = None if at is None else parse_instant(at, self.zone, field="at")
         events = self.store.events(record.id)
+        if when is not None and events and when < events[0].occurred_at:
+            raise InvalidInput(
+                f"case {record.id} did not exist yet at {local_iso(when, self.zone)}: it was "
+                f"reported at {local_iso(events[0].occurred_at, self.zone)}",
+                field="at",
+            )
         return _replay(events, zone=self.zone, at=when, projection=record)
 
     def verify(
