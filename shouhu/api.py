@@ -34,7 +34,9 @@ class Engine(core.Engine):
         """``policy``: a :class:`PolicyPack`, a pack file, or None for ``$SHOUHU_POLICY`` or
         the national defaults."""
         from shouhu.adapters.sqlstore import SqlStore
+        from shouhu.engine.timeutil import zone as check_zone
 
+        check_zone(zone or default_zone())  # bad input before any connection is opened
         pack = policy if isinstance(policy, PolicyPack) else load_pack(policy)
         store = SqlStore(url or default_db_url(), make_dirs=url is None)
         return cls(

@@ -101,6 +101,24 @@ audit_app = typer.Typer(
 )
 app.add_typer(audit_app, name="audit")
 app.add_typer(scheduler_app, name="scheduler")
+outbox_app = typer.Typer(
+    cls=ShouhuGroup,
+    help="Notices for other bodies (township, civil affairs…): deliver them, list them.",
+    no_args_is_help=True,
+)
+app.add_typer(outbox_app, name="outbox")
+db_app = typer.Typer(
+    cls=ShouhuGroup,
+    help="The database schema: bring it to the newest revision, or see where it is.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+import_app = typer.Typer(
+    cls=ShouhuGroup,
+    help="Batch intake: reports from another system's file (CSV or JSON Lines).",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
 
 
 class _Settings:
@@ -579,7 +597,17 @@ def scheduler_run(
         ):
             fmt = "json" if os.environ.get("SHOUHU_LOG_FORMAT") == "json" else "console"
             configure(fmt=fmt, level="info")  # a daemon says what it does
-        Daemon(engine, interval=interval).run()
+        from shouhu.adapters.channels import close_channels, configured_channels
+
+        channels = configured_channels()  # bad configuration: exit 2 before the daemon starts
+        try:
+            Daemon(
+                engine,
+                interval=interval,
+                deliver=(lambda: engine.deliver(channels)) if channels else None,
+            ).run()
+        finally:
+            close_channels(channels)
 
 
 def _fired(engine: Any, f: Any) -> dict[str, Any]:
@@ -655,6 +683,42 @@ def audit_verify(
         if result.anchor_holds is False:
             typer.echo("shouhu: broken: the anchor does not hold", err=True)
         raise typer.Exit(1)
+
+
+@audit_app.command("access")
+def audit_access(
+    case_id: Annotated[str | None, typer.Argument(metavar="[CASE]")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who read a child's identity: the access log (who, role, when, why), oldest first."""
+    from shouhu.engine.timeutil import local_iso
+
+    with _engine() as engine:
+        rows = [
+            {
+                "case_id": a.case_id,
+                "actor": a.actor,
+                "role": a.role,
+                "reason": a.reason,
+                "what": a.what,
+                "at": local_iso(a.at, engine.zone),
+            }
+            for a in engine.accesses(case_id)
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Identity reads ({len(rows)})")
+    table.add_column("case", no_wrap=True, min_width=16)
+    for col in ("when", "who (role)", "what", "why"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["case_id"], r["at"][:16], f"{r['actor']} ({r['role']})", r["what"], r["reason"]
+        )
+    _console().print(table)
 
 
 @audit_app.command("anchor")
@@ -738,6 +802,255 @@ def audit_export(
             f"--output: cannot write {output!r}: {exc.strerror}", field="output"
         ) from None
     sys.stdout.write(f"wrote {output} ({fmt}, {len(text.encode()):,} bytes)\n")
+
+
+# --- outbox ---------------------------------------------------------------------------------
+
+
+def _notice_dict(n: Any, zone: str) -> dict[str, Any]:
+    from shouhu.engine.timeutil import local_iso
+
+    def when(dt: Any) -> str | None:
+        return None if dt is None else local_iso(dt, zone)
+
+    return {
+        "id": n.id,
+        "key": n.key,
+        "case_id": n.case_id,
+        "seq": n.seq,
+        "kind": n.kind,
+        "recipient": n.recipient,
+        "status": n.status,
+        "attempts": n.attempts,
+        "next_attempt_at": when(n.next_attempt_at),
+        "last_error": n.last_error,
+        "created_at": when(n.created_at),
+        "delivered_at": when(n.delivered_at),
+        "channel": n.channel,
+        "payload": n.payload,
+    }
+
+
+def _short_time(iso: str | None) -> str:
+    """``2026-03-10T10:00:10+08:00`` → ``2026-03-10 10:00:10`` (local time, seconds matter)."""
+    return "" if iso is None else iso[:19].replace("T", " ")
+
+
+def _notice_outcome(d: dict[str, Any]) -> str:
+    if d["status"] == "delivered":
+        return f"delivered {_short_time(d['delivered_at'])} via {d['channel']}"
+    if d["status"] == "failed":
+        return f"failed for good: {d['last_error']}"
+    nxt = _short_time(d["next_attempt_at"]) or "now"
+    tail = f": {d['last_error']}" if d["last_error"] else ""
+    return f"pending, next attempt {nxt}{tail}"
+
+
+def _render_notices(rows: list[dict[str, Any]], title: str) -> None:
+    """A table readable at 80 columns: the notice id and key (case:seq:kind) are never cut."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("id", no_wrap=True, justify="right")
+    table.add_column("key (case:seq:kind)", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("recipient · next attempt · last error", overflow="fold")
+    for d in rows:
+        tries = f"{d['attempts']} attempt{'' if d['attempts'] == 1 else 's'}"
+        info = Text(f"→ {d['recipient']}\n")
+        if d["status"] == "pending":
+            info.append(f"next {_short_time(d['next_attempt_at']) or 'now'}")
+        elif d["status"] == "delivered":
+            info.append(f"done {_short_time(d['delivered_at'])} via {d['channel']}")
+        else:
+            info.append("not retried")
+        if d["last_error"]:
+            info.append(f"\n{d['last_error']}", style="bold")
+        table.add_row(str(d["id"]), d["key"], f"{d['status']}\n{tries}", info)
+    _console().print(table)
+
+
+def _show_outbox_log_lines() -> None:
+    """The ``log`` channel writes at info: show its lines unless a log level was chosen."""
+    import logging
+
+    if "SHOUHU_LOG_LEVEL" not in os.environ and not any(
+        a.startswith("--log-level") for a in sys.argv
+    ):
+        from shouhu.adapters.channels import OUTBOX_LOGGER
+
+        logging.getLogger(OUTBOX_LOGGER).setLevel(logging.INFO)
+
+
+@outbox_app.command("deliver")
+def outbox_deliver(
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="At most N notices in this run.")
+    ] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send the notices due now through the configured channels; failures are retried later.
+
+    Channels: SHOUHU_CHANNELS (log, jsonl, webhook; default log, plus webhook with
+    SHOUHU_WEBHOOK_URL, plus jsonl with SHOUHU_OUTBOX_JSONL); SHOUHU_WEBHOOK_TIMEOUT seconds.
+    """
+    from shouhu.adapters.channels import close_channels, configured_channels
+
+    channels = configured_channels()
+    if not channels:
+        raise InvalidInput("no notice channels configured (SHOUHU_CHANNELS=none)", field="channels")
+    _show_outbox_log_lines()
+    try:
+        with _engine() as engine:
+            done = [_notice_dict(n, engine.zone) for n in engine.deliver(channels, limit=limit)]
+    finally:
+        close_channels(channels)
+    if as_json:
+        _print_json(done)
+        return
+    for d in done:
+        sys.stdout.write(f"#{d['id']}  {d['key']}  {_notice_outcome(d)}\n")
+    counts = {s: sum(1 for d in done if d["status"] == s) for s in ("delivered", "pending")}
+    failed = len(done) - counts["delivered"] - counts["pending"]
+    sys.stdout.write(
+        f"delivered {counts['delivered']} of {len(done)} notice{'' if len(done) == 1 else 's'} "
+        f"due; {counts['pending']} pending (retried later), {failed} failed\n"
+    )
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending, delivered or failed.")
+    ] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Only this case's notices.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The outbox, oldest first: each notice's key, recipient, status, attempts and last error."""
+    with _engine() as engine:
+        rows = [_notice_dict(n, engine.zone) for n in engine.notices(status=status, case_id=case)]
+    if as_json:
+        _print_json(rows)
+        return
+    _render_notices(rows, f"Outbox ({len(rows)})")
+
+
+# --- db -------------------------------------------------------------------------------------
+
+
+def _db_url() -> str:
+    from shouhu.adapters.config import default_db_url
+
+    return SETTINGS.db or default_db_url()
+
+
+@db_app.command("upgrade")
+def db_upgrade(as_json: JsonOpt = False) -> None:
+    """Bring the database to the newest schema revision (a new one gets the whole schema).
+
+    A database made by an earlier build without migrations is recognised, stamped and
+    upgraded in place. Safe to run again: at the head, it changes nothing.
+    """
+    from shouhu.adapters import migrate
+
+    done = migrate.upgrade(_db_url(), make_dirs=SETTINGS.db is None)
+    if as_json:
+        _print_json(done.to_dict())
+        return
+    if not done.changed:
+        sys.stdout.write(f"{done.database}: already at {done.after} (head); nothing to do\n")
+        return
+    if done.before is not None:
+        before = done.before
+    elif done.stamped is not None:
+        before = f"unversioned (tables of {done.stamped}, stamped)"
+    else:
+        before = "empty"
+    sys.stdout.write(f"{done.database}: upgraded {before} → {done.after} (head)\n")
+
+
+@db_app.command("current")
+def db_current(as_json: JsonOpt = False) -> None:
+    """The database's schema revision, and whether it is the newest (reads only)."""
+    from shouhu.adapters import migrate
+
+    st = migrate.status(_db_url())
+    if as_json:
+        _print_json(st.to_dict())
+        return
+    if st.at_head:
+        line = f"{st.revision} (head)"
+    elif st.revision is not None:
+        line = f"{st.revision} (not head: {st.head}; run `shouhu db upgrade`)"
+    elif st.matches is not None:
+        line = (
+            f"none (unversioned: tables of {st.matches}, made before migrations; head is "
+            f"{st.head}: `shouhu db upgrade` stamps and upgrades it)"
+        )
+    else:
+        line = f"none (empty database; head is {st.head}: `shouhu db upgrade` creates it)"
+    sys.stdout.write(line + "\n")
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+@import_app.command("reports")
+def import_reports(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="CSV (with a header row) or JSON Lines.")
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv or jsonl (default: from the name: .csv, .jsonl)."),
+    ] = None,
+    source: Annotated[
+        str,
+        typer.Option("--source", help="The sending system: the namespace of external ids."),
+    ] = "12345",
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Reports per transaction.")
+    ] = 1000,
+    all_or_nothing: Annotated[
+        bool,
+        typer.Option("--all-or-nothing", help="Import nothing if any row is refused."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """File the reports of a file: every row is checked first, the good ones filed in batches.
+
+    Columns: external_id, type, child_name, child_birthdate, location,
+    reporter_kind, reporter, discovered_at, reported_at; optional:
+    child_id_number, data (a JSON object). See docs/intake.md.
+
+    Each refused row is named by its line and external_id. Running a file
+    again imports nothing twice. Exit 0 when every row is imported (now or
+    before), 2 when any row is refused.
+    """
+    import contextlib
+
+    from shouhu.adapters import importer
+
+    reports = importer.ReportFile(file, fmt)  # unreadable, bad header: exit 2, nothing opened
+    with _engine() as engine, contextlib.ExitStack() as stack:
+        bar = stack.enter_context(importer.RichProgress()) if sys.stderr.isatty() else None
+        result = importer.import_reports(
+            engine,
+            reports,
+            source=source,
+            batch_size=batch_size,
+            all_or_nothing=all_or_nothing,
+            progress=bar,
+        )
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        for bad in result.refused:
+            typer.echo(str(bad), err=True)
+        sys.stdout.write(result.summary() + "\n")
+    if not result.ok:
+        raise typer.Exit(EXIT_USAGE)
 
 
 # --- info -----------------------------------------------------------------------------------

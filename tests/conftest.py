@@ -9,12 +9,15 @@ the clock.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from shouhu import CaseView, Engine, FakeClock
 
@@ -217,13 +220,16 @@ def sqlite_engine(clock: FakeClock, sqlite_url: str) -> Iterator[Engine]:
         yield eng
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store_engine(
     request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Any
 ) -> Iterator[Engine]:
-    """An engine on each store in turn: the contract suite runs once per store."""
+    """An engine on each store in turn: the contract suite runs once per store (PostgreSQL:
+    an emptied throw-away database, see :func:`pg_url`; skipped if no server answers)."""
     if request.param == "memory":
         eng = Engine.in_memory(clock=clock, zone=ZONE)
+    elif request.param == "postgresql":
+        eng = Engine.open(request.getfixturevalue("pg_url"), clock=clock, zone=ZONE)
     else:
         eng = Engine.open("sqlite:///" + str(tmp_path / "contract.db"), clock=clock, zone=ZONE)
     with eng:
@@ -246,3 +252,153 @@ def branches() -> dict[str, tuple[tuple[str, str, dict[str, Any]], ...]]:
 def make_driver() -> Any:
     """A factory of drivers for any engine."""
     return Driver
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+#: The environment variable naming a throw-away PostgreSQL database for the tests.
+PG_ENV = "SHOUHU_TEST_PG"
+#: Where the tests look for a server when ``SHOUHU_TEST_PG`` is not set (trust auth, as on CI).
+PG_DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_UNREACHABLE = (
+    "PostgreSQL is not reachable on 127.0.0.1:5432 (set SHOUHU_TEST_PG): "
+    "the PostgreSQL tests skip, the rest run"
+)
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL (``postgresql+psycopg://…``) as libpq/psycopg/psql take it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class PgDatabase:
+    """A throw-away PostgreSQL database: its SQLAlchemy URL, and a way to empty it."""
+
+    url: str
+
+    @property
+    def conninfo(self) -> str:
+        return libpq_url(self.url)
+
+    @property
+    def name(self) -> str:
+        return str(make_url(self.url).database)
+
+    def connect(self, **kwargs: Any) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.conninfo, connect_timeout=5, **kwargs)
+
+    def drop_schema(self) -> None:
+        """Drop everything: the next engine creates the schema of the code under test."""
+        with self.connect(autocommit=True) as con:
+            con.execute("SET lock_timeout = '20s'")
+            con.execute("DROP SCHEMA IF EXISTS public CASCADE")
+            con.execute("CREATE SCHEMA public")
+
+    def empty(self) -> None:
+        """Delete every row of every table but ``alembic_version`` (the schema's revision),
+        children first, and restart the id sequences.
+
+        Much faster than dropping the schema or TRUNCATE (which make new files for every
+        table and index); a lock held by a leaked connection fails within 20 s, not never.
+        """
+        with self.connect() as con:
+            con.execute("SET LOCAL synchronous_commit = off")
+            con.execute("SET LOCAL lock_timeout = '20s'")
+            tables = [r[0] for r in con.execute(_PG_TABLES)]
+            refs: dict[str, set[str]] = {t: set() for t in tables}
+            for child, parent in con.execute(_PG_REFERENCES):
+                if child in refs and parent in refs and child != parent:
+                    refs[parent].add(child)
+            done: list[str] = []
+            while len(done) < len(tables):
+                ready = [t for t in tables if t not in done and refs[t] <= set(done)]
+                done += ready or [t for t in tables if t not in done]  # a cycle: CASCADE order
+            for table in done:
+                con.execute(f'DELETE FROM "{table}"')
+            for (seq,) in con.execute(_PG_SEQUENCES).fetchall():
+                con.execute(f'ALTER SEQUENCE "{seq}" RESTART')
+
+
+_PG_TABLES = (
+    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+    "AND tablename <> 'alembic_version' ORDER BY tablename"
+)
+_PG_REFERENCES = """
+SELECT c.conrelid::regclass::text, c.confrelid::regclass::text
+FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+WHERE c.contype = 'f' AND n.nspname = 'public'
+"""
+_PG_SEQUENCES = "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+
+
+def _pg_reachable(url: str) -> str | None:
+    """None if a server answers at ``url``, else why not (one line)."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    try:
+        psycopg.connect(libpq_url(url), connect_timeout=3, autocommit=True).close()
+    except psycopg.Error as exc:
+        return " ".join(str(exc).split())[:200] or type(exc).__name__
+    return None
+
+
+def _drop_left_behind(con: Any) -> None:
+    """Drop the databases of earlier sessions on this machine that were killed before their
+    end (``shouhu_test_<pid>_…`` whose process is gone)."""
+    rows = con.execute("SELECT datname FROM pg_database WHERE datname LIKE 'shouhu_test_%'")
+    for (db,) in rows.fetchall():
+        pid = db.split("_")[2]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            con.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        except OSError:
+            pass  # a process we may not signal: alive
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[PgDatabase]:
+    """A throw-away PostgreSQL database for this session.
+
+    ``SHOUHU_TEST_PG`` names one: its schema is dropped at the start (whoever made the
+    database drops it; if it does not answer, the tests that need it fail: it was asked for).
+    Otherwise a database ``shouhu_test_<pid>_<random>`` is created on 127.0.0.1:5432 as user
+    postgres and dropped at the end. No server: every test that needs it skips, saying why.
+    """
+    given = os.environ.get(PG_ENV)
+    if given:
+        why = _pg_reachable(given)
+        if why is not None:
+            pytest.fail(f"{PG_ENV}={make_url(given)!r} cannot be used: {why}", pytrace=False)
+        db = PgDatabase(given)
+        db.drop_schema()
+        yield db
+        return
+    if _pg_reachable(PG_DEFAULT_SERVER) is not None:
+        pytest.skip(PG_UNREACHABLE)
+    import psycopg
+
+    name = f"shouhu_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = libpq_url(PG_DEFAULT_SERVER)
+    with psycopg.connect(admin, autocommit=True) as con:
+        _drop_left_behind(con)
+        con.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PgDatabase(make_url(PG_DEFAULT_SERVER).set(database=name).render_as_string(False))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_database: PgDatabase) -> str:
+    """The SQLAlchemy URL of the session's PostgreSQL database, emptied for this test."""
+    pg_database.empty()
+    return pg_database.url

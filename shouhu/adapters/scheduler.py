@@ -14,6 +14,10 @@ Every wake-up is the same thing: "run a sweep now". Nothing relies on APSchedule
 handling (grace is unlimited and runs coalesce). Sweeps never overlap: all wake-ups run on one
 worker thread and a lock also guards :meth:`Daemon.sweep` when called directly. A sweep that
 fails is logged on one line and retried at the next wake-up; the daemon does not die of it.
+
+After every sweep (even one that failed) the daemon calls ``deliver``, if given — e.g. the
+engine's ``deliver(channels)``, which sends the outbox's due notices. Its failures are logged
+the same way (``deliver_failed`` / ``deliver_crashed``) and never stop the daemon.
 """
 
 from __future__ import annotations
@@ -58,12 +62,14 @@ class Daemon:
         *,
         interval: float = 2.0,
         on_fired: Callable[[list[Fired]], None] | None = None,
+        deliver: Callable[[], object] | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("interval must be a positive number of seconds")
         self._engine = engine
         self._interval = interval
         self._on_fired = on_fired
+        self._deliver = deliver
         self._lock = threading.RLock()  # one sweep at a time; guards self._scheduler
         self._scheduler: BackgroundScheduler | None = None
         self._stop_requested = False  # the only thing a signal handler touches
@@ -116,17 +122,32 @@ class Daemon:
     # -- sweeping --------------------------------------------------------------------------------
 
     def sweep(self) -> list[Fired]:
-        """Fire every due deadline now, reschedule the next-due wake-up, tell on_fired.
+        """Fire every due deadline now, reschedule the next-due wake-up, tell on_fired; then
+        deliver (if given), also when the sweep failed.
 
         The engine logs each firing (``deadline_fired``); the daemon does not repeat it.
         """
         with self._lock:
-            now: datetime = self._engine.clock.now()
-            fired: list[Fired] = self._engine.run_due(now)
-            self._reschedule(swept_at=now)
-            if fired and self._on_fired is not None:
-                self._on_fired(fired)
+            try:
+                now: datetime = self._engine.clock.now()
+                fired: list[Fired] = self._engine.run_due(now)
+                self._reschedule(swept_at=now)
+                if fired and self._on_fired is not None:
+                    self._on_fired(fired)
+            finally:
+                self._deliver_notices()
             return fired
+
+    def _deliver_notices(self) -> None:
+        """Call ``deliver``; a failure is logged on one line (a bug with its traceback)."""
+        if self._deliver is None:
+            return
+        try:
+            self._deliver()
+        except ShouhuError as exc:
+            self._engine.log.warning("deliver_failed", error=type(exc).__name__, detail=str(exc))
+        except Exception as exc:
+            self._engine.log.error("deliver_crashed", error=type(exc).__name__, exc_info=True)
 
     def _wake(self) -> None:
         """What every APScheduler job runs: a sweep whose failure is logged, never raised."""

@@ -585,6 +585,7 @@ class Engine:
         limit: int = 100,
         retry_base: timedelta = timedelta(seconds=10),
         retry_cap: timedelta = timedelta(hours=1),
+        lease: timedelta = timedelta(minutes=5),
     ) -> list[Notice]:
         """Deliver pending notices whose attempt is due through every channel, at least once.
 
@@ -593,37 +594,46 @@ class Engine:
         with the answer. Returns the notices as they ended.
         """
         now = self.clock.now()
-        done: list[Notice] = []
+        # 1. Claim a batch in a short transaction: a lease on next_attempt_at keeps other
+        #    workers off these notices while they are sent (no lock is held over the network).
         with self.store.write() as tx:
-            for n in tx.notices_due(now, limit):
-                attempts = n.attempts + 1
-                try:
-                    for ch in channels:
-                        ch.send(n)
-                except DeliveryError as exc:
-                    if exc.permanent:
-                        n2 = replace(
-                            n, status="failed", attempts=attempts, last_error=exc.detail[:500]
-                        )
-                    else:
-                        wait = min(retry_base * (2 ** (attempts - 1)), retry_cap)
-                        n2 = replace(
-                            n,
-                            attempts=attempts,
-                            next_attempt_at=now + wait,
-                            last_error=exc.detail[:500],
-                        )
+            claimed = tx.notices_due(now, limit)
+            for n in claimed:
+                tx.update_notice(replace(n, next_attempt_at=now + lease))
+        # 2. Send, outside any transaction. A crash here means a resend after the lease: at
+        #    least once, with the same idempotency key.
+        done: list[Notice] = []
+        for n in claimed:
+            attempts = n.attempts + 1
+            try:
+                for ch in channels:
+                    ch.send(n)
+            except DeliveryError as exc:
+                if exc.permanent:
+                    n2 = replace(n, status="failed", attempts=attempts, last_error=exc.detail[:500])
                 else:
+                    wait = min(retry_base * (2 ** (attempts - 1)), retry_cap)
                     n2 = replace(
                         n,
-                        status="delivered",
                         attempts=attempts,
-                        delivered_at=now,
-                        last_error=None,
-                        channel=",".join(ch.name for ch in channels),
+                        next_attempt_at=now + wait,
+                        last_error=exc.detail[:500],
                     )
-                tx.update_notice(n2)
-                done.append(n2)
+            else:
+                n2 = replace(
+                    n,
+                    status="delivered",
+                    attempts=attempts,
+                    delivered_at=now,
+                    last_error=None,
+                    channel=",".join(ch.name for ch in channels),
+                )
+            done.append(n2)
+        # 3. Record what happened, in one short transaction.
+        if done:
+            with self.store.write() as tx:
+                for n2 in done:
+                    tx.update_notice(n2)
         if self._std_log.isEnabledFor(logging.INFO):
             for n in done:
                 self.log.info(

@@ -60,6 +60,7 @@ def event_hash(
     data: Mapping[str, Any],
     prev_hash: str,
     effects: Mapping[str, Any] | None = None,
+    empty_effects_key: bool = False,
 ) -> str:
     """SHA-256 (hex) of an event's canonical content and its predecessor's hash."""
     content = {
@@ -78,6 +79,6 @@ def event_hash(
         "data": data,
         "prev_hash": prev_hash,
     }
-    if effects:  # absent when empty: events written before effects existed still verify
-        content["effects"] = dict(effects)
+    if effects or empty_effects_key:  # absent when empty: events from before effects verify
+        content["effects"] = dict(effects or {})
     return hashlib.sha256(canonical(content)).hexdigest()

@@ -76,8 +76,12 @@ class Event:
     hash: str
     effects: dict[str, Any] = field(default_factory=dict)
 
-    def computed_hash(self) -> str:
-        """The hash this event's content and ``prev_hash`` should have."""
+    def computed_hash(self, *, empty_effects_key: bool = False) -> str:
+        """The hash this event's content and ``prev_hash`` should have.
+
+        ``empty_effects_key``: hash an empty ``effects`` as ``"effects": {}`` — the form some
+        early builds wrote; it commits to the same content.
+        """
         return event_hash(
             case_id=self.case_id,
             seq=self.seq,
@@ -94,6 +98,7 @@ class Event:
             data=self.data,
             effects=self.effects,
             prev_hash=self.prev_hash,
+            empty_effects_key=empty_effects_key,
         )
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from shouhu import CaseRecord, Child, Conflict, Engine, Event, Location, Reporter
 from shouhu.engine.hashing import GENESIS, event_hash
+from shouhu.engine.model import Deadline, DeadlineWrite
 from shouhu.engine.ports import Commit
 
 T0 = datetime(2026, 3, 2, 0, 30, 0, 123456, tzinfo=UTC)
@@ -217,7 +218,11 @@ def test_changing_a_returned_view_does_not_change_the_case(
     shown.facts["education_given"] = True
     shown.history[0].event.data["reporter"]["name"] = "别人"
     again = store_engine.case(d.case_id)
-    assert again.facts == {"nonperformance_since": "2025-08-31", "nonperformance_matured": False}
+    assert again.facts == {
+        "nonperformance_since": "2025-08-31",
+        "nonperformance_matured": False,
+        "nonperformance_matures_at": "2026-03-01T00:00:00+08:00",
+    }
     assert again.history[0].event.data["reporter"]["name"] == "青山镇中心小学"
     assert again.history[0].event.computed_hash() == again.history[0].event.hash
 
@@ -478,3 +483,231 @@ def test_list_cases_returns_full_records(listed: tuple[Any, list[str]]) -> None:
     store, _ = listed
     for rec in store.list_cases():
         assert rec == store.load(rec.id)
+
+
+# --- deadline rows ------------------------------------------------------------------------------
+
+
+def _deadline(
+    case_id: str,
+    kind: str = "dispatch",
+    due: datetime = T0 + timedelta(hours=1),
+    status: str = "pending",
+) -> Deadline:
+    """A new deadline row (no id yet) started by event 1 of ``case_id``."""
+    return Deadline(
+        id=None,
+        case_id=case_id,
+        kind=kind,
+        status=status,
+        due_at=due,
+        started_at=T0,
+        started_seq=1,
+        policy_version="test-pack-1",
+    )
+
+
+def _with_deadlines(commit: Commit, *writes: DeadlineWrite) -> Commit:
+    return replace(commit, deadlines=writes)
+
+
+def _rows(store: Any, **filters: Any) -> list[Deadline]:
+    return list(store.deadlines(**filters))
+
+
+def _due(store: Any, now: datetime, limit: int = 100) -> list[Deadline]:
+    with store.write() as tx:
+        return list(tx.due(now, limit))
+
+
+def test_a_deadline_row_inserted_with_its_event_reads_back_equal(store_engine: Engine) -> None:
+    """Inserted in the commit that files the case: an id assigned, every field as written."""
+    store = store_engine.store
+    row = _deadline("CASE000000000001")
+    store.commit(_with_deadlines(new_case("CASE000000000001"), DeadlineWrite(row)))
+    (back,) = _rows(store, case_id="CASE000000000001")
+    assert isinstance(back.id, int)
+    assert replace(back, id=None) == row
+    assert _aware_utc(back.due_at)
+    assert _aware_utc(back.started_at)
+    with store.write() as tx:
+        assert tx.deadlines("CASE000000000001") == [back]
+
+
+def test_a_deadline_update_expecting_its_status_moves_it(store_engine: Engine) -> None:
+    """pending → missed, with closed_at, closed_seq; later met_at on the missed row."""
+    store = store_engine.store
+    c1_id = "CASE000000000001"
+    c1 = _with_deadlines(new_case(c1_id), DeadlineWrite(_deadline(c1_id)))
+    store.commit(c1)
+    (row,) = _rows(store, case_id=c1_id)
+    c2 = follow(c1, trigger="deadline_missed", to_state="reported")
+    missed = replace(row, status="missed", closed_at=row.due_at, closed_seq=2)
+    store.commit(_with_deadlines(c2, DeadlineWrite(missed, "pending")))
+    assert _rows(store, case_id=c1_id) == [missed]
+    c3 = follow(c2)
+    late = replace(missed, met_at=row.due_at + timedelta(minutes=90))
+    store.commit(_with_deadlines(c3, DeadlineWrite(late, "missed")))
+    assert _rows(store, case_id=c1_id) == [late]
+
+
+def test_a_deadline_update_whose_status_moved_conflicts_and_writes_nothing(
+    store_engine: Engine,
+) -> None:
+    """Expecting pending when another writer made it met: Conflict; case, events, row unchanged."""
+    store = store_engine.store
+    c1 = _with_deadlines(new_case("CASE000000000001"), DeadlineWrite(_deadline("CASE000000000001")))
+    store.commit(c1)
+    (row,) = _rows(store)
+    c2 = follow(c1)
+    met = replace(row, status="met", closed_at=T0, closed_seq=2, met_at=T0)
+    store.commit(_with_deadlines(c2, DeadlineWrite(met, "pending")))
+    before = (_contents(store), _rows(store))
+    c3 = follow(c2, trigger="deadline_missed", to_state="dispatched")
+    stale = replace(row, status="missed", closed_at=row.due_at, closed_seq=3)
+    with pytest.raises(Conflict):
+        store.commit(_with_deadlines(c3, DeadlineWrite(stale, "pending")))
+    assert (_contents(store), _rows(store)) == before
+
+
+def test_a_deadline_conflict_in_a_batch_writes_none_of_the_batch(store_engine: Engine) -> None:
+    """commit_many: a second case's stale deadline update undoes the first case's commit too."""
+    store = store_engine.store
+    a = _with_deadlines(new_case("CASE000000000001"), DeadlineWrite(_deadline("CASE000000000001")))
+    b = _with_deadlines(new_case("CASE000000000002"), DeadlineWrite(_deadline("CASE000000000002")))
+    store.commit_many([a, b])
+    rows = {d.case_id: d for d in _rows(store)}
+    moved = replace(rows["CASE000000000002"], status="cancelled", closed_at=T0, closed_seq=2)
+    b2 = follow(b, trigger="dismiss", to_state="closed")
+    store.commit(_with_deadlines(b2, DeadlineWrite(moved, "pending")))
+    before = (_contents(store), _rows(store))
+    a_met = replace(rows["CASE000000000001"], status="met", closed_at=T0, closed_seq=2, met_at=T0)
+    b_missed = replace(rows["CASE000000000002"], status="missed", closed_seq=3)
+    with pytest.raises(Conflict):
+        store.commit_many(
+            [
+                _with_deadlines(follow(a), DeadlineWrite(a_met, "pending")),
+                _with_deadlines(follow(b2, to_state="closed"), DeadlineWrite(b_missed, "pending")),
+            ]
+        )
+    assert (_contents(store), _rows(store)) == before
+
+
+def test_a_deadline_written_in_a_failed_transaction_is_rolled_back(store_engine: Engine) -> None:
+    """An error in the write block after appending a deadline update leaves the row as it was."""
+    store = store_engine.store
+    c1 = _with_deadlines(new_case("CASE000000000001"), DeadlineWrite(_deadline("CASE000000000001")))
+    store.commit(c1)
+    (row,) = _rows(store)
+    gone = replace(row, status="cancelled", closed_at=T0, closed_seq=2)
+    with pytest.raises(RuntimeError, match="changed my mind"):
+        _append_all(store, [_with_deadlines(follow(c1), DeadlineWrite(gone, "pending"))], fail=True)
+    assert _rows(store) == [row]
+    assert store.next_due() == row.due_at
+
+
+@pytest.fixture
+def due_rows(store_engine: Engine) -> Any:
+    """Seven deadlines on four cases, written out of due order; two of them not pending."""
+    store = store_engine.store
+    h = timedelta(hours=1)
+    specs = [
+        ("CASE000000000001", "dispatch", T0 + 3 * h, "pending"),
+        ("CASE000000000002", "dispatch", T0 + 1 * h, "pending"),
+        ("CASE000000000003", "dispatch", T0 + 2 * h, "pending"),
+        ("CASE000000000003", "guardian_restored", T0 + 2 * h, "pending"),  # a tie, later id
+        ("CASE000000000004", "dispatch", T0 + 30 * timedelta(minutes=1), "met"),
+        ("CASE000000000004", "township_notice", T0 + 5 * h, "pending"),
+        ("CASE000000000001", "assessment", T0 + 1 * h, "cancelled"),
+    ]
+    by_case: dict[str, list[DeadlineWrite]] = {}
+    for case_id, kind, due, status in specs:
+        by_case.setdefault(case_id, []).append(DeadlineWrite(_deadline(case_id, kind, due, status)))
+    store.commit_many(
+        [_with_deadlines(new_case(cid), *writes) for cid, writes in sorted(by_case.items())]
+    )
+    return store
+
+
+def test_due_gives_pending_rows_due_by_now_oldest_first_ties_by_id(due_rows: Any) -> None:
+    """Only pending, due_at <= now (inclusive), ordered by (due_at, id)."""
+    h = timedelta(hours=1)
+    due = _due(due_rows, T0 + 2 * h)
+    assert [(d.case_id, d.kind) for d in due] == [
+        ("CASE000000000002", "dispatch"),
+        ("CASE000000000003", "dispatch"),
+        ("CASE000000000003", "guardian_restored"),
+    ]
+    assert due[1].id < due[2].id  # type: ignore[operator]
+    assert _due(due_rows, T0 + h - timedelta(microseconds=1)) == []
+    assert [d.case_id for d in _due(due_rows, T0 + h)] == ["CASE000000000002"]
+    assert len(_due(due_rows, T0 + 10 * h)) == 5
+
+
+def test_due_takes_at_most_limit_rows_the_oldest(due_rows: Any) -> None:
+    """limit cuts the list after the earliest rows."""
+    h = timedelta(hours=1)
+    everything = _due(due_rows, T0 + 10 * h)
+    assert _due(due_rows, T0 + 10 * h, limit=2) == everything[:2]
+    assert _due(due_rows, T0 + 10 * h, limit=1) == everything[:1]
+    assert [d.due_at for d in everything] == sorted(d.due_at for d in everything)
+
+
+def test_next_due_is_the_earliest_pending_due_time(store_engine: Engine, due_rows: Any) -> None:
+    """Met and cancelled rows do not count; no pending row: None."""
+    assert due_rows.next_due() == T0 + timedelta(hours=1)
+    assert _aware_utc(due_rows.next_due())
+    empty = Engine.in_memory().store
+    assert empty.next_due() is None
+
+
+def test_deadlines_lists_rows_by_due_time_with_filters(due_rows: Any) -> None:
+    """store.deadlines(): every row by (due_at, id); case_id, status and due_before narrow it."""
+    every = _rows(due_rows)
+    assert len(every) == 7
+    assert [(d.due_at, d.id) for d in every] == sorted((d.due_at, d.id) for d in every)
+    assert {d.kind for d in _rows(due_rows, case_id="CASE000000000004")} == {
+        "dispatch",
+        "township_notice",
+    }
+    assert [d.kind for d in _rows(due_rows, status="cancelled")] == ["assessment"]
+    early = _rows(due_rows, due_before=T0 + timedelta(hours=1))
+    assert [(d.case_id, d.kind) for d in early] == [
+        ("CASE000000000004", "dispatch"),
+        ("CASE000000000001", "assessment"),
+        ("CASE000000000002", "dispatch"),
+    ]
+    assert {
+        d.status for d in _rows(due_rows, status="pending", due_before=T0 + timedelta(hours=2))
+    } == {"pending"}
+
+
+def test_list_cases_overdue_means_a_missed_deadline_not_yet_done(store_engine: Engine) -> None:
+    """overdue=True: cases with a missed row whose met_at is unset; met late, pending, met: not."""
+    store = store_engine.store
+    specs = {
+        "CASE000000000001": ("missed", None),
+        "CASE000000000002": ("missed", T0 + timedelta(hours=2)),
+        "CASE000000000003": ("pending", None),
+        "CASE000000000004": ("met", T0),
+        "CASE000000000005": ("missed", None),
+    }
+    commits = []
+    for case_id, (status, met_at) in specs.items():
+        row = replace(_deadline(case_id), status=status, met_at=met_at)
+        commits.append(_with_deadlines(new_case(case_id), DeadlineWrite(row)))
+    store.commit_many(commits)
+    assert _ids(store.list_cases(overdue=True)) == ["CASE000000000001", "CASE000000000005"]
+    assert _ids(store.list_cases(overdue=True, limit=1)) == ["CASE000000000001"]
+    assert _ids(store.list_cases(overdue=True, after="CASE000000000001")) == ["CASE000000000005"]
+    assert _ids(store.list_cases(overdue=True, state="dispatched")) == []
+    assert len(_ids(store.list_cases())) == 5
+
+    (row,) = _rows(store, case_id="CASE000000000001")
+    c1 = commits[0]
+    store.commit(
+        _with_deadlines(
+            follow(c1), DeadlineWrite(replace(row, met_at=T0 + timedelta(hours=3)), "missed")
+        )
+    )
+    assert _ids(store.list_cases(overdue=True)) == ["CASE000000000005"]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from shouhu import Engine, FakeClock, InvalidInput, TransitionRefused, workflows
 from shouhu.engine.hashing import GENESIS
 from shouhu.engine.machines import step
+from shouhu.engine.policy import PolicyPack
 from shouhu.workflows.spec import FieldDef, WorkflowDef
 from shouhu.workflows.vocab import ROLES
 
@@ -63,17 +64,38 @@ def snapshot(engine: Engine, case_id: str) -> tuple[Any, ...]:
     )
 
 
-def replay(wf: WorkflowDef, events: list[Any]) -> tuple[str, dict[str, Any], str | None]:
-    """Feed the recorded events through the machines from the initial state."""
+def deadline_facts(pack: PolicyPack, ev: Any) -> dict[str, Any]:
+    """The facts an event's deadline starts set: each ``started`` effect whose rule names a
+    ``fact`` records its due time there (e.g. ``nonperformance_matures_at``)."""
+    out: dict[str, Any] = {}
+    for effect in ev.effects.get("deadlines", []):
+        if effect["action"] != "started":
+            continue
+        rule = pack.rule(effect["kind"])
+        if rule.fact:
+            out[rule.fact] = effect["due_at"]
+    return out
+
+
+def replay(
+    wf: WorkflowDef, events: list[Any], pack: PolicyPack
+) -> tuple[str, dict[str, Any], str | None]:
+    """Feed the recorded events through the machines from the initial state, with the facts
+    their deadline effects set."""
     report = events[0]
     facts: dict[str, Any] = (
         dict(wf.report_effect({}, report.data["report"])) if wf.report_effect else {}
     )
+    facts.update(deadline_facts(pack, report))
     state, outcome = wf.initial, None
     for ev in events[1:]:
         done = step(wf, state, facts, ev.trigger, ev.role, ev.data, outcome)
         assert (done.from_state, done.to_state) == (ev.from_state, ev.to_state)
-        state, facts, outcome = done.to_state, done.facts, done.outcome
+        state, facts, outcome = (
+            done.to_state,
+            {**done.facts, **deadline_facts(pack, ev)},
+            done.outcome,
+        )
     return state, facts, outcome
 
 
@@ -145,8 +167,12 @@ def test_random_histories_replay_to_their_projection(type_: str, data: st.DataOb
         assert ev.prev_hash == prev.hash
     assert all(ev.computed_hash() == ev.hash for ev in events)
     assert final.record.head_hash == events[-1].hash
-    # The projection is the replay.
-    assert replay(wf, events) == (final.state, final.facts, final.outcome)
+    # Operators cannot claim ``system``, and this test never runs the scheduler: no system
+    # events (deadline_missed, nonperformance_six_months) are in these histories.
+    assert all(ev.role != "system" for ev in events)
+    assert all(ev.policy_version == engine.policy.id for ev in events)
+    # The projection is the replay (with the facts the deadline starts recorded).
+    assert replay(wf, events, engine.policy) == (final.state, final.facts, final.outcome)
     if final.state == "closed":
         assert engine.next(case.id) == []
         assert final.outcome in {"resolved", "unfounded"}

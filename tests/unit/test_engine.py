@@ -580,11 +580,15 @@ def test_report_data_a_type_does_not_take_is_refused(engine: Engine) -> None:
 
 
 def test_the_nonperformance_date_on_the_report_becomes_a_fact(engine: Engine) -> None:
-    """guardian_nonperformance's report may carry nonperformance_since, recorded as a fact."""
+    """nonperformance_since on the report is a fact, with nonperformance_matures_at beside it."""
     case = engine.report(
         "guardian_nonperformance", **_args(data={"nonperformance_since": "2025-08-31"})
     )
-    assert case.facts == {"nonperformance_since": "2025-08-31", "nonperformance_matured": False}
+    assert case.facts == {
+        "nonperformance_since": "2025-08-31",
+        "nonperformance_matured": False,
+        "nonperformance_matures_at": "2026-03-01T00:00:00+08:00",
+    }
 
 
 # --- time rules -----------------------------------------------------------------------------------

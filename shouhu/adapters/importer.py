@@ -1,0 +1,594 @@
+"""Batch intake: reports from a CSV or JSON Lines file, checked row by row, filed in batches.
+
+Two passes over the file keep memory flat in its length:
+
+1. **check** — every row is parsed and validated exactly as filing would validate it
+   (:meth:`Engine.check_report`); only the bad rows' line numbers, external ids and reasons
+   are kept, with the set of external ids seen (to find ids repeated within the file);
+2. **file** — the file is read again and its good rows are filed in batches
+   (:meth:`Engine.report_many`, one transaction per batch), each under its ``external_id`` in
+   the ``source``'s namespace. Rows whose external id the store already knows are skipped and
+   counted as already imported, so running the same file again creates no duplicates.
+
+A reason never quotes a child's name: the engine's messages name the field, not the value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Protocol
+
+from shouhu.engine.core import Engine, ReportRequest
+from shouhu.engine.validation import clean_text
+from shouhu.errors import Conflict, InvalidInput
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_SOURCE",
+    "OPTIONAL_COLUMNS",
+    "BadRow",
+    "ImportResult",
+    "Progress",
+    "ReportFile",
+    "RichProgress",
+    "import_reports",
+]
+
+#: The columns every file has (a CSV header names them, in any order).
+COLUMNS = (
+    "external_id",
+    "type",
+    "child_name",
+    "child_birthdate",
+    "location",
+    "reporter_kind",
+    "reporter",
+    "discovered_at",
+    "reported_at",
+)
+#: Columns a file may add.
+OPTIONAL_COLUMNS = ("child_id_number", "data")
+#: The 12345 hotline: the default namespace of external ids.
+DEFAULT_SOURCE = "12345"
+DEFAULT_BATCH_SIZE = 1000
+#: Above this many rows the result carries no ``case_ids`` map.
+CASE_IDS_LIMIT = 1000
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_PROGRESS_EVERY = 500  # rows between progress updates
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """A refused row: where it is, which report it was, and why (one line)."""
+
+    line: int
+    external_id: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        ident = f"external_id {self.external_id}" if self.external_id else "no external_id"
+        return f"line {self.line} ({ident}): {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "external_id": self.external_id, "reason": self.reason}
+
+
+@dataclass
+class ImportResult:
+    """What an import did. ``case_ids`` (external id → case id, for the rows imported now or
+    before) is None for files of more than :data:`CASE_IDS_LIMIT` rows."""
+
+    read: int = 0
+    imported: int = 0
+    already_imported: int = 0
+    refused: list[BadRow] = field(default_factory=list)
+    case_ids: dict[str, str] | None = None
+    all_or_nothing: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Every row was imported, now or before."""
+        return not self.refused
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "read": self.read,
+            "imported": self.imported,
+            "already_imported": self.already_imported,
+            "refused": [b.to_dict() for b in self.refused],
+        }
+        if self.case_ids is not None:
+            out["case_ids"] = dict(self.case_ids)
+        return out
+
+    def summary(self) -> str:
+        text = (
+            f"read {self.read} row{'' if self.read == 1 else 's'}: imported {self.imported}, "
+            f"already imported {self.already_imported}, refused {len(self.refused)}"
+        )
+        if self.all_or_nothing and self.refused:
+            text += " (--all-or-nothing: nothing was imported)"
+        return text
+
+
+class Progress(Protocol):
+    """Told how far an import has come: a phase with its total (bytes when checking, rows when
+    importing), then the amount done and the rows gone through."""
+
+    def start(self, description: str, total: int) -> None: ...
+
+    def update(self, completed: int, rows: int) -> None: ...
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One record of the file: its first line, its columns (or why it has none), its raw id."""
+
+    line: int
+    values: dict[str, Any] | None
+    error: str | None
+    external_id: Any = None
+
+
+class ReportFile:
+    """A CSV or JSON Lines file of reports. Opening one checks that it can be read and, for a
+    CSV, its header; :meth:`rows` reads it from the start each time it is called."""
+
+    def __init__(self, path: str | Path, fmt: str | None = None) -> None:
+        self.path = Path(path)
+        self.format = _format(self.path, fmt)
+        self.position = 0  # bytes read so far by the current pass
+        try:
+            self.size = self.path.stat().st_size
+            with self._open() as raw:
+                self.header = self._header(raw) if self.format == "csv" else None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise InvalidInput(f"{path}: cannot read the file: {reason}", field="file") from None
+
+    def _open(self) -> IO[bytes]:
+        return open(self.path, "rb")
+
+    def rows(self) -> Iterator[_Row]:
+        """Every record, in order; blank lines are skipped."""
+        self.position = 0
+        try:
+            raw = self._open()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise InvalidInput(
+                f"{self.path}: cannot read the file: {reason}", field="file"
+            ) from None
+        with raw:
+            if self.format == "csv":
+                yield from self._csv_rows(raw)
+            else:
+                yield from self._jsonl_rows(raw)
+
+    # -- CSV -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _text(raw: IO[bytes]) -> io.TextIOWrapper:
+        # undecodable bytes survive as lone surrogates: the row holding them is refused
+        return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+    def _header(self, raw: IO[bytes]) -> tuple[str, ...]:
+        with self._text(raw) as text:
+            try:
+                first = next(csv.reader(text), None)
+            except csv.Error as exc:
+                raise InvalidInput(
+                    f"{self.path}: line 1: not valid CSV: {exc}", field="file"
+                ) from None
+        if not first:
+            raise InvalidInput(
+                f"{self.path}: no header row: the first line must name the columns "
+                f"({', '.join(COLUMNS)})",
+                field="file",
+            )
+        header = tuple(name.strip() for name in first)
+        if not _utf8(header):
+            raise InvalidInput(f"{self.path}: line 1: not valid UTF-8", field="file")
+        twice = sorted({n for n in header if header.count(n) > 1})
+        if twice:
+            raise InvalidInput(
+                f"{self.path}: line 1: column {twice[0][:40]!r} is named twice", field="file"
+            )
+        unknown = [n for n in header if n not in COLUMNS and n not in OPTIONAL_COLUMNS]
+        if unknown:
+            raise InvalidInput(
+                f"{self.path}: line 1: unknown column {unknown[0][:40]!r} (columns: "
+                f"{', '.join(COLUMNS + OPTIONAL_COLUMNS)})",
+                field="file",
+            )
+        missing = [n for n in COLUMNS if n not in header]
+        if missing:
+            raise InvalidInput(
+                f"{self.path}: line 1: the header lacks {', '.join(missing)}", field="file"
+            )
+        return header
+
+    def _csv_rows(self, raw: IO[bytes]) -> Iterator[_Row]:
+        assert self.header is not None
+        header = self.header
+        with self._text(raw) as text:
+            yield from self._csv_records(raw, text, header)
+
+    def _csv_records(
+        self, raw: IO[bytes], text: io.TextIOWrapper, header: tuple[str, ...]
+    ) -> Iterator[_Row]:
+        width = len(header)
+        ext_at = header.index("external_id")
+        reader = csv.reader(text)
+        next(reader)  # the header, checked when the file was opened
+        last = reader.line_num
+        while True:
+            start = last + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                last = reader.line_num
+                yield _Row(start, None, f"not valid CSV: {exc}")
+                continue
+            finally:
+                self.position = raw.tell()
+            last = reader.line_num
+            if not cells:
+                continue  # a blank line
+            ext = cells[ext_at] if ext_at < len(cells) else None
+            if not _utf8(cells):
+                yield _Row(start, None, "not valid UTF-8", _utf8_or_none(ext))
+            elif len(cells) != width:
+                yield _Row(
+                    start,
+                    None,
+                    f"expected {width} columns (as the header), found {len(cells)}",
+                    ext,
+                )
+            else:
+                yield _Row(start, dict(zip(header, cells, strict=True)), None, ext)
+
+    # -- JSON Lines ----------------------------------------------------------------------------
+
+    def _jsonl_rows(self, raw: IO[bytes]) -> Iterator[_Row]:
+        for number, blob in enumerate(raw, start=1):
+            self.position += len(blob)
+            if number == 1 and blob.startswith(b"\xef\xbb\xbf"):
+                blob = blob[3:]
+            if not blob.strip():
+                continue
+            try:
+                text = blob.decode("utf-8")
+            except UnicodeDecodeError:
+                yield _Row(number, None, "not valid UTF-8")
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield _Row(number, None, f"not JSON: {exc.msg} (column {exc.colno})")
+                continue
+            except RecursionError:
+                yield _Row(number, None, "not JSON: nested too deeply")
+                continue
+            if not isinstance(obj, dict):
+                yield _Row(number, None, "not a JSON object")
+                continue
+            ext = obj.get("external_id")
+            missing = [n for n in COLUMNS if n not in obj]
+            unknown = [str(k) for k in obj if k not in COLUMNS and k not in OPTIONAL_COLUMNS]
+            if missing:
+                yield _Row(number, None, f"missing column {', '.join(missing)}", ext)
+            elif unknown:
+                yield _Row(number, None, f"unknown column {unknown[0][:40]!r}", ext)
+            else:
+                yield _Row(number, obj, None, ext)
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    if fmt is not None:
+        chosen = fmt.strip().lower()
+        if chosen not in {"csv", "jsonl"}:
+            raise InvalidInput(f"--format: expected csv or jsonl, not {fmt[:20]!r}", field="format")
+        return chosen
+    found = FORMATS.get(path.suffix.lower())
+    if found is None:
+        raise InvalidInput(
+            f"{path}: cannot tell the format from the name (.csv, .jsonl or .ndjson): "
+            "give --format csv or --format jsonl",
+            field="format",
+        )
+    return found
+
+
+def _utf8(cells: Any) -> bool:
+    try:
+        "".join(cells).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _utf8_or_none(text: str | None) -> str | None:
+    return text if text is not None and _utf8(text) else None
+
+
+# --- rows to requests -------------------------------------------------------------------------
+
+
+def _external_id(value: Any) -> str:
+    """The row's external id, normalised as the engine stores it (stripped, NFC)."""
+    if value is None:
+        raise InvalidInput("external_id: must not be empty", field="external_id")
+    return clean_text(value, field="external_id", max_length=100)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _data(value: Any) -> Mapping[str, Any] | None:
+    if _blank(value):
+        return None
+    if isinstance(value, str):  # a CSV cell (or a JSON text in a JSON Lines row)
+        try:
+            value = json.loads(value)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            raise InvalidInput(f"data: not valid JSON ({why})", field="data") from None
+    if not isinstance(value, dict):
+        raise InvalidInput("data: expected a JSON object of names to values", field="data")
+    return value
+
+
+def _request(values: Mapping[str, Any], external_id: str) -> ReportRequest:
+    """A :class:`ReportRequest` from a row's columns (``reported_at`` is the report's time)."""
+    if _blank(values["reported_at"]):
+        raise InvalidInput("reported_at: must not be empty", field="reported_at")
+    type_ = values["type"]
+    id_number = values.get("child_id_number")
+    return ReportRequest(
+        type=type_.strip() if isinstance(type_, str) else type_,
+        child={
+            "name": values["child_name"],
+            "birthdate": values["child_birthdate"],
+            "id_number": None if _blank(id_number) else id_number,
+        },
+        location=values["location"],
+        reporter={"kind": values["reporter_kind"], "name": values["reporter"]},
+        discovered_at=None if _blank(values["discovered_at"]) else values["discovered_at"],
+        occurred_at=values["reported_at"],
+        data=_data(values.get("data")),
+        external_id=external_id,
+    )
+
+
+# --- the import -------------------------------------------------------------------------------
+
+
+def import_reports(
+    engine: Engine,
+    file: ReportFile,
+    *,
+    source: str = DEFAULT_SOURCE,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    all_or_nothing: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Check every row of ``file``, then file the good ones in batches (see the module)."""
+    source = clean_text(source, field="source", max_length=60)
+    if batch_size < 1:
+        raise InvalidInput("--batch-size: must be at least 1", field="batch_size")
+    result = ImportResult(all_or_nothing=all_or_nothing)
+    bad = _check(engine, file, result, progress)
+    if result.refused and all_or_nothing:
+        return result
+    if result.read <= CASE_IDS_LIMIT:
+        result.case_ids = {}
+    _file(engine, file, bad, result, source, batch_size, progress)
+    result.refused.sort(key=lambda b: b.line)
+    return result
+
+
+def _check(
+    engine: Engine, file: ReportFile, result: ImportResult, progress: Progress | None
+) -> set[int]:
+    """Pass 1: the lines of the bad rows (their reasons go into ``result.refused``)."""
+    seen: dict[str, int] = {}  # external id → its first line: the one set growing with the file
+    bad: set[int] = set()
+    if progress is not None:
+        progress.start("checking", max(file.size, 1))
+    for row in file.rows():
+        result.read += 1
+        reason, ext = _row_reason(engine, row, seen)
+        if reason is not None:
+            bad.add(row.line)
+            result.refused.append(BadRow(row.line, ext, reason))
+        if progress is not None and result.read % _PROGRESS_EVERY == 0:
+            progress.update(file.position, result.read)
+    if progress is not None:
+        progress.update(max(file.size, 1), result.read)
+    return bad
+
+
+def _row_reason(engine: Engine, row: _Row, seen: dict[str, int]) -> tuple[str | None, str | None]:
+    """Why a row cannot be filed (None if it can), and its external id as far as it is known."""
+    try:
+        ext = _external_id(row.external_id)
+    except InvalidInput as exc:
+        if row.error is not None:
+            return row.error, None
+        return exc.message, None
+    first = seen.setdefault(ext, row.line)
+    if row.error is not None:
+        return row.error, ext
+    if first != row.line:
+        return f"duplicate external_id: already on line {first}", ext
+    assert row.values is not None
+    try:
+        engine.check_report(_request(row.values, ext))
+    except InvalidInput as exc:
+        return exc.message, ext
+    return None, ext
+
+
+@dataclass
+class _Batch:
+    lines: list[int] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    requests: list[ReportRequest] = field(default_factory=list)
+
+    def add(self, line: int, ext: str, req: ReportRequest) -> None:
+        self.lines.append(line)
+        self.ids.append(ext)
+        self.requests.append(req)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _file(
+    engine: Engine,
+    file: ReportFile,
+    bad: set[int],
+    result: ImportResult,
+    source: str,
+    batch_size: int,
+    progress: Progress | None,
+) -> None:
+    """Pass 2: read the file again and file its good rows in batches."""
+    todo = result.read - len(bad)
+    done = 0
+    if progress is not None:
+        progress.start("importing", max(todo, 1))
+    batch = _Batch()
+    for row in file.rows():
+        if row.line in bad:
+            continue
+        try:
+            if row.values is None:  # the file changed since it was checked
+                raise InvalidInput(row.error or "unreadable row", field="file")
+            ext = _external_id(row.external_id)
+            req = _request(row.values, ext)
+        except InvalidInput as exc:
+            result.refused.append(BadRow(row.line, None, exc.message))
+            continue
+        batch.add(row.line, ext, req)
+        if len(batch) >= batch_size:
+            _file_batch(engine, batch, result, source)
+            done += len(batch)
+            batch = _Batch()
+            if progress is not None:
+                progress.update(done, done)
+    if batch:
+        _file_batch(engine, batch, result, source)
+        done += len(batch)
+    if progress is not None:
+        progress.update(max(todo, 1), done)
+
+
+def _file_batch(engine: Engine, batch: _Batch, result: ImportResult, source: str) -> None:
+    """One transaction for the batch; on a conflict (a row imported meanwhile), one by one."""
+    known = engine.known_external(source, batch.ids)
+    result.already_imported += len(known)
+    if result.case_ids is not None:
+        result.case_ids.update(known)
+    rows = [
+        (line, ext, req)
+        for line, ext, req in zip(batch.lines, batch.ids, batch.requests, strict=True)
+        if ext not in known
+    ]
+    if not rows:
+        return
+    try:
+        case_ids = engine.report_many([req for _, _, req in rows], source=source)
+    except (Conflict, InvalidInput):
+        for line, ext, req in rows:
+            _file_one(engine, line, ext, req, result, source)
+        return
+    result.imported += len(case_ids)
+    if result.case_ids is not None:
+        result.case_ids.update(zip((ext for _, ext, _ in rows), case_ids, strict=True))
+
+
+def _file_one(
+    engine: Engine, line: int, ext: str, req: ReportRequest, result: ImportResult, source: str
+) -> None:
+    try:
+        (case_id,) = engine.report_many([req], source=source)
+    except Conflict as exc:
+        known = engine.known_external(source, [ext])
+        if ext in known:
+            result.already_imported += 1
+            if result.case_ids is not None:
+                result.case_ids[ext] = known[ext]
+        else:
+            result.refused.append(BadRow(line, ext, f"not filed: {exc.message}"))
+        return
+    except InvalidInput as exc:
+        result.refused.append(BadRow(line, ext, exc.message))
+        return
+    result.imported += 1
+    if result.case_ids is not None:
+        result.case_ids[ext] = case_id
+
+
+# --- a progress bar ---------------------------------------------------------------------------
+
+
+class RichProgress:
+    """A rich progress bar on stderr, one task per phase (use as a context manager)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as _Bar
+
+        self._bar = _Bar(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rows]:>9,} rows"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self._task: Any = None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> RichProgress:
+        self._stack.enter_context(self._bar)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stack.close()
+
+    def start(self, description: str, total: int) -> None:
+        self._task = self._bar.add_task(description, total=total, rows=0)
+
+    def update(self, completed: int, rows: int) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, completed=completed, rows=rows)

@@ -1,0 +1,238 @@
+"""docs/deadlines.md says what the code does: its tables are the default pack and the Civil Code
+arithmetic, its example pack loads, and its shell examples run.
+
+The ``bash`` blocks run in order as one script under ``bash -euo pipefail`` with the virtualenv's
+``shouhu`` first on ``PATH``, an empty working directory and a fresh SQLite database; the
+example pack (the ``toml`` block) is saved there as ``xianning.toml`` first, as the page says.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from shouhu.engine.periods import add_period
+from shouhu.engine.policy import default_pack, describe, parse_pack
+from shouhu.errors import InvalidInput
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+PAGE = DOCS / "deadlines.md"
+FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+CASE_ID = re.compile(r"(?<![0-9A-Z])[0-9A-HJKMNP-TV-Z]{16}(?![0-9A-Z])")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+RULE = re.compile(r"\|[-| :]+\|")
+
+
+def text() -> str:
+    return PAGE.read_text(encoding="utf-8")
+
+
+def fences(lang: str) -> list[str]:
+    return [m.group(2) for m in FENCE.finditer(text()) if m.group(1) == lang]
+
+
+def section(heading: str) -> str:
+    """The text under ``## heading`` up to the next ``## ``."""
+    body = text()
+    start = body.index(f"\n## {heading}\n") + len(heading) + 5
+    end = body.find("\n## ", start)
+    return body[start:] if end < 0 else body[start:end]
+
+
+def table_rows(part: str) -> list[list[str]]:
+    """Body rows of the Markdown tables in ``part`` (header and rule lines dropped)."""
+    lines = [ln.strip() for ln in part.splitlines()]
+    rows = []
+    for i, line in enumerate(lines):
+        if not line.startswith("|") or RULE.fullmatch(line):
+            continue
+        if i + 1 < len(lines) and RULE.fullmatch(lines[i + 1]):
+            continue
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def quoted(cell: str) -> list[str]:
+    """The ``code`` names in a cell (``—`` for none)."""
+    return re.findall(r"`([^`]+)`", cell)
+
+
+def normalised(block: str) -> list[str]:
+    return [CASE_ID.sub("<CASE>", line.rstrip()) for line in block.splitlines() if line.strip()]
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def test_the_page_holds_only_blocks_the_tests_run_or_check() -> None:
+    """bash (run), text (compared with a real run) and toml (loaded): nothing else."""
+    kinds = {m.group(1) for m in FENCE.finditer(text())}
+    assert kinds == {"bash", "text", "toml"}
+
+
+def test_the_index_links_the_page_and_its_links_lead_somewhere() -> None:
+    """docs/index.md links deadlines.md; every relative link of the page names a file."""
+    assert "deadlines.md" in LINK.findall((DOCS / "index.md").read_text(encoding="utf-8"))
+    for target in LINK.findall(text()):
+        if "://" not in target:
+            assert (DOCS / target.partition("#")[0]).is_file(), target
+
+
+def test_the_default_pack_table_is_the_default_pack() -> None:
+    """Every row of the table is a rule of default_pack(), in order, with every column."""
+    rows = table_rows(section("The default pack"))
+    documented = [
+        {
+            "kind": quoted(r[0])[0],
+            "type": r[1],
+            "starts_on": quoted(r[2]),
+            "met_by": quoted(r[3]),
+            "cancelled_by": quoted(r[4]),
+            "period": quoted(r[5])[0],
+            "basis": r[6],
+            "citation": r[7],
+        }
+        for r in rows
+    ]
+    assert documented == describe(default_pack())
+    assert default_pack().id in text()
+
+
+def test_the_worked_examples_are_what_add_period_computes() -> None:
+    """Each (counted from, period, runs out) row is add_period's answer, to the second."""
+    rows = table_rows(section("How periods are counted"))
+    assert len(rows) >= 6
+    for row in rows:
+        start_text, period, expected = (quoted(c)[0] for c in row[:3])
+        start: date | datetime = (
+            date.fromisoformat(start_text)
+            if len(start_text) == 10
+            else datetime.fromisoformat(start_text)
+        )
+        got = add_period(start, period, "Asia/Shanghai")
+        assert got == datetime.fromisoformat(expected), row
+        assert got.isoformat() == expected, row
+    examples = {(quoted(r[0])[0], quoted(r[2])[0]) for r in rows}
+    assert {
+        ("2025-08-31", "2026-03-01T00:00:00+08:00"),
+        ("2025-06-15", "2025-12-16T00:00:00+08:00"),
+        ("2026-01-15", "2026-07-16T00:00:00+08:00"),
+        ("2010-03-15", "2026-03-16T00:00:00+08:00"),
+    } <= examples
+
+
+def test_the_page_says_plainly_that_the_holiday_extension_is_not_applied() -> None:
+    """Art. 203's extension past public holidays: stated as not applied."""
+    part = section("How periods are counted")
+    assert "**Not applied:**" in part
+    assert "public holiday" in part
+    for article in ("Arts. 200–204", "Art. 1259", "Art. 201", "Art. 202", "Art. 203"):
+        assert article in part
+
+
+def test_the_example_city_pack_loads_and_keeps_the_law() -> None:
+    """The toml block is a complete pack: the default's deadlines, law rows unchanged."""
+    (block,) = fences("toml")
+    pack = parse_pack(block, "xianning.toml")
+    national = default_pack()
+    assert pack.id == "hubei-xianning@2026.1"
+    assert [r.name for r in pack.rules] == [r.name for r in national.rules]
+    for rule in national.rules:
+        if rule.basis == "law":
+            assert pack.rule(rule.name) == rule
+    assert str(pack.rule("dispatch").period) == "PT30M"
+    assert str(pack.rule("township_notice").period) == "PT12H"
+
+
+def test_the_refused_pack_line_is_what_loading_it_says() -> None:
+    """PT1.5H under [deadlines.dispatch] of the example pack: the error line the page shows."""
+    (block,) = fences("toml")
+    broken = block.replace('period = "PT30M"', 'period = "PT1.5H"', 1)
+    with pytest.raises(InvalidInput) as bad:
+        parse_pack(broken, "xianning.toml")
+    shown = [line for b in fences("text") for line in normalised(b)]
+    assert f"shouhu: error: {bad.value}" in shown
+
+
+# --- the shell examples -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScriptRun:
+    returncode: int
+    output: str
+    cwd: Path
+
+
+@pytest.fixture(scope="module")
+def page_run(tmp_path_factory: pytest.TempPathFactory) -> ScriptRun:
+    """The page's bash blocks, run once as one script (the example pack saved beside it)."""
+    cwd = tmp_path_factory.mktemp("deadlines-page")
+    (cwd / "xianning.toml").write_text(fences("toml")[0], encoding="utf-8")
+    script = cwd / "deadlines.sh"
+    script.write_text("\n".join(fences("bash")), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_")}
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        SHOUHU_DB=f"sqlite:///{cwd / 'shouhu.db'}",
+        XDG_DATA_HOME=str(cwd / "xdg"),
+        COLUMNS="200",
+    )
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", str(script)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return ScriptRun(done.returncode, done.stdout, cwd)
+
+
+@pytest.mark.slow
+def test_the_shell_examples_run_to_the_end(page_run: ScriptRun) -> None:
+    """Every bash block, in order, under bash -euo pipefail: exit 0."""
+    assert page_run.returncode == 0, page_run.output[-3000:]
+
+
+@pytest.mark.slow
+def test_the_output_shown_is_what_a_real_run_prints(page_run: ScriptRun) -> None:
+    """Each line of the sweeps and the refusal shown on the page is printed by the script."""
+    printed = normalised(page_run.output)
+    shown = [line for block in fences("text") for line in normalised(block)]
+    pack_errors = [line for line in shown if "shouhu: error: policy" in line]
+    for line in shown:
+        if line in pack_errors:
+            continue
+        assert line in printed, f"a real run does not print {line!r}"
+
+
+@pytest.mark.slow
+def test_the_walk_through_records_what_the_page_says(page_run: ScriptRun) -> None:
+    """Dispatch 40 min late stays missed; the city's dispatch is due 09:30 and caught up."""
+    out = page_run.output
+    assert '"met_at": "2026-03-02T10:40:00+08:00"' in out
+    assert '"late_seconds": 2400' in out
+    assert '"due_at": "2026-03-03T09:30:00+08:00"' in out
+    assert '"policy_version": "hubei-xianning@2026.1"' in out
+    assert '"id": "hubei-xianning@2026.1"' in out
+    national = (page_run.cwd / "national.toml").read_text(encoding="utf-8")
+    assert national == default_pack().text
+    from shouhu import Engine
+
+    with Engine.open(f"sqlite:///{page_run.cwd / 'shouhu.db'}") as engine:
+        rows = list(engine.deadlines())
+        assert [r for r in rows if r["status"] == "pending"] == []
+        city = [r for r in rows if r["due_at"] == "2026-03-03T09:30:00+08:00"]
+        assert [(r["kind"], r["status"]) for r in city] == [("dispatch", "missed")]
+        states = sorted(c.state for c in engine.cases())
+    assert states == ["dispatched", "petitioned", "reported"]
