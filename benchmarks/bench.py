@@ -1049,42 +1049,62 @@ def table(figures: Sequence[Figure]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def run(sizes: Sizes, tmp: Path) -> list[Figure]:
-    durable = []
-    for n in range(REPEATS):
-        progress(f"durable transitions: round {n + 1}/{REPEATS}")
-        durable.append(durable_round(tmp, sizes, n))
-    count = sizes.durable_cases * sizes.durable_per_case
-    figures = [
-        throughput(
-            "durable_transitions_per_s",
-            f"durable transitions/s ({count:,}, one commit each)",
-            GOAL_DURABLE,
-            count,
-            durable,
-        )
-    ]
+GROUPS = ("durable", "batched", "pg", "memory", "sweep", "audit")
 
-    empty = tmp / "empty.db"
-    open_engine(empty).close()  # the engine creates its schema on a new file
-    batched = []
-    for n in range(REPEATS):
-        progress(f"batched reports: round {n + 1}/{REPEATS}")
-        batched.append(batched_round(tmp, sizes, n, empty))
-    figures.append(
-        throughput(
-            "batched_reports_per_s",
-            f"batched reports/s ({sizes.batch_total:,}, {sizes.batch_size:,} per call)",
-            GOAL_BATCHED,
-            sizes.batch_total,
-            batched,
+
+def run(sizes: Sizes, tmp: Path, only: Sequence[str] = GROUPS) -> list[Figure]:
+    figures: list[Figure] = []
+    if "durable" in only:
+        durable = []
+        for n in range(REPEATS):
+            progress(f"durable transitions: round {n + 1}/{REPEATS}")
+            durable.append(durable_round(tmp, sizes, n))
+        count = sizes.durable_cases * sizes.durable_per_case
+        figures.append(
+            throughput(
+                "durable_transitions_per_s",
+                f"durable transitions/s ({count:,}, one commit each)",
+                GOAL_DURABLE,
+                count,
+                durable,
+            )
         )
-    )
-    figures += pg_figures(sizes)
-    figures += memory_figures(tmp, sizes)
-    figures.append(sweep_figure(tmp, sizes))
-    figures.append(audit_figure(tmp, sizes))
+    if "batched" in only:
+        empty = tmp / "empty.db"
+        open_engine(empty).close()  # the engine creates its schema on a new file
+        batched = []
+        for n in range(REPEATS):
+            progress(f"batched reports: round {n + 1}/{REPEATS}")
+            batched.append(batched_round(tmp, sizes, n, empty))
+        figures.append(
+            throughput(
+                "batched_reports_per_s",
+                f"batched reports/s ({sizes.batch_total:,}, {sizes.batch_size:,} per call)",
+                GOAL_BATCHED,
+                sizes.batch_total,
+                batched,
+            )
+        )
+    if "pg" in only:
+        figures += pg_figures(sizes)
+    if "memory" in only:
+        figures += memory_figures(tmp, sizes)
+    if "sweep" in only:
+        figures.append(sweep_figure(tmp, sizes))
+    if "audit" in only:
+        figures.append(audit_figure(tmp, sizes))
     return figures
+
+
+def _groups(text: str) -> list[str]:
+    names = [g.strip() for g in text.split(",") if g.strip()]
+    unknown = [g for g in names if g not in GROUPS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown figure group {unknown[0] if unknown else text!r} "
+            f"(groups: {', '.join(GROUPS)})"
+        )
+    return names
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1093,6 +1113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes (CI): under a minute")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the figures as JSON")
+    parser.add_argument(
+        "--only",
+        type=_groups,
+        default=list(GROUPS),
+        metavar="GROUPS",
+        help=f"comma-separated figure groups to run (default all: {','.join(GROUPS)})",
+    )
     parser.add_argument("--rss-child", nargs=2, metavar=("DB", "PICKS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rss_child:
@@ -1114,7 +1141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="run-", dir=ROOT / ".bench"))
     print(f"files on the same disk for both sides: {tmp}; medians of {REPEATS} rounds")
     try:
-        figures = run(sizes, tmp)
+        figures = run(sizes, tmp, args.only)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     seconds = (datetime.now(UTC) - started).total_seconds()
