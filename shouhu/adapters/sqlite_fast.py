@@ -10,33 +10,87 @@ definitions and one codec per column, writing exactly what SQLAlchemy would writ
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from shouhu.adapters.tables import CASES, DEADLINES, EVENTS, OUTBOX, UTCDateTime
+from shouhu.engine.model import CaseHead, CaseRecord, Deadline, Event, Link
 
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # built once: json.dumps builds one per call
+
+
 def dumps(value: Any) -> str:
     """JSON as stored: UTF-8 text with non-ASCII kept readable for DBAs."""
-    return json.dumps(value, ensure_ascii=False)
+    return _JSON.encode(value)
+
+
+# The same few instants recur in every row of a batch (reported = last occurred = the event's
+# occurred_at = the deadline's start; created = updated = recorded): format each once.
+_DT_TEXT: dict[datetime, str] = {}
 
 
 def _enc_dt(v: datetime | None) -> str | None:
     if v is None:
         return None
-    if v.tzinfo is not UTC:
-        v = v.astimezone(UTC)
-    return v.isoformat(" ", "microseconds")[:26]  # naive UTC text, as SQLAlchemy writes it
+    text = _DT_TEXT.get(v)  # equal instants in any zone hash alike and share one UTC text
+    if text is None:
+        if len(_DT_TEXT) >= 4096:
+            _DT_TEXT.clear()
+        u = v if v.tzinfo is UTC else v.astimezone(UTC)
+        text = _DT_TEXT[v] = u.isoformat(" ", "microseconds")[:26]  # naive UTC, as SQLAlchemy
+    return text
 
 
 def _dec_dt(v: str | None) -> datetime | None:
     return None if v is None else datetime.fromisoformat(v).replace(tzinfo=UTC)
+
+
+def _dec_dt_text(v: str) -> str:
+    """``utc_iso(_dec_dt(v))``, the instant's text as the hash has it, without making an aware
+    datetime only to format it again (the stored text is naive UTC)."""
+    dt = datetime.fromisoformat(v)
+    if dt.tzinfo is not None:  # _dec_dt takes any stored offset to be UTC: so do we
+        dt = dt.replace(tzinfo=None)
+    return dt.isoformat("T", "microseconds") + "Z"
+
+
+def _dec_object(v: str | None) -> dict[str, Any]:
+    """``dict(_dec_json(v) or {})``: a JSON object column (``data``, ``effects``, ``facts``)."""
+    if v == "{}":  # most events' effects, many events' data
+        return {}
+    value: Any = None
+    end = -1
+    if type(v) is str:
+        try:
+            value, end = _SCAN(v, 0)
+        except StopIteration:  # white space first, or not JSON: json.loads says which
+            end = -1
+    if end != len(v or ""):  # anything after the value (or none read): as json.loads does
+        value = _dec_json(v)
+    return value if type(value) is dict else dict(value or {})
+
+
+# The C scanner ``json.loads`` runs after its checks: a text that is one JSON value from its
+# first character to its last (what ``dumps`` writes) gives the same value without them.
+_DECODER = json.decoder.JSONDecoder()  # its scan_once is set in __init__, unknown to typeshed
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
+# What ``verify`` reads: the events' columns in Link order, the case rows' in CaseHead order.
+LINK_COLUMNS = (
+    "case_id", "seq", "workflow", "workflow_version", "policy_version", "trigger", "from_state",
+    "to_state", "actor", "role", "occurred_at", "recorded_at", "data", "effects", "prev_hash",
+    "hash",
+)  # fmt: skip
+HEAD_COLUMNS = ("id", "version", "head_hash", "state", "outcome", "facts")
+AUDIT_CHUNK = 5000  # rows per fetch while verifying a whole database
 
 
 def _enc_date(v: date | None) -> str | None:
@@ -65,6 +119,58 @@ def _dec_bool(v: int | None) -> bool | None:
 
 def _same(v: Any) -> Any:
     return v
+
+
+# Rows straight from the records, in table column order (checked in SqliteFast.__init__): the
+# batched report path writes thousands of rows per call, where a dict per row and a codec call
+# per column cost more than SQLite's own work.
+
+CASE_COLUMNS = (
+    "id", "type", "workflow_version", "state", "version", "head_hash", "outcome", "child_name",
+    "child_birthdate", "child_id_number", "left_behind", "age_at_discovery", "village",
+    "township", "county", "reporter_kind", "reporter_name", "reporter_mandatory",
+    "discovered_at", "reported_at", "last_occurred_at", "created_at", "updated_at", "closed_at",
+    "late", "report_delay_seconds", "facts",
+)  # fmt: skip
+EVENT_COLUMNS = (
+    "case_id", "seq", "workflow", "workflow_version", "policy_version", "trigger", "from_state",
+    "to_state", "actor", "role", "occurred_at", "recorded_at", "data", "effects", "prev_hash",
+    "hash",
+)  # fmt: skip
+DEADLINE_COLUMNS = (
+    "case_id", "kind", "status", "due_at", "started_at", "started_seq", "policy_version",
+    "closed_at", "closed_seq", "met_at",
+)  # fmt: skip
+
+
+def case_row(r: CaseRecord) -> tuple[Any, ...]:
+    """The ``cases`` row of a record, encoded as SQLAlchemy would write it."""
+    c, loc, rep = r.child, r.location, r.reporter
+    return (
+        r.id, r.type, r.workflow_version, r.state, r.version, r.head_hash, r.outcome, c.name,
+        c.birthdate.isoformat(), c.id_number, int(c.left_behind), c.age_at_discovery,
+        loc.village, loc.township, loc.county, rep.kind, rep.name, int(rep.mandatory),
+        _enc_dt(r.discovered_at), _enc_dt(r.reported_at), _enc_dt(r.last_occurred_at),
+        _enc_dt(r.created_at), _enc_dt(r.updated_at), _enc_dt(r.closed_at), int(r.late),
+        r.report_delay_seconds, dumps(r.facts),
+    )  # fmt: skip
+
+
+def event_row(e: Event) -> tuple[Any, ...]:
+    """The ``events`` row of an event (without the surrogate ``id``)."""
+    return (
+        e.case_id, e.seq, e.workflow, e.workflow_version, e.policy_version, e.trigger,
+        e.from_state, e.to_state, e.actor, e.role, _enc_dt(e.occurred_at),
+        _enc_dt(e.recorded_at), dumps(e.data), dumps(e.effects), e.prev_hash, e.hash,
+    )  # fmt: skip
+
+
+def deadline_row(d: Deadline) -> tuple[Any, ...]:
+    """The ``deadlines`` row of a new deadline (without the surrogate ``id``)."""
+    return (
+        d.case_id, d.kind, d.status, _enc_dt(d.due_at), _enc_dt(d.started_at), d.started_seq,
+        d.policy_version, _enc_dt(d.closed_at), d.closed_seq, _enc_dt(d.met_at),
+    )  # fmt: skip
 
 
 def _codec(column: sa.Column[Any]) -> tuple[Encoder, Decoder]:
@@ -112,6 +218,13 @@ class SqliteFast:
         self.events = _Table(EVENTS, skip={"id"})
         self.deadlines_all = _Table(DEADLINES)
         self.deadlines = _Table(DEADLINES, skip={"id"})
+        for table, order in (
+            (self.cases, CASE_COLUMNS),
+            (self.events, EVENT_COLUMNS),
+            (self.deadlines, DEADLINE_COLUMNS),
+        ):
+            if tuple(table.names) != order:  # a schema change must update the row builders
+                raise RuntimeError(f"sqlite_fast: column order of {table.select!r} changed")
         self.deadline_update_names = [n for n in self.deadlines.names if n != "case_id"]
         self.deadline_update_sql = (
             f"UPDATE deadlines SET {', '.join(f'{n} = ?' for n in self.deadline_update_names)} "
@@ -143,6 +256,8 @@ class SqliteFast:
             "WHERE id = ?"
         )
         self.all_events_sql = f"{self.events_all.select} ORDER BY case_id, seq"
+        self.links_sql = f"SELECT {', '.join(LINK_COLUMNS)} FROM events ORDER BY case_id, seq"
+        self.heads_sql = f"SELECT {', '.join(HEAD_COLUMNS)} FROM cases ORDER BY id"
         self.update_names = [n for n in self.cases.names if n != "id"]
         self.update_sql = (
             f"UPDATE cases SET {', '.join(f'{n} = ?' for n in self.update_names)} "
@@ -159,6 +274,30 @@ class SqliteFast:
             for row in chunk:
                 yield table.decode(row)
 
+    def links(self, cursor: Any) -> Iterator[Link]:
+        """Every event as ``verify`` reads it, by case id then ``seq``: the columns in
+        :class:`Link` order, the instants straight to their hashed text, JSON decoded."""
+        cursor.execute(self.links_sql)
+        text, obj = _dec_dt_text, _dec_object
+        while True:
+            chunk = cursor.fetchmany(AUDIT_CHUNK)
+            if not chunk:
+                return
+            for c, s, w, wv, pv, t, f, to, a, r, o, rec, d, eff, prev, h in chunk:
+                yield Link(
+                    c, s, w, wv, pv, t, f, to, a, r, text(o), text(rec), obj(d), obj(eff), prev, h
+                )
+
+    def heads(self, cursor: Any) -> Iterator[CaseHead]:
+        """Every case row's head and projection, in id order."""
+        cursor.execute(self.heads_sql)
+        while True:
+            chunk = cursor.fetchmany(AUDIT_CHUNK)
+            if not chunk:
+                return
+            for case_id, version, head, state, outcome, facts in chunk:
+                yield CaseHead(case_id, version, head, state, outcome, _dec_object(facts))
+
     def version(self, cursor: Any, case_id: str) -> int | None:
         row = cursor.execute("SELECT version FROM cases WHERE id = ?", (case_id,)).fetchone()
         return None if row is None else int(row[0])
@@ -167,17 +306,16 @@ class SqliteFast:
         row = cursor.execute(self.load_sql, (case_id,)).fetchone()
         return None if row is None else self.cases.decode(row)
 
-    def insert_cases(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-        cursor.executemany(self.cases.insert, [self.cases.encode(r) for r in rows])
+    def insert_cases(self, cursor: Any, records: Iterable[CaseRecord]) -> None:
+        cursor.executemany(self.cases.insert, map(case_row, records))
 
-    def update_case(self, cursor: Any, values: Mapping[str, Any], expected: int) -> int:
-        params = self.cases.encode(values, self.update_names)
-        params += [values["id"], expected]
-        cursor.execute(self.update_sql, params)
+    def update_case(self, cursor: Any, record: CaseRecord, expected: int) -> int:
+        row = case_row(record)  # id first: the SET list is the rest, then WHERE id, version
+        cursor.execute(self.update_sql, (*row[1:], row[0], expected))
         return int(cursor.rowcount)
 
-    def insert_events(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-        cursor.executemany(self.events.insert, [self.events.encode(r) for r in rows])
+    def insert_events(self, cursor: Any, events: Iterable[Event]) -> None:
+        cursor.executemany(self.events.insert, map(event_row, events))
 
     def insert_notices(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor.executemany(self.outbox.insert, [self.outbox.encode(r) for r in rows])
@@ -190,8 +328,8 @@ class SqliteFast:
         params = [*self.outbox_all.encode(values, self.notice_update_names), values["id"]]
         cursor.execute(self.notice_update_sql, params)
 
-    def insert_deadlines(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-        cursor.executemany(self.deadlines.insert, [self.deadlines.encode(r) for r in rows])
+    def insert_deadlines(self, cursor: Any, deadlines: Iterable[Deadline]) -> None:
+        cursor.executemany(self.deadlines.insert, map(deadline_row, deadlines))
 
     def update_deadline(self, cursor: Any, values: Mapping[str, Any], expected: str) -> int:
         params = self.deadlines.encode(values, self.deadline_update_names)

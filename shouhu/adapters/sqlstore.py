@@ -32,11 +32,13 @@ from shouhu.adapters.tables import (
 )
 from shouhu.engine.model import (
     Access,
+    CaseHead,
     CaseRecord,
     Child,
     Deadline,
     DeadlineWrite,
     Event,
+    Link,
     Location,
     Notice,
     Reporter,
@@ -233,6 +235,23 @@ class SqlStore:
             for row in result.mappings():
                 yield _event(row)
 
+    def audit_links(self) -> Iterator[Link]:
+        """Every event as ``verify`` reads it (:class:`~shouhu.engine.ports.AuditReads`)."""
+        if self.fast is None:
+            yield from map(Link.of, self.all_events())
+            return
+        with self._errors(), self.engine.connect() as conn:
+            yield from self.fast.links(_cursor(conn))
+
+    def audit_heads(self) -> Iterator[CaseHead]:
+        """Every case row's head and projection, in id order."""
+        if self.fast is None:
+            for r in self.list_cases():
+                yield CaseHead(r.id, r.version, r.head_hash, r.state, r.outcome, r.facts)
+            return
+        with self._errors(), self.engine.connect() as conn:
+            yield from self.fast.heads(_cursor(conn))
+
     def notices(self, *, status: str | None = None, case_id: str | None = None) -> list[Notice]:
         stmt = sa.select(OUTBOX).order_by(OUTBOX.c.id)
         if status is not None:
@@ -389,22 +408,22 @@ class SqlStore:
         new = [c for c in commits if c.expected_version is None]
         if new:
             try:
-                fast.insert_cases(cur, [_case_values(c.case) for c in new])
+                fast.insert_cases(cur, [c.case for c in new])
             except sqlite3.IntegrityError:
                 raise _conflict(fast.version(cur, new[0].case.id), new[0]) from None
         for c in commits:
             if c.expected_version is None:
                 continue
-            if fast.update_case(cur, _case_values(c.case), c.expected_version) != 1:
+            if fast.update_case(cur, c.case, c.expected_version) != 1:
                 raise _conflict(fast.version(cur, c.case.id), c)
-        events = [_event_values(e) for c in commits for e in c.events]
+        events = [e for c in commits for e in c.events]
         if events:
             try:
                 fast.insert_events(cur, events)
             except sqlite3.IntegrityError:
                 raise _conflict(fast.version(cur, commits[0].case.id), commits[0]) from None
         writes = [w for c in commits for w in c.deadlines]
-        inserts = [_deadline_values(w.deadline) for w in writes if w.deadline.id is None]
+        inserts = [w.deadline for w in writes if w.deadline.id is None]
         if inserts:
             fast.insert_deadlines(cur, inserts)
         notices = [_notice_values(n) for c in commits for n in c.notices]

@@ -1,10 +1,16 @@
 """Audit: rebuild a case from its events alone, verify the hash chain, and anchor the heads.
 
 Replay feeds every event back through the workflow definition **version it was recorded
-under**, with the very ``transitions`` machines the live engine uses (:func:`machines.step`):
-one code path, not a second interpreter. It reports the state after each event, any event the
-definition would refuse, any difference from the stored projection, and each deadline's
-compliance as the events' ``effects`` recorded it.
+under**, with the very ``transitions`` machines the live engine uses (:func:`machines.step`).
+It reports the state after each event, any event the definition would refuse, any difference
+from the stored projection, and each deadline's compliance as the events' ``effects`` recorded
+it.
+
+``verify`` over a whole database needs only each case's verdict: :func:`replay_holds` walks the
+same events the same way, judging each trigger with :func:`machines.replay_step` (the
+definition's rows as a table, which the tests hold to the machines trigger by trigger) and
+hashing :class:`~shouhu.engine.model.Link` rows read without datetimes. A case it finds wanting
+is replayed here in full, and that replay's findings are what ``verify`` reports.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from typing import Any
 
 from shouhu import workflows
 from shouhu.engine.hashing import GENESIS
-from shouhu.engine.machines import step
-from shouhu.engine.model import CaseRecord, Event
+from shouhu.engine.machines import replay_step, step
+from shouhu.engine.model import CaseHead, CaseRecord, Event, Link
 from shouhu.engine.timeutil import local_iso, parse_instant, utc_iso
 from shouhu.errors import InvalidInput, ShouhuError
 
@@ -124,7 +130,7 @@ def replay(
     *,
     zone: str,
     at: datetime | None = None,
-    projection: CaseRecord | None = None,
+    projection: CaseRecord | CaseHead | None = None,
 ) -> Replay:
     """Rebuild a case from ``events``; compare with ``projection`` when replaying to the end."""
     if not events:
@@ -164,7 +170,7 @@ def replay(
             refused = f"the definition leads to {state}, the record says {e.to_state}"
         if refused is not None:
             illegal.append((e.seq, refused))
-        facts = _apply_effects(facts, e, deadlines)
+        facts = _apply_effects(facts, e.seq, e.occurred_at, e.effects, deadlines)
         version = e.seq
         steps.append(
             ReplayStep(
@@ -211,18 +217,58 @@ def replay(
     )
 
 
+def replay_holds(links: Sequence[Link], projection: CaseRecord | CaseHead | None) -> bool:
+    """Whether :func:`replay` of these events, compared with ``projection``, would be ``ok`` —
+    the verdict ``verify`` needs for every case, without the timeline, the deadlines' compliance
+    or a datetime. The same walk as :func:`replay`; a trigger is judged by
+    :func:`~shouhu.engine.machines.replay_step` (the workflow's rows as a table, held to its
+    machine by the tests). When this says no, ``verify`` runs :func:`replay` for the reasons."""
+    if not links:
+        raise InvalidInput("nothing to replay: the case has no events", field="case")
+    state, facts, outcome = "", {}, None
+    deadlines: dict[tuple[str, str], dict[str, Any]] = {}
+    for e in links:
+        try:
+            wf = workflows.get(e.workflow, e.workflow_version)
+        except KeyError:
+            return False
+        if e.seq == 1:
+            if e.trigger != "report":
+                return False
+            state = wf.initial
+            report = e.data.get("report", {})
+            facts = dict(wf.report_effect({}, report)) if wf.report_effect else {}
+        else:
+            try:
+                done = replay_step(wf, state, facts, e.trigger, e.role, e.data, outcome)
+            except ShouhuError:
+                return False
+            state, facts, outcome = done.to_state, done.facts, done.outcome
+        if state != e.to_state:
+            return False
+        if e.effects:
+            facts = _apply_effects(facts, e.seq, e.occurred_utc, e.effects, deadlines)
+    if projection is None:
+        return True
+    return not _differences(projection, state, links[-1].seq, facts, outcome, links)
+
+
 def _apply_effects(
-    facts: dict[str, Any], e: Event, deadlines: dict[tuple[str, str], dict[str, Any]]
+    facts: dict[str, Any],
+    seq: int,
+    occurred_at: Any,
+    effects: Mapping[str, Any],
+    deadlines: dict[tuple[str, str], dict[str, Any]],
 ) -> dict[str, Any]:
     out = facts
-    for item in e.effects.get("deadlines", []):
+    for item in effects.get("deadlines", []):
         key = (item["kind"], item["due_at"])
         action = item.get("action")
         if action == "started":
             deadlines[key] = {
                 "kind": item["kind"],
                 "due_at": parse_instant(item["due_at"], "UTC"),
-                "started_seq": e.seq,
+                "started_seq": seq,
                 "status": "pending",
             }
             if item.get("fact"):
@@ -232,22 +278,22 @@ def _apply_effects(
         if d is None:
             continue
         if action == "met":
-            d.update(status="met", met_at=e.occurred_at, late_seconds=item.get("late_seconds", 0))
-            d["closed_seq"] = e.seq
+            d.update(status="met", met_at=occurred_at, late_seconds=item.get("late_seconds", 0))
+            d["closed_seq"] = seq
         elif action == "met_late":
-            d.update(met_at=e.occurred_at, late_seconds=item.get("late_seconds"))
+            d.update(met_at=occurred_at, late_seconds=item.get("late_seconds"))
         elif action in {"missed", "fired", "cancelled"}:
-            d.update(status=action, closed_seq=e.seq)
+            d.update(status=action, closed_seq=seq)
     return out
 
 
 def _differences(
-    p: CaseRecord,
+    p: CaseRecord | CaseHead,
     state: str,
     version: int,
     facts: Mapping[str, Any],
     outcome: str | None,
-    events: Sequence[Event],
+    events: Sequence[Event | Link],
 ) -> list[str]:
     out = []
     if p.state != state:
@@ -279,7 +325,11 @@ class Broken:
         return {"case_id": self.case_id, "seq": self.seq, "reason": self.reason}
 
 
-def verify_chain(case_id: str, events: Sequence[Event], case: CaseRecord | None) -> Broken | None:
+def verify_chain(
+    case_id: str,
+    events: Sequence[Event | Link],
+    case: CaseRecord | CaseHead | None,
+) -> Broken | None:
     """Recompute every hash from content and predecessor, check ``seq`` has no gaps, and
     check the chain's head against the case row. The first problem, or None."""
     prev = GENESIS

@@ -46,7 +46,7 @@ def on_event(
     """The deadline changes of one event (``data``: the trigger's data; for ``report``, the
     report data)."""
     out = Changes()
-    rules = {r.name: r for r in pack.tracked()}
+    rules = pack.tracked_by_name
     still_pending: set[str] = set()
     for d in existing:
         rule = rules.get(d.kind)
@@ -68,7 +68,7 @@ def on_event(
             out.effect(d, "met_late", zone, late_seconds=late)
     if closes:
         return out
-    for rule in pack.tracked():
+    for rule in pack.started_by(trigger):  # the others return None from _start_of
         start = _start_of(rule, trigger, data, when, zone)
         if start is None:
             continue

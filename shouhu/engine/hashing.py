@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,9 +38,18 @@ HASHED_FIELDS = (
 )
 
 
+# ``json.dumps`` with these arguments builds a new encoder on every call; one shared encoder
+# writes exactly the same text.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# The same text for values decoded from JSON (which cannot contain cycles): no cycle check.
+_ACYCLIC = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+)
+
+
 def canonical(obj: Any) -> bytes:
     """The canonical JSON bytes of ``obj``."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(obj).encode()
 
 
 def event_hash(
@@ -82,3 +91,152 @@ def event_hash(
     if effects or empty_effects_key:  # absent when empty: events from before effects verify
         content["effects"] = dict(effects or {})
     return hashlib.sha256(canonical(content)).hexdigest()
+
+
+def stored_event_hash(
+    *,
+    case_id: str,
+    seq: int,
+    workflow: str,
+    workflow_version: int,
+    policy_version: str | None,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    actor: str,
+    role: str,
+    occurred_at: str,
+    recorded_at: str,
+    data: Mapping[str, Any],
+    prev_hash: str,
+    effects: Mapping[str, Any],
+    empty_effects_key: bool = False,
+) -> str:
+    """:func:`event_hash` of an event as read back from a store, for ``verify``: the instants
+    already in their canonical text (``utc_iso``), ``data`` and ``effects`` decoded from JSON
+    (so free of cycles). The same content, the same canonical bytes, the same hash.
+
+    The object is written out member by member in sorted key order (``_SORTED_KEYS``), each
+    value as the canonical encoder writes it (:func:`_json`): what ``canonical`` makes of the
+    same dict, without building the dict or sorting its keys for every event."""
+    row = (
+        case_id,
+        seq,
+        workflow,
+        workflow_version,
+        policy_version,
+        trigger,
+        from_state,
+        to_state,
+        actor,
+        role,
+        occurred_at,
+        recorded_at,
+        data,
+        effects,
+        prev_hash,
+    )
+    return stored_row_hash(row, empty_effects_key)
+
+
+#: The layout :func:`stored_row_hash` reads: the arguments of :func:`stored_event_hash` in
+#: table column order (the first fields of a :class:`~shouhu.engine.model.Link`).
+STORED_ROW = (
+    "case_id",
+    "seq",
+    "workflow",
+    "workflow_version",
+    "policy_version",
+    "trigger",
+    "from_state",
+    "to_state",
+    "actor",
+    "role",
+    "occurred_at",
+    "recorded_at",
+    "data",
+    "effects",
+    "prev_hash",
+)
+
+
+def stored_row_hash(row: Sequence[Any], empty_effects_key: bool = False) -> str:
+    """:func:`stored_event_hash` of a row laid out as ``STORED_ROW`` (items after those are
+    ignored): one positional argument where ``verify`` hashes every event."""
+    (
+        case_id,
+        seq,
+        workflow,
+        workflow_version,
+        policy_version,
+        trigger,
+        from_state,
+        to_state,
+        actor,
+        role,
+        occurred_at,
+        recorded_at,
+        data,
+        effects,
+        prev_hash,
+    ) = row[:15]
+    q, s = _json, _encode_str  # a str is written by the encoder's own function
+    effects_member = f',"effects":{q(effects)}' if effects or empty_effects_key else ""
+    text = (
+        f'{{"actor":{s(actor) if type(actor) is str else q(actor)}'
+        f',"case_id":{s(case_id) if type(case_id) is str else q(case_id)}'
+        f',"data":{q(data)}{effects_member}'
+        f',"from":{q(from_state)}'
+        f',"occurred_at":{s(occurred_at) if type(occurred_at) is str else q(occurred_at)}'
+        f',"policy_version":{q(policy_version)}'
+        f',"prev_hash":{s(prev_hash) if type(prev_hash) is str else q(prev_hash)}'
+        f',"recorded_at":{s(recorded_at) if type(recorded_at) is str else q(recorded_at)}'
+        f',"role":{s(role) if type(role) is str else q(role)}'
+        f',"seq":{q(seq)}'
+        f',"to":{s(to_state) if type(to_state) is str else q(to_state)}'
+        f',"trigger":{s(trigger) if type(trigger) is str else q(trigger)}'
+        f',"workflow":{s(workflow) if type(workflow) is str else q(workflow)}'
+        f',"workflow_version":{q(workflow_version)}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# The members of the hashed object in the order ``sort_keys`` puts them: stored_event_hash
+# writes them in this order.
+_SORTED_KEYS = (
+    "actor",
+    "case_id",
+    "data",
+    "effects",
+    "from",
+    "occurred_at",
+    "policy_version",
+    "prev_hash",
+    "recorded_at",
+    "role",
+    "seq",
+    "to",
+    "trigger",
+    "workflow",
+    "workflow_version",
+)
+if tuple(sorted(HASHED_FIELDS)) != _SORTED_KEYS:  # pragma: no cover - a changed field list
+    raise RuntimeError("hashing: stored_event_hash no longer writes the hashed fields in order")
+
+_encode_str = json.encoder.encode_basestring  # what the encoder writes for a str
+
+
+def _json(value: Any) -> str:
+    """``_ACYCLIC.encode(value)``, with the common values of a stored row written directly:
+    a str by the encoder's own function, an int as the encoder writes it (``int.__repr__``),
+    None, and an empty object."""
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is dict and not value:
+        return "{}"
+    return _ACYCLIC.encode(value)

@@ -4,7 +4,9 @@ No case is ever attached to a machine with ``add_model`` (that is O(n) in attach
 keeps every case in memory). For each trigger the engine makes a small :class:`CaseModel` from
 the stored projection and asks the shared machine's event to run on it; the machine checks the
 source state, routes by data, evaluates the guards as ``conditions`` and applies the declared
-effects in ``after``. Replay feeds history through exactly this path.
+effects in ``after``. Replay feeds history through exactly this path. ``verify``, which judges
+every event of a database, walks the same rows as a table (:func:`replay_step`): the same
+verdicts without a machine run per event, held to the machine by the tests.
 """
 
 from __future__ import annotations
@@ -204,3 +206,87 @@ def step(
             state=state,
         )
     return Step(state, model.state, model.facts, model.outcome, model.row)
+
+
+# -- the same rows as a table, for replaying whole logs ---------------------------------------
+
+# (type, version) → (definition, {(state, trigger, role): the rows of ``allowed``}).
+_tables: dict[
+    tuple[str, int], tuple[WorkflowDef, dict[tuple[str, str, str], tuple[TransitionDef, ...]]]
+] = {}
+
+
+def _rows_for(wf: WorkflowDef, state: str, trigger: str, role: str) -> tuple[TransitionDef, ...]:
+    """``allowed(wf, state, trigger, role)``, remembered; refusals are raised, not kept."""
+    key = (wf.type, wf.version)
+    hit = _tables.get(key)
+    if hit is None or hit[0] is not wf:
+        hit = (wf, {})
+        _tables[key] = hit
+    rows = hit[1].get((state, trigger, role))
+    if rows is None:
+        rows = tuple(allowed(wf, state, trigger, role))
+        hit[1][(state, trigger, role)] = rows
+    return rows
+
+
+def replay_step(
+    wf: WorkflowDef,
+    state: str,
+    facts: Mapping[str, Any],
+    trigger: str,
+    role: str,
+    data: Mapping[str, Any],
+    outcome: str | None = None,
+) -> Step:
+    """What :func:`step` does, without setting a ``transitions`` event in motion per trigger.
+
+    The machine :func:`_build` makes holds, for a trigger and a source state, the rows of
+    ``allowed`` in definition order, each with ``when`` then the guards as its conditions and
+    the effect and outcome as its ``after``; it runs the first row whose conditions all hold,
+    and a row's conditions stop at the first that fails. This walks the same rows the same way:
+    same result, same refusal (the first failing guard) and the same messages. Verification
+    runs it over every event of every case; the tests hold it to the machine.
+    """
+    here = _rows_for(wf, state, trigger, role)
+    for row in here:
+        for rule in row.rules:
+            reason = rule.check(data)
+            if reason is not None:
+                raise InvalidInput(f"{trigger}: {reason}", field="data")
+    mine = dict(facts)  # what the machine's CaseModel holds: guards and effect see a copy
+    refusal: tuple[Guard, str] | None = None
+    for row in here:
+        if row.when is not None and data.get(row.when[0]) != row.when[1]:
+            continue
+        failed = None
+        for guard in row.guards:
+            failed = guard.check(mine, data)
+            if failed is not None:
+                if refusal is None:
+                    refusal = (guard, failed)
+                break
+        if failed is not None:
+            continue
+        if row.effect is not None:
+            mine = {**mine, **row.effect(mine, data)}
+        to_state = state if row.dest is None else row.dest
+        return Step(state, to_state, mine, outcome if row.outcome is None else row.outcome, row)
+    if refusal is not None:
+        guard, reason = refusal
+        raise TransitionRefused(
+            f"refused by rule guard {guard.name} ({guard.citation}): {reason}",
+            rule="guard",
+            citation=guard.citation,
+            trigger=trigger,
+            state=state,
+            guard=guard.name,
+            reason=reason,
+        )
+    raise TransitionRefused(
+        f"refused by rule state ({here[0].citation}): no row of {trigger} matches the data",
+        rule="state",
+        citation=here[0].citation,
+        trigger=trigger,
+        state=state,
+    )

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from shouhu.engine.hashing import event_hash
+from shouhu.engine.hashing import event_hash, stored_row_hash
+from shouhu.engine.timeutil import utc_iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,89 @@ class Event:
             prev_hash=self.prev_hash,
             empty_effects_key=empty_effects_key,
         )
+
+
+class Link(NamedTuple):
+    """An event as ``verify`` reads it: the hashed fields with the instants already in the
+    hash's canonical text (``YYYY-MM-DDTHH:MM:SS.ffffffZ``, UTC), so a store can hand them over
+    without making datetimes that would only be formatted again. ``computed_hash`` gives what
+    :meth:`Event.computed_hash` gives for the same event."""
+
+    case_id: str
+    seq: int
+    workflow: str
+    workflow_version: int
+    policy_version: str | None
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    role: str
+    occurred_utc: str
+    recorded_utc: str
+    data: dict[str, Any]
+    effects: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def of(cls, e: Event) -> Link:
+        return cls(
+            e.case_id,
+            e.seq,
+            e.workflow,
+            e.workflow_version,
+            e.policy_version,
+            e.trigger,
+            e.from_state,
+            e.to_state,
+            e.actor,
+            e.role,
+            utc_iso(e.occurred_at),
+            utc_iso(e.recorded_at),
+            e.data,
+            e.effects,
+            e.prev_hash,
+            e.hash,
+        )
+
+    def event(self) -> Event:
+        """The event itself (aware UTC datetimes), for a full replay."""
+        return Event(
+            self.case_id,
+            self.seq,
+            self.workflow,
+            self.workflow_version,
+            self.policy_version,
+            self.trigger,
+            self.from_state,
+            self.to_state,
+            self.actor,
+            self.role,
+            datetime.fromisoformat(self.occurred_utc),
+            datetime.fromisoformat(self.recorded_utc),
+            self.data,
+            self.prev_hash,
+            self.hash,
+            self.effects,
+        )
+
+    def computed_hash(self, *, empty_effects_key: bool = False) -> str:
+        """The hash this event's content and ``prev_hash`` should have (see
+        :meth:`Event.computed_hash`)."""
+        return stored_row_hash(self, empty_effects_key)  # a Link is laid out as STORED_ROW
+
+
+class CaseHead(NamedTuple):
+    """What ``verify`` needs of a case row: the chain's head, and the projection replay
+    compares with."""
+
+    id: str
+    version: int
+    head_hash: str
+    state: str
+    outcome: str | None
+    facts: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

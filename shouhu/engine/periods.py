@@ -78,6 +78,9 @@ _SINGULAR: Final[dict[str, str]] = {
 _EXAMPLES: Final[str] = "such as 'P6M', 'P15D', 'P2W' or 'PT24H'"
 
 
+_PERIOD_TEXT: dict[Period, str] = {}  # periods come from policy packs: a handful
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     """A legal period: either calendar units (years, months, days) or clock units (h, min, s).
@@ -113,6 +116,12 @@ class Period:
 
     def __str__(self) -> str:
         """The ISO 8601 form, e.g. ``P6M``, ``P1Y6M``, ``P14D``, ``PT1H30M``."""
+        text = _PERIOD_TEXT.get(self)  # every deadline effect shows its period
+        if text is None:
+            text = _PERIOD_TEXT[self] = self._iso()
+        return text
+
+    def _iso(self) -> str:
         if self.is_calendar:
             return "P" + "".join(
                 f"{value}{designator}"
@@ -235,6 +244,9 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
+_ENDS: dict[tuple[datetime | date, Period, str], datetime] = {}
+
+
 def period_end(start: datetime | date, period: Period, zone: str = DEFAULT_ZONE) -> datetime:
     """The instant ``period`` counted from ``start`` has run out, as an aware datetime in ``zone``.
 
@@ -249,6 +261,17 @@ def period_end(start: datetime | date, period: Period, zone: str = DEFAULT_ZONE)
     Raises :class:`InvalidInput`: unknown ``zone`` (``field="zone"``), a bare date for a clock
     period (``field="start"``), an end beyond the year 9999 (``field="period"``).
     """
+    key = (start, period, zone)  # pure, and asked for the same few starts over and over
+    end = _ENDS.get(key)
+    if end is None:  # (a date never equals a datetime, nor a naive datetime an aware one)
+        end = _period_end(start, period, zone)
+        if len(_ENDS) >= 4096:
+            _ENDS.clear()
+        _ENDS[key] = end
+    return end
+
+
+def _period_end(start: datetime | date, period: Period, zone: str) -> datetime:
     tz = _zone(zone)
     try:
         if period.is_calendar:

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from shouhu import workflows
@@ -83,7 +84,28 @@ class PolicyPack:
 
     def tracked(self) -> tuple[DeadlineRule, ...]:
         """The rules that become deadline rows (duties and maturities)."""
+        return self._tracked
+
+    @cached_property
+    def _tracked(self) -> tuple[DeadlineRule, ...]:  # every event asks: computed once
         return tuple(r for r in self.rules if r.kind != "check")
+
+    @cached_property
+    def tracked_by_name(self) -> dict[str, DeadlineRule]:
+        """The tracked rules by name."""
+        return {r.name: r for r in self._tracked}
+
+    def started_by(self, trigger: str) -> tuple[DeadlineRule, ...]:
+        """The tracked rules (in pack order) that ``trigger`` may start."""
+        return self._starts.get(trigger, ())
+
+    @cached_property
+    def _starts(self) -> dict[str, tuple[DeadlineRule, ...]]:
+        triggers = {s.trigger for r in self._tracked for s in r.starts_on}
+        return {
+            t: tuple(r for r in self._tracked if any(s.trigger == t for s in r.starts_on))
+            for t in triggers
+        }
 
     def check(self, name: str) -> DeadlineRule | None:
         """A ``check`` rule by name, if the pack has one."""

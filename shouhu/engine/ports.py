@@ -12,9 +12,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from shouhu.engine.model import Access, CaseRecord, Deadline, DeadlineWrite, Event, Notice
+from shouhu.engine.model import (
+    Access,
+    CaseHead,
+    CaseRecord,
+    Deadline,
+    DeadlineWrite,
+    Event,
+    Link,
+    Notice,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +145,21 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class AuditReads(Protocol):
+    """What a store may add for ``verify`` over a whole database: the log and the case rows as
+    the audit needs them, without building full records. A store without it is read through
+    ``all_events`` and ``list_cases``."""
+
+    def audit_links(self) -> Iterator[Link]:
+        """Every event as a :class:`Link`, ordered by case id then ``seq``; streamed."""
+        ...
+
+    def audit_heads(self) -> Iterator[CaseHead]:
+        """Every case row as a :class:`CaseHead`, in id order; streamed."""
         ...
 
 

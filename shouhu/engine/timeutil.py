@@ -80,16 +80,27 @@ def local(dt: datetime, tz: str) -> datetime:
     return dt.astimezone(zone(tz))
 
 
+_LOCAL_ISO: dict[tuple[datetime, str], str] = {}
+
+
 def local_iso(dt: datetime, tz: str) -> str:
     """ISO 8601 in local time with its offset, seconds precision unless there are fractions."""
-    shown = local(dt, tz)
-    spec = "seconds" if shown.microsecond == 0 else "microseconds"
-    return shown.isoformat(timespec=spec)
+    key = (dt, tz)  # a batch shows the same few instants many times: format each once
+    text = _LOCAL_ISO.get(key)
+    if text is None:
+        shown = local(dt, tz)
+        spec = "seconds" if shown.microsecond == 0 else "microseconds"
+        if len(_LOCAL_ISO) >= 4096:
+            _LOCAL_ISO.clear()
+        text = _LOCAL_ISO[key] = shown.isoformat(timespec=spec)
+    return text
 
 
 def utc_iso(dt: datetime) -> str:
     """The canonical form used in hashes: UTC, microseconds, ``Z``."""
-    return dt.astimezone(UTC).replace(tzinfo=None).isoformat("T", "microseconds") + "Z"
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC)
+    return dt.isoformat("T", "microseconds")[:26] + "Z"
 
 
 def local_date(dt: datetime, tz: str) -> date:

@@ -107,6 +107,9 @@ def _model(key: str, fields: tuple[FieldDef, ...], tz: str) -> type[BaseModel]:
     return model
 
 
+_MODELS: dict[tuple[str, int, str], tuple[Sequence[FieldDef], type[BaseModel]]] = {}
+
+
 def validate_data(
     what: str, fields: Sequence[FieldDef], data: Mapping[str, Any] | BaseModel | None, tz: str
 ) -> dict[str, Any]:
@@ -124,7 +127,13 @@ def validate_data(
         raise InvalidInput(
             f"{what}: unknown data key {unknown[0][:60]!r} (takes: {takes})", field=unknown[0][:60]
         )
-    model = _model(what, tuple(fields), tz)
+    model_key = (what, id(fields), tz)
+    cached = _MODELS.get(model_key)
+    if cached is None or cached[0] is not fields:  # keyed by identity: hashing the field
+        if len(_MODELS) > 1024:  # defs on every call costs more than the check itself
+            _MODELS.clear()
+        cached = _MODELS[model_key] = (fields, _model(what, tuple(fields), tz))
+    model = cached[1]
     try:
         checked = model.model_validate(dict(data))
     except InvalidInput:
@@ -190,28 +199,52 @@ def actor(value: Mapping[str, Any] | ActorIn | Any) -> ActorIn:
     return ActorIn(name=name, role=role)
 
 
+def _plain(value: Any, required: frozenset[str], optional: frozenset[str]) -> bool:
+    """True for a plain dict of text values with exactly the model's keys: the fields are read
+    directly (what the model would give), skipping pydantic on the batch-import hot path."""
+    if type(value) is not dict:
+        return False
+    keys = value.keys()
+    if not required <= keys or not keys <= required | optional:
+        return False
+    return all(type(x) is str or (x is None and k in optional) for k, x in value.items())
+
+
+_REPORTER_KEYS = frozenset({"kind", "name"})
+_CHILD_KEYS = frozenset({"name", "birthdate"})
+_CHILD_OPTIONAL = frozenset({"id_number"})
+
+
 def reporter(value: Mapping[str, Any] | ReporterIn | Any) -> tuple[str, str, bool]:
     """(kind, name, mandatory) of a checked reporter."""
-    r = _coerce(ReporterIn, value, "reporter")
-    kind = r.kind.strip()
+    if isinstance(value, dict) and _plain(value, _REPORTER_KEYS, frozenset()):
+        kind, raw_name = value["kind"], value["name"]
+    else:
+        r = _coerce(ReporterIn, value, "reporter")
+        kind, raw_name = r.kind, r.name
+    kind = kind.strip()
     if kind not in REPORTER_KINDS:
         raise InvalidInput(
             f"unknown reporter kind {kind[:40]!r} (kinds: {', '.join(REPORTER_KINDS)})",
             field="reporter_kind",
         )
-    name = clean_text(r.name, field="reporter", max_length=100)
+    name = clean_text(raw_name, field="reporter", max_length=100)
     return kind, name, kind in MANDATORY_REPORTER_KINDS
 
 
 def child(value: Mapping[str, Any] | ChildIn | Any) -> tuple[str, date, str | None]:
     """(name, birthdate, id number) of a checked child; the id number's check digit and its
     embedded birth date must agree with the birthdate."""
-    c = _coerce(ChildIn, value, "child")
-    name = clean_text(c.name, field="child_name", max_length=50)
-    birth = parse_day(c.birthdate, field="child_birthdate")
+    if isinstance(value, dict) and _plain(value, _CHILD_KEYS, _CHILD_OPTIONAL):
+        raw_name, raw_birth, raw_id = value["name"], value["birthdate"], value.get("id_number")
+    else:
+        c = _coerce(ChildIn, value, "child")
+        raw_name, raw_birth, raw_id = c.name, c.birthdate, c.id_number
+    name = clean_text(raw_name, field="child_name", max_length=50)
+    birth = parse_day(raw_birth, field="child_birthdate")
     idn = None
-    if c.id_number is not None and str(c.id_number).strip():
-        idn = check_id_number(str(c.id_number), birth)
+    if raw_id is not None and str(raw_id).strip():
+        idn = check_id_number(str(raw_id), birth)
     return name, birth, idn
 
 
