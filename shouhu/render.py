@@ -47,22 +47,30 @@ def render_case(console: Console, view: CaseView, tz: str, *, identity: bool = F
         "state", f"{r.state} {zh} / {en}" + (f" — outcome {r.outcome}" if r.outcome else "")
     )
     head.add_row("version", str(r.version))
+    who = "person" if view.workflow.opening == "register" else "child"
     if identity:
         idn = f", id {r.child.id_number}" if r.child.id_number else ""
-        head.add_row("child", f"{r.child.name}, born {r.child.birthdate.isoformat()}{idn}")
+        head.add_row(who, f"{r.child.name}, born {r.child.birthdate.isoformat()}{idn}")
     else:
-        head.add_row("child", "identity withheld (--include-identity to show)")
-    left = "yes (under 16)" if r.child.left_behind else "no (16 or 17)"
-    head.add_row("age", f"{r.child.age_at_discovery} at discovery; left-behind age: {left}")
-    head.add_row("location", str(r.location))
-    mand = "mandatory reporter" if r.reporter.mandatory else "voluntary reporter"
-    head.add_row("reporter", f"{r.reporter.name} ({r.reporter.kind}, {mand})")
-    delay = r.report_delay_seconds
-    head.add_row(
-        "reported",
-        f"{_t(r.reported_at, tz)} (discovered {_t(r.discovered_at, tz)}, "
-        f"delay {delay // 3600}h{delay % 3600 // 60:02d}m{' — LATE' if r.late else ''})",
-    )
+        head.add_row(who, "identity withheld (--include-identity to show)")
+    if view.workflow.opening == "register":
+        head.add_row("age", f"{r.child.age_at_discovery} at registration")
+        head.add_row("location", str(r.location))
+        head.add_row(
+            "registered", f"{_t(r.reported_at, tz)} by {r.reporter.name} ({r.reporter.kind})"
+        )
+    else:
+        left = "yes (under 16)" if r.child.left_behind else "no (16 or 17)"
+        head.add_row("age", f"{r.child.age_at_discovery} at discovery; left-behind age: {left}")
+        head.add_row("location", str(r.location))
+        mand = "mandatory reporter" if r.reporter.mandatory else "voluntary reporter"
+        head.add_row("reporter", f"{r.reporter.name} ({r.reporter.kind}, {mand})")
+        delay = r.report_delay_seconds
+        head.add_row(
+            "reported",
+            f"{_t(r.reported_at, tz)} (discovered {_t(r.discovered_at, tz)}, "
+            f"delay {delay // 3600}h{delay % 3600 // 60:02d}m{' — LATE' if r.late else ''})",
+        )
     head.add_row("head hash", r.head_hash)
     console.print(head)
     if view.deadlines:
@@ -85,11 +93,12 @@ def timeline_table(view: CaseView, tz: str, *, identity: bool = False) -> Table:
     table.add_column("citation")
     for ev in view.history:
         e = ev.event
-        if e.trigger == "report":
-            report = e.data.get("report", {})
-            data = _data(report) if report else ""
+        if e.seq == 1 and e.trigger in ("report", "register"):
+            who = "child" if e.trigger == "report" else "person"
+            opening = e.data.get(e.trigger, {})
+            data = _data(opening) if opening else ""
             if identity:
-                data = f"child={e.data['child']['name']}" + (f"; {data}" if data else "")
+                data = f"{who}={e.data[who]['name']}" + (f"; {data}" if data else "")
         else:
             data = _data(e.data)
         moved = (

@@ -12,7 +12,7 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -538,6 +538,25 @@ class _SqlTx:
             .values({k: values[k] for k in _NOTICE_MUTABLE})
         )
 
+    def same_person(
+        self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
+    ) -> str | None:
+        same = sa.and_(
+            CASES.c.child_name == name,
+            CASES.c.child_birthdate == birthdate,
+            CASES.c.village == village,
+        )
+        if id_number:
+            same = sa.or_(CASES.c.child_id_number == id_number, same)
+        stmt = (
+            sa.select(CASES.c.id)
+            .where(CASES.c.type.in_(list(types)), CASES.c.closed_at.is_(None), same)
+            .order_by(CASES.c.id)
+            .limit(1)
+        )
+        found = self.conn.execute(stmt).scalar()
+        return None if found is None else str(found)
+
     def due(self, now: datetime, limit: int) -> list[Deadline]:
         stmt = _DUE
         if self.store.dialect == "postgresql":
@@ -577,6 +596,22 @@ class _SqliteTx:
 
     def update_notice(self, notice: Notice) -> None:
         self.fast.update_notice(self.cur, _notice_values(notice))
+
+    def same_person(
+        self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
+    ) -> str | None:
+        marks = ", ".join("?" for _ in types)
+        sql = (
+            f"SELECT id FROM cases WHERE type IN ({marks}) AND closed_at IS NULL AND ("
+            "(child_name = ? AND child_birthdate = ? AND village = ?)"
+            + (" OR child_id_number = ?" if id_number else "")
+            + ") ORDER BY id LIMIT 1"
+        )
+        params: list[Any] = [*types, name, birthdate.isoformat(), village]
+        if id_number:
+            params.append(id_number)
+        row = self.cur.execute(sql, params).fetchone()
+        return None if row is None else str(row[0])
 
 
 class _DbErrors:

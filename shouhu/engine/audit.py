@@ -27,6 +27,7 @@ from shouhu.engine.machines import replay_step, step
 from shouhu.engine.model import CaseHead, CaseRecord, Event, Link
 from shouhu.engine.timeutil import local_iso, parse_instant, utc_iso
 from shouhu.errors import InvalidInput, ShouhuError
+from shouhu.workflows.spec import WorkflowDef
 
 # -- replay ----------------------------------------------------------------------------------
 
@@ -153,11 +154,10 @@ def replay(
             break
         refused: str | None = None
         if e.seq == 1:
-            if e.trigger != "report":
-                refused = "the first event is not a report"
+            if e.trigger != wf.opening:
+                refused = f"the first event is not a {wf.opening}"
             state = wf.initial
-            report = e.data.get("report", {})
-            facts = dict(wf.report_effect({}, report)) if wf.report_effect else {}
+            facts = opening_facts(wf, e.data)
             late = (e.effects.get("report") or {}).get("late")
         else:
             try:
@@ -217,6 +217,16 @@ def replay(
     )
 
 
+def opening_facts(wf: WorkflowDef, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts the first event (``report`` or ``register``) records: its data's effect,
+    and for a report raised from the ledger, the watch case it names."""
+    given = data.get(wf.opening, {})
+    facts = dict(wf.report_effect({}, given)) if wf.report_effect else {}
+    if data.get("watch_case"):
+        facts["watch_case"] = data["watch_case"]
+    return facts
+
+
 def replay_holds(links: Sequence[Link], projection: CaseRecord | CaseHead | None) -> bool:
     """Whether :func:`replay` of these events, compared with ``projection``, would be ``ok`` —
     the verdict ``verify`` needs for every case, without the timeline, the deadlines' compliance
@@ -233,11 +243,10 @@ def replay_holds(links: Sequence[Link], projection: CaseRecord | CaseHead | None
         except KeyError:
             return False
         if e.seq == 1:
-            if e.trigger != "report":
+            if e.trigger != wf.opening:
                 return False
             state = wf.initial
-            report = e.data.get("report", {})
-            facts = dict(wf.report_effect({}, report)) if wf.report_effect else {}
+            facts = opening_facts(wf, e.data)
         else:
             try:
                 done = replay_step(wf, state, facts, e.trigger, e.role, e.data, outcome)

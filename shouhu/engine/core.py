@@ -54,14 +54,15 @@ from shouhu.engine.model import (
     Notice,
     Reporter,
 )
-from shouhu.engine.periods import DEFAULT_ZONE
+from shouhu.engine.periods import DEFAULT_ZONE, parse_period, period_end
 from shouhu.engine.policy import PolicyPack, default_pack
 from shouhu.engine.ports import AuditReads, Channel, Commit, DeliveryError, Store, Transaction
 from shouhu.engine.timeutil import local_date, local_iso, parse_day, parse_instant
-from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
+from shouhu.engine.views import WITHHELD, CaseSummary, CaseView, EventView, TriggerOption
 from shouhu.errors import Conflict, InvalidInput, NotFound, TransitionRefused
 from shouhu.workflows.spec import FieldDef, WorkflowDef
-from shouhu.workflows.vocab import RESERVED_ROLES
+from shouhu.workflows.vocab import RESERVED_ROLES, WATCH_KINDS
+from shouhu.workflows.watch import C_CHILD_DEF, C_ELDER_AGE, C_WOMAN_DEF, REGISTRARS
 
 #: How far ahead of the engine's clock an ``occurred_at`` may be (clock skew between desks).
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -222,6 +223,193 @@ class Engine:
                 self._log_report(c.case)
         return [c.case.id for c in commits]
 
+    def register(
+        self,
+        kind: str,
+        *,
+        person: Mapping[str, Any] | BaseModel,
+        location: str | Mapping[str, Any] | Location,
+        actor: Mapping[str, Any] | BaseModel,
+        at: Instant | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> CaseView:
+        """Put a person on the ledger (台账): a new case of ``child_watch``, ``woman_watch`` or
+        ``elderly_watch`` (``kind``: child, woman or elderly, or the watch type itself).
+
+        ``person``: name, birthdate and an optional id number (checked, GB 11643). ``data``:
+        for a child ``parents_away`` (both | one_with_incapable_other), ``guardian``,
+        ``agreement_signed``; for a woman ``husband_away_since``. Refused with
+        :class:`InvalidInput` when the person is not left behind under the documents (a child
+        16 or older, a woman whose husband has been away less than half a year, an elder under
+        60), with :class:`TransitionRefused` for a role that keeps no ledger, and with
+        :class:`Conflict` naming the open watch of the same person. Nothing is written then.
+        """
+        commit = self._register_commit(kind, person, location, actor, at, data)
+        case = commit.case
+        with self.store.write() as tx:
+            same = tx.same_person(
+                (case.type,),
+                case.child.id_number,
+                case.child.name,
+                case.child.birthdate,
+                case.location.village,
+            )
+            if same is not None:
+                raise Conflict(
+                    f"refused by rule duplicate ({workflows.latest(case.type).citation} — "
+                    f"一人一档): this person is already on the ledger as case {same}",
+                    case_id=same,
+                    expected=None,
+                    actual=None,
+                )
+            tx.append(commit)
+        if self._std_log.isEnabledFor(logging.INFO):
+            self.log.info(
+                "person_registered",
+                case_id=case.id,
+                type=case.type,
+                role=case.reporter.kind,
+                township=case.location.township,
+            )
+        return self._view(case, list(commit.events))
+
+    def _register_commit(
+        self,
+        kind: str,
+        person: Mapping[str, Any] | BaseModel,
+        location: str | Mapping[str, Any] | Location,
+        actor: Mapping[str, Any] | BaseModel,
+        at: Instant | None,
+        data: Mapping[str, Any] | None,
+    ) -> Commit:
+        type_ = WATCH_KINDS.get(kind, kind) if isinstance(kind, str) else ""
+        if type_ not in workflows.watch_types():
+            raise InvalidInput(
+                f"unknown kind {str(kind)[:40]!r} (kinds: {', '.join(WATCH_KINDS)})",
+                field="kind",
+            )
+        wf = workflows.latest(type_)
+        who = v.actor(actor)
+        if who.role not in REGISTRARS:
+            raise TransitionRefused(
+                f"refused by rule role ({wf.citation}): the ledger is kept by "
+                f"{', '.join(REGISTRARS)}, not {who.role}",
+                rule="role",
+                citation=wf.citation,
+                trigger="register",
+                state="",
+                role=who.role,
+            )
+        now = self.clock.now()
+        name, birth, idn = v.child(person)
+        loc = parse_location(location)
+        when = self._occurred(at, now, field="at")
+        clean = v.validate_data(f"register {kind}", wf.report_data, data, self.zone)
+        self._not_after(clean, wf.report_data, when)
+        age = self._registration_age(wf, birth, when, clean)
+        child = Child(name, birth, idn, left_behind=True, age_at_discovery=age)
+        facts = dict(wf.report_effect({}, clean)) if wf.report_effect else {}
+        case_id = self._new_id(now)
+        event_data: dict[str, Any] = {
+            "person": {
+                "name": name,
+                "birthdate": birth.isoformat(),
+                **({"id_number": idn} if idn else {}),
+                "age_at_registration": age,
+            },
+            "location": loc.as_dict(),
+            "registrar": {"name": who.name, "role": who.role},
+            "register": clean,
+        }
+        changes = dl.on_event(
+            self.policy,
+            self.zone,
+            case_id=case_id,
+            existing=(),
+            trigger="register",
+            data={**clean, "birthdate": birth.isoformat()},  # turns_16 counts from it
+            when=when,
+            seq=1,
+            closes=False,
+            workflow=wf.type,
+        )
+        effects = {"deadlines": changes.effects} if changes.effects else {}
+        ev = self._event(
+            case_id,
+            1,
+            wf,
+            "register",
+            None,
+            wf.initial,
+            who.name,
+            who.role,
+            when,
+            now,
+            event_data,
+            GENESIS,
+            effects,
+        )
+        record = CaseRecord(
+            id=case_id,
+            type=wf.type,
+            workflow_version=wf.version,
+            state=wf.initial,
+            version=1,
+            head_hash=ev.hash,
+            child=child,
+            location=loc,
+            reporter=Reporter(who.role, who.name, False),
+            discovered_at=when,
+            reported_at=when,
+            last_occurred_at=when,
+            created_at=now,
+            updated_at=now,
+            facts={**facts, **changes.facts},
+        )
+        return Commit(record, (ev,), None, tuple(changes.writes))
+
+    def _registration_age(
+        self, wf: WorkflowDef, birth: date, when: datetime, data: Mapping[str, Any]
+    ) -> int:
+        """Whole years of age at registration (Civil Code counting, as :meth:`_age_check`),
+        refusing a person the ledger does not cover."""
+        day = local_date(when, self.zone)
+        if birth > day:
+            raise InvalidInput("birthdate is after the registration date", field="birthdate")
+        age = day.year - birth.year
+        if day <= anniversary(birth, age):
+            age -= 1
+        if wf.type == "child_watch" and age >= 16:
+            turned = period_end(birth, parse_period("P16Y"), self.zone)
+            raise InvalidInput(
+                f"refused by rule under_16 ({C_CHILD_DEF}): a left-behind child is under 16; "
+                f"born {birth.isoformat()}, the child is 16 from {local_iso(turned, self.zone)}",
+                field="birthdate",
+                rule="under_16",
+                citation=C_CHILD_DEF,
+            )
+        if wf.type == "elderly_watch" and age < 60:
+            raise InvalidInput(
+                f"refused by rule aged_60 ({C_ELDER_AGE}): an elder is 60 or older; this "
+                f"person is {age}",
+                field="birthdate",
+                rule="aged_60",
+                citation=C_ELDER_AGE,
+            )
+        if wf.type == "woman_watch":
+            since = date.fromisoformat(data["husband_away_since"])
+            holds = period_end(since, parse_period("P6M"), self.zone)
+            if when < holds:
+                raise InvalidInput(
+                    f"refused by rule half_year ({C_WOMAN_DEF}): the husband must have been "
+                    f"away half a year or more; away since {since.isoformat()}, that holds from "
+                    f"{local_iso(holds, self.zone)}",
+                    field="husband_away_since",
+                    rule="half_year",
+                    citation=C_WOMAN_DEF,
+                )
+        return age
+
     def fire(
         self,
         case_id: str,
@@ -309,11 +497,18 @@ class Engine:
                 f"({local_iso(case.last_occurred_at, self.zone)})",
                 field="occurred_at",
             )
+        # A standing duty whose window ended before this event is fired first (as the sweep
+        # would have), so the event is judged against the case as it then stood.
+        case = self._catch_up(tx, case, when, now)
         # Trigger, state and role come first: they say more than a data error would.
         allowed(wf, case.state, trigger, role)
         fields = wf.fields(trigger)
         clean = v.validate_data(trigger, fields, data, self.zone)
         self._not_after(clean, fields, when)
+        linked: Commit | None = None
+        if wf.opening == "register" and trigger == "raise_report":
+            linked = self._raised_report(case, actor_name, when, clean)
+            clean["report_case"] = linked.case.id
         done = step(wf, case.state, case.facts, trigger, role, clean, case.outcome)
         seq = case.version + 1
         closed = wf.state(done.to_state).final
@@ -328,6 +523,7 @@ class Engine:
             when=when,
             seq=seq,
             closes=closed,
+            workflow=wf.type,
         )
         ev = self._event(
             case.id,
@@ -356,8 +552,59 @@ class Engine:
             closed_at=when if closed and case.closed_at is None else case.closed_at,
         )
         notices = self._notices(done.row, new, ev, clean, existing, changes.writes)
+        if linked is not None:
+            tx.append(linked)
         tx.append(Commit(new, (ev,), case.version, tuple(changes.writes), notices))
         return new
+
+    def _raised_report(
+        self, watch: CaseRecord, actor_name: str, when: datetime, data: dict[str, Any]
+    ) -> Commit:
+        """The report ``raise_report`` files about a watched child: the village committee as
+        the (mandatory) reporter, the watch's child and place; it records the watch's id."""
+        if data.get("report_case"):
+            raise InvalidInput("report_case is set by the engine, not given", field="report_case")
+        c = watch.child
+        extra = {
+            k: data[k] for k in ("description", "nonperformance_since") if data.get(k) is not None
+        }
+        req = ReportRequest(
+            type=data["type"],
+            child={
+                "name": c.name,
+                "birthdate": c.birthdate.isoformat(),
+                **({"id_number": c.id_number} if c.id_number else {}),
+            },
+            location=watch.location,
+            reporter={"kind": "village_committee", "name": actor_name},
+            discovered_at=data.get("discovered_at") or when,
+            occurred_at=when,
+            data=extra,
+        )
+        return self._report_commit(req, watch_case=watch.id)
+
+    def _catch_up(
+        self, tx: Transaction, case: CaseRecord, when: datetime, recorded: datetime
+    ) -> CaseRecord:
+        """Fire this case's calendar duties whose window ended at or before ``when``, and a
+        maturity that closes it (``turns_16``), before an event at ``when`` is judged."""
+        wf = workflows.get(case.type, case.workflow_version)
+        rules = self.policy.tracked_by_name
+        while True:
+            due = [
+                d
+                for d in tx.deadlines(case.id)
+                if d.status == "pending"
+                and d.due_at <= when
+                and (
+                    ((rule := rules.get(d.kind)) is not None and rule.align)
+                    or any(r.kind == "system" and r.dest is not None for r in wf.rows(d.kind))
+                )
+            ]
+            if not due:
+                return case
+            d = min(due, key=lambda d: (d.due_at, d.id or 0))
+            _, case, _ = self._fire_row(tx, case, d, recorded)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -405,10 +652,14 @@ class Engine:
         overdue: bool = False,
     ) -> Iterator[CaseSummary]:
         """Cases in id order, filtered by type and state; streamed."""
-        if type is not None and type not in workflows.types():
-            raise InvalidInput(_unknown_type(type), field="type")
+        if type is not None and type not in workflows.all_types():
+            raise InvalidInput(
+                f"unknown report type or watch type {type[:40]!r} "
+                f"(types: {', '.join(workflows.all_types())})",
+                field="type",
+            )
         if state is not None and state not in {
-            s for t in workflows.types() for s in workflows.latest(t).state_names
+            s for t in workflows.all_types() for s in workflows.latest(t).state_names
         }:
             raise InvalidInput(f"unknown state {state[:40]!r}", field="state")
         if limit is not None and limit < 1:
@@ -441,10 +692,27 @@ class Engine:
         conflicts = 0
         while True:
             done: list[Fired] = []
+            spawned: list[datetime] = []
+            # A case closed by a row has its other rows cancelled; a case whose calendar duty
+            # started the next window's waits for the next claim, so that its rows still fire
+            # in due order.
+            held: set[str] = set()
+            closed: set[str] = set()
+            waiting = False  # a held case has rows left in this claim
             try:
                 with self.store.write() as tx:
                     due = tx.due(at, batch)
-                    done = [self._fire_due(tx, d, clock_now) for d in due]
+                    for d in due:
+                        if d.case_id in held:
+                            waiting = waiting or d.case_id not in closed
+                            continue
+                        f, new, then = self._fire_row(tx, self._load(d.case_id, tx), d, clock_now)
+                        done.append(f)
+                        spawned.extend(then)
+                        if new.closed_at is not None or then:
+                            held.add(new.id)
+                        if new.closed_at is not None:
+                            closed.add(new.id)
             except Conflict:
                 # Another worker (or an operator) wrote one of these cases first: nothing of
                 # this batch was written; claim again. Bounded, so a stuck row cannot spin.
@@ -453,22 +721,28 @@ class Engine:
                     raise
                 continue
             fired.extend(done)
-            if len(due) < batch:
+            # a calendar duty missed starts the next window's, which may be due already
+            if len(due) < batch and not waiting and not any(t <= at for t in spawned):
                 break
+        rules = self.policy.tracked_by_name
         for f in fired:
             if self._std_log.isEnabledFor(logging.INFO):
+                rule = rules.get(f.kind)
+                # a due time counted from a birthdate would reveal it: not logged
+                shown = WITHHELD if rule and dl.personal(rule) else local_iso(f.due_at, self.zone)
                 self.log.info(
                     "deadline_fired",
                     case_id=f.case_id,
                     kind=f.kind,
-                    due_at=local_iso(f.due_at, self.zone),
+                    due_at=shown,
                     trigger=f.trigger,
                     seq=f.seq,
                 )
         return fired
 
-    def _fire_due(self, tx: Transaction, d: Deadline, recorded: datetime) -> Fired:
-        case = self._load(d.case_id, tx)
+    def _fire_row(
+        self, tx: Transaction, case: CaseRecord, d: Deadline, recorded: datetime
+    ) -> tuple[Fired, CaseRecord, list[datetime]]:
         wf = workflows.get(case.type, case.workflow_version)
         rule = next((r for r in self.policy.tracked() if r.name == d.kind), None)
         own = wf.rows(d.kind)
@@ -480,6 +754,30 @@ class Engine:
         done = step(wf, case.state, case.facts, trigger, "system", clean, case.outcome)
         seq = case.version + 1
         effect = {"kind": d.kind, "action": status, "due_at": local_iso(d.due_at, self.zone)}
+        closes = wf.state(done.to_state).final
+        writes: list[DeadlineWrite] = [
+            DeadlineWrite(replace(d, status=status, closed_at=when, closed_seq=seq), "pending")
+        ]
+        effects: list[dict[str, Any]] = [effect]
+        spawned: list[datetime] = []
+        if closes:  # e.g. turns_16: the watch closes, its pending duties are cancelled
+            for other in tx.deadlines(case.id):
+                if other.status == "pending" and other.id != d.id:
+                    gone = replace(other, status="cancelled", closed_at=when, closed_seq=seq)
+                    writes.append(DeadlineWrite(gone, "pending"))
+                    effects.append(
+                        {
+                            "kind": other.kind,
+                            "action": "cancelled",
+                            "due_at": local_iso(other.due_at, self.zone),
+                            "reason": "case closed",
+                        }
+                    )
+        elif rule is not None and rule.align:  # the next window's duty starts
+            write, started = dl.next_aligned(self.policy, self.zone, rule, d, when, seq)
+            writes.append(write)
+            effects.append(started)
+            spawned.append(write.deadline.due_at)
         ev = self._event(
             case.id,
             seq,
@@ -493,7 +791,7 @@ class Engine:
             recorded,
             clean,
             case.head_hash,
-            {"deadlines": [effect]},
+            {"deadlines": effects},
         )
         new = replace(
             case,
@@ -504,12 +802,11 @@ class Engine:
             outcome=done.outcome,
             last_occurred_at=when,
             updated_at=recorded,
+            closed_at=when if closes and case.closed_at is None else case.closed_at,
         )
-        row = replace(d, status=status, closed_at=when, closed_seq=seq)
-        writes = (DeadlineWrite(row, "pending"),)
         notices = self._notices(done.row, new, ev, clean, tx.deadlines(case.id), writes)
-        tx.append(Commit(new, (ev,), case.version, writes, notices))
-        return Fired(case.id, d.kind, d.due_at, trigger, seq)
+        tx.append(Commit(new, (ev,), case.version, tuple(writes), notices))
+        return Fired(case.id, d.kind, d.due_at, trigger, seq), new, spawned
 
     def _notices(
         self,
@@ -531,7 +828,15 @@ class Engine:
                 fresh.append(w.deadline)
             elif w.deadline.status != "pending":
                 pending.pop(w.deadline.id, None)
-        due = sorted([*pending.values(), *fresh], key=lambda d: d.due_at)
+        rules = self.policy.tracked_by_name
+        due = sorted(
+            [
+                d
+                for d in [*pending.values(), *fresh]
+                if not ((r := rules.get(d.kind)) is not None and dl.personal(r))
+            ],
+            key=lambda d: d.due_at,
+        )
         loc = case.location
         fill = _Fill(
             village=loc.village,
@@ -910,7 +1215,9 @@ class Engine:
         """Which external ids from ``source`` were imported already (external id → case id)."""
         return self.store.known_external(source, list(ids))
 
-    def _report_commit(self, req: ReportRequest, source: str | None = None) -> Commit:
+    def _report_commit(
+        self, req: ReportRequest, source: str | None = None, *, watch_case: str | None = None
+    ) -> Commit:
         if not isinstance(req.type, str) or req.type not in workflows.types():
             raise InvalidInput(_unknown_type(str(req.type)), field="type")
         wf = workflows.latest(req.type)
@@ -949,6 +1256,9 @@ class Engine:
             "discovered_at": local_iso(discovered, self.zone),
             "report": data,
         }
+        if watch_case is not None:  # raised from the ledger: the report names its watch
+            event_data["watch_case"] = watch_case
+            facts["watch_case"] = watch_case
         changes = dl.on_event(
             self.policy,
             self.zone,
@@ -959,6 +1269,7 @@ class Engine:
             when=occurred,
             seq=1,
             closes=False,
+            workflow=wf.type,
         )
         effects: dict[str, Any] = {}
         delay = int((occurred - discovered).total_seconds())

@@ -14,7 +14,58 @@ from typing import Any
 
 from shouhu.engine.model import Deadline, DeadlineWrite
 from shouhu.engine.policy import DeadlineRule, PolicyPack
-from shouhu.engine.timeutil import local_iso, parse_instant
+from shouhu.engine.timeutil import local, local_iso, parse_instant
+from shouhu.engine.timeutil import zone as _zone
+
+#: Data fields that are personal: a period counted from one shows no ``counted_from``.
+PERSONAL_FIELDS = frozenset({"birthdate"})
+
+
+def window_start(t: datetime, months: int, zone: str, shift: int = 0) -> datetime:
+    """00:00 local on the first day of the calendar window of ``months`` (aligned to January)
+    that holds ``t``, moved by ``shift`` windows; as aware UTC."""
+    lt = local(t, zone)
+    index = lt.year * 12 + lt.month - 1
+    index = index - index % months + shift * months
+    start = datetime(index // 12, index % 12 + 1, 1, tzinfo=_zone(zone))
+    return start.astimezone(UTC)
+
+
+def aligned_window(rule: DeadlineRule, d: Deadline, zone: str) -> tuple[datetime, datetime]:
+    """[start, due) of a calendar-aligned duty's window."""
+    return window_start(d.due_at, rule.window_months, zone, -1), d.due_at
+
+
+def personal(rule: DeadlineRule) -> bool:
+    """Whether the rule counts from personal data (its due time would reveal it)."""
+    return any(s.field in PERSONAL_FIELDS for s in rule.starts_on)
+
+
+def next_aligned(
+    pack: PolicyPack, zone: str, rule: DeadlineRule, d: Deadline, when: datetime, seq: int
+) -> tuple[DeadlineWrite, dict[str, Any]]:
+    """The next window's duty after ``d`` (met or missed), and its ``started`` effect."""
+    due = window_start(d.due_at, rule.window_months, zone, 1)
+    new = Deadline(
+        id=None,
+        case_id=d.case_id,
+        kind=rule.name,
+        status="pending",
+        due_at=due,
+        started_at=when,
+        started_seq=seq,
+        policy_version=pack.id,
+    )
+    effect = {
+        "kind": rule.name,
+        "action": "started",
+        "due_at": local_iso(due, zone),
+        "period": str(rule.period),
+        "basis": rule.basis,
+        "counted_from": local_iso(d.due_at, zone),
+        "align": "calendar",
+    }
+    return DeadlineWrite(new), effect
 
 
 @dataclass
@@ -42,14 +93,37 @@ def on_event(
     when: datetime,
     seq: int,
     closes: bool,
+    workflow: str | None = None,
 ) -> Changes:
     """The deadline changes of one event (``data``: the trigger's data; for ``report``, the
-    report data)."""
+    report data).
+
+    A calendar-aligned duty (``align = "calendar"``) is met only by an event inside its
+    window, and then the next window's duty starts; an event before its window leaves it
+    pending (the engine fires a window that ended before the event first, see
+    :meth:`Engine._catch_up`)."""
     out = Changes()
     rules = pack.tracked_by_name
     still_pending: set[str] = set()
     for d in existing:
         rule = rules.get(d.kind)
+        if d.status == "pending" and rule is not None and rule.align and not closes:
+            opens, closes_at = aligned_window(rule, d, zone)
+            if trigger in rule.met_by and opens <= when < closes_at:
+                done = replace(d, status="met", closed_at=when, closed_seq=seq, met_at=when)
+                out.writes.append(DeadlineWrite(done, "pending"))
+                out.effect(d, "met", zone, late_seconds=0)
+                write, effect = next_aligned(pack, zone, rule, d, when, seq)
+                out.writes.append(write)
+                out.effects.append(effect)
+                continue
+            if trigger in rule.cancelled_by:
+                done = replace(d, status="cancelled", closed_at=when, closed_seq=seq)
+                out.writes.append(DeadlineWrite(done, "pending"))
+                out.effect(d, "cancelled", zone, reason=trigger)
+                continue
+            still_pending.add(d.kind)
+            continue
         if d.status == "pending":
             if rule is not None and trigger in rule.met_by:
                 late = max(0, int((when - d.due_at).total_seconds()))
@@ -62,15 +136,39 @@ def on_event(
                 out.effect(d, "cancelled", zone, reason="case closed" if closes else trigger)
             else:
                 still_pending.add(d.kind)
-        elif d.status == "missed" and d.met_at is None and rule and trigger in rule.met_by:
+        elif (
+            d.status == "missed"
+            and d.met_at is None
+            and rule
+            and not rule.align  # a later window's visit does not make up an earlier one
+            and trigger in rule.met_by
+        ):
             late = int((when - d.due_at).total_seconds())
             out.writes.append(DeadlineWrite(replace(d, met_at=when), "missed"))
             out.effect(d, "met_late", zone, late_seconds=late)
     if closes:
         return out
-    for rule in pack.started_by(trigger):  # the others return None from _start_of
+    for rule in pack.started_by(trigger, workflow):  # the others return None from _start_of
         start = _start_of(rule, trigger, data, when, zone)
         if start is None:
+            continue
+        if rule.align:
+            if rule.name in still_pending:
+                continue
+            # the window after the one the start falls in
+            first = window_start(when, rule.window_months, zone, 1)
+            due = window_start(when, rule.window_months, zone, 2)
+            new = Deadline(None, case_id, rule.name, "pending", due, when, seq, pack.id)
+            out.writes.append(DeadlineWrite(new))
+            out.effect(
+                new,
+                "started",
+                zone,
+                period=str(rule.period),
+                basis=rule.basis,
+                counted_from=local_iso(first, zone),
+                align="calendar",
+            )
             continue
         if rule.name in still_pending:
             if not rule.restart:
@@ -93,6 +191,8 @@ def on_event(
         )
         out.writes.append(DeadlineWrite(new))
         counted = local_iso(start, zone) if isinstance(start, datetime) else start.isoformat()
+        if personal(rule):
+            counted = "withheld (personal data)"
         extra: dict[str, Any] = {"fact": rule.fact} if rule.fact else {}
         out.effect(
             new,

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from shouhu.engine.model import Access, CaseRecord, Deadline, Event, Notice
@@ -251,6 +251,21 @@ class _MemoryTx:
 
     def update_notice(self, notice: Notice) -> None:
         self.store.update_notice(notice)
+
+    def same_person(
+        self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
+    ) -> str | None:
+        with self.store._lock:
+            for c in sorted(self.store._cases.values(), key=lambda c: c.id):
+                if c.type not in types or c.closed_at is not None:
+                    continue
+                if (id_number and c.child.id_number == id_number) or (
+                    c.child.name == name
+                    and c.child.birthdate == birthdate
+                    and c.location.village == village
+                ):
+                    return c.id
+        return None
 
 
 def _overdue(d: Deadline) -> bool:

@@ -54,10 +54,26 @@ class DeadlineRule:
     note: str = ""
     restart: bool = False
     fact: str | None = None
+    #: ``"calendar"``: a recurring duty over consecutive calendar periods (months, quarters,
+    #: years) instead of a period counted from an event; see :mod:`shouhu.engine.deadlines`.
+    align: str | None = None
+    #: The workflow types whose cases the rule starts on (empty: every type).
+    applies_to: tuple[str, ...] = ()
 
     def due(self, start: datetime | date, zone: str) -> datetime:
         """When a deadline started at ``start`` falls due (Civil Code counting)."""
         return period_end(start, self.period, zone)
+
+    @property
+    def window_months(self) -> int:
+        """The length of a calendar-aligned rule's window, in months (0 if not aligned)."""
+        if self.align != "calendar":
+            return 0
+        return self.period.years * 12 + self.period.months
+
+    def applies(self, workflow: str | None) -> bool:
+        """Whether the rule starts on cases of ``workflow`` (None: any)."""
+        return not self.applies_to or workflow is None or workflow in self.applies_to
 
 
 @dataclass(frozen=True)
@@ -95,9 +111,12 @@ class PolicyPack:
         """The tracked rules by name."""
         return {r.name: r for r in self._tracked}
 
-    def started_by(self, trigger: str) -> tuple[DeadlineRule, ...]:
-        """The tracked rules (in pack order) that ``trigger`` may start."""
-        return self._starts.get(trigger, ())
+    def started_by(self, trigger: str, workflow: str | None = None) -> tuple[DeadlineRule, ...]:
+        """The tracked rules (in pack order) that ``trigger`` may start (on ``workflow``)."""
+        rules = self._starts.get(trigger, ())
+        if workflow is None:
+            return rules
+        return tuple(r for r in rules if r.applies(workflow))
 
     @cached_property
     def _starts(self) -> dict[str, tuple[DeadlineRule, ...]]:
@@ -128,6 +147,8 @@ _KEYS = {
     "note",
     "restart",
     "fact",
+    "align",
+    "applies_to",
 }
 _REQUIRED = ("period", "starts_on", "met_by", "cancelled_by", "basis", "citation")
 
@@ -141,11 +162,13 @@ def default_pack() -> PolicyPack:
 
 
 def known_triggers() -> set[str]:
-    """Every trigger of every registered workflow, and ``report``."""
+    """Every trigger of every registered workflow, and each one's opening (``report``,
+    ``register``)."""
     names = {"report"}
     for (type_, version), wf in workflows.REGISTRY.items():
         del type_, version
         names.update(wf.triggers)
+        names.add(wf.opening)
     return names
 
 
@@ -231,6 +254,30 @@ def _rule(name: str, body: Any, where: _Where, triggers: set[str]) -> DeadlineRu
             raise where.error(table, key, f"{key} must be text")
     if "restart" in body and not isinstance(body["restart"], bool):
         raise where.error(table, "restart", "restart must be true or false")
+    align = body.get("align")
+    if align is not None:
+        if align != "calendar":
+            raise where.error(table, "align", f'align must be "calendar", not {align!r}')
+        if kind != "duty":
+            raise where.error(table, "align", "only a duty can be calendar-aligned")
+        months = period.years * 12 + period.months
+        if period.days or not months or (12 % months and months % 12):
+            raise where.error(
+                table,
+                "period",
+                "a calendar-aligned period is whole months that divide a year (P1M, P3M, P6M) "
+                f"or whole years, not {body['period']!r}",
+            )
+    applies_to: tuple[str, ...] = ()
+    if "applies_to" in body:
+        known = {t for t, _ in workflows.REGISTRY}
+        value = body["applies_to"]
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise where.error(table, "applies_to", "applies_to must be a list of workflow types")
+        for t in value:
+            if t not in known:
+                raise where.error(table, "applies_to", f"unknown workflow type {t!r}")
+        applies_to = tuple(value)
     return DeadlineRule(
         name=name,
         kind=kind,
@@ -245,6 +292,8 @@ def _rule(name: str, body: Any, where: _Where, triggers: set[str]) -> DeadlineRu
         note=body.get("note", ""),
         restart=body.get("restart", False),
         fact=body.get("fact") or None,
+        align=align,
+        applies_to=applies_to,
     )
 
 

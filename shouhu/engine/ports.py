@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from shouhu.engine.model import (
@@ -67,6 +67,14 @@ class Transaction(Protocol):
 
     def update_notice(self, notice: Notice) -> None:
         """Write a notice's delivery state (status, attempts, next attempt, error)."""
+        ...
+
+    def same_person(
+        self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
+    ) -> str | None:
+        """The id of an open case of ``types`` about the same person (the same id number, or
+        the same name, birthdate and village), or None: the ledger's duplicate check, made
+        inside the write transaction."""
         ...
 
 

@@ -35,6 +35,15 @@ class EventView:
         data = e.data
         if e.trigger == "report" and not identity:
             data = {**data, "child": _child_public(data.get("child", {}))}
+        elif e.trigger == "register" and e.seq == 1 and not identity:
+            person = data.get("person", {})
+            data = {
+                **data,
+                "person": {
+                    "identity": WITHHELD,
+                    "age_at_registration": person.get("age_at_registration"),
+                },
+            }
         return {
             "seq": e.seq,
             "trigger": e.trigger,
@@ -243,6 +252,8 @@ def event_view(wf: WorkflowDef, e: Event) -> EventView:
     """An event with the citation and label of the row that produced it."""
     if e.trigger == "report":
         return EventView(e, wf.citation, "report filed (强制报告)")
+    if e.seq == 1 and e.trigger == "register":
+        return EventView(e, wf.citation, "put on the ledger (登记入台账, 一人一档)")
     for row in wf.rows(e.trigger):
         if row.when is None or e.data.get(row.when[0]) == row.when[1]:
             return EventView(e, row.citation, row.label)

@@ -13,9 +13,10 @@ from shouhu.workflows import (
     solo_living,
     suspected_abuse,
     suspected_harm,
+    watch,
 )
 from shouhu.workflows.spec import DataRule, FieldDef, Guard, StateDef, TransitionDef, WorkflowDef
-from shouhu.workflows.vocab import REPORT_TYPES
+from shouhu.workflows.vocab import REPORT_TYPES, WATCH_TYPES
 
 _ALL: tuple[WorkflowDef, ...] = (
     solo_living.WORKFLOW,
@@ -24,6 +25,7 @@ _ALL: tuple[WorkflowDef, ...] = (
     guardian_nonperformance.WORKFLOW,
     suspected_abuse.WORKFLOW,
     suspected_harm.WORKFLOW,
+    *watch.WORKFLOWS,
 )
 
 REGISTRY: dict[tuple[str, int], WorkflowDef] = {(w.type, w.version): w for w in _ALL}
@@ -35,6 +37,16 @@ for _w in sorted(_ALL, key=lambda w: w.version):
 def types() -> tuple[str, ...]:
     """The report types, in the order of the documents."""
     return tuple(t for t in REPORT_TYPES if t in LATEST)
+
+
+def watch_types() -> tuple[str, ...]:
+    """The ledger's watch types (child, woman, elderly)."""
+    return tuple(t for t in WATCH_TYPES if t in LATEST)
+
+
+def all_types() -> tuple[str, ...]:
+    """Every workflow type: the six report types, then the watches."""
+    return (*types(), *watch_types())
 
 
 def latest(type_: str) -> WorkflowDef:
@@ -62,8 +74,10 @@ __all__ = [
     "StateDef",
     "TransitionDef",
     "WorkflowDef",
+    "all_types",
     "get",
     "latest",
     "register",
     "types",
+    "watch_types",
 ]

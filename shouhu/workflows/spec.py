@@ -124,6 +124,9 @@ class WorkflowDef:
     report_data: tuple[FieldDef, ...] = ()
     report_effect: Effect | None = None
     description: str = ""
+    #: The first event's trigger: ``report`` for the six report types, ``register`` for the
+    #: ledger's watches. ``report_data``/``report_effect`` are that event's data and facts.
+    opening: str = "report"
     _by_trigger: dict[str, tuple[TransitionDef, ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )

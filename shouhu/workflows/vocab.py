@@ -82,3 +82,24 @@ SHELTER_PLACEMENTS: Final[tuple[str, ...]] = (
 )
 INJURY_SEVERITIES: Final[tuple[str, ...]] = ("none", "minor", "serious")
 COURT_OUTCOMES: Final[tuple[str, ...]] = ("revoked", "rejected")
+
+#: The ledger's watches (台账, 一人一档): each registered person is a case (001 §四(二)2; 000 §三五;
+#: 002 §(六)).
+WATCH_TYPES: Final[dict[str, str]] = {
+    "child_watch": "农村留守儿童台账",
+    "woman_watch": "农村留守妇女台账",
+    "elderly_watch": "农村留守老年人台账",
+}
+#: ``shouhu register KIND``: the short kinds and their watch types.
+WATCH_KINDS: Final[dict[str, str]] = {
+    "child": "child_watch",
+    "woman": "woman_watch",
+    "elderly": "elderly_watch",
+}
+PARENTS_AWAY: Final[tuple[str, ...]] = ("both", "one_with_incapable_other")
+WOMEN_SERVICES: Final[tuple[str, ...]] = (
+    "employment_training",
+    "legal_aid",
+    "psychological_support",
+    "social_assistance",
+)

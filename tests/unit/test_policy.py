@@ -97,6 +97,10 @@ def test_the_default_pack_names_the_deadlines_of_the_mechanism() -> None:
         "guardian_restored": ("duty", "P7D", "local"),
         "nonperformance_six_months": ("maturity", "P6M", "law"),
         "report_delay": ("check", "PT24H", "local"),
+        "monthly_visit": ("duty", "P1M", "law"),
+        "quarterly_update": ("duty", "P3M", "law"),
+        "regular_visit": ("duty", "P1M", "local"),
+        "turns_16": ("maturity", "P16Y", "law"),
     }
     six = pack.rule("nonperformance_six_months")
     assert six.restart is True
@@ -112,6 +116,14 @@ def test_the_default_pack_names_the_deadlines_of_the_mechanism() -> None:
     assert "report_delay" not in {r.name for r in pack.tracked()}
 
 
+LEDGER_CITATIONS = {
+    "monthly_visit": "001 §四(二)2",
+    "quarterly_update": "001 §四(二)2",
+    "regular_visit": "000 §三五",
+    "turns_16": "001, opening paragraph",
+}
+
+
 def test_every_default_rule_names_only_known_triggers_and_has_a_citation() -> None:
     """Starts, meets and cancels name triggers of the workflows; every rule cites its clause."""
     known = known_triggers()
@@ -119,7 +131,10 @@ def test_every_default_rule_names_only_known_triggers_and_has_a_citation() -> No
         assert {s.trigger for s in rule.starts_on} <= known
         assert set(rule.met_by) <= known
         assert set(rule.cancelled_by) <= known
-        assert rule.citation.startswith("001 §四(三)")
+        if rule.applies_to:  # the ledger's standing duties (001 §四(二)2; 000 §三五)
+            assert rule.citation.startswith(LEDGER_CITATIONS[rule.name])
+        else:
+            assert rule.citation.startswith("001 §四(三)")
         if rule.basis == "local":
             assert rule.kind != "maturity"  # a legal ground's period is the law's, not ours
 
