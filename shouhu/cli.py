@@ -323,6 +323,79 @@ def report(
             )
 
 
+# --- register (the ledger) ------------------------------------------------------------------
+
+
+@app.command()
+def register(
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="child, woman or elderly.")],
+    name: Annotated[str, typer.Option("--name", help="The person's name (never logged).")],
+    birthdate: Annotated[str, typer.Option("--birthdate", help="YYYY-MM-DD.")],
+    location: Annotated[str, typer.Option("--location", help="'VILLAGE, TOWNSHIP[, COUNTY]'.")],
+    actor: Annotated[str, typer.Option("--actor", help="Who registers (a name).")],
+    role: Annotated[str, typer.Option("--role", help="village_committee or township.")],
+    at: AtOpt = None,
+    id_number: Annotated[
+        str | None, typer.Option("--id-number", help="18-digit resident id (checked).")
+    ] = None,
+    parents_away: Annotated[
+        str | None,
+        typer.Option("--parents-away", help="child: both or one_with_incapable_other."),
+    ] = None,
+    guardian: Annotated[
+        str | None, typer.Option("--guardian", help="child: the entrusted guardian's name.")
+    ] = None,
+    agreement_signed: Annotated[
+        bool,
+        typer.Option("--agreement-signed", help="child: an entrusted-guardianship agreement."),
+    ] = False,
+    husband_away_since: Annotated[
+        str | None,
+        typer.Option("--husband-away-since", help="woman: YYYY-MM-DD, away outside the county."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Put a person on the ledger (台账, 一人一档, 001 §四(二)2): a watch case with its duties."""
+    data: dict[str, Any] = {}
+    if kind in ("child", "child_watch"):
+        data = {"parents_away": parents_away, "guardian": guardian}
+        if agreement_signed:
+            data["agreement_signed"] = True
+    elif kind in ("woman", "woman_watch"):
+        data = {"husband_away_since": husband_away_since}
+    given = {
+        "--parents-away": parents_away,
+        "--guardian": guardian,
+        "--agreement-signed": agreement_signed or None,
+        "--husband-away-since": husband_away_since,
+    }
+    stray = [
+        opt
+        for opt, value in given.items()
+        if value is not None and opt[2:].replace("-", "_") not in data
+    ]
+    if stray:
+        raise InvalidInput(f"{', '.join(stray)}: not for {kind[:20]!r}", field=stray[0][2:])
+    person = {"name": name, "birthdate": birthdate, "id_number": id_number}
+    with _engine() as engine:
+        case = engine.register(
+            kind,
+            person=person,
+            location=location,
+            actor={"name": actor, "role": role},
+            at=at,
+            data={k: v for k, v in data.items() if v is not None},
+        )
+        if as_json:
+            _print_json(case.to_dict(engine.zone))
+        else:
+            zh, en = case.state_labels
+            _console().print(
+                f"Registered case [bold]{case.id}[/bold] ({case.type} {case.workflow.zh}) — "
+                f"state {case.state} {zh} / {en}"
+            )
+
+
 # --- case -----------------------------------------------------------------------------------
 
 
@@ -466,14 +539,14 @@ def workflow_list(as_json: JsonOpt = False) -> None:
             "states": len(wf.states),
             "triggers": len(wf.triggers),
         }
-        for wf in (workflows.latest(t) for t in workflows.types())
+        for wf in (workflows.latest(t) for t in workflows.all_types())
     ]
     if as_json:
         _print_json(rows)
         return
     from rich.table import Table
 
-    table = Table(title="Report workflows (001 §四(三))")
+    table = Table(title="Report workflows (001 §四(三)) and the ledger's watches (001 §四(二)2)")
     for col in ("type", "类型", "description", "version", "triggers"):
         table.add_column(col)
     for r in rows:
@@ -491,9 +564,9 @@ def workflow_show(
     from shouhu.render import render_workflow, workflow_json
     from shouhu.workflows.diagram import mermaid
 
-    if type_ not in workflows.types():
+    if type_ not in workflows.all_types():
         raise InvalidInput(
-            f"unknown report type {type_[:40]!r} (types: {', '.join(workflows.types())})",
+            f"unknown report type {type_[:40]!r} (types: {', '.join(workflows.all_types())})",
             field="type",
         )
     if fmt not in {"text", "mermaid", "json"}:
