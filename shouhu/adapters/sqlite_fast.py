@@ -238,7 +238,7 @@ def case_row(r: CaseRecord) -> tuple[Any, ...]:
         loc.village, loc.township, loc.county, rep.kind, rep.name, int(rep.mandatory),
         _enc_dt(r.discovered_at), _enc_dt(r.reported_at), _enc_dt(r.last_occurred_at),
         _enc_dt(r.created_at), _enc_dt(r.updated_at), _enc_dt(r.closed_at), int(r.late),
-        r.report_delay_seconds, dumps(r.facts),
+        r.report_delay_seconds, dumps(r.facts) if r.facts else "{}",
     )  # fmt: skip
 
 

@@ -218,10 +218,13 @@ class Engine:
             commits = [self._report_commit(r, source, now) for r in requests]
             if commits:
                 self.store.commit_many(commits)
-        if self._std_log.isEnabledFor(logging.INFO):
-            for c in commits:
-                self._log_report(c.case)
-        return [c.case.id for c in commits]
+            if self._std_log.isEnabledFor(logging.INFO):
+                for c in commits:
+                    self._log_report(c.case)
+            ids = [c.case.id for c in commits]
+            # Freed before the collector is back, so it does not walk them all once more.
+            del commits
+        return ids
 
     def fire(
         self,
