@@ -133,6 +133,9 @@ def validate_data(
         if len(_MODELS) > 1024:  # defs on every call costs more than the check itself
             _MODELS.clear()
         cached = _MODELS[model_key] = (fields, _model(what, tuple(fields), tz))
+    quick = _quick(fields, data)
+    if quick is not None:
+        return quick
     model = cached[1]
     try:
         checked = model.model_validate(dict(data))
@@ -148,6 +151,44 @@ def validate_data(
             continue
         # a list of choices is a set, in given order
         out[key] = list(dict.fromkeys(value)) if isinstance(value, list) else value
+    return out
+
+
+_QUICK_KINDS = frozenset({"text", "name", "choice", "bool"})
+
+
+def _quick(fields: Sequence[FieldDef], data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the model makes of ``data`` when every field is text, a name, a choice or a bool
+    and every value is already of its exact type and valid; None to let the model decide
+    (anything else, and every error, so messages come from one place)."""
+    out: dict[str, Any] = {}
+    for f in fields:  # the model's field order
+        value = data.get(f.name)
+        if f.kind not in _QUICK_KINDS:
+            return None
+        if value is None:
+            if f.required:
+                return None
+            continue
+        if f.kind == "bool":
+            if type(value) is not bool:
+                return None
+        elif type(value) is not str:
+            return None
+        elif f.kind == "choice":
+            if value not in f.choices:
+                return None
+        else:
+            try:
+                value = clean_text(
+                    value,
+                    field=f.name,
+                    max_length=f.max_length if f.kind == "text" else min(f.max_length, 100),
+                    multiline=f.kind == "text",
+                )
+            except InvalidInput:
+                return None
+        out[f.name] = value
     return out
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from shouhu import Engine, InvalidInput
 from shouhu.engine import validation as v
@@ -27,6 +28,7 @@ from shouhu.engine.core import ReportRequest
 from shouhu.engine.hashing import canonical, event_hash, sealed
 from shouhu.engine.periods import Period, period_end
 from shouhu.engine.timeutil import local_iso, utc_iso
+from shouhu.workflows.spec import FieldDef
 
 ZONE = "Asia/Shanghai"  # as in tests/conftest.py
 
@@ -256,3 +258,38 @@ def test_a_period_end_from_a_date_is_not_served_for_the_same_day_as_a_datetime()
     assert as_day.isoformat() == "2026-03-01T00:00:00+08:00"
     assert late.isoformat() == "2026-03-02T00:00:00+08:00"  # 07:30 on 1 September locally
     assert period_end(date(2025, 8, 31), six, "Asia/Shanghai") == as_day
+
+
+QUICK_FIELDS = (
+    FieldDef("notes", "text", max_length=40),
+    FieldDef("officer", "name", required=True),
+    FieldDef("severity", "choice", choices=("minor", "serious")),
+    FieldDef("present", "bool"),
+)
+VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from(["minor", "serious", "Minor", " minor", "", "  ", "a\x07b", "第一\n第二"])
+    | st.text(max_size=60)
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.dictionaries(st.sampled_from([f.name for f in QUICK_FIELDS]), VALUES))
+def test_data_checked_without_the_model_is_what_the_model_makes_of_it(
+    data: dict[str, Any],
+) -> None:
+    """Where the quick check answers, the model answers the same (key order included); where
+    the model refuses, the quick check leaves the refusal to it."""
+    quick = v._quick(QUICK_FIELDS, data)
+    model = v._model("quick test", QUICK_FIELDS, ZONE)
+    try:
+        checked = model.model_validate(dict(data))
+    except (InvalidInput, ValidationError):
+        assert quick is None
+        return
+    expected = {k: x for k, x in checked.__dict__.items() if x is not None}
+    if quick is not None:
+        assert list(quick.items()) == list(expected.items())
+    assert list(v.validate_data("t", QUICK_FIELDS, data, ZONE).items()) == list(expected.items())
