@@ -17,7 +17,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from shouhu.adapters.tables import CASES, DEADLINES, EVENTS, OUTBOX, UTCDateTime
-from shouhu.engine.model import CaseHead, CaseRecord, Deadline, Event, Link
+from shouhu.engine.model import (
+    CaseHead,
+    CaseRecord,
+    Child,
+    Deadline,
+    Event,
+    Link,
+    Location,
+    Reporter,
+)
 
 Encoder = Callable[[Any], Any]
 Decoder = Callable[[Any], Any]
@@ -49,7 +58,20 @@ def _enc_dt(v: datetime | None) -> str | None:
 
 
 def _dec_dt(v: str | None) -> datetime | None:
-    return None if v is None else datetime.fromisoformat(v).replace(tzinfo=UTC)
+    """The aware UTC instant of a stored text: ``datetime.fromisoformat(v).replace(tzinfo=UTC)``
+    (any stored offset is taken to be UTC). A text as stored, ``YYYY-MM-DD HH:MM:SS.ffffff``
+    in UTC, is parsed with ``+00:00`` after it: the parser itself attaches ``UTC``, in a fifth
+    of the time ``replace`` takes (the six digits end the fraction either way). Any other
+    text, or one of that length with an offset already (that parse fails), takes the long
+    way, with its own result or error."""
+    if v is None:
+        return None
+    if type(v) is str and len(v) == 26 and v[19] == ".":
+        try:
+            return datetime.fromisoformat(v + "+00:00")
+        except ValueError:
+            pass
+    return datetime.fromisoformat(v).replace(tzinfo=UTC)
 
 
 def _dec_dt_text(v: str) -> str:
@@ -81,6 +103,70 @@ def _dec_object(v: str | None) -> dict[str, Any]:
 # first character to its last (what ``dumps`` writes) gives the same value without them.
 _DECODER = json.decoder.JSONDecoder()  # its scan_once is set in __init__, unknown to typeshed
 _SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
+# Records straight from the row tuples, in table column order (checked in SqliteFast.__init__):
+# a transition reads its case row and deadline rows, where a dict per row and a codec call per
+# column cost more than SQLite's own work. Each is what the store's ``_record`` / ``_deadline``
+# make of the row decoded column by column (``_Table.decode``), as the tests hold them to.
+
+
+def record_of(row: Sequence[Any]) -> CaseRecord:
+    """The :class:`CaseRecord` of a ``cases`` row (columns in :data:`CASE_COLUMNS` order)."""
+    (
+        id_, type_, workflow_version, state, version, head_hash, outcome, child_name,
+        child_birthdate, child_id_number, left_behind, age_at_discovery, village, township,
+        county, reporter_kind, reporter_name, reporter_mandatory, discovered_at, reported_at,
+        last_occurred_at, created_at, updated_at, closed_at, late, report_delay_seconds, facts,
+    ) = row  # fmt: skip
+    return CaseRecord(
+        id=id_,
+        type=type_,
+        workflow_version=workflow_version,
+        state=state,
+        version=version,
+        head_hash=head_hash,
+        child=Child(
+            child_name,
+            _dec_date(child_birthdate),  # type: ignore[arg-type]  # NOT NULL, as _record reads it
+            child_id_number,
+            bool(left_behind),
+            age_at_discovery,
+        ),
+        location=Location(village, township, county),
+        reporter=Reporter(reporter_kind, reporter_name, bool(reporter_mandatory)),
+        discovered_at=_dec_dt(discovered_at),  # type: ignore[arg-type]
+        reported_at=_dec_dt(reported_at),  # type: ignore[arg-type]
+        last_occurred_at=_dec_dt(last_occurred_at),  # type: ignore[arg-type]
+        created_at=_dec_dt(created_at),  # type: ignore[arg-type]
+        updated_at=_dec_dt(updated_at),  # type: ignore[arg-type]
+        closed_at=_dec_dt(closed_at),
+        late=bool(late),
+        report_delay_seconds=report_delay_seconds,
+        facts=_dec_object(facts),
+        outcome=outcome,
+    )
+
+
+def deadline_of(row: Sequence[Any]) -> Deadline:
+    """The :class:`Deadline` of a ``deadlines`` row (``id``, then :data:`DEADLINE_COLUMNS`)."""
+    (
+        id_, case_id, kind, status, due_at, started_at, started_seq, policy_version, closed_at,
+        closed_seq, met_at,
+    ) = row  # fmt: skip
+    return Deadline(
+        id=id_,
+        case_id=case_id,
+        kind=kind,
+        status=status,
+        due_at=_dec_dt(due_at),  # type: ignore[arg-type]  # NOT NULL, as _deadline reads it
+        started_at=_dec_dt(started_at),  # type: ignore[arg-type]
+        started_seq=started_seq,
+        policy_version=policy_version,
+        closed_at=_dec_dt(closed_at),
+        closed_seq=closed_seq,
+        met_at=_dec_dt(met_at),
+    )
 
 
 # What ``verify`` reads: the events' columns in Link order, the case rows' in CaseHead order.
@@ -152,7 +238,7 @@ def case_row(r: CaseRecord) -> tuple[Any, ...]:
         loc.village, loc.township, loc.county, rep.kind, rep.name, int(rep.mandatory),
         _enc_dt(r.discovered_at), _enc_dt(r.reported_at), _enc_dt(r.last_occurred_at),
         _enc_dt(r.created_at), _enc_dt(r.updated_at), _enc_dt(r.closed_at), int(r.late),
-        r.report_delay_seconds, dumps(r.facts),
+        r.report_delay_seconds, dumps(r.facts) if r.facts else "{}",
     )  # fmt: skip
 
 
@@ -161,7 +247,10 @@ def event_row(e: Event) -> tuple[Any, ...]:
     return (
         e.case_id, e.seq, e.workflow, e.workflow_version, e.policy_version, e.trigger,
         e.from_state, e.to_state, e.actor, e.role, _enc_dt(e.occurred_at),
-        _enc_dt(e.recorded_at), dumps(e.data), dumps(e.effects), e.prev_hash, e.hash,
+        _enc_dt(e.recorded_at),
+        dumps(e.data) if e.data_json is None else e.data_json,
+        dumps(e.effects) if e.effects_json is None else e.effects_json,
+        e.prev_hash, e.hash,
     )  # fmt: skip
 
 
@@ -222,6 +311,7 @@ class SqliteFast:
             (self.cases, CASE_COLUMNS),
             (self.events, EVENT_COLUMNS),
             (self.deadlines, DEADLINE_COLUMNS),
+            (self.deadlines_all, ("id", *DEADLINE_COLUMNS)),  # what deadline_of reads
         ):
             if tuple(table.names) != order:  # a schema change must update the row builders
                 raise RuntimeError(f"sqlite_fast: column order of {table.select!r} changed")
@@ -306,6 +396,11 @@ class SqliteFast:
         row = cursor.execute(self.load_sql, (case_id,)).fetchone()
         return None if row is None else self.cases.decode(row)
 
+    def load_record(self, cursor: Any, case_id: str) -> CaseRecord | None:
+        """``_record(load(...))``, built straight from the row."""
+        row = cursor.execute(self.load_sql, (case_id,)).fetchone()
+        return None if row is None else record_of(row)
+
     def insert_cases(self, cursor: Any, records: Iterable[CaseRecord]) -> None:
         cursor.executemany(self.cases.insert, map(case_row, records))
 
@@ -340,6 +435,16 @@ class SqliteFast:
     def case_deadlines(self, cursor: Any, case_id: str) -> list[dict[str, Any]]:
         rows = cursor.execute(self.case_deadlines_sql, (case_id,)).fetchall()
         return [self.deadlines_all.decode(r) for r in rows]
+
+    def case_deadline_records(self, cursor: Any, case_id: str) -> list[Deadline]:
+        """``[_deadline(d) for d in case_deadlines(...)]``, built straight from the rows."""
+        rows = cursor.execute(self.case_deadlines_sql, (case_id,)).fetchall()
+        return [deadline_of(r) for r in rows]
+
+    def due_records(self, cursor: Any, now: datetime, limit: int) -> list[Deadline]:
+        """``[_deadline(d) for d in due(...)]``, built straight from the rows."""
+        rows = cursor.execute(self.due_sql, (_enc_dt(now), limit)).fetchall()
+        return [deadline_of(r) for r in rows]
 
     def due(self, cursor: Any, now: datetime, limit: int) -> list[dict[str, Any]]:
         rows = cursor.execute(self.due_sql, (_enc_dt(now), limit)).fetchall()

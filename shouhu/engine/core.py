@@ -36,9 +36,9 @@ from shouhu.engine.audit import (
 )
 from shouhu.engine.audit import replay as _replay
 from shouhu.engine.clock import Clock
-from shouhu.engine.hashing import GENESIS, event_hash
+from shouhu.engine.hashing import GENESIS, sealed
 from shouhu.engine.logs import get_logger
-from shouhu.engine.machines import allowed, step
+from shouhu.engine.machines import allowed_rows, step
 from shouhu.engine.model import (
     DEADLINE_STATUSES,
     NOTICE_STATUSES,
@@ -214,14 +214,18 @@ class Engine:
         With ``source``, each request's ``external_id`` is recorded once per source: a report
         imported again is a :class:`Conflict`. Returns the new case ids in order.
         """
+        now = self.clock.now()  # one transaction: every report in it is recorded at one instant
         with _no_cycle_collection():
-            commits = [self._report_commit(r, source) for r in requests]
+            commits = [self._report_commit(r, source, now) for r in requests]
             if commits:
                 self.store.commit_many(commits)
-        if self._std_log.isEnabledFor(logging.INFO):
-            for c in commits:
-                self._log_report(c.case)
-        return [c.case.id for c in commits]
+            if self._std_log.isEnabledFor(logging.INFO):
+                for c in commits:
+                    self._log_report(c.case)
+            ids = [c.case.id for c in commits]
+            # Freed before the collector is back, so it does not walk them all once more.
+            del commits
+        return ids
 
     def register(
         self,
@@ -425,18 +429,18 @@ class Engine:
         Raises ``InvalidInput`` (bad input), ``NotFound``, ``TransitionRefused`` (state, role,
         guard) or ``Conflict`` (the version moved); in each case nothing is written.
         """
-        who = v.actor(actor)
-        if who.role in RESERVED_ROLES:
+        name, role = v.actor_parts(actor)
+        if role in RESERVED_ROLES:
             raise TransitionRefused(
-                f"refused by rule role (engine): the {who.role} role is the scheduler's alone; "
+                f"refused by rule role (engine): the {role} role is the scheduler's alone; "
                 "no operator may claim it",
                 rule="role",
                 citation="engine",
                 trigger=str(trigger),
                 state="",
-                role=who.role,
+                role=role,
             )
-        return self._fire(case_id, trigger, who.name, who.role, occurred_at, data, expected_version)
+        return self._fire(case_id, trigger, name, role, occurred_at, data, expected_version)
 
     def _fire(
         self,
@@ -501,7 +505,7 @@ class Engine:
         # would have), so the event is judged against the case as it then stood.
         case = self._catch_up(tx, case, when, now)
         # Trigger, state and role come first: they say more than a data error would.
-        allowed(wf, case.state, trigger, role)
+        allowed_rows(wf, case.state, trigger, role)
         fields = wf.fields(trigger)
         clean = v.validate_data(trigger, fields, data, self.zone)
         self._not_after(clean, fields, when)
@@ -509,6 +513,8 @@ class Engine:
         if wf.opening == "register" and trigger == "raise_report":
             linked = self._raised_report(case, actor_name, when, clean)
             clean["report_case"] = linked.case.id
+        # The workflow's shared ``transitions`` machine decides (architecture: definitions are
+        # data, ``transitions`` executes them); the derived table serves only verify's verdict.
         done = step(wf, case.state, case.facts, trigger, role, clean, case.outcome)
         seq = case.version + 1
         closed = wf.state(done.to_state).final
@@ -540,7 +546,7 @@ class Engine:
             case.head_hash,
             {"deadlines": changes.effects} if changes.effects else None,
         )
-        new = replace(
+        new = _advanced(
             case,
             state=done.to_state,
             version=seq,
@@ -1171,7 +1177,8 @@ class Engine:
         prev_hash: str,
         effects: dict[str, Any] | None = None,
     ) -> Event:
-        h = event_hash(
+        effects = effects or {}
+        h, data_json, effects_json = sealed(
             case_id=case_id,
             seq=seq,
             workflow=wf.type,
@@ -1185,10 +1192,10 @@ class Engine:
             occurred_at=occurred_at,
             recorded_at=recorded_at,
             data=data,
-            effects=effects or {},
+            effects=effects,
             prev_hash=prev_hash,
         )
-        return Event(
+        ev = Event(
             case_id,
             seq,
             wf.type,
@@ -1204,8 +1211,11 @@ class Engine:
             data,
             prev_hash,
             h,
-            effects or {},
+            effects,
         )
+        object.__setattr__(ev, "data_json", data_json)  # what was hashed is what is stored
+        object.__setattr__(ev, "effects_json", effects_json)
+        return ev
 
     def check_report(self, request: ReportRequest) -> None:
         """Validate a report exactly as filing it would, writing nothing (batch intake)."""
@@ -1216,12 +1226,18 @@ class Engine:
         return self.store.known_external(source, list(ids))
 
     def _report_commit(
-        self, req: ReportRequest, source: str | None = None, *, watch_case: str | None = None
+        self,
+        req: ReportRequest,
+        source: str | None = None,
+        now: datetime | None = None,
+        *,
+        watch_case: str | None = None,
     ) -> Commit:
         if not isinstance(req.type, str) or req.type not in workflows.types():
             raise InvalidInput(_unknown_type(str(req.type)), field="type")
         wf = workflows.latest(req.type)
-        now = self.clock.now()
+        if now is None:
+            now = self.clock.now()
         name, birth, idn = v.child(req.child)
         kind, reporter_name, mandatory = v.reporter(req.reporter)
         loc = parse_location(req.location)
@@ -1378,6 +1394,44 @@ def _join(
             yield case.id, list(group[1]), case
             case = next(rows, None)
             group = next(groups, None)
+
+
+def _advanced(
+    case: CaseRecord,
+    *,
+    state: str,
+    version: int,
+    head_hash: str,
+    facts: dict[str, Any],
+    outcome: str | None,
+    last_occurred_at: datetime,
+    updated_at: datetime,
+    closed_at: datetime | None,
+) -> CaseRecord:
+    """``dataclasses.replace(case, ...)`` with what a transition changes, built directly
+    (``replace`` walks the dataclass's fields on every call); every other field is copied, as
+    the tests check field by field."""
+    return CaseRecord(
+        id=case.id,
+        type=case.type,
+        workflow_version=case.workflow_version,
+        state=state,
+        version=version,
+        head_hash=head_hash,
+        child=case.child,
+        location=case.location,
+        reporter=case.reporter,
+        discovered_at=case.discovered_at,
+        reported_at=case.reported_at,
+        last_occurred_at=last_occurred_at,
+        created_at=case.created_at,
+        updated_at=updated_at,
+        facts=facts,
+        outcome=outcome,
+        closed_at=closed_at,
+        late=case.late,
+        report_delay_seconds=case.report_delay_seconds,
+    )
 
 
 def _case_of(e: Event | Link) -> str:

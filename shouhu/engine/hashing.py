@@ -163,7 +163,37 @@ STORED_ROW = (
 def stored_row_hash(row: Sequence[Any], empty_effects_key: bool = False) -> str:
     """:func:`stored_event_hash` of a row laid out as ``STORED_ROW`` (items after those are
     ignored): one positional argument where ``verify`` hashes every event."""
-    (
+    data, effects, prev_hash = row[12:15]
+    q = _json
+    effects_member = f',"effects":{q(effects)}' if effects or empty_effects_key else ""
+    return _digest(row, prev_hash, q(data), effects_member)
+
+
+def sealed(
+    *,
+    case_id: str,
+    seq: int,
+    workflow: str,
+    workflow_version: int,
+    policy_version: str | None,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    actor: str,
+    role: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    data: Mapping[str, Any],
+    prev_hash: str,
+    effects: Mapping[str, Any],
+) -> tuple[str, str, str]:
+    """:func:`event_hash` of a new event, with the canonical JSON text of its ``data`` and
+    ``effects``: ``(hash, data_json, effects_json)``. A store may keep those texts as the
+    columns' JSON, so a new event's data is encoded once, not once to hash and again to store.
+    """
+    data_json = _CANONICAL.encode(data)
+    effects_json = _CANONICAL.encode(effects)
+    row = (
         case_id,
         seq,
         workflow,
@@ -174,18 +204,24 @@ def stored_row_hash(row: Sequence[Any], empty_effects_key: bool = False) -> str:
         to_state,
         actor,
         role,
-        occurred_at,
-        recorded_at,
-        data,
-        effects,
-        prev_hash,
-    ) = row[:15]
+        utc_iso(occurred_at),
+        utc_iso(recorded_at),
+    )
+    effects_member = f',"effects":{effects_json}' if effects else ""
+    return _digest(row, prev_hash, data_json, effects_member), data_json, effects_json
+
+
+def _digest(row: Sequence[Any], prev_hash: Any, data_json: str, effects_member: str) -> str:
+    """SHA-256 of the canonical object: the first twelve fields of ``row`` (``STORED_ROW``
+    order, up to ``recorded_at``) and ``prev_hash``, written member by member in sorted key
+    order, with ``data`` (and the ``effects`` member, if any) already as canonical text."""
+    case_id, seq, workflow, workflow_version, policy_version, trigger = row[:6]
+    from_state, to_state, actor, role, occurred_at, recorded_at = row[6:12]
     q, s = _json, _encode_str  # a str is written by the encoder's own function
-    effects_member = f',"effects":{q(effects)}' if effects or empty_effects_key else ""
     text = (
         f'{{"actor":{s(actor) if type(actor) is str else q(actor)}'
         f',"case_id":{s(case_id) if type(case_id) is str else q(case_id)}'
-        f',"data":{q(data)}{effects_member}'
+        f',"data":{data_json}{effects_member}'
         f',"from":{q(from_state)}'
         f',"occurred_at":{s(occurred_at) if type(occurred_at) is str else q(occurred_at)}'
         f',"policy_version":{q(policy_version)}'

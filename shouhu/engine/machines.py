@@ -1,12 +1,15 @@
 """Workflow definitions executed by ``transitions``: one machine per type and version, shared.
 
 No case is ever attached to a machine with ``add_model`` (that is O(n) in attached models and
-keeps every case in memory). For each trigger the engine makes a small :class:`CaseModel` from
-the stored projection and asks the shared machine's event to run on it; the machine checks the
-source state, routes by data, evaluates the guards as ``conditions`` and applies the declared
-effects in ``after``. Replay feeds history through exactly this path. ``verify``, which judges
-every event of a database, walks the same rows as a table (:func:`replay_step`): the same
-verdicts without a machine run per event, held to the machine by the tests.
+keeps every case in memory). For each trigger :func:`step` makes a small :class:`CaseModel`
+from the stored projection and asks the shared machine's event to run on it; the machine checks
+the source state, routes by data, evaluates the guards as ``conditions`` and applies the
+declared effects in ``after``. Every live trigger (``Engine.fire``, the scheduler's system
+triggers) and every replay goes through exactly this path. Only ``verify``, which judges every
+event of a database at once, first walks the same rows as a table (:func:`replay_step`) for
+its verdict — the same verdicts, results and messages without a machine run per event, held to
+the machine by the tests exhaustively — and replays through the machine any case the table
+finds fault with, so what it reports comes from the machine.
 """
 
 from __future__ import annotations
@@ -228,6 +231,11 @@ def _rows_for(wf: WorkflowDef, state: str, trigger: str, role: str) -> tuple[Tra
         rows = tuple(allowed(wf, state, trigger, role))
         hit[1][(state, trigger, role)] = rows
     return rows
+
+
+#: :func:`allowed`, remembered (the same refusals, raised each time): what ``Engine.fire``
+#: asks before it validates a trigger's data and runs the machine.
+allowed_rows = _rows_for
 
 
 def replay_step(

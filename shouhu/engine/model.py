@@ -76,6 +76,11 @@ class Event:
     prev_hash: str
     hash: str
     effects: dict[str, Any] = field(default_factory=dict)
+    # The canonical JSON of ``data`` and ``effects`` as the engine hashed them when it made the
+    # event (None for events read back): a store may write these texts instead of encoding the
+    # values again. Not init fields, so ``dataclasses.replace`` drops them with the old values.
+    data_json: str | None = field(default=None, init=False, compare=False, repr=False)
+    effects_json: str | None = field(default=None, init=False, compare=False, repr=False)
 
     def computed_hash(self, *, empty_effects_key: bool = False) -> str:
         """The hash this event's content and ``prev_hash`` should have.

@@ -96,11 +96,18 @@ def local_iso(dt: datetime, tz: str) -> str:
     return text
 
 
+_UTC_ISO: dict[datetime, str] = {}
+
+
 def utc_iso(dt: datetime) -> str:
     """The canonical form used in hashes: UTC, microseconds, ``Z``."""
-    if dt.tzinfo is not UTC:
-        dt = dt.astimezone(UTC)
-    return dt.isoformat("T", "microseconds")[:26] + "Z"
+    text = _UTC_ISO.get(dt)  # equal instants in any zone hash alike and have one UTC text
+    if text is None:
+        u = dt if dt.tzinfo is UTC else dt.astimezone(UTC)
+        if len(_UTC_ISO) >= 4096:
+            _UTC_ISO.clear()
+        text = _UTC_ISO[dt] = u.isoformat("T", "microseconds")[:26] + "Z"
+    return text
 
 
 def local_date(dt: datetime, tz: str) -> date:

@@ -133,6 +133,9 @@ def validate_data(
         if len(_MODELS) > 1024:  # defs on every call costs more than the check itself
             _MODELS.clear()
         cached = _MODELS[model_key] = (fields, _model(what, tuple(fields), tz))
+    quick = _quick(fields, data)
+    if quick is not None:
+        return quick
     model = cached[1]
     try:
         checked = model.model_validate(dict(data))
@@ -140,10 +143,52 @@ def validate_data(
         raise
     except ValidationError as exc:
         raise _one_line(what, exc) from None
-    out = checked.model_dump(exclude_none=True)
-    for key, value in out.items():
-        if isinstance(value, list):
-            out[key] = list(dict.fromkeys(value))  # a list of choices is a set, in given order
+    # The fields hold plain JSON values already (text, bool, lists of choices): read them
+    # straight off the model rather than through model_dump's serialiser.
+    out: dict[str, Any] = {}
+    for key, value in checked.__dict__.items():
+        if value is None:
+            continue
+        # a list of choices is a set, in given order
+        out[key] = list(dict.fromkeys(value)) if isinstance(value, list) else value
+    return out
+
+
+_QUICK_KINDS = frozenset({"text", "name", "choice", "bool"})
+
+
+def _quick(fields: Sequence[FieldDef], data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the model makes of ``data`` when every field is text, a name, a choice or a bool
+    and every value is already of its exact type and valid; None to let the model decide
+    (anything else, and every error, so messages come from one place)."""
+    out: dict[str, Any] = {}
+    for f in fields:  # the model's field order
+        value = data.get(f.name)
+        if f.kind not in _QUICK_KINDS:
+            return None
+        if value is None:
+            if f.required:
+                return None
+            continue
+        if f.kind == "bool":
+            if type(value) is not bool:
+                return None
+        elif type(value) is not str:
+            return None
+        elif f.kind == "choice":
+            if value not in f.choices:
+                return None
+        else:
+            try:
+                value = clean_text(
+                    value,
+                    field=f.name,
+                    max_length=f.max_length if f.kind == "text" else min(f.max_length, 100),
+                    multiline=f.kind == "text",
+                )
+            except InvalidInput:
+                return None
+        out[f.name] = value
     return out
 
 
@@ -189,14 +234,29 @@ class ReporterIn(BaseModel):
 
 def actor(value: Mapping[str, Any] | ActorIn | Any) -> ActorIn:
     """A checked actor; the role must be one of the known roles."""
-    a = _coerce(ActorIn, value, "actor")
-    name = clean_text(a.name, field="actor", max_length=100)
-    role = a.role.strip() if isinstance(a.role, str) else a.role
+    name, role = actor_parts(value)
+    return ActorIn(name=name, role=role)
+
+
+def actor_parts(value: Mapping[str, Any] | ActorIn | Any) -> tuple[str, str]:
+    """(name, role) of a checked actor: what :func:`actor` checks and gives, without building
+    the model. A plain dict of exactly ``name`` and ``role``, both text, is read directly (what
+    the model would give: :func:`_plain`'s test, spelt out, as it runs on every transition)."""
+    if not (
+        type(value) is dict
+        and len(value) == 2
+        and type(raw_name := value.get("name")) is str
+        and type(raw_role := value.get("role")) is str
+    ):
+        a = _coerce(ActorIn, value, "actor")
+        raw_name, raw_role = a.name, a.role
+    name = clean_text(raw_name, field="actor", max_length=100)
+    role = raw_role.strip() if isinstance(raw_role, str) else raw_role
     if role not in ROLES:
         raise InvalidInput(
             f"unknown role {str(role)[:40]!r} (roles: {', '.join(ROLES)})", field="role"
         )
-    return ActorIn(name=name, role=role)
+    return name, role
 
 
 def _plain(value: Any, required: frozenset[str], optional: frozenset[str]) -> bool:

@@ -34,9 +34,14 @@ for _w in sorted(_ALL, key=lambda w: w.version):
     LATEST[_w.type] = _w
 
 
+_TYPES: list[tuple[str, ...]] = []  # types(), remembered until the next register()
+
+
 def types() -> tuple[str, ...]:
     """The report types, in the order of the documents."""
-    return tuple(t for t in REPORT_TYPES if t in LATEST)
+    if not _TYPES:
+        _TYPES.append(tuple(t for t in REPORT_TYPES if t in LATEST))
+    return _TYPES[0]
 
 
 def watch_types() -> tuple[str, ...]:
@@ -64,6 +69,7 @@ def register(workflow: WorkflowDef) -> None:
     REGISTRY[(workflow.type, workflow.version)] = workflow
     if workflow.type not in LATEST or LATEST[workflow.type].version <= workflow.version:
         LATEST[workflow.type] = workflow
+    _TYPES.clear()
 
 
 __all__ = [
