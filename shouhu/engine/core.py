@@ -503,7 +503,7 @@ class Engine:
             )
         # A standing duty whose window ended before this event is fired first (as the sweep
         # would have), so the event is judged against the case as it then stood.
-        case = self._catch_up(tx, case, when, now)
+        case, existing = self._catch_up(tx, case, when, now)
         # Trigger, state and role come first: they say more than a data error would.
         allowed_rows(wf, case.state, trigger, role)
         fields = wf.fields(trigger)
@@ -518,7 +518,6 @@ class Engine:
         done = step(wf, case.state, case.facts, trigger, role, clean, case.outcome)
         seq = case.version + 1
         closed = wf.state(done.to_state).final
-        existing = tx.deadlines(case.id)
         changes = dl.on_event(
             self.policy,
             self.zone,
@@ -591,15 +590,17 @@ class Engine:
 
     def _catch_up(
         self, tx: Transaction, case: CaseRecord, when: datetime, recorded: datetime
-    ) -> CaseRecord:
+    ) -> tuple[CaseRecord, list[Deadline]]:
         """Fire this case's calendar duties whose window ended at or before ``when``, and a
-        maturity that closes it (``turns_16``), before an event at ``when`` is judged."""
+        maturity that closes it (``turns_16``), before an event at ``when`` is judged. Returns
+        the case then and its deadline rows as they then stand (read once, used by the event)."""
         wf = workflows.get(case.type, case.workflow_version)
         rules = self.policy.tracked_by_name
         while True:
+            rows = tx.deadlines(case.id)
             due = [
                 d
-                for d in tx.deadlines(case.id)
+                for d in rows
                 if d.status == "pending"
                 and d.due_at <= when
                 and (
@@ -608,7 +609,7 @@ class Engine:
                 )
             ]
             if not due:
-                return case
+                return case, rows
             d = min(due, key=lambda d: (d.due_at, d.id or 0))
             _, case, _ = self._fire_row(tx, case, d, recorded)
 
