@@ -60,12 +60,16 @@ def _split_list(value: Any) -> Any:
     return value
 
 
-def _field_type(f: FieldDef, tz: str) -> Any:
-    def text(v: Any, info: ValidationInfo) -> str:
-        return clean_text(v, field=f.name, max_length=f.max_length, multiline=f.kind == "text")
+def _clean_field(f: FieldDef, value: Any) -> str:
+    """A ``text`` or ``name`` field's value, cleaned (names are one line of at most 100)."""
+    if f.kind == "text":
+        return clean_text(value, field=f.name, max_length=f.max_length, multiline=True)
+    return clean_text(value, field=f.name, max_length=min(f.max_length, 100))
 
-    def name(v: Any, info: ValidationInfo) -> str:
-        return clean_text(v, field=f.name, max_length=min(f.max_length, 100))
+
+def _field_type(f: FieldDef, tz: str) -> Any:
+    def cleaned(v: Any, info: ValidationInfo) -> str:
+        return _clean_field(f, v)
 
     def instant(v: Any, info: ValidationInfo) -> str:
         if not isinstance(v, str | datetime | date):
@@ -77,10 +81,8 @@ def _field_type(f: FieldDef, tz: str) -> Any:
             raise InvalidInput(f"{f.name}: expected a date (YYYY-MM-DD)", field=f.name)
         return parse_day(v, field=f.name).isoformat()
 
-    if f.kind == "text":
-        return Annotated[str, BeforeValidator(text)]
-    if f.kind == "name":
-        return Annotated[str, BeforeValidator(name)]
+    if f.kind in ("text", "name"):
+        return Annotated[str, BeforeValidator(cleaned)]
     if f.kind == "datetime":
         return Annotated[str, BeforeValidator(instant)]
     if f.kind == "date":
@@ -180,12 +182,7 @@ def _quick(fields: Sequence[FieldDef], data: Mapping[str, Any]) -> dict[str, Any
                 return None
         else:
             try:
-                value = clean_text(
-                    value,
-                    field=f.name,
-                    max_length=f.max_length if f.kind == "text" else min(f.max_length, 100),
-                    multiline=f.kind == "text",
-                )
+                value = _clean_field(f, value)
             except InvalidInput:
                 return None
         out[f.name] = value

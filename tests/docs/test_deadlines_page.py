@@ -8,26 +8,25 @@ example pack (the ``toml`` block) is saved there as ``xianning.toml`` first, as 
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
+from pagekit import (
+    DOCS,
+    FENCE,
+    LINK,
+    ScriptRun,
+    normalised,
+    quoted,
+    run_script,
+    table_rows,
+)
 
 from shouhu.engine.periods import add_period
 from shouhu.engine.policy import default_pack, describe, parse_pack
 from shouhu.errors import InvalidInput
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGE = DOCS / "deadlines.md"
-FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-CASE_ID = re.compile(r"(?<![0-9A-Z])[0-9A-HJKMNP-TV-Z]{16}(?![0-9A-Z])")
-LINK = re.compile(r"\]\(([^)\s]+)\)")
-RULE = re.compile(r"\|[-| :]+\|")
 
 
 def text() -> str:
@@ -44,28 +43,6 @@ def section(heading: str) -> str:
     start = body.index(f"\n## {heading}\n") + len(heading) + 5
     end = body.find("\n## ", start)
     return body[start:] if end < 0 else body[start:end]
-
-
-def table_rows(part: str) -> list[list[str]]:
-    """Body rows of the Markdown tables in ``part`` (header and rule lines dropped)."""
-    lines = [ln.strip() for ln in part.splitlines()]
-    rows = []
-    for i, line in enumerate(lines):
-        if not line.startswith("|") or RULE.fullmatch(line):
-            continue
-        if i + 1 < len(lines) and RULE.fullmatch(lines[i + 1]):
-            continue
-        rows.append([cell.strip() for cell in line.strip("|").split("|")])
-    return rows
-
-
-def quoted(cell: str) -> list[str]:
-    """The ``code`` names in a cell (``—`` for none)."""
-    return re.findall(r"`([^`]+)`", cell)
-
-
-def normalised(block: str) -> list[str]:
-    return [CASE_ID.sub("<CASE>", line.rstrip()) for line in block.splitlines() if line.strip()]
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -164,38 +141,14 @@ def test_the_refused_pack_line_is_what_loading_it_says() -> None:
 # --- the shell examples -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ScriptRun:
-    returncode: int
-    output: str
-    cwd: Path
-
-
 @pytest.fixture(scope="module")
 def page_run(tmp_path_factory: pytest.TempPathFactory) -> ScriptRun:
     """The page's bash blocks, run once as one script (the example pack saved beside it)."""
     cwd = tmp_path_factory.mktemp("deadlines-page")
     (cwd / "xianning.toml").write_text(fences("toml")[0], encoding="utf-8")
-    script = cwd / "deadlines.sh"
-    script.write_text("\n".join(fences("bash")), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_")}
-    env.update(
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        SHOUHU_DB=f"sqlite:///{cwd / 'shouhu.db'}",
-        XDG_DATA_HOME=str(cwd / "xdg"),
-        COLUMNS="200",
+    return run_script(
+        cwd, "deadlines.sh", fences("bash"), {"SHOUHU_DB": f"sqlite:///{cwd / 'shouhu.db'}"}
     )
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", str(script)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return ScriptRun(done.returncode, done.stdout, cwd)
 
 
 @pytest.mark.slow

@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pagekit import (
+    DOCS,
+    FENCE,
+    LINK,
+    ScriptRun,
+    normalised,
+    quoted,
+    run_script,
+    table_rows,
+)
 
 from shouhu import Conflict, InvalidInput, TransitionRefused, workflows
 from shouhu.workflows.watch import REGISTRARS
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGE = DOCS / "ledger.md"
-FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-CASE_ID = re.compile(r"(?<![0-9A-Z])[0-9A-HJKMNP-TV-Z]{16}(?![0-9A-Z])")
-LINK = re.compile(r"\]\(([^)\s]+)\)")
-RULE = re.compile(r"\|[-| :]+\|")
 #: The walk-through child's identity: never printed without --include-identity.
 IDENTITY = ("王小明", "2015-04-30", "430726201504300027")
 
@@ -45,27 +47,6 @@ def section(heading: str) -> str:
     start = body.index(f"\n{heading}\n") + len(heading) + 2
     end = re.search(rf"^#{{1,{len(level)}}} ", body[start:], re.MULTILINE)
     return body[start:] if end is None else body[start : start + end.start()]
-
-
-def table_rows(part: str) -> list[list[str]]:
-    """Body rows of the Markdown tables in ``part`` (header and rule lines dropped)."""
-    lines = [ln.strip() for ln in part.splitlines()]
-    rows = []
-    for i, line in enumerate(lines):
-        if not line.startswith("|") or RULE.fullmatch(line):
-            continue
-        if i + 1 < len(lines) and RULE.fullmatch(lines[i + 1]):
-            continue
-        rows.append([cell.strip() for cell in line.strip("|").split("|")])
-    return rows
-
-
-def quoted(cell: str) -> list[str]:
-    return re.findall(r"`([^`]+)`", cell)
-
-
-def normalised(block: str) -> list[str]:
-    return [CASE_ID.sub("<CASE>", line.rstrip()) for line in block.splitlines() if line.strip()]
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -157,36 +138,11 @@ def test_the_ledger_python_block_runs(tmp_path: Path, monkeypatch: pytest.Monkey
 # --- the shell walk-through -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ScriptRun:
-    returncode: int
-    output: str
-    cwd: Path
-
-
 @pytest.fixture(scope="module")
 def ledger_run(tmp_path_factory: pytest.TempPathFactory) -> ScriptRun:
     """The page's bash block, run once as one script in an empty directory."""
     cwd = tmp_path_factory.mktemp("ledger-page")
-    script = cwd / "ledger.sh"
-    script.write_text("\n".join(fences("bash")), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_")}
-    env.update(
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        XDG_DATA_HOME=str(cwd / "xdg"),
-        COLUMNS="200",
-    )
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", str(script)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return ScriptRun(done.returncode, done.stdout, cwd)
+    return run_script(cwd, "ledger.sh", fences("bash"), {})
 
 
 @pytest.mark.slow
