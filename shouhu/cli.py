@@ -119,6 +119,12 @@ import_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(import_app, name="import")
+registry_app = typer.Typer(
+    cls=ShouhuGroup,
+    help="The ledger's returns: the quarterly report and the holiday screening plan.",
+    no_args_is_help=True,
+)
+app.add_typer(registry_app, name="registry")
 
 
 class _Settings:
@@ -233,8 +239,15 @@ ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why the identit
 
 def _read_identity(
     engine: Any, case_id: str, actor: str | None, role: str | None, reason: str | None, what: str
-) -> None:
+) -> Any:
     """Record the identity read in the access log, or refuse without who and why."""
+    _need_reader(actor, role, reason)
+    return engine.read_identity(
+        case_id, actor={"name": actor, "role": role}, reason=reason, what=what
+    )
+
+
+def _need_reader(actor: str | None, role: str | None, reason: str | None) -> None:
     missing = [n for n, v in (("--actor", actor), ("--role", role), ("--reason", reason)) if not v]
     if missing:
         raise InvalidInput(
@@ -242,7 +255,6 @@ def _read_identity(
             "recorded (who, role, when, why)",
             field="identity",
         )
-    engine.read_identity(case_id, actor={"name": actor, "role": role}, reason=reason, what=what)
 
 
 DataOpt = Annotated[
@@ -394,6 +406,108 @@ def register(
                 f"Registered case [bold]{case.id}[/bold] ({case.type} {case.workflow.zh}) — "
                 f"state {case.state} {zh} / {en}"
             )
+
+
+# --- registry -------------------------------------------------------------------------------
+
+FormatOpt = Annotated[str, typer.Option("--format", help="table, json or csv.")]
+NowOpt = Annotated[
+    str | None,
+    typer.Option("--now", help="As of this time (ISO 8601; not later than now). Default: now."),
+]
+TownshipOpt = Annotated[
+    str | None, typer.Option("--township", help="Only this township's villages.")
+]
+
+
+def _format(fmt: str, as_json: bool) -> str:
+    if as_json:
+        return "json"
+    if fmt not in {"table", "json", "csv"}:
+        raise InvalidInput(
+            f"--format: expected table, json or csv, not {fmt[:20]!r}", field="format"
+        )
+    return fmt
+
+
+def _write_csv(header: list[str], rows: Any) -> None:
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+
+
+@registry_app.command("report")
+def registry_report(
+    quarter: Annotated[str, typer.Option("--quarter", help="The quarter, e.g. 2026Q1.")],
+    now: NowOpt = None,
+    township: TownshipOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """The quarter's return per township and village (001 §四(二)2): people on the ledger,
+    entries and exits, visits due / done / missed per month, ledger updates, reports raised."""
+    from shouhu.engine.registry import Quarter
+
+    fmt = _format(fmt, as_json)
+    Quarter.parse(quarter)  # bad input before the database is opened
+    with _engine() as engine:
+        ret = engine.registry_report(quarter, now, township=township)
+    if fmt == "json":
+        _print_json(ret.to_dict())
+    elif fmt == "csv":
+        _write_csv(ret.csv_header(), ret.csv_rows())
+    else:
+        from shouhu.render import render_ledger_return
+
+        render_ledger_return(_console(), ret)
+
+
+@registry_app.command("screening")
+def registry_screening(
+    before: Annotated[str, typer.Option("--before", help="The holiday's first day (YYYY-MM-DD).")],
+    now: NowOpt = None,
+    township: TownshipOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+    include_identity: IdentityOpt = False,
+    actor: ReaderOpt = None,
+    role: ReaderRoleOpt = None,
+    reason: ReasonOpt = None,
+) -> None:
+    """The children due a safety visit before a holiday (重点时段排查, 001 §四(三)5): no visit
+    within the policy's bound of its first day, never visited, or a report still open."""
+    from shouhu.engine.timeutil import parse_day
+
+    fmt = _format(fmt, as_json)
+    parse_day(before, field="before")  # bad input before the database is opened
+    if include_identity:
+        _need_reader(actor, role, reason)
+    with _engine() as engine:
+        plan = engine.screening(before, now, township=township)
+        names: dict[str, str] = {}
+        if include_identity:
+            names = {
+                e.case_id: _read_identity(
+                    engine, e.case_id, actor, role, reason, "registry screening"
+                ).name
+                for e in plan.entries
+            }
+    if fmt == "json":
+        out = plan.to_dict()
+        for child in out["children"]:
+            if include_identity:
+                child["name"] = names[child["case_id"]]
+        _print_json(out)
+    elif fmt == "csv":
+        header = plan.csv_header() + (["name"] if include_identity else [])
+        rows = ([*row, names[row[2]]] if include_identity else row for row in plan.csv_rows())
+        _write_csv(header, rows)
+    else:
+        from shouhu.render import render_screening
+
+        render_screening(_console(), plan, names)
 
 
 # --- case -----------------------------------------------------------------------------------
@@ -598,7 +712,13 @@ def deadlines_cmd(
 ) -> None:
     """Deadlines across cases, by due time (due_at in local time with its offset)."""
     with _engine() as engine:
-        rows = list(engine.deadlines(case_id=case, status=status, due_before=due_before))
+        from shouhu.engine.views import public_deadline
+
+        # no identity here: a due time counted from a birthdate is withheld
+        rows = [
+            dict(public_deadline(d))
+            for d in engine.deadlines(case_id=case, status=status, due_before=due_before)
+        ]
         if as_json:
             _print_json(rows)
             return

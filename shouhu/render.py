@@ -10,7 +10,13 @@ from rich.text import Text
 
 from shouhu.engine.periods import format_period
 from shouhu.engine.timeutil import local
-from shouhu.engine.views import CaseSummary, CaseView, TriggerOption
+from shouhu.engine.views import (
+    WITHHELD,
+    CaseSummary,
+    CaseView,
+    TriggerOption,
+    public_deadline,
+)
 from shouhu.workflows import latest
 from shouhu.workflows.spec import WorkflowDef
 
@@ -74,7 +80,8 @@ def render_case(console: Console, view: CaseView, tz: str, *, identity: bool = F
     head.add_row("head hash", r.head_hash)
     console.print(head)
     if view.deadlines:
-        render_deadlines(console, list(view.deadlines), title="Deadlines", with_case=False)
+        rows = [d if identity else dict(public_deadline(d)) for d in view.deadlines]
+        render_deadlines(console, rows, title="Deadlines", with_case=False)
     else:
         console.print(Text("Deadlines: none recorded", style="dim"))
     console.print(timeline_table(view, tz, identity=identity))
@@ -252,7 +259,11 @@ def render_deadlines(
     table.add_column("status", no_wrap=True)
     table.add_column("met", overflow="fold")
     for d in rows:
-        due = d["due_at"][:16].replace("T", " ") + " " + d["due_at"][19:]
+        due = (
+            d["due_at"][:16].replace("T", " ") + " " + d["due_at"][19:]
+            if d["due_at"] != WITHHELD
+            else "withheld (personal data)"
+        )
         met = (d["met_at"] or "")[:16].replace("T", " ")
         cells = [d["kind"], due, d["status"], f"{met} {_late(d.get('late_seconds'))}".strip()]
         table.add_row(*([d["case_id"], *cells] if with_case else cells))
@@ -306,7 +317,8 @@ def render_replay(console: Console, r: Any, tz: str) -> None:
             dl.add_column(col, overflow="fold")
         for d in r.deadlines:
             status = "still open" if d.status == "pending" else d.status
-            dl.add_row(d.kind, _t(d.due_at, tz), status, _t(d.met_at, tz), _late(d.late_seconds))
+            due = "withheld (personal data)" if d.personal else _t(d.due_at, tz)
+            dl.add_row(d.kind, due, status, _t(d.met_at, tz), _late(d.late_seconds))
         console.print(dl)
     if r.ok:
         console.print("[green]replay matches the record[/green]" if r.at is None else "")
@@ -372,3 +384,100 @@ def render_report(console: Console, report: Any) -> None:
     console.print(f"Refused actions: {d['refused_actions']}.")
     if d["cases_failing_replay"]:
         console.print(f"[red]Cases failing replay:[/red] {', '.join(d['cases_failing_replay'])}")
+
+
+def _place(p: Any) -> str:
+    return p.village if p.village else f"[bold]{p.township or '(all)'} total[/bold]"
+
+
+def _places(ret: Any) -> list[tuple[str, Any]]:
+    """Each township's villages, then the township's total; the grand total last."""
+    out: list[tuple[str, Any]] = []
+    for t in ret.townships:
+        out += [(v.township, v) for v in ret.villages if v.township == t.township]
+        out.append((t.township, t))
+    if len(ret.townships) > 1:
+        out.append(("", ret.total))
+    return out
+
+
+def render_ledger_return(console: Console, ret: Any) -> None:
+    """``registry report``: the quarter's return as three tables."""
+    q = ret.quarter
+    state = "quarter ended" if ret.complete else "quarter still running"
+    console.print(
+        f"[bold]Ledger return {q}[/bold] ({q.first_day} … {q.last_day}) — as of "
+        f"{_t(ret.as_of, ret.zone)} ({state}); 001 §四(二)2, to county civil affairs, "
+        "copied to education and police"
+    )
+    places = _places(ret)
+    t = Table(title="People on the ledger, entries and exits (children / women / elderly)")
+    for col in ("township", "village", "on ledger", "entries", "exits"):
+        t.add_column(col, justify="right" if col in ("on ledger", "entries", "exits") else "left")
+    for township, p in places:
+        t.add_row(
+            township,
+            _place(p),
+            " / ".join(str(n) for n in p.on_ledger.values()),
+            " / ".join(str(n) for n in p.entries.values()),
+            " / ".join(str(n) for n in p.exits.values()),
+        )
+    console.print(t)
+    t = Table(title="Visit duties per month (children: monthly_visit, elderly: regular_visit)")
+    for col in ("township", "village", "month"):
+        t.add_column(col)
+    for who in ("children", "elderly"):
+        for col in ("due", "done", "missed", "open"):
+            t.add_column(f"{who} {col}", justify="right")
+    for township, p in places:
+        for m in q.months:
+            cells = []
+            for who in ("children", "elderly"):
+                c = p.visits[who][m]
+                cells += [str(c.due), str(c.done), str(c.missed), str(c.open)]
+            t.add_row(township, _place(p), m, *cells)
+    console.print(t)
+    t = Table(title="Ledger updates and reports raised")
+    for col in ("township", "village", "updates", "quarterly duty due/done/missed", "reports"):
+        t.add_column(col)
+    for township, p in places:
+        u = p.updates
+        t.add_row(
+            township,
+            _place(p),
+            str(p.update_events),
+            f"{u.due}/{u.done}/{u.missed}" + (f" ({u.open} open)" if u.open else ""),
+            str(p.reports_raised),
+        )
+    console.print(t)
+    if ret.broken:
+        console.print(f"[red]Watches failing replay:[/red] {', '.join(ret.broken)}")
+
+
+def render_screening(console: Console, plan: Any, names: dict[str, str]) -> None:
+    """``registry screening``: the children to visit before the holiday, village by village."""
+    console.print(
+        f"[bold]Holiday screening[/bold] before {plan.before} (001 §四(三)5) — "
+        f"{len(plan.entries)} of {plan.on_ledger} children on the ledger are due a safety "
+        f"visit (no visit within {format_period(plan.bound)} of {plan.before}, or a report open)"
+    )
+    if not plan.entries:
+        return
+    t = Table()
+    cols = ["township", "village", "case", *(["name"] if names else [])]
+    for col in (*cols, "last visit", "why", "open reports"):
+        if col == "case":
+            t.add_column(col, no_wrap=True, min_width=16)
+        else:
+            t.add_column(col, overflow="fold")
+    for e in plan.entries:
+        t.add_row(
+            e.township,
+            e.village,
+            e.case_id,
+            *([names[e.case_id]] if names else []),
+            _t(e.last_visit, plan.zone) or "never",
+            ", ".join(e.reasons),
+            ", ".join(e.open_reports),
+        )
+    console.print(t)

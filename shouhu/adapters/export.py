@@ -29,7 +29,7 @@ from shouhu.engine.audit import Broken, DeadlineCompliance, Replay
 from shouhu.engine.hashing import GENESIS, HASHED_FIELDS
 from shouhu.engine.model import Event
 from shouhu.engine.timeutil import local_iso, utc_iso
-from shouhu.engine.views import WITHHELD, CaseView, EventView
+from shouhu.engine.views import WITHHELD, CaseView, EventView, public_effects
 from shouhu.workflows.spec import WorkflowDef
 
 __all__ = ["export_html", "export_json", "state_diagram_svg"]
@@ -272,7 +272,7 @@ def _deadline_rows(
         out.append(
             {
                 "kind": d.kind,
-                "due_at": local_iso(d.due_at, zone),
+                "due_at": WITHHELD if d.personal and red.active else local_iso(d.due_at, zone),
                 "status": d.status,
                 "met_at": local_iso(d.met_at, zone) if d.met_at else None,
                 "late_seconds": d.late_seconds,
@@ -350,6 +350,8 @@ def export_json(
                 **red.value({k: v for k, v in item.items() if k != "data"}),
                 "data": red.event_data(e),
             }
+            if "effects" in shown:  # a due time counted from the birthdate reveals it
+                shown["effects"] = dict(public_effects(shown["effects"]))
             # hashes and the canonical form carry no identity; keep the hashed keys' order
             shown = {k: shown[k] for k in item}
             redacted = shown != item
@@ -777,7 +779,8 @@ def _timeline_html(history: Sequence[EventView], replay: Replay, zone: str, red:
         e = h.event
         data = red.event_data(e)
         data_text = _compact(data) if data else "—"
-        effects = [red.text(line) for line in _effects_text(e.effects, zone)]
+        shown_effects = public_effects(e.effects) if red.active else e.effects
+        effects = [red.text(line) for line in _effects_text(shown_effects, zone)]
         effects_html = (
             "<ul class='effects'>" + "".join(f"<li>{_esc(x)}</li>" for x in effects) + "</ul>"
             if effects

@@ -26,6 +26,7 @@ from shouhu.engine.hashing import GENESIS
 from shouhu.engine.machines import replay_step, step
 from shouhu.engine.model import CaseHead, CaseRecord, Event, Link
 from shouhu.engine.timeutil import local_iso, parse_instant, utc_iso
+from shouhu.engine.views import WITHHELD
 from shouhu.errors import InvalidInput, ShouhuError
 from shouhu.workflows.spec import WorkflowDef
 
@@ -59,6 +60,7 @@ class DeadlineCompliance:
     met_at: datetime | None = None
     late_seconds: int | None = None
     closed_seq: int | None = None
+    personal: bool = False  # counted from personal data: its due time reveals it
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ class Replay:
         """No illegal event and no difference from the projection."""
         return not self.illegal and not self.differences
 
-    def to_dict(self, tz: str) -> dict[str, Any]:
+    def to_dict(self, tz: str, *, identity: bool = False) -> dict[str, Any]:
+        """``identity``: show due times counted from personal data (else withheld)."""
         return {
             "case_id": self.case_id,
             "type": self.type,
@@ -114,7 +117,7 @@ class Replay:
             "deadlines": [
                 {
                     "kind": d.kind,
-                    "due_at": local_iso(d.due_at, tz),
+                    "due_at": WITHHELD if d.personal and not identity else local_iso(d.due_at, tz),
                     "status": d.status,
                     "met_at": local_iso(d.met_at, tz) if d.met_at else None,
                     "late_seconds": d.late_seconds,
@@ -198,6 +201,7 @@ def replay(
             met_at=d.get("met_at"),
             late_seconds=d.get("late_seconds"),
             closed_seq=d.get("closed_seq"),
+            personal=bool(d.get("personal")),
         )
         for d in sorted(deadlines.values(), key=lambda d: (d["due_at"], d["started_seq"]))
     )
@@ -279,6 +283,7 @@ def _apply_effects(
                 "due_at": parse_instant(item["due_at"], "UTC"),
                 "started_seq": seq,
                 "status": "pending",
+                "personal": str(item.get("counted_from", "")).startswith("withheld"),
             }
             if item.get("fact"):
                 out = {**out, item["fact"]: item["due_at"]}

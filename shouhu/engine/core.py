@@ -17,12 +17,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from shouhu import workflows
 from shouhu.engine import deadlines as dl
+from shouhu.engine import registry as reg
 from shouhu.engine import validation as v
 from shouhu.engine.audit import (
     ComplianceReport,
@@ -588,6 +590,12 @@ class Engine:
         )
         return self._report_commit(req, watch_case=watch.id)
 
+    def _firing_order(self, d: Deadline) -> tuple[datetime, int, int]:
+        """Due time first; at one instant duties before maturities (a duty's period ended
+        before a maturity, e.g. ``turns_16``, closes the case); then the row's age."""
+        rule = self.policy.tracked_by_name.get(d.kind)
+        return (d.due_at, 1 if rule is not None and rule.kind == "maturity" else 0, d.id or 0)
+
     def _catch_up(
         self, tx: Transaction, case: CaseRecord, when: datetime, recorded: datetime
     ) -> tuple[CaseRecord, list[Deadline]]:
@@ -610,7 +618,7 @@ class Engine:
             ]
             if not due:
                 return case, rows
-            d = min(due, key=lambda d: (d.due_at, d.id or 0))
+            d = min(due, key=self._firing_order)
             _, case, _ = self._fire_row(tx, case, d, recorded)
 
     # -- reading -----------------------------------------------------------------------------
@@ -708,7 +716,7 @@ class Engine:
             waiting = False  # a held case has rows left in this claim
             try:
                 with self.store.write() as tx:
-                    due = tx.due(at, batch)
+                    due = sorted(tx.due(at, batch), key=self._firing_order)
                     for d in due:
                         if d.case_id in held:
                             waiting = waiting or d.case_id not in closed
@@ -1111,6 +1119,75 @@ class Engine:
             events = self.store.events(record.id)
             out.add(record, _replay(events, zone=self.zone, projection=record), self.zone)
         return out
+
+    # -- the ledger's reports -----------------------------------------------------------------
+
+    def registry_report(
+        self, quarter: str, now: Instant | None = None, *, township: str | None = None
+    ) -> reg.LedgerReturn:
+        """The quarter's return (``2026Q1``) per township and village, read from the watches'
+        histories as of the quarter's end, or ``now`` (default: the clock) while it runs;
+        ``township``: that township's villages only."""
+        q = reg.Quarter.parse(quarter)
+        at = self._as_of(now)
+        store = self.store
+
+        def watches() -> Iterator[tuple[CaseRecord, Callable[[], list[Event]]]]:
+            for type_ in reg.KINDS:
+                for record in store.list_cases(type=type_):
+                    if township is None or record.location.township == township:
+                        yield record, partial(store.events, record.id)
+
+        windows = {r.name: r.window_months for r in self.policy.tracked() if r.align}
+        return reg.ledger_return(watches(), q, at, self.zone, windows)
+
+    def screening(
+        self, before: str | date, now: Instant | None = None, *, township: str | None = None
+    ) -> reg.Screening:
+        """The children on the ledger due a safety visit before a holiday starting ``before``
+        (a local date): no visit within the pack's ``screening_visit`` bound of that day, or a
+        report about them still open (001 §四(三)5)."""
+        day = parse_day(before, field="before")
+        at = self._as_of(now)
+        if day < local_date(at, self.zone):
+            raise InvalidInput(
+                f"--before {day.isoformat()} is in the past (today is "
+                f"{local_date(at, self.zone).isoformat()}): a screening plans visits ahead",
+                field="before",
+            )
+        rule = self.policy.check("screening_visit") or default_pack().check("screening_visit")
+        assert rule is not None  # the default pack has it
+        assert rule.period is not None
+        holiday = parse_instant(day, self.zone)
+
+        def report_open(case_id: str) -> bool:
+            record = self.store.load(case_id)
+            return record is not None and record.closed_at is None
+
+        on_ledger = 0
+        entries: list[reg.ScreeningEntry] = []
+        for record in self.store.list_cases(type="child_watch", state="on_ledger"):
+            if township is not None and record.location.township != township:
+                continue
+            on_ledger += 1
+            entry = reg.screening_entry(
+                record, self.store.events(record.id), holiday, rule.period, self.zone, report_open
+            )
+            if entry is not None:
+                entries.append(entry)
+        entries.sort(key=lambda e: (e.township, e.village, e.case_id))
+        return reg.Screening(day, at, rule.period, self.zone, on_ledger, tuple(entries))
+
+    def _as_of(self, now: Instant | None) -> datetime:
+        clock_now = self.clock.now()
+        at = clock_now if now is None else parse_instant(now, self.zone, field="now")
+        if at > clock_now + FUTURE_TOLERANCE:
+            raise InvalidInput(
+                f"now {local_iso(at, self.zone)} is later than the clock "
+                f"({local_iso(clock_now, self.zone)})",
+                field="now",
+            )
+        return at
 
     def accesses(self, case_id: str | None = None) -> list[Access]:
         """Who read identities: the access log, oldest first."""

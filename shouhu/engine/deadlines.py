@@ -261,4 +261,7 @@ def view(d: Deadline, pack: PolicyPack, zone: str) -> dict[str, Any]:
         "basis": rule.basis if rule else None,
         "citation": rule.citation if rule else None,
         "policy_version": d.policy_version,
+        # counted from a birthdate: its due time reveals it, and views without identity
+        # withhold it (see shouhu.engine.views.public_deadline)
+        "personal": rule is not None and personal(rule),
     }

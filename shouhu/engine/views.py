@@ -6,7 +6,7 @@ for with ``identity=True``; the default form carries none.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -17,6 +17,24 @@ from shouhu.engine.timeutil import local_iso
 from shouhu.workflows.spec import WorkflowDef
 
 WITHHELD = "withheld"
+
+
+def public_deadline(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A deadline (a row's view, or an event's ``deadlines`` effect) with its due time
+    withheld when it is counted from personal data (``turns_16``: the birthdate)."""
+    counted = item.get("counted_from")
+    if item.get("personal") or (isinstance(counted, str) and counted.startswith(WITHHELD)):
+        return {**item, "due_at": WITHHELD}
+    return item
+
+
+def public_effects(effects: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An event's effects with personal due times withheld."""
+    items = effects.get("deadlines")
+    if not isinstance(items, list) or not any(isinstance(i, Mapping) for i in items):
+        return effects
+    shown = [public_deadline(i) if isinstance(i, Mapping) else i for i in items]
+    return {**effects, "deadlines": shown}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +72,7 @@ class EventView:
             "occurred_at": local_iso(e.occurred_at, tz),
             "recorded_at": local_iso(e.recorded_at, tz),
             "data": data,
-            "effects": e.effects,
+            "effects": e.effects if identity else public_effects(e.effects),
             "citation": self.citation,
             "workflow_version": e.workflow_version,
             "policy_version": e.policy_version,
@@ -204,7 +222,7 @@ class CaseView:
             "closed_at": local_iso(r.closed_at, tz) if r.closed_at else None,
             "facts": r.facts,
             "head_hash": r.head_hash,
-            "deadlines": list(self.deadlines),
+            "deadlines": [d if identity else public_deadline(d) for d in self.deadlines],
             "history": [e.to_dict(tz, identity=identity) for e in self.history],
         }
 

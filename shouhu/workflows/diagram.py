@@ -12,7 +12,7 @@ def mermaid(wf: WorkflowDef, path: Sequence[str] = ()) -> str:
     lines = ["stateDiagram-v2", f"    %% {wf.type} v{wf.version} — generated from the definition"]
     for s in wf.states:
         lines.append(f'    state "{s.zh}<br/>{s.name}" as {s.name}')
-    lines.append(f"    [*] --> {wf.initial}: report")
+    lines.append(f"    [*] --> {wf.initial}: {wf.opening}")
     edges: dict[tuple[str, str], list[str]] = {}
     for t in wf.transitions:
         if t.dest is None:
@@ -26,13 +26,16 @@ def mermaid(wf: WorkflowDef, path: Sequence[str] = ()) -> str:
     for s in wf.states:
         if s.final:
             lines.append(f"    {s.name} --> [*]")
+    # a report's stays are its measures; a watch's (the ledger) are its whole daily work
+    kinds = ("measure",) if wf.opening == "report" else ("measure", "spine", "fact", "system")
     stays: dict[str, list[str]] = {}
     for t in wf.transitions:
-        if t.dest is None and t.kind == "measure":
+        if t.dest is None and t.kind in kinds:
             for src in t.sources:
                 stays.setdefault(src, []).append(t.trigger)
+    label = "measures" if wf.opening == "report" else "stays"
     for state, names in stays.items():
-        lines.append(f"    note right of {state}: measures: {', '.join(names)}")
+        lines.append(f"    note right of {state}: {label}: {', '.join(names)}")
     if path:
         lines.append("    classDef taken fill:#ffe9a8,stroke:#b8860b,stroke-width:2px")
         lines.extend(f"    class {s} taken" for s in dict.fromkeys(path))

@@ -219,6 +219,22 @@ def test_turns_16_closes_the_watch_and_cancels_its_duties() -> None:
     assert engine.replay(case_id).ok
 
 
+def test_a_child_turning_16_as_a_month_begins_has_the_past_month_judged_first() -> None:
+    """Born 2010-03-31, 16 at 2026-04-01T00:00, when March's visit falls due: March went by
+    while the child was 15, so the sweep records it missed, then closes the watch (aged_out)
+    and cancels April's duty, which the miss started. At one instant, duties come first."""
+    engine, clock = engine_at("2026-02-10T09:00")
+    case_id = child(engine, birthdate="2010-03-31")  # March is the first month due
+    clock.set(local("2026-04-01T00:00:00"))
+    assert [f.trigger for f in engine.run_due()] == ["deadline_missed", "turns_16"]
+    view = engine.case(case_id)
+    assert [e.trigger for e in view.history][-2:] == ["deadline_missed", "turns_16"]
+    assert due(engine, case_id, "monthly_visit") == [
+        ("2026-04-01T00:00:00+08:00", "missed"),
+        ("2026-05-01T00:00:00+08:00", "cancelled"),
+    ]
+
+
 def test_the_elders_regular_visit_is_monthly_by_default() -> None:
     """elderly_watch: regular_visit every calendar month, a local choice in the pack."""
     engine, _ = engine_at("2026-01-05T09:00")

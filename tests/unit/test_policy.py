@@ -101,6 +101,7 @@ def test_the_default_pack_names_the_deadlines_of_the_mechanism() -> None:
         "quarterly_update": ("duty", "P3M", "law"),
         "regular_visit": ("duty", "P1M", "local"),
         "turns_16": ("maturity", "P16Y", "law"),
+        "screening_visit": ("check", "P1M", "local"),
     }
     six = pack.rule("nonperformance_six_months")
     assert six.restart is True
@@ -121,6 +122,7 @@ LEDGER_CITATIONS = {
     "quarterly_update": "001 §四(二)2",
     "regular_visit": "000 §三五",
     "turns_16": "001, opening paragraph",
+    "screening_visit": "001 §四(三)5",
 }
 
 
