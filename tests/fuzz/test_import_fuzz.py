@@ -129,9 +129,13 @@ def test_any_import_file_files_exactly_its_good_rows_and_names_each_bad_one(
         try:
             result = importer.import_reports(lib, importer.ReportFile(path))
         except InvalidInput as exc:
-            ran.saw(exc)
-            assert str(path) in str(exc)
-            assert len(str(exc).splitlines()) == 1
+            message = str(exc)
+        else:
+            message = ""
+        if message:  # the file cannot be used at all
+            ran.saw(message)
+            assert str(path) in message
+            assert len(message.splitlines()) == 1
             assert fk.snapshot(db) == before
             return
         ran.saw(None if result.imported else result)
