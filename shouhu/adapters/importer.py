@@ -252,10 +252,15 @@ class ReportFile:
             if not _utf8(cells):
                 yield _Row(start, None, "not valid UTF-8", _utf8_or_none(ext))
             elif len(cells) != width:
+                where = (
+                    f"the row ends before {header[len(cells)]}"
+                    if len(cells) < width
+                    else f"a cell after {header[-1]}, the last column"
+                )
                 yield _Row(
                     start,
                     None,
-                    f"expected {width} columns (as the header), found {len(cells)}",
+                    f"expected {width} columns (as the header), found {len(cells)}: {where}",
                     ext,
                 )
             else:
@@ -335,6 +340,26 @@ def _external_id(value: Any) -> str:
     return clean_text(value, field="external_id", max_length=100)
 
 
+#: The engine's names for what a file calls by its column.
+_COLUMN_OF = {"occurred_at": "reported_at", "id_number": "child_id_number"}
+
+
+def _column_reason(exc: InvalidInput) -> str:
+    """The engine's reason, naming the file's column where the engine's name differs."""
+    column = _COLUMN_OF.get(exc.field or "")
+    if column is None or exc.field is None:
+        return exc.message
+    return exc.message.replace(exc.field, column, 1)
+
+
+def _json_type(value: Any) -> str:
+    """What a JSON value is, in JSON's words."""
+    for kind, name in ((bool, "a boolean"), (int | float, "a number"), (list, "an array")):
+        if isinstance(value, kind):
+            return name
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -355,6 +380,10 @@ def _data(value: Any) -> Mapping[str, Any] | None:
 
 def _request(values: Mapping[str, Any], external_id: str) -> ReportRequest:
     """A :class:`ReportRequest` from a row's columns (``reported_at`` is the report's time)."""
+    for column in (*COLUMNS, "child_id_number"):  # a JSON Lines row may hold any JSON value
+        value = values.get(column)
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{column}: expected text, not {_json_type(value)}", field=column)
     if _blank(values["reported_at"]):
         raise InvalidInput("reported_at: must not be empty", field="reported_at")
     type_ = values["type"]
@@ -440,7 +469,7 @@ def _row_reason(engine: Engine, row: _Row, seen: dict[str, int]) -> tuple[str | 
     try:
         engine.check_report(_request(row.values, ext))
     except InvalidInput as exc:
-        return exc.message, ext
+        return _column_reason(exc), ext
     return None, ext
 
 
@@ -483,7 +512,7 @@ def _file(
             ext = _external_id(row.external_id)
             req = _request(row.values, ext)
         except InvalidInput as exc:
-            result.refused.append(BadRow(row.line, None, exc.message))
+            result.refused.append(BadRow(row.line, None, _column_reason(exc)))
             continue
         batch.add(row.line, ext, req)
         if len(batch) >= batch_size:
@@ -538,7 +567,7 @@ def _file_one(
             result.refused.append(BadRow(line, ext, f"not filed: {exc.message}"))
         return
     except InvalidInput as exc:
-        result.refused.append(BadRow(line, ext, exc.message))
+        result.refused.append(BadRow(line, ext, _column_reason(exc)))
         return
     result.imported += 1
     if result.case_ids is not None:

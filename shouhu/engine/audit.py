@@ -403,6 +403,8 @@ class Anchor:
 
 def parse_anchor(text: str) -> Anchor:
     """An anchor line back into its parts; bad input if it is not one."""
+    if not isinstance(text, str):
+        raise InvalidInput("--anchor: expected the text of an anchor", field="anchor")
     parts = text.strip().split(":")
     # the time itself contains ':' — rejoin: prefix, then time (3 parts), count, digest
     if len(parts) != 6 or parts[0] != ANCHOR_PREFIX:

@@ -667,16 +667,21 @@ class Engine:
         overdue: bool = False,
     ) -> Iterator[CaseSummary]:
         """Cases in id order, filtered by type and state; streamed."""
+        _text_or_none(type=type, state=state, after=after)
+        if after is not None and not after.isascii():
+            raise InvalidInput(f"after: {after[:20]!r} is not a case id", field="after")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise InvalidInput("limit: expected a whole number", field="limit")
         if type is not None and type not in workflows.all_types():
             raise InvalidInput(
-                f"unknown report type or watch type {type[:40]!r} "
+                f"unknown report type or watch type {str(type)[:40]!r} "
                 f"(types: {', '.join(workflows.all_types())})",
                 field="type",
             )
         if state is not None and state not in {
             s for t in workflows.all_types() for s in workflows.latest(t).state_names
         }:
-            raise InvalidInput(f"unknown state {state[:40]!r}", field="state")
+            raise InvalidInput(f"unknown state {str(state)[:40]!r}", field="state")
         if limit is not None and limit < 1:
             raise InvalidInput("limit: must be at least 1", field="limit")
         # Checked above, at the call; streamed below, as the caller iterates.
@@ -900,9 +905,10 @@ class Engine:
 
     def notices(self, status: str | None = None, case_id: str | None = None) -> list[Notice]:
         """The outbox, oldest first."""
+        _text_or_none(status=status)
         if status is not None and status not in NOTICE_STATUSES:
             raise InvalidInput(
-                f"unknown notice status {status[:20]!r} ({', '.join(NOTICE_STATUSES)})",
+                f"unknown notice status {str(status)[:20]!r} ({', '.join(NOTICE_STATUSES)})",
                 field="status",
             )
         cid = None if case_id is None else self._load(case_id).id
@@ -989,9 +995,10 @@ class Engine:
         due_before: Instant | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Deadlines across cases, by due time (``kind, due_at, status, …``); streamed."""
+        _text_or_none(status=status)
         if status is not None and status not in DEADLINE_STATUSES:
             raise InvalidInput(
-                f"unknown deadline status {status[:20]!r} ({', '.join(DEADLINE_STATUSES)})",
+                f"unknown deadline status {str(status)[:20]!r} ({', '.join(DEADLINE_STATUSES)})",
                 field="status",
             )
         if case_id is not None:
@@ -1199,7 +1206,9 @@ class Engine:
     def _load(self, case_id: str, tx: Transaction | None = None) -> CaseRecord:
         if not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64:
             raise InvalidInput("case: expected a case id", field="case")
-        record = (tx or self.store).load(case_id.strip().upper())
+        # A case id is ASCII (Crockford base-32): other text names no case, and may not even
+        # be encodable for the store (a lone surrogate from undecodable bytes in argv).
+        record = (tx or self.store).load(case_id.strip().upper()) if case_id.isascii() else None
         if record is None:
             raise NotFound(f"no case {case_id.strip()[:64]!r}", case_id=case_id.strip()[:64])
         return record
@@ -1567,3 +1576,10 @@ def _guard_status(
 
 def _unknown_type(type_: str) -> str:
     return f"unknown report type {type_[:40]!r} (types: {', '.join(workflows.types())})"
+
+
+def _text_or_none(**values: Any) -> None:
+    """Bad input unless each value is text or None (filters a caller passes to a read)."""
+    for name, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{name}: expected text, not {type(value).__name__}", field=name)

@@ -177,7 +177,7 @@ def parse_pack(text: str, source: str = "<pack>") -> PolicyPack:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"policy {source}: not valid TOML: {exc}", field="policy") from None
+        raise _not_toml(text, source, exc) from None
     where = _Where(text, source)
     unknown_top = set(doc) - {"pack", "deadlines"}
     if unknown_top:
@@ -210,12 +210,34 @@ def parse_pack(text: str, source: str = "<pack>") -> PolicyPack:
     )
 
 
+_AT_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+_KEY_AT = re.compile(r"^\s*(?:\[+\s*([^\]]+?)\s*\]+|([A-Za-z0-9_.\-\"' ]+?)\s*=)")
+
+
+def _not_toml(text: str, source: str, exc: tomllib.TOMLDecodeError) -> InvalidInput:
+    """``policy SOURCE: not valid TOML: line N: KEY: …`` — the key (or table) on the line that
+    tomllib names, where the line has one."""
+    found = _AT_LINE.search(str(exc))
+    line = int(found.group(1)) if found else None
+    where = ""
+    if line is not None:
+        lines = text.splitlines()
+        m = _KEY_AT.match(lines[line - 1]) if 0 < line <= len(lines) else None
+        key = (m.group(1) or m.group(2)).strip() if m else ""
+        where = f"line {line}: {key}: " if key else f"line {line}: "
+    return InvalidInput(
+        f"policy {source}: not valid TOML: {where}{' '.join(str(exc).split())}",
+        field="policy",
+        line=line,
+    )
+
+
 def _rule(name: str, body: Any, where: _Where, triggers: set[str]) -> DeadlineRule:
     table = f"deadlines.{name}"
+    if not isinstance(body, dict):
+        raise where.error("deadlines", name, f"{table} must be a table")
     if not _NAME.match(name):
         raise where.error(table, None, f"deadline name {name!r} must be lower_snake_case")
-    if not isinstance(body, dict):
-        raise where.error(None, table, f"{table} must be a table")
     unknown = set(body) - _KEYS
     if unknown:
         key = sorted(unknown)[0]

@@ -35,6 +35,11 @@ def clean_text(value: Any, *, field: str, max_length: int, multiline: bool = Fal
     if not isinstance(value, str):
         raise InvalidInput(f"{field}: expected text", field=field)
     text = unicodedata.normalize("NFC", value).strip()
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: undecodable bytes, or a broken pair
+            raise InvalidInput(f"{field}: not valid Unicode text", field=field) from None
     if _CONTROL.search(text.replace("\n", "") if multiline else text):
         raise InvalidInput(f"{field}: control characters are not allowed", field=field)
     if not text:
@@ -189,9 +194,16 @@ def _quick(fields: Sequence[FieldDef], data: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
+def _label(text: str) -> str:
+    """A key as a message may show it: at most 60 characters, quoted and escaped unless it is
+    plain printable text (a key given by a caller may hold a newline or a control character)."""
+    cut = text[:60]
+    return cut if cut.isprintable() and cut.strip() == cut and cut else repr(cut)
+
+
 def _one_line(what: str, exc: ValidationError) -> InvalidInput:
     err = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in err.get("loc", ())) or "data"
+    loc = _label(".".join(str(p) for p in err.get("loc", ())) or "data")
     ctx_err = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_err, InvalidInput):
         return InvalidInput(f"{what}: {ctx_err.message}", field=ctx_err.field)
