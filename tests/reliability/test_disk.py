@@ -182,12 +182,13 @@ def test_a_full_disk_is_exit_5_with_one_line_and_leaves_every_acknowledged_case_
         db = disk / "cases.db"
         ids = a_database(db)
         preexec = None
-        if mounted:  # leave about 24 KiB free: a few reports fit, then the disk is full
+        if mounted:  # leave 128 KiB free: a few reports fit, then the disk is full
             free = shutil.disk_usage(disk).free
-            (disk / "filler").write_bytes(b"\0" * max(free - 24 * 1024, 0))
+            (disk / "filler").write_bytes(b"\0" * max(free - 128 * 1024, 0))
         else:
             preexec = limit_file_size(db.stat().st_size + 24 * 1024)
         acknowledged, refusal = fill_until_refused(db, preexec)
+        assert acknowledged, "the disk was full from the start: the test proves nothing"
         # SQLite says "database or disk is full" (SQLITE_FULL) when a page write fails, a disk
         # I/O error when growing the WAL's index or a file fails: either way, one clear line.
         assert refusal.stderr.count("disk") >= 1, refusal.stderr
@@ -207,6 +208,7 @@ def test_a_file_size_limit_is_exit_5_with_one_line_and_leaves_every_acknowledged
     db = tmp_path / "cases.db"
     ids = a_database(db)
     acknowledged, refusal = fill_until_refused(db, limit_file_size(db.stat().st_size + 24 * 1024))
+    assert acknowledged, "the limit was reached from the start: the test proves nothing"
     assert_one_line_exit_5(refusal, "cannot be used: disk I/O error (SQLITE_IOERR")
     assert "nothing was written" in refusal.stderr
     assert cases_in(db) == sorted([*ids, *acknowledged])

@@ -37,7 +37,8 @@ from shouhu import Engine, FakeClock
 ROOT = Path(__file__).resolve().parents[2]
 WORKLOAD = Path(__file__).with_name("workload.py")
 SOAK = os.environ.get("SHOUHU_SOAK") == "1"
-KILLS = 60 if SOAK else 8
+SOAK_KILLS, SHORT_KILLS = 60, 8
+KILLS = SOAK_KILLS if SOAK else SHORT_KILLS
 SEED = int(os.environ.get("SHOUHU_KILL_SEED", "20260307"))
 #: How long a workload may take to say ``ready`` (a loaded CI machine is slow to import).
 READY_TIMEOUT = 60.0
