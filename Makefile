@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DB ?= demo.db
 
-.PHONY: all demo test lint typecheck bench bench-quick docs clean
+.PHONY: all demo test soak lint typecheck bench bench-quick docs clean
 
 all: test
 
@@ -22,6 +22,10 @@ demo: $(STAMP)
 ## make test: lint, format check, types, import rules, the whole test suite
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+## make soak: the long versions of the reliability tests (60 kills per store instead of 8)
+soak: $(STAMP)
+	SHOUHU_SOAK=1 $(BIN)/python -m pytest tests/reliability -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

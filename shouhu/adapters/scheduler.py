@@ -10,7 +10,13 @@ transaction as the event it appends; APScheduler (in memory) only *wakes* the en
 * at the next due time the engine reports (one one-shot job, id ``next-due``, replaced after
   every sweep; a time already past is scheduled for now).
 
-Every wake-up is the same thing: "run a sweep now". Nothing relies on APScheduler's misfire
+Every wake-up is the same thing: "run a sweep now". A sweep's horizon is the clock's now, but
+never earlier than the daemon's last one (:attr:`Daemon.horizon`): if the wall clock steps
+back, the daemon keeps sweeping at the horizon it reached, warns once (``clock_behind_horizon``)
+and moves on when the clock catches up. A deadline fires by its row's status, not by a window
+since the last sweep, so a clock that jumps either way neither fires one twice nor skips one.
+
+Nothing relies on APScheduler's misfire
 handling (grace is unlimited and runs coalesce). Sweeps never overlap: all wake-ups run on one
 worker thread and a lock also guards :meth:`Daemon.sweep` when called directly. A sweep that
 fails is logged on one line and retried at the next wake-up; the daemon does not die of it.
@@ -75,6 +81,8 @@ class Daemon:
         self._stop_requested = False  # the only thing a signal handler touches
         self._stop_event = threading.Event()  # wakes run() promptly when stop() is called
         self._warned_overdue: datetime | None = None
+        self._horizon: datetime | None = None  # the latest instant a sweep fired up to
+        self._warned_behind: datetime | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -121,6 +129,11 @@ class Daemon:
 
     # -- sweeping --------------------------------------------------------------------------------
 
+    @property
+    def horizon(self) -> datetime | None:
+        """The instant the last sweep fired up to (never moves back), or None before one."""
+        return self._horizon
+
     def sweep(self) -> list[Fired]:
         """Fire every due deadline now, reschedule the next-due wake-up, tell on_fired; then
         deliver (if given), also when the sweep failed.
@@ -129,14 +142,31 @@ class Daemon:
         """
         with self._lock:
             try:
-                now: datetime = self._engine.clock.now()
+                now = self._next_horizon()
                 fired: list[Fired] = self._engine.run_due(now)
+                self._horizon = now
                 self._reschedule(swept_at=now)
                 if fired and self._on_fired is not None:
                     self._on_fired(fired)
             finally:
                 self._deliver_notices()
             return fired
+
+    def _next_horizon(self) -> datetime:
+        """The clock's now, or the last horizon if the clock is behind it (warned once)."""
+        now: datetime = self._engine.clock.now()
+        last = self._horizon
+        if last is None or now >= last:
+            return now
+        if last != self._warned_behind:
+            self._warned_behind = last
+            self._engine.log.warning(
+                "clock_behind_horizon",
+                clock=now.isoformat(),
+                horizon=last.isoformat(),
+                behind_seconds=round((last - now).total_seconds(), 3),
+            )
+        return last
 
     def _deliver_notices(self) -> None:
         """Call ``deliver``; a failure is logged on one line (a bug with its traceback)."""

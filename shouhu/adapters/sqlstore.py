@@ -804,6 +804,12 @@ class _DbErrors:
             msg = f"database {where} is read-only: {detail}"
         elif "disk" in detail and "full" in detail:
             msg = f"database {where}: the disk is full; nothing was written"
+        elif detail == "disk I/O error":  # SQLite: a write or a file's growth failed (ENOSPC, EIO)
+            code = getattr(getattr(exc, "orig", exc), "sqlite_errorname", None) or "SQLITE_IOERR"
+            msg = (
+                f"database {where} cannot be used: disk I/O error ({code}): the disk may be "
+                "full, out of quota or failing; nothing was written"
+            )
         else:
             msg = f"database {where} cannot be used: {detail}"
         raise StoreUnavailable(msg) from None

@@ -175,6 +175,8 @@ class Engine:
         self._new_id = id_factory or new_case_id
         self.log = logger if logger is not None else get_logger("shouhu.engine")
         self._std_log = logging.getLogger("shouhu.engine")
+        #: The latest horizon a sweep of this engine fired up to (``run_due``), or None.
+        self.swept_to: datetime | None = None
 
     # -- context management ------------------------------------------------------------------
 
@@ -699,10 +701,16 @@ class Engine:
         ``missed``; a maturity becomes its own event (e.g. ``nonperformance_six_months``) and
         its row ``fired``. Each in the same transaction as its row's change: whatever crashes
         or repeats, a deadline fires once.
+
+        ``now`` is the sweep's horizon: every pending deadline due at or before it fires. It
+        may not be later than the clock, or than a horizon this engine swept to before (if the
+        wall clock stepped back since, that instant has passed all the same); the horizon a
+        sweep used is kept in :attr:`swept_to` (the latest) and logged with each firing.
         """
         clock_now = self.clock.now()
         at = clock_now if now is None else parse_instant(now, self.zone, field="now")
-        if at > clock_now + FUTURE_TOLERANCE:
+        latest = clock_now if self.swept_to is None else max(clock_now, self.swept_to)
+        if at > latest + FUTURE_TOLERANCE:
             raise InvalidInput(
                 f"now {local_iso(at, self.zone)} is later than the clock "
                 f"({local_iso(clock_now, self.zone)}): deadlines cannot be fired early",
@@ -744,6 +752,8 @@ class Engine:
             # a calendar duty missed starts the next window's, which may be due already
             if len(due) < batch and not waiting and not any(t <= at for t in spawned):
                 break
+        if self.swept_to is None or at > self.swept_to:
+            self.swept_to = at
         rules = self.policy.tracked_by_name
         for f in fired:
             if self._std_log.isEnabledFor(logging.INFO):
@@ -757,6 +767,7 @@ class Engine:
                     due_at=shown,
                     trigger=f.trigger,
                     seq=f.seq,
+                    horizon=local_iso(at, self.zone),
                 )
         return fired
 
