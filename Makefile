@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 
-## make demo: files reports of all six types into $(DEMO_DB) and prints each timeline
+## make demo: reports of all six types and a village's ledger in $(DEMO_DB), with timelines
 demo: $(STAMP)
 	$(BIN)/python -m shouhu.demo --db "sqlite:///$(DEMO_DB)"
 
@@ -23,9 +23,10 @@ demo: $(STAMP)
 test: lint typecheck
 	$(BIN)/python -m pytest
 
-## make soak: the long versions of the reliability tests (60 kills per store instead of 8)
+## make soak: the long versions of the kill, race and fuzz tests (60 kills per store instead
+## of 8; twenty times the generated inputs); about 45 minutes
 soak: $(STAMP)
-	SHOUHU_SOAK=1 $(BIN)/python -m pytest tests/reliability -q
+	SHOUHU_SOAK=1 $(BIN)/python -m pytest tests/reliability tests/fuzz -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,13 +2,17 @@
 
 Files one report of each of the six types (and one that proves unfounded), drives each along
 its branch with realistic times — reports in the morning, police within the hour, townships the
-next days, courts weeks later — and prints each case's timeline. All names are invented.
+next days, courts weeks later — and prints each case's timeline. Beside the reports it keeps a
+small village's ledger (台账): left-behind children, women and elders registered three months
+ago, visited (or not) each month, one child turning 16, one family back home; then prints the
+quarter's return and the pre-holiday screening plan. All names are invented.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,9 +21,16 @@ from typing import Any
 from rich.console import Console
 
 from shouhu.api import Engine
+from shouhu.engine import core
+from shouhu.engine.clock import Clock
 from shouhu.engine.timeutil import local_iso, zone
 from shouhu.errors import ShouhuError, TransitionRefused
-from shouhu.render import render_deadlines, timeline_table
+from shouhu.render import (
+    render_deadlines,
+    render_ledger_return,
+    render_screening,
+    timeline_table,
+)
 
 POLICE = {"name": "青山派出所 李警官", "role": "police"}
 TOWNSHIP = {"name": "青山镇 儿童督导员 陈静", "role": "township"}
@@ -249,6 +260,106 @@ STORIES = [
 ]
 
 
+@dataclass
+class Resident:
+    """A person on 石桥村's ledger: who, and which months (1 = the first after registration)
+    the village committee visits."""
+
+    kind: str
+    name: str
+    birthdate: str
+    visited: tuple[int, ...] = (1, 2, 3)
+    data: dict[str, Any] = field(default_factory=dict)
+    leaves: tuple[int, str] | None = None  # (month, closing trigger)
+
+
+CHILD = {"parents_away": "both", "guardian": "祖父母", "agreement_signed": True}
+VILLAGE_LEDGER = [
+    Resident("child", "周小雨", "2015-03-08", data=CHILD),
+    Resident("child", "周小龙", "2017-06-21", (1, 3), data=CHILD),
+    Resident("child", "吴佳怡", "2012-10-02", (2, 3), data={"parents_away": "both"}),
+    Resident(
+        "child", "吴浩", "2014-01-19", (1,), data={"parents_away": "one_with_incapable_other"}
+    ),
+    Resident("child", "郑欣", "2019-12-30", (1, 2), data=CHILD, leaves=(2, "parents_returned")),
+    Resident("child", "郑晓", "{sixteen-weeks-ago}", (1, 2), data=CHILD),
+    Resident("woman", "周丽", "1990-05-14", (), data={"husband_away_since": "{months-9}"}),
+    Resident("woman", "吴芳", "1986-08-03", (), data={"husband_away_since": "{months-14}"}),
+    Resident("elderly", "周德顺", "1948-02-11", (1, 2, 3)),
+    Resident("elderly", "吴秀英", "1952-07-27", (2,)),
+]
+LEDGER_PLACE = "石桥村, 青山镇, 丰都县"
+
+
+def _months_later(day: datetime, months: int, at_day: int, hour: int) -> datetime:
+    index = day.year * 12 + day.month - 1 + months
+    return day.replace(year=index // 12, month=index % 12 + 1, day=at_day, hour=hour, minute=0)
+
+
+def quarter_of(day: datetime, back: int = 0) -> str:
+    """``2026Q4``: the quarter holding ``day`` (local), or ``back`` quarters before it."""
+    index = day.year * 4 + (day.month - 1) // 3 - back
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def keep_ledger(engine: core.Engine, console: Console, now: datetime) -> list[str]:
+    """Register 石桥村's left-behind, visit them month by month with the scheduler sweeping,
+    and print the quarter's return and the screening plan for a holiday six weeks ahead."""
+    tz = engine.zone
+    now = now.astimezone(zone(tz))
+    registered = _months_later(now, -3, 3, 9)  # the 3rd of the month, three months ago
+    ids: list[str] = []
+    actions: list[tuple[datetime, str, str, dict[str, str], dict[str, Any]]] = []
+    for n, r in enumerate(VILLAGE_LEDGER):
+        birthdate = r.birthdate
+        if birthdate == "{sixteen-weeks-ago}":  # 16 some weeks ago: the watch closes by itself
+            birthdate = _months_later(now, -16 * 12 - 1, 20, 0).date().isoformat()
+        data = dict(r.data)
+        for key, value in data.items():
+            if isinstance(value, str) and value.startswith("{months-"):
+                months = int(value[len("{months-") : -1])
+                data[key] = _months_later(registered, -months, 1, 0).date().isoformat()
+        when = registered + timedelta(minutes=20 * n)
+        engine.run_due(when)
+        case = engine.register(
+            r.kind,
+            person={"name": r.name, "birthdate": birthdate},
+            location=LEDGER_PLACE,
+            actor=VILLAGE,
+            at=when,
+            data=data,
+        )
+        ids.append(case.id)
+        trigger = "regular_visit" if r.kind == "elderly" else "record_visit"
+        for month in r.visited:
+            at = _months_later(registered, month, 6 + 4 * (n % 5), 10)
+            if at < now:
+                actions.append((at, case.id, trigger, VILLAGE, {"notes": "上门走访"}))
+        if r.leaves is not None:
+            month, closing = r.leaves
+            at = _months_later(registered, month, 15, 16)
+            if at < now:
+                actions.append((at, case.id, closing, VILLAGE, {"notes": "父母返乡"}))
+        update = _months_later(registered, 2 + n % 2, 5 + n, 15)
+        if r.kind != "elderly" and update < now:
+            actions.append((update, case.id, "update_ledger", TOWNSHIP, {"notes": "季度更新"}))
+    for at, case_id, trigger, actor, data in sorted(actions):
+        engine.run_due(at)  # what a running scheduler would have done by then
+        with suppress(TransitionRefused):  # the watch closed first (turned 16): nothing written
+            engine.fire(case_id, trigger, actor=actor, occurred_at=at, data=data)
+    engine.run_due(now)
+    console.rule("[bold]The ledger (台账)[/bold] — 石桥村, 青山镇: children, women and elders")
+    console.print(
+        f"{len(ids)} people registered on {local_iso(registered, tz)[:10]}; the village "
+        "committee's visits month by month, the township's updates, the scheduler recording "
+        "every month that ended without a visit."
+    )
+    render_ledger_return(console, engine.registry_report(quarter_of(now)))
+    holiday = (now + timedelta(days=30)).date()
+    render_screening(console, engine.screening(holiday), {})
+    return ids
+
+
 def _expand(value: Any, discovered: datetime, tz: str) -> Any:
     """Fill ``{discovered-2h}`` / ``{discovered-120d}`` placeholders with real past times."""
     if not (isinstance(value, str) and value.startswith("{discovered-")):
@@ -267,10 +378,11 @@ def _expand(value: Any, discovered: datetime, tz: str) -> Any:
     )
 
 
-def run(db_url: str, console: Console) -> list[str]:
-    """File and drive every story; returns the case ids."""
+def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
+    """File and drive every story and keep the village's ledger, up to ``clock``'s now
+    (default: the wall clock); returns the report case ids."""
     ids = []
-    with Engine.open(db_url) as engine:
+    with Engine.open(db_url, clock=clock) as engine:
         tz = engine.zone
         console.print(f"Policy pack in force: {engine.policy.id} (deadlines: `shouhu policy show`)")
         today = (
@@ -323,6 +435,7 @@ def run(db_url: str, console: Console) -> list[str]:
             console.print(timeline_table(view, tz))
             for line in refusals:
                 console.print(f"  [yellow]refused, nothing written[/yellow] — {line}")
+        keep_ledger(engine, console, engine.clock.now())
     return ids
 
 
@@ -342,11 +455,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shouhu demo: error: {exc}", file=sys.stderr)
         return exc.exit_code
     console.rule()
+    last_quarter = quarter_of(datetime.now().astimezone(), back=1)
     console.print(
-        f"{len(ids)} cases of all six types in {args.db}. Try:\n"
+        f"{len(ids)} reports of all six types and a village's ledger in {args.db}. Try:\n"
         f"  .venv/bin/shouhu --db {args.db} case list\n"
         f"  .venv/bin/shouhu --db {args.db} case show {ids[0]}\n"
-        f"  .venv/bin/shouhu --db {args.db} case next {ids[0]}"
+        f"  .venv/bin/shouhu --db {args.db} case next {ids[0]}\n"
+        f"  .venv/bin/shouhu --db {args.db} case list --type child_watch\n"
+        f"  .venv/bin/shouhu --db {args.db} registry report --quarter {last_quarter}"
     )
     return 0
 

@@ -411,7 +411,7 @@ def render_ledger_return(console: Console, ret: Any) -> None:
         "copied to education and police"
     )
     places = _places(ret)
-    t = Table(title="People on the ledger, entries and exits (children / women / elderly)")
+    t = Table(title="People: on the ledger, entries, exits (children / women / elderly)")
     for col in ("township", "village", "on ledger", "entries", "exits"):
         t.add_column(col, justify="right" if col in ("on ledger", "entries", "exits") else "left")
     for township, p in places:

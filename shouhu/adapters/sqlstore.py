@@ -30,6 +30,7 @@ from shouhu.adapters.tables import (
     DEADLINES,
     EVENTS,
     INTAKE,
+    OPEN_WATCH,
     OUTBOX,
 )
 from shouhu.engine.model import (
@@ -558,21 +559,25 @@ class _SqlTx:
     def same_person(
         self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
     ) -> str | None:
-        same = sa.and_(
-            CASES.c.child_name == name,
-            CASES.c.child_birthdate == birthdate,
-            CASES.c.village == village,
-        )
+        ways = [
+            sa.and_(
+                CASES.c.child_name == name,
+                CASES.c.child_birthdate == birthdate,
+                CASES.c.village == village,
+            )
+        ]
         if id_number:
-            same = sa.or_(CASES.c.child_id_number == id_number, same)
-        stmt = (
-            sa.select(CASES.c.id)
-            .where(CASES.c.type.in_(list(types)), CASES.c.closed_at.is_(None), same)
-            .order_by(CASES.c.id)
-            .limit(1)
-        )
-        found = self.conn.execute(stmt).scalar()
-        return None if found is None else str(found)
+            ways.append(CASES.c.child_id_number == id_number)
+        found = []
+        for same in ways:  # one query per unique index (an OR would scan the kind's watches)
+            stmt = (
+                sa.select(CASES.c.id)
+                .where(sa.text(OPEN_WATCH), CASES.c.type.in_(list(types)), same)
+                .order_by(CASES.c.id)
+                .limit(1)
+            )
+            found += [str(i) for i in self.conn.execute(stmt).scalars()]
+        return min(found, default=None)
 
     def due(self, now: datetime, limit: int) -> list[Deadline]:
         stmt = _DUE
@@ -616,18 +621,26 @@ class _SqliteTx:
     def same_person(
         self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
     ) -> str | None:
-        marks = ", ".join("?" for _ in types)
-        sql = (
-            f"SELECT id FROM cases WHERE type IN ({marks}) AND closed_at IS NULL AND ("
-            "(child_name = ? AND child_birthdate = ? AND village = ?)"
-            + (" OR child_id_number = ?" if id_number else "")
-            + ") ORDER BY id LIMIT 1"
+        head = (
+            f"SELECT id FROM cases WHERE {OPEN_WATCH} AND type IN ({', '.join('?' * len(types))})"
         )
-        params: list[Any] = [*types, name, birthdate.isoformat(), village]
+        asks = [
+            (
+                " AND child_name = ? AND child_birthdate = ? AND village = ?",
+                [name, birthdate, village],
+            )
+        ]
         if id_number:
-            params.append(id_number)
-        row = self.cur.execute(sql, params).fetchone()
-        return None if row is None else str(row[0])
+            asks.append((" AND child_id_number = ?", [id_number]))
+        found = []
+        for where, values in asks:  # one query per unique index (an OR would scan the kind's)
+            row = self.cur.execute(
+                head + where + " ORDER BY id LIMIT 1",
+                [*types, *(v.isoformat() if isinstance(v, date) else v for v in values)],
+            ).fetchone()
+            if row is not None:
+                found.append(str(row[0]))
+        return min(found, default=None)
 
 
 class _SqliteWrite:

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlmodel import JSON, Column, Field, SQLModel
 
+from shouhu.workflows.vocab import WATCH_TYPES
+
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """An aware UTC datetime on every backend (SQLite keeps it as naive UTC text)."""
@@ -38,11 +40,38 @@ def _utc(*, index: bool = False, nullable: bool = False) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
+#: An open watch (a person on the ledger), as the partial unique indexes and the engine's
+#: duplicate lookup say it, word for word (a partial index serves a query that repeats its
+#: condition): one open watch per person and kind (一人一档; migration 0004).
+OPEN_WATCH = "closed_at IS NULL AND type IN (" + ", ".join(f"'{t}'" for t in WATCH_TYPES) + ")"
+OPEN_WATCH_WITH_ID = OPEN_WATCH + " AND child_id_number IS NOT NULL"
+
+
 class CaseRow(SQLModel, table=True):
     """One row per case: the state after its last event (a projection, never the truth)."""
 
     __tablename__ = "cases"
-    __table_args__ = (sa.Index("ix_cases_type_state_id", "type", "state", "id"),)
+    __table_args__ = (
+        sa.Index("ix_cases_type_state_id", "type", "state", "id"),
+        sa.Index(
+            "uq_open_watch_person",
+            "type",
+            "child_name",
+            "child_birthdate",
+            "village",
+            unique=True,
+            sqlite_where=sa.text(OPEN_WATCH),
+            postgresql_where=sa.text(OPEN_WATCH),
+        ),
+        sa.Index(
+            "uq_open_watch_id_number",
+            "type",
+            "child_id_number",
+            unique=True,
+            sqlite_where=sa.text(OPEN_WATCH_WITH_ID),
+            postgresql_where=sa.text(OPEN_WATCH_WITH_ID),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     type: str = Field(max_length=40)

@@ -254,23 +254,22 @@ class Engine:
         """
         commit = self._register_commit(kind, person, location, actor, at, data)
         case = commit.case
-        with self.store.write() as tx:
-            same = tx.same_person(
-                (case.type,),
-                case.child.id_number,
-                case.child.name,
-                case.child.birthdate,
-                case.location.village,
-            )
-            if same is not None:
-                raise Conflict(
-                    f"refused by rule duplicate ({workflows.latest(case.type).citation} — "
-                    f"一人一档): this person is already on the ledger as case {same}",
-                    case_id=same,
-                    expected=None,
-                    actual=None,
-                )
-            tx.append(commit)
+        try:
+            with self.store.write() as tx:
+                same = _same_person(tx, case)
+                if same is not None:
+                    raise _duplicate(case, same)
+                tx.append(commit)
+        except Conflict as exc:
+            if exc.data.get("rule") == "duplicate":
+                raise
+            # A twin registered in a racing transaction: the store's unique index (one open
+            # watch per person, migration 0004) refused this one. Name the twin.
+            with self.store.write() as tx:
+                same = _same_person(tx, case)
+            if same is None:
+                raise
+            raise _duplicate(case, same) from None
         if self._std_log.isEnabledFor(logging.INFO):
             self.log.info(
                 "person_registered",
@@ -1529,6 +1528,27 @@ def _advanced(
         closed_at=closed_at,
         late=case.late,
         report_delay_seconds=case.report_delay_seconds,
+    )
+
+
+def _same_person(tx: Transaction, case: CaseRecord) -> str | None:
+    return tx.same_person(
+        (case.type,),
+        case.child.id_number,
+        case.child.name,
+        case.child.birthdate,
+        case.location.village,
+    )
+
+
+def _duplicate(case: CaseRecord, same: str) -> Conflict:
+    return Conflict(
+        f"refused by rule duplicate ({workflows.latest(case.type).citation} — 一人一档): "
+        f"this person is already on the ledger as case {same}",
+        case_id=same,
+        expected=None,
+        actual=None,
+        rule="duplicate",
     )
 
 

@@ -25,6 +25,7 @@ from pagekit import (
 )
 
 from shouhu import Conflict, InvalidInput, TransitionRefused, workflows
+from shouhu.workflows.diagram import mermaid
 from shouhu.workflows.watch import REGISTRARS
 
 PAGE = DOCS / "ledger.md"
@@ -53,11 +54,19 @@ def section(heading: str) -> str:
 
 
 def test_the_ledger_page_holds_only_blocks_the_tests_run_or_check() -> None:
-    """bash (run), text (compared with a real run) and python (run): nothing else."""
+    """bash (run), text (compared with a real run), python (run) and the three diagrams
+    (compared with the definitions): nothing else."""
     kinds = [m.group(1) for m in FENCE.finditer(text())]
-    assert set(kinds) == {"bash", "text", "python"}
+    assert set(kinds) == {"bash", "text", "python", "mermaid"}
     assert kinds.count("bash") == 1
     assert kinds.count("python") == 1
+
+
+def test_the_three_diagrams_are_the_watch_definitions() -> None:
+    """Each watch's mermaid diagram, in order, is what its definition generates now."""
+    assert fences("mermaid") == [mermaid(workflows.latest(t)) for t in workflows.watch_types()]
+    for block in fences("mermaid"):
+        assert "[*] --> on_ledger: register" in block
 
 
 def test_the_index_and_the_deadlines_page_link_the_ledger_page() -> None:
@@ -117,8 +126,14 @@ def test_the_ledger_page_gives_the_worked_examples() -> None:
         assert date_ in section("## Refusals")
     for kind in ("monthly_visit", "quarterly_update", "regular_visit", "turns_16"):
         assert f"`{kind}`" in section("## Standing duties")
-    for missing in ("shouhu registry report", "shouhu registry screening", "demo"):
-        assert missing in section("## Not built yet")
+    returned = section("## The quarterly return")
+    for figure in ("on ledger", "entries", "exits", "visits", "ledger updates", "reports raised"):
+        assert f"| {figure} |" in returned
+    assert "001 §四(二)2" in returned
+    screening = section("## Holiday screening")
+    for reason in ("never_visited", "visit_older_than_bound", "open_report"):
+        assert f"`{reason}`" in screening
+    assert "001 §四(三)5" in screening
 
 
 def test_the_ledger_python_block_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
