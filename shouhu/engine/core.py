@@ -649,7 +649,7 @@ class Engine:
                     label=row.label,
                     roles=roles,
                     to=wf.destinations(row.trigger, case.state),
-                    data=tuple(f.describe() for f in fields),
+                    data=tuple(f.describe() for f in fields if not f.by_engine),
                     citation=row.citation,
                     guards=tuple(
                         _guard_status(g, case.facts, fields) for r in here for g in r.guards

@@ -41,9 +41,12 @@ class FieldDef:
     choices: tuple[str, ...] = ()
     description: str = ""
     max_length: int = 2000
+    by_engine: bool = False  # filled in by the engine (never given): not offered by ``next``
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "required": self.required}
+        if self.by_engine:
+            out["by_engine"] = True
         if self.choices:
             out["choices"] = list(self.choices)
         if self.description:

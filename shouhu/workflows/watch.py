@@ -213,6 +213,7 @@ CHILD_WATCH = WorkflowDef(
                     "text",
                     max_length=64,
                     description="set by the engine: the report case filed",
+                    by_engine=True,
                 ),
             ),
             effect=_report_raised,

@@ -306,3 +306,17 @@ def test_no_log_line_or_notice_carries_name_birthdate_or_id_number(
     shown = repr(engine.case(case_id).to_dict("Asia/Shanghai")["history"][0])
     assert "赵秘密" not in shown
     assert "110105201003150017" not in shown
+
+
+def test_next_does_not_offer_the_report_case_the_engine_fills_in() -> None:
+    """raise_report's ``report_case`` is set by the engine; ``next`` lists only what to give."""
+    engine, _ = engine_at("2026-02-10T09:00")
+    case_id = child(engine)
+    (option,) = [o for o in engine.next(case_id) if o.trigger == "raise_report"]
+    names = [d["name"] for d in option.data]
+    assert "type" in names
+    assert "report_case" not in names
+    with pytest.raises(InvalidInput, match="report_case is set by the engine"):
+        engine.fire(
+            case_id, "raise_report", actor=VC, data={"type": "solo_living", "report_case": "X"}
+        )
