@@ -208,6 +208,7 @@ class Engine:
         )
         self.store.commit(commit)
         self._log_report(commit.case)
+        self._log_events(commit.events)
         return self._view(commit.case, list(commit.events))
 
     def report_many(
@@ -278,6 +279,7 @@ class Engine:
                 role=case.reporter.kind,
                 township=case.location.township,
             )
+        self._log_events(commit.events)
         return self._view(case, list(commit.events))
 
     def _register_commit(
@@ -473,6 +475,8 @@ class Engine:
                 role=role,
                 seq=new.version,
             )
+        if self._std_log.isEnabledFor(logging.DEBUG):  # this event and any duty caught up
+            self._log_events(self.store.events(new.id)[case.version :])
         return self._view(new)
 
     def _step(
@@ -768,6 +772,8 @@ class Engine:
                     seq=f.seq,
                     horizon=local_iso(at, self.zone),
                 )
+            if self._std_log.isEnabledFor(logging.DEBUG):
+                self._log_events([e for e in self.store.events(f.case_id) if e.seq == f.seq])
         return fired
 
     def _fire_row(
@@ -1456,6 +1462,32 @@ class Engine:
             )
         return age
 
+    def _log_events(self, events: Iterable[Event]) -> None:
+        """At DEBUG, each event with its data, for whoever runs the engine. Personal keys
+        (the child or person, names, birthdates, id numbers, guardians) are redacted by the
+        log processor; free text (notes, descriptions, reasons) is left out, since a narrative
+        may name anyone; so is the data of an event counted from a birthdate (``turns_16``)."""
+        if not self._std_log.isEnabledFor(logging.DEBUG):
+            return
+        rules = self.policy.tracked_by_name
+        for e in events:
+            rule = rules.get(e.trigger)
+            wf = workflows.get(e.workflow, e.workflow_version)
+            data: Any = WITHHELD
+            if rule is None or not dl.personal(rule):
+                data = _without_text(e.data, wf.fields(e.trigger))
+                if e.seq == 1 and isinstance(data.get(e.trigger), Mapping):
+                    data[e.trigger] = _without_text(data[e.trigger], wf.report_data)
+            self.log.debug(
+                "event_recorded",
+                case_id=e.case_id,
+                seq=e.seq,
+                trigger=e.trigger,
+                role=e.role,
+                to_state=e.to_state,
+                data=data,
+            )
+
     def _log_report(self, case: CaseRecord) -> None:
         self.log.info(
             "case_reported",
@@ -1529,6 +1561,12 @@ def _advanced(
         late=case.late,
         report_delay_seconds=case.report_delay_seconds,
     )
+
+
+def _without_text(data: Mapping[str, Any], fields: Iterable[FieldDef]) -> dict[str, Any]:
+    """``data`` with the values of free-text fields replaced by ``[text]``."""
+    text = {f.name for f in fields if f.kind == "text"}
+    return {k: ("[text]" if k in text and v else v) for k, v in data.items()}
 
 
 def _same_person(tx: Transaction, case: CaseRecord) -> str | None:

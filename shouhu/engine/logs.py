@@ -23,6 +23,7 @@ PERSONAL_KEYS = frozenset(
         "child_birthdate",
         "id_number",
         "child_id_number",
+        "guardian",
         "guardian_name",
         "new_guardian",
         "entrusted_guardian",

@@ -29,14 +29,16 @@ from shouhu.workflows.spine import C_EMERGENCY, measure, report_workflow
 
 
 def test_every_demo_case_replays_to_its_record_and_verifies(tmp_path: Path) -> None:
-    """Each case ``make demo`` writes replays with no illegal event and no difference from its
-    projection, ends where the case row says, and the whole database verifies."""
-    from shouhu.demo import run
+    """Each case ``make demo`` writes (the reports and the village's watches) replays with no
+    illegal event and no difference from its projection, ends where the case row says, and the
+    whole database verifies."""
+    from shouhu.demo import VILLAGE_LEDGER, run
 
     url = "sqlite:///" + str(tmp_path / "demo.db")
-    ids = run(url, Console(file=io.StringIO()))
-    assert len(ids) == 7
+    assert len(run(url, Console(file=io.StringIO()))) == 7
     with Engine.open(url, zone=ZONE) as engine:
+        ids = [c.id for c in engine.cases()]
+        assert len(ids) == 7 + len(VILLAGE_LEDGER)
         for case_id in ids:
             rebuilt = engine.replay(case_id)
             case = engine.case(case_id)
@@ -49,7 +51,7 @@ def test_every_demo_case_replays_to_its_record_and_verifies(tmp_path: Path) -> N
             assert [s.state for s in rebuilt.steps] == [h.event.to_state for h in case.history]
         result = engine.verify()
         assert result.ok, result.broken
-        assert result.cases == 7
+        assert result.cases == len(ids)
         assert result.events == sum(engine.case(i).version for i in ids)
 
 
@@ -58,7 +60,9 @@ def test_demo_database_passes_audit_replay_and_verify_on_the_cli(tmp_path: Path)
     from shouhu.demo import run
 
     cli = Cli(tmp_path / "demo.db")
-    ids = run(cli.url, Console(file=io.StringIO()))
+    run(cli.url, Console(file=io.StringIO()))
+    ids = [c["id"] for c in cli.json("case", "list")]
+    assert len(ids) > 7  # the reports and the village's watches
     for case_id in ids:
         out = cli.json("audit", "replay", case_id)
         assert out["ok"]
