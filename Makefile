@@ -24,9 +24,10 @@ test: lint typecheck
 	$(BIN)/python -m pytest
 
 ## make soak: the long versions of the kill, race and fuzz tests (60 kills per store instead
-## of 8; twenty times the generated inputs); about 45 minutes
+## of 8; ten times the racing deadlines; twenty times the generated inputs); about an hour
 soak: $(STAMP)
-	SHOUHU_SOAK=1 $(BIN)/python -m pytest tests/reliability tests/fuzz -q
+	SHOUHU_SOAK=1 $(BIN)/python -m pytest -q tests/reliability tests/fuzz \
+		tests/contract/test_sqlite_sweeps.py tests/pg/test_workers.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
