@@ -64,6 +64,18 @@ def run(db: Path, *args: str) -> tuple[int, str, str]:
     return r.exit_code, r.stdout, r.stderr
 
 
+def refused_on_one_line(db: Path, argv: list[str], message: str) -> None:
+    """On a database holding one watch: exit 2, one line naming ``message``, nothing written."""
+    assert run(db, *REGISTER_ONE)[0] == 0
+    before = digest(db)
+    code, out, err = run(db, *argv)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith("shouhu: error: ")
+    assert message in err
+    assert digest(db) == before
+
+
 def digest(db: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(db.parent.glob(db.name + "*")):
@@ -282,16 +294,7 @@ def test_now_puts_the_return_back_in_time() -> None:
 def test_a_bad_quarter_or_time_is_one_line_exit_2_and_nothing_written(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
-    db = tmp_path / "r.db"
-    assert run(db, *REGISTER_ONE)[0] == 0
-    before = digest(db)
-    code, out, err = run(db, "registry", "report", *args)
-    assert code == 2
-    assert out == ""
-    assert err.count("\n") == 1
-    assert err.startswith("shouhu: error: ")
-    assert message in err
-    assert digest(db) == before
+    refused_on_one_line(tmp_path / "r.db", ["registry", "report", *args], message)
 
 
 # --- screening -------------------------------------------------------------------------------
@@ -440,11 +443,4 @@ def test_the_screening_cli_prints_a_plan_without_names_unless_identity_is_read(
 def test_a_bad_screening_request_is_one_line_exit_2_and_nothing_written(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
-    db = tmp_path / "s.db"
-    assert run(db, *REGISTER_ONE)[0] == 0
-    before = digest(db)
-    code, out, err = run(db, "registry", "screening", *args)
-    assert (code, out) == (2, "")
-    assert err.count("\n") == 1
-    assert message in err
-    assert digest(db) == before
+    refused_on_one_line(tmp_path / "s.db", ["registry", "screening", *args], message)
