@@ -1154,15 +1154,20 @@ class Engine:
         q = reg.Quarter.parse(quarter)
         at = self._as_of(now)
         store = self.store
+        seen: set[str] = set()
 
         def watches() -> Iterator[tuple[CaseRecord, Callable[[], list[Event]]]]:
             for type_ in reg.KINDS:
                 for record in store.list_cases(type=type_):
+                    seen.add(record.location.township)
                     if township is None or record.location.township == township:
                         yield record, partial(store.events, record.id)
 
         windows = {r.name: r.window_months for r in self.policy.tracked() if r.align}
-        return reg.ledger_return(watches(), q, at, self.zone, windows)
+        ret = reg.ledger_return(watches(), q, at, self.zone, windows)
+        if township is not None and township not in seen:
+            raise _unknown_township(township, seen)
+        return ret
 
     def screening(
         self, before: str | date, now: Instant | None = None, *, township: str | None = None
@@ -1189,7 +1194,9 @@ class Engine:
 
         on_ledger = 0
         entries: list[reg.ScreeningEntry] = []
+        seen: set[str] = set()
         for record in self.store.list_cases(type="child_watch", state="on_ledger"):
+            seen.add(record.location.township)
             if township is not None and record.location.township != township:
                 continue
             on_ledger += 1
@@ -1198,6 +1205,8 @@ class Engine:
             )
             if entry is not None:
                 entries.append(entry)
+        if township is not None and township not in seen:
+            raise _unknown_township(township, seen, "with a child on the ledger")
         entries.sort(key=lambda e: (e.township, e.village, e.case_id))
         return reg.Screening(day, at, rule.period, self.zone, on_ledger, tuple(entries))
 
@@ -1567,6 +1576,15 @@ def _without_text(data: Mapping[str, Any], fields: Iterable[FieldDef]) -> dict[s
     """``data`` with the values of free-text fields replaced by ``[text]``."""
     text = {f.name for f in fields if f.kind == "text"}
     return {k: ("[text]" if k in text and v else v) for k, v in data.items()}
+
+
+def _unknown_township(
+    name: str, known: Iterable[str], which: str = "on the ledger"
+) -> InvalidInput:
+    shown = ", ".join(sorted(known)[:20]) or "none yet"
+    return InvalidInput(
+        f"--township: no township {name[:40]!r} {which} (townships: {shown})", field="township"
+    )
 
 
 def _same_person(tx: Transaction, case: CaseRecord) -> str | None:

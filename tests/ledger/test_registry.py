@@ -444,3 +444,19 @@ def test_a_bad_screening_request_is_one_line_exit_2_and_nothing_written(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
     refused_on_one_line(tmp_path / "s.db", ["registry", "screening", *args], message)
+
+
+def test_an_unknown_township_is_named_with_the_ones_there_are(
+    ledger: tuple[Path, list[Person]],
+) -> None:
+    """A typo in --township is bad input listing the townships, not an empty return."""
+    db, _ = ledger
+    for command in (
+        ["registry", "report", "--quarter", "2026Q1", "--township", "白水"],
+        ["registry", "screening", "--before", "2099-07-01", "--township", "白水"],
+    ):
+        code, out, err = run(db, *command)
+        assert (code, out) == (2, "")
+        assert err.count("\n") == 1
+        assert "no township '白水'" in err
+        assert "(townships: 桂花镇, 白水镇)" in err
