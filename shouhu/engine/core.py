@@ -434,6 +434,15 @@ class Engine:
         Raises ``InvalidInput`` (bad input), ``NotFound``, ``TransitionRefused`` (state, role,
         guard) or ``Conflict`` (the version moved); in each case nothing is written.
         """
+        if expected_version is not None and (
+            not isinstance(expected_version, int)
+            or isinstance(expected_version, bool)
+            or expected_version < 1
+        ):
+            raise InvalidInput(
+                "expected_version: expected a case version, a whole number from 1",
+                field="expected_version",
+            )
         name, role = v.actor_parts(actor)
         if role in RESERVED_ROLES:
             raise TransitionRefused(

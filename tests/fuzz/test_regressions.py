@@ -68,3 +68,22 @@ def test_a_read_given_a_value_of_the_wrong_type_is_bad_input(engine: Engine, rea
     """They raised TypeError or AttributeError (or UnicodeEncodeError in the store)."""
     with pytest.raises(InvalidInput):
         read(engine)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("version", ["\n", "1", 1.0, True, 0, -3, [1]])
+def test_an_expected_version_that_is_no_version_is_bad_input_not_a_two_line_conflict(
+    version: object,
+) -> None:
+    """Found by make soak: a string with a newline as ``expected_version`` was echoed into a
+    Conflict message of two lines. Anything but a whole number from 1 is bad input now."""
+    with Engine.in_memory(clock=FakeClock(fk.NOW)) as engine:
+        case = engine.report("solo_living", **fk.report_args())
+        with pytest.raises(InvalidInput, match="expected_version") as refused:
+            engine.fire(
+                case.id,
+                "dispatch",
+                actor={"name": "民警", "role": "police"},
+                expected_version=version,  # type: ignore[arg-type]
+            )
+        assert "\n" not in str(refused.value)
+        assert engine.case(case.id).version == 1
