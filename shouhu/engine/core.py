@@ -61,7 +61,7 @@ from shouhu.engine.policy import PolicyPack, default_pack
 from shouhu.engine.ports import AuditReads, Channel, Commit, DeliveryError, Store, Transaction
 from shouhu.engine.timeutil import local_date, local_iso, parse_day, parse_instant
 from shouhu.engine.views import WITHHELD, CaseSummary, CaseView, EventView, TriggerOption
-from shouhu.errors import Conflict, InvalidInput, NotFound, TransitionRefused
+from shouhu.errors import Conflict, InvalidInput, NotFound, ShouhuError, TransitionRefused
 from shouhu.workflows.spec import FieldDef, WorkflowDef
 from shouhu.workflows.vocab import RESERVED_ROLES, WATCH_KINDS
 from shouhu.workflows.watch import C_CHILD_DEF, C_ELDER_AGE, C_WOMAN_DEF, REGISTRARS
@@ -145,6 +145,19 @@ class ReportRequest:
     occurred_at: Instant | None = None
     data: Mapping[str, Any] | None = None
     external_id: str | None = None  # the sending system's id (batch intake), unique per source
+
+
+@dataclass(frozen=True, slots=True)
+class FireRequest:
+    """One trigger to fire; the typed form of :meth:`Engine.fire`'s arguments, for
+    :meth:`Engine.fire_many`."""
+
+    case_id: str
+    trigger: str
+    actor: Mapping[str, Any] | BaseModel
+    occurred_at: Instant | None = None
+    data: Mapping[str, Any] | BaseModel | None = None
+    expected_version: int | None = None
 
 
 class Engine:
@@ -434,27 +447,59 @@ class Engine:
         Raises ``InvalidInput`` (bad input), ``NotFound``, ``TransitionRefused`` (state, role,
         guard) or ``Conflict`` (the version moved); in each case nothing is written.
         """
-        if expected_version is not None and (
-            not isinstance(expected_version, int)
-            or isinstance(expected_version, bool)
-            or expected_version < 1
-        ):
-            raise InvalidInput(
-                "expected_version: expected a case version, a whole number from 1",
-                field="expected_version",
-            )
-        name, role = v.actor_parts(actor)
-        if role in RESERVED_ROLES:
-            raise TransitionRefused(
-                f"refused by rule role (engine): the {role} role is the scheduler's alone; "
-                "no operator may claim it",
-                rule="role",
-                citation="engine",
-                trigger=str(trigger),
-                state="",
-                role=role,
-            )
+        _check_expected(expected_version)
+        name, role = _operator(actor, trigger)
         return self._fire(case_id, trigger, name, role, occurred_at, data, expected_version)
+
+    def fire_many(self, requests: Iterable[FireRequest]) -> list[CaseSummary]:
+        """Fire many triggers in one transaction, in order: all or none.
+
+        Each request is judged as :meth:`fire` would judge it, against its case as the
+        requests before it in the batch left it (so one case may move several steps). The
+        first one refused raises what :meth:`fire` would raise — with ``index``, its place
+        in the batch, in the message — and nothing of the batch is written. Returns each
+        request's case after it, in order (a line of ``case list``: no identity).
+        """
+        out: list[CaseSummary] = []
+        fired: list[tuple[FireRequest, str, CaseRecord, CaseRecord]] = []
+        with _no_cycle_collection(), self.store.write() as tx:
+            for index, r in enumerate(requests):
+                try:
+                    if not isinstance(r, FireRequest):
+                        raise InvalidInput(
+                            f"expected a FireRequest, not {type(r).__name__}", field="request"
+                        )
+                    _check_expected(r.expected_version)
+                    name, role = _operator(r.actor, r.trigger)
+                    if not isinstance(r.trigger, str) or not r.trigger:
+                        raise InvalidInput("trigger: expected a trigger name", field="trigger")
+                    case = self._load(r.case_id, tx)
+                    new = self._step(
+                        tx, case, r.trigger, name, role, r.occurred_at, r.data, r.expected_version
+                    )
+                except ShouhuError as exc:  # which one, for the caller and the one-line error
+                    exc.message = f"request {index}: {exc.message}"
+                    exc.args = (exc.message,)
+                    exc.data["index"] = index
+                    raise
+                fired.append((r, role, case, new))
+                out.append(CaseSummary.of(new))
+        if self._std_log.isEnabledFor(logging.INFO):
+            for r, role, case, new in fired:
+                self.log.info(
+                    "case_fired",
+                    case_id=new.id,
+                    type=new.type,
+                    trigger=r.trigger,
+                    from_state=case.state,
+                    to_state=new.state,
+                    role=role,
+                    seq=new.version,
+                )
+        if self._std_log.isEnabledFor(logging.DEBUG):
+            for _, _, case, new in fired:
+                self._log_events(self.store.events(new.id)[case.version : new.version])
+        return out
 
     def _fire(
         self,
@@ -1340,7 +1385,7 @@ class Engine:
 
     def check_report(self, request: ReportRequest) -> None:
         """Validate a report exactly as filing it would, writing nothing (batch intake)."""
-        self._report_commit(request)
+        self._report_checked(request, self.clock.now())
 
     def known_external(self, source: str, ids: Sequence[str]) -> dict[str, str]:
         """Which external ids from ``source`` were imported already (external id → case id)."""
@@ -1354,29 +1399,18 @@ class Engine:
         *,
         watch_case: str | None = None,
     ) -> Commit:
-        if not isinstance(req.type, str) or req.type not in workflows.types():
-            raise InvalidInput(_unknown_type(str(req.type)), field="type")
-        wf = workflows.latest(req.type)
         if now is None:
             now = self.clock.now()
-        name, birth, idn = v.child(req.child)
-        kind, reporter_name, mandatory = v.reporter(req.reporter)
-        loc = parse_location(req.location)
-        occurred = self._occurred(req.occurred_at, now)
-        discovered = (
-            occurred
-            if req.discovered_at is None
-            else self._occurred(req.discovered_at, now, field="discovered_at")
-        )
-        if discovered > occurred:
-            raise InvalidInput(
-                f"discovered_at {local_iso(discovered, self.zone)} follows the report itself "
-                f"({local_iso(occurred, self.zone)})",
-                field="discovered_at",
-            )
-        age = self._age_check(birth, discovered)
-        data = v.validate_data(f"report {wf.type}", wf.report_data, req.data, self.zone)
-        self._not_after(data, wf.report_data, occurred)
+        (
+            wf,
+            (name, birth, idn),
+            (kind, reporter_name, mandatory),
+            loc,
+            occurred,
+            discovered,
+            age,
+            data,
+        ) = self._report_checked(req, now)
         child = Child(name, birth, idn, left_behind=age < 16, age_at_discovery=age)
         facts = dict(wf.report_effect({}, data)) if wf.report_effect else {}
         case_id = self._new_id(now)
@@ -1457,6 +1491,31 @@ class Engine:
             external = (v.clean_text(source, field="source", max_length=60), ext)
         return Commit(record, (ev,), None, tuple(changes.writes), external=external)
 
+    def _report_checked(self, req: ReportRequest, now: datetime) -> _CheckedReport:
+        """Every check filing a report makes, and the clean values; nothing is built."""
+        if not isinstance(req.type, str) or req.type not in workflows.types():
+            raise InvalidInput(_unknown_type(str(req.type)), field="type")
+        wf = workflows.latest(req.type)
+        child = v.child(req.child)
+        reporter = v.reporter(req.reporter)
+        loc = parse_location(req.location)
+        occurred = self._occurred(req.occurred_at, now)
+        discovered = (
+            occurred
+            if req.discovered_at is None
+            else self._occurred(req.discovered_at, now, field="discovered_at")
+        )
+        if discovered > occurred:
+            raise InvalidInput(
+                f"discovered_at {local_iso(discovered, self.zone)} follows the report itself "
+                f"({local_iso(occurred, self.zone)})",
+                field="discovered_at",
+            )
+        age = self._age_check(child[1], discovered)
+        data = v.validate_data(f"report {wf.type}", wf.report_data, req.data, self.zone)
+        self._not_after(data, wf.report_data, occurred)
+        return wf, child, reporter, loc, occurred, discovered, age, data
+
     def _age_check(self, birth: date, discovered: datetime) -> int:
         """Whole years of age at discovery (Civil Code counting); refuses adults and the unborn.
 
@@ -1517,8 +1576,49 @@ class Engine:
         )
 
 
+#: What :meth:`Engine._report_checked` gives: the workflow, (name, birthdate, id number),
+#: (reporter kind, name, mandatory), the location, the report's and the discovery's instants,
+#: the age at discovery and the clean report data.
+_CheckedReport = tuple[
+    WorkflowDef,
+    tuple[str, date, str | None],
+    tuple[str, str, bool],
+    Location,
+    datetime,
+    datetime,
+    int,
+    dict[str, Any],
+]
 _Row = TypeVar("_Row", CaseRecord, CaseRecord | CaseHead)
 _Ev = TypeVar("_Ev", Event, Link)
+
+
+def _check_expected(expected_version: object) -> None:
+    if expected_version is not None and (
+        not isinstance(expected_version, int)
+        or isinstance(expected_version, bool)
+        or expected_version < 1
+    ):
+        raise InvalidInput(
+            "expected_version: expected a case version, a whole number from 1",
+            field="expected_version",
+        )
+
+
+def _operator(actor: Mapping[str, Any] | BaseModel, trigger: object) -> tuple[str, str]:
+    """The actor's name and role; the reserved roles (``system``, ``auditor``) are refused."""
+    name, role = v.actor_parts(actor)
+    if role in RESERVED_ROLES:
+        raise TransitionRefused(
+            f"refused by rule role (engine): the {role} role is the scheduler's alone; "
+            "no operator may claim it",
+            rule="role",
+            citation="engine",
+            trigger=str(trigger),
+            state="",
+            role=role,
+        )
+    return name, role
 
 
 def _join(
