@@ -19,6 +19,7 @@ import contextlib
 import csv
 import io
 import json
+import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import IO, Any, Protocol
 
 from shouhu.engine.core import Engine, ReportRequest
 from shouhu.engine.validation import clean_text
-from shouhu.errors import Conflict, InvalidInput
+from shouhu.errors import Conflict, InvalidInput, StoreUnavailable
 
 __all__ = [
     "COLUMNS",
@@ -435,24 +436,68 @@ def _check(
     engine: Engine, file: ReportFile, result: ImportResult, progress: Progress | None
 ) -> set[int]:
     """Pass 1: the lines of the bad rows (their reasons go into ``result.refused``)."""
-    seen: dict[str, int] = {}  # external id → its first line: the one set growing with the file
     bad: set[int] = set()
     if progress is not None:
         progress.start("checking", max(file.size, 1))
-    for row in file.rows():
-        result.read += 1
-        reason, ext = _row_reason(engine, row, seen)
-        if reason is not None:
-            bad.add(row.line)
-            result.refused.append(BadRow(row.line, ext, reason))
-        if progress is not None and result.read % _PROGRESS_EVERY == 0:
-            progress.update(file.position, result.read)
+    with _Seen() as seen:
+        for row in file.rows():
+            result.read += 1
+            reason, ext = _row_reason(engine, row, seen)
+            if reason is not None:
+                bad.add(row.line)
+                result.refused.append(BadRow(row.line, ext, reason))
+            if progress is not None and result.read % _PROGRESS_EVERY == 0:
+                progress.update(file.position, result.read)
     if progress is not None:
         progress.update(max(file.size, 1), result.read)
     return bad
 
 
-def _row_reason(engine: Engine, row: _Row, seen: dict[str, int]) -> tuple[str | None, str | None]:
+class _Seen:
+    """The external ids read so far, each with the line it was first on, kept in a private
+    temporary SQLite database (on disk, deleted when closed) rather than in memory: this is
+    the one thing that grows with the file, so memory stays flat however long the file is."""
+
+    def __init__(self) -> None:
+        self._con = sqlite3.connect("", isolation_level=None)  # "": private, on disk
+        with self._errors():
+            self._con.execute("PRAGMA journal_mode = OFF")
+            self._con.execute("PRAGMA synchronous = OFF")
+            self._con.execute(
+                "CREATE TABLE seen (ext TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID"
+            )
+            self._con.execute("BEGIN")
+        self._cur = self._con.cursor()
+
+    def first(self, ext: str, line: int) -> int:
+        """The line ``ext`` was first on (``line`` itself if it is new)."""
+        with self._errors():
+            self._cur.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (ext, line))
+            if self._cur.rowcount == 1:
+                return line
+            found = self._cur.execute("SELECT line FROM seen WHERE ext = ?", (ext,)).fetchone()
+        return int(found[0])
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            self._con.close()
+            raise StoreUnavailable(
+                f"no temporary space to check the file's external ids ({exc}); "
+                "free some, or set TMPDIR to a writable directory; nothing was written"
+            ) from None
+
+    def __enter__(self) -> _Seen:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cur.close()
+        self._con.close()
+
+
+def _row_reason(engine: Engine, row: _Row, seen: _Seen) -> tuple[str | None, str | None]:
     """Why a row cannot be filed (None if it can), and its external id as far as it is known."""
     try:
         ext = _external_id(row.external_id)
@@ -460,7 +505,7 @@ def _row_reason(engine: Engine, row: _Row, seen: dict[str, int]) -> tuple[str | 
         if row.error is not None:
             return row.error, None
         return exc.message, None
-    first = seen.setdefault(ext, row.line)
+    first = seen.first(ext, row.line)
     if row.error is not None:
         return row.error, ext
     if first != row.line:
