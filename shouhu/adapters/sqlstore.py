@@ -530,6 +530,9 @@ class _SqlTx:
     def append(self, commit: Commit) -> None:
         self.store._apply(self.conn, [commit])
 
+    def append_many(self, commits: Sequence[Commit]) -> None:
+        self.store._apply(self.conn, commits)
+
     def deadlines(self, case_id: str) -> list[Deadline]:
         rows = self.conn.execute(_CASE_DEADLINES, {"case_id": case_id}).mappings()
         return [_deadline(r) for r in rows]
@@ -605,6 +608,9 @@ class _SqliteTx:
 
     def append(self, commit: Commit) -> None:
         self.store._apply_fast(self.cur, self.fast, [commit])
+
+    def append_many(self, commits: Sequence[Commit]) -> None:
+        self.store._apply_fast(self.cur, self.fast, commits)
 
     def deadlines(self, case_id: str) -> list[Deadline]:
         return self.fast.case_deadline_records(self.cur, case_id)

@@ -237,6 +237,9 @@ class _MemoryTx:
         # Applied at once (under the write lock), so later reads in the block see it.
         self.store.commit_many([commit])
 
+    def append_many(self, commits: Sequence[Commit]) -> None:
+        self.store.commit_many(commits)
+
     def deadlines(self, case_id: str) -> list[Deadline]:
         rows = self.store.deadlines(case_id=case_id)
         return sorted(rows, key=lambda d: d.id or 0)

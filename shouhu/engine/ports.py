@@ -52,6 +52,10 @@ class Transaction(Protocol):
         """Stage a commit (checked for version conflicts at once or at the end)."""
         ...
 
+    def append_many(self, commits: Sequence[Commit]) -> None:
+        """Stage several commits at once (a batch: fewer statements than one by one)."""
+        ...
+
     def deadlines(self, case_id: str) -> list[Deadline]:
         """Every deadline row of a case, oldest first."""
         ...

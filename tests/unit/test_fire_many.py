@@ -3,7 +3,9 @@ all or none — on every store (memory, SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -76,34 +78,120 @@ def test_fire_many_moves_several_cases_several_steps_in_order(store_engine: Engi
     assert store_engine.verify().ok
 
 
-def test_a_batch_records_what_firing_one_by_one_records(clock: FakeClock) -> None:
-    """Events, facts and deadline rows from a batch are those of the same fires one by one."""
-    results = []
-    for batched in (False, True):
-        with Engine.in_memory(clock=FakeClock(NOW), zone=ZONE) as engine:
-            (case_id,) = _file(engine, 1)
-            requests = _branch(case_id)
-            if batched:
-                engine.fire_many(requests)
-            else:
-                for r in requests:
-                    engine.fire(
-                        r.case_id, r.trigger, actor=r.actor, occurred_at=r.occurred_at, data=r.data
-                    )
-            results.append(
-                (
-                    [
-                        (e.seq, e.trigger, e.from_state, e.to_state, e.data, e.effects)
-                        for e in engine.history(case_id)[1:]
-                    ],
-                    engine.case(case_id).facts,
-                    [
-                        (d["kind"], d["status"], d["due_at"])
-                        for d in engine.deadlines(case_id=case_id)
-                    ],
-                )
+def _record_of(engine: Engine, case_id: str, *others: str) -> str:
+    """What a case's steps wrote, as text, with what differs between two cases (its id and
+    the ``others`` it links to) replaced and hashes left out."""
+    view = engine.case(case_id)
+    record = (
+        view.state,
+        view.facts,
+        [
+            (e.seq, e.trigger, e.from_state, e.to_state, e.role, e.occurred_at, e.data, e.effects)
+            for e in engine.history(case_id)
+        ][1:],
+        sorted(
+            (d["kind"], d["status"], d["due_at"], d.get("closed_seq"), d.get("met_at"))
+            for d in engine.deadlines(case_id=case_id)
+        ),
+        sorted((n.kind, n.seq, json.dumps(n.payload)) for n in engine.notices(case_id=case_id)),
+    )
+    text = json.dumps(record, default=str, ensure_ascii=False, sort_keys=True)
+    for k, other in enumerate((case_id, *others)):
+        text = text.replace(other, f"<case {k}>")
+    return text
+
+
+def _requests(case_id: str, steps: Any, start: datetime) -> list[FireRequest]:
+    return [
+        FireRequest(
+            case_id,
+            trigger,
+            {"name": "经办人", "role": role},
+            occurred_at=start + timedelta(minutes=10 * k),
+            data=data,
+        )
+        for k, (trigger, role, data) in enumerate(steps)
+    ]
+
+
+def test_a_batch_records_what_firing_one_by_one_records(
+    store_engine: Engine, branches: dict[str, Any]
+) -> None:
+    """Every type's branch to closed — deadlines started, met and new ones started inside
+    the batch, notices, the six-month ground — in one interleaved batch writes the events,
+    facts, deadline rows and notices that firing the same steps one by one writes."""
+    start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    one_by_one: dict[str, str] = {}
+    batched: dict[str, str] = {}
+    for type_ in branches:
+        for into in (one_by_one, batched):
+            into[type_] = store_engine.report(
+                type_,
+                child={"name": "王小明", "birthdate": "2016-02-01"},
+                location="石桥村, 青山镇",
+                reporter={"kind": "school", "name": "青山镇中心小学"},
+                discovered_at="2026-03-02T08:10",
+                occurred_at="2026-03-02T08:30",
+                data={"nonperformance_since": "2025-06-01"}
+                if type_ == "guardian_nonperformance"
+                else {},
+            ).id
+    for type_, case_id in one_by_one.items():
+        for r in _requests(case_id, branches[type_], start):
+            store_engine.fire(
+                r.case_id, r.trigger, actor=r.actor, occurred_at=r.occurred_at, data=r.data
             )
-    assert results[0] == results[1]
+    plans = [_requests(case_id, branches[t], start) for t, case_id in batched.items()]
+    interleaved = [r for step in itertools.zip_longest(*plans) for r in step if r is not None]
+    store_engine.fire_many(interleaved)
+    for type_ in branches:
+        assert store_engine.case(batched[type_]).state == "closed"
+        assert _record_of(store_engine, batched[type_]) == _record_of(
+            store_engine, one_by_one[type_]
+        )
+    assert store_engine.verify().ok
+
+
+def test_a_batch_catches_up_a_watchs_missed_month_and_files_a_raised_report(
+    store_engine: Engine, clock: FakeClock
+) -> None:
+    """A visit recorded in a batch after an unswept month end records the miss first, as
+    fire does; a report raised in the same batch is filed and linked both ways."""
+    clock.set(datetime(2026, 2, 10, 1, 0, tzinfo=UTC))
+    vc = {"name": "村儿童主任", "role": "village_committee"}
+    watches = [
+        store_engine.register(
+            "child",
+            person={"name": name, "birthdate": "2015-04-30"},
+            location="青山村, 白水镇",
+            actor=vc,
+            data={"parents_away": "both", "guardian": "张奶奶", "agreement_signed": True},
+        ).id
+        for name in ("张三", "李四")
+    ]
+    clock.set(datetime(2026, 4, 2, 1, 0, tzinfo=UTC))
+    visit = {"guardian_present": False, "concerns": "独自在家"}
+    raised = {"type": "solo_living"}
+    a, b = watches
+    store_engine.fire(a, "record_visit", actor=vc, data=visit)
+    store_engine.fire(a, "raise_report", actor=vc, data=raised)
+    store_engine.fire_many(
+        [
+            FireRequest(b, "record_visit", vc, data=visit),
+            FireRequest(b, "raise_report", vc, data=raised),
+        ]
+    )
+    report_ids = [store_engine.case(w).facts["reports"][-1] for w in watches]
+    assert [e.trigger for e in store_engine.history(b)][1:] == [
+        "deadline_missed",
+        "record_visit",
+        "raise_report",
+    ]
+    assert _record_of(store_engine, b, report_ids[1]) == _record_of(store_engine, a, report_ids[0])
+    assert _record_of(store_engine, report_ids[1], b) == _record_of(store_engine, report_ids[0], a)
+    for report_id, watch in zip(report_ids, watches, strict=True):
+        assert store_engine.case(report_id).facts["watch_case"] == watch
+    assert store_engine.verify().ok
 
 
 def test_a_batch_meets_the_dispatch_deadlines_it_dispatches(store_engine: Engine) -> None:
