@@ -217,7 +217,12 @@ class Daemon:
             id=NEXT_DUE_JOB,
             replace_existing=True,
             coalesce=True,
-            max_instances=1,
+            # This job is usually re-added from inside its own run (the sweep reschedules it,
+            # then notices are delivered): with one instance allowed, a new due time falling
+            # while the old run still delivers would be refused by APScheduler ("maximum
+            # number of running instances reached") and, a one-shot job, dropped until the
+            # next interval sweep. A second instance waits for the one worker thread instead.
+            max_instances=2,
             misfire_grace_time=None,
         )
 

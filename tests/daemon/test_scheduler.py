@@ -200,6 +200,29 @@ def test_a_deadline_falling_due_during_a_sweep_is_fired_straight_after(running: 
     assert engine.fired[0][1] - engine.calls[0] < 0.5
 
 
+def test_deadlines_due_while_the_last_wake_up_delivers_notices_still_fire_when_due(
+    running: Any,
+) -> None:
+    """Deadlines 50 ms apart, a delivery of notices after each sweep taking 80 ms: each
+    next-due wake-up that falls due while the previous one is still delivering waits for it
+    and fires then — none is dropped until the next interval sweep, 30 s on."""
+    engine = FakeEngine()
+    first = soon(0.5)
+    dues = [first + timedelta(milliseconds=50 * i) for i in range(20)]
+    for due_at in dues:
+        engine.add(due_at)
+    running(Daemon(engine, interval=30, deliver=lambda: time.sleep(0.08)))
+
+    assert wait_for(lambda: len(engine.fired) == len(dues), timeout=10)
+    assert engine.log.events("sweep_crashed") == []
+    started = time.monotonic() - (datetime.now(UTC) - first).total_seconds()
+    lateness = [
+        fired_at - started - (item.due_at - first).total_seconds()
+        for item, fired_at in engine.fired
+    ]
+    assert max(lateness) < 1.0, f"a wake-up was dropped: {max(lateness):.2f} s late"
+
+
 def test_a_failing_sweep_is_logged_and_retried_not_fatal(running: Any) -> None:
     """StoreUnavailable from run_due is logged on one line; the next wake-up fires the deadline."""
     engine = FakeEngine(failures=1)
