@@ -2,24 +2,31 @@
 left-behind children.
 
 >>> from shouhu import Engine, FakeClock
+
+The public names are imported on first use (PEP 562), so that ``import shouhu`` — and the
+operator CLI's ``--help`` — does not pay for the engine, pydantic or the workflow machines.
 """
 
 from __future__ import annotations
 
-from shouhu.api import Engine
-from shouhu.engine.clock import Clock, FakeClock
-from shouhu.engine.core import ReportRequest
-from shouhu.engine.model import Actor, CaseRecord, Child, Event, Location, Reporter
-from shouhu.engine.validation import ActorIn, ChildIn, ReporterIn
-from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
-from shouhu.errors import (
-    Conflict,
-    InvalidInput,
-    NotFound,
-    ShouhuError,
-    StoreUnavailable,
-    TransitionRefused,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shouhu.api import Engine
+    from shouhu.engine.clock import Clock, FakeClock
+    from shouhu.engine.core import FireRequest, ReportRequest
+    from shouhu.engine.model import Actor, CaseRecord, Child, Event, Location, Reporter
+    from shouhu.engine.validation import ActorIn, ChildIn, ReporterIn
+    from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
+    from shouhu.errors import (
+        Conflict,
+        InvalidInput,
+        NotFound,
+        ShouhuError,
+        StoreUnavailable,
+        TransitionRefused,
+    )
 
 __version__ = "0.1.0"
 
@@ -37,6 +44,7 @@ __all__ = [
     "Event",
     "EventView",
     "FakeClock",
+    "FireRequest",
     "InvalidInput",
     "Location",
     "NotFound",
@@ -49,3 +57,45 @@ __all__ = [
     "TriggerOption",
     "__version__",
 ]
+
+#: Where each lazily imported public name lives.
+_HOMES: dict[str, str] = {
+    "Engine": "shouhu.api",
+    "Clock": "shouhu.engine.clock",
+    "FakeClock": "shouhu.engine.clock",
+    "ReportRequest": "shouhu.engine.core",
+    "FireRequest": "shouhu.engine.core",
+    "Actor": "shouhu.engine.model",
+    "CaseRecord": "shouhu.engine.model",
+    "Child": "shouhu.engine.model",
+    "Event": "shouhu.engine.model",
+    "Location": "shouhu.engine.model",
+    "Reporter": "shouhu.engine.model",
+    "ActorIn": "shouhu.engine.validation",
+    "ChildIn": "shouhu.engine.validation",
+    "ReporterIn": "shouhu.engine.validation",
+    "CaseSummary": "shouhu.engine.views",
+    "CaseView": "shouhu.engine.views",
+    "EventView": "shouhu.engine.views",
+    "TriggerOption": "shouhu.engine.views",
+    "Conflict": "shouhu.errors",
+    "InvalidInput": "shouhu.errors",
+    "NotFound": "shouhu.errors",
+    "ShouhuError": "shouhu.errors",
+    "StoreUnavailable": "shouhu.errors",
+    "TransitionRefused": "shouhu.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first access, then keep it here."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -19,6 +19,7 @@ PINNED = [
     "Event",
     "EventView",
     "FakeClock",
+    "FireRequest",
     "InvalidInput",
     "Location",
     "NotFound",
@@ -65,3 +66,24 @@ def test_listing_cases_with_an_unknown_filter_fails_at_the_call_not_later() -> N
         engine.cases(type="nope")
     with pytest.raises(errors.InvalidInput, match="unknown state"):
         engine.cases(state="nope")
+
+
+def test_the_public_names_are_the_real_objects_though_imported_on_first_use() -> None:
+    """Each lazily imported name is the object its module defines; dir() lists them all."""
+    import importlib
+
+    import pytest
+
+    homes = shouhu._HOMES  # where each name lives, imported on first access
+    assert sorted(homes) == [n for n in shouhu.__all__ if n != "__version__"]
+    for name, home in homes.items():
+        assert getattr(shouhu, name) is getattr(importlib.import_module(home), name), name
+    assert homes["Engine"] == "shouhu.api"
+    assert {homes[n] for n in errors.__all__} == {"shouhu.errors"}
+    assert set(shouhu.__all__) <= set(dir(shouhu))
+    assert isinstance(shouhu.__version__, str)
+    namespace: dict[str, object] = {}
+    exec("from shouhu import *", namespace)
+    assert namespace["Engine"] is shouhu.Engine
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = shouhu.Nope

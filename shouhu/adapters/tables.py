@@ -2,9 +2,12 @@
 
 SQLModel table models give the schema; the store writes with SQLAlchemy Core statements over
 these tables (the ORM unit of work is not the hot path). Instants are stored in UTC.
-"""
 
-from __future__ import annotations
+Every command that opens a store imports this module, so its cost is kept down: the fields'
+annotations are objects, not strings for SQLModel and SQLAlchemy to compile and evaluate (no
+``from __future__ import annotations``), and the row models are never validated (only their
+tables are used), so pydantic builds no validator for them (``defer_build``).
+"""
 
 from datetime import UTC, date, datetime
 from typing import Any
@@ -40,6 +43,11 @@ def _utc(*, index: bool = False, nullable: bool = False) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
+#: Row models are schema only: pydantic builds their validators if one is ever validated.
+_ROW_CONFIG = SQLModel.model_config.copy()
+_ROW_CONFIG["defer_build"] = True
+
+
 #: An open watch (a person on the ledger), as the partial unique indexes and the engine's
 #: duplicate lookup say it, word for word (a partial index serves a query that repeats its
 #: condition): one open watch per person and kind (一人一档; migration 0004).
@@ -49,6 +57,8 @@ OPEN_WATCH_WITH_ID = OPEN_WATCH + " AND child_id_number IS NOT NULL"
 
 class CaseRow(SQLModel, table=True):
     """One row per case: the state after its last event (a projection, never the truth)."""
+
+    model_config = _ROW_CONFIG
 
     __tablename__ = "cases"
     __table_args__ = (
@@ -105,6 +115,8 @@ class CaseRow(SQLModel, table=True):
 class EventRow(SQLModel, table=True):
     """The append-only log: one row per event, hash-chained per case."""
 
+    model_config = _ROW_CONFIG
+
     __tablename__ = "events"
     __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),)
 
@@ -130,6 +142,8 @@ class EventRow(SQLModel, table=True):
 class DeadlineRow(SQLModel, table=True):
     """Durable deadlines: the scheduler's truth. The sweep finds due rows by (status, due_at)."""
 
+    model_config = _ROW_CONFIG
+
     __tablename__ = "deadlines"
     __table_args__ = (
         sa.Index("ix_deadlines_status_due", "status", "due_at"),
@@ -152,6 +166,8 @@ class DeadlineRow(SQLModel, table=True):
 class AccessRow(SQLModel, table=True):
     """Who read a case's identity, when and why (append-only)."""
 
+    model_config = _ROW_CONFIG
+
     __tablename__ = "access_log"
     __table_args__ = (sa.Index("ix_access_case", "case_id"),)
 
@@ -166,6 +182,8 @@ class AccessRow(SQLModel, table=True):
 
 class NoticeRow(SQLModel, table=True):
     """The outbox: notices written with their events, delivered at least once."""
+
+    model_config = _ROW_CONFIG
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -191,6 +209,8 @@ class NoticeRow(SQLModel, table=True):
 
 class IntakeRow(SQLModel, table=True):
     """Reports that came in from another system: one row per (source, external id)."""
+
+    model_config = _ROW_CONFIG
 
     __tablename__ = "intake"
     __table_args__ = (sa.UniqueConstraint("source", "external_id", name="uq_intake_source_id"),)

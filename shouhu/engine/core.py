@@ -18,25 +18,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
 from shouhu import workflows
 from shouhu.engine import deadlines as dl
-from shouhu.engine import registry as reg
 from shouhu.engine import validation as v
-from shouhu.engine.audit import (
-    ComplianceReport,
-    Replay,
-    Verification,
-    format_anchor,
-    heads_digest,
-    parse_anchor,
-    replay_holds,
-    verify_chain,
-)
-from shouhu.engine.audit import replay as _replay
 from shouhu.engine.clock import Clock
 from shouhu.engine.hashing import GENESIS, sealed
 from shouhu.engine.logs import get_logger
@@ -65,6 +53,10 @@ from shouhu.errors import Conflict, InvalidInput, NotFound, ShouhuError, Transit
 from shouhu.workflows.spec import FieldDef, WorkflowDef
 from shouhu.workflows.vocab import RESERVED_ROLES, WATCH_KINDS
 from shouhu.workflows.watch import C_CHILD_DEF, C_ELDER_AGE, C_WOMAN_DEF, REGISTRARS
+
+if TYPE_CHECKING:  # imported by the methods using them: showing a case needs neither
+    from shouhu.engine import registry as reg
+    from shouhu.engine.audit import ComplianceReport, Replay, Verification
 
 #: How far ahead of the engine's clock an ``occurred_at`` may be (clock skew between desks).
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -1086,6 +1078,8 @@ class Engine:
     def replay(self, case_id: str, at: Instant | None = None) -> Replay:
         """The case rebuilt from its events alone (as of ``at``, business time, if given),
         through the definitions it was recorded under; compared with the stored projection."""
+        from shouhu.engine.audit import replay as _replay
+
         record = self._load(case_id)
         when = None if at is None else parse_instant(at, self.zone, field="at")
         events = self.store.events(record.id)
@@ -1104,6 +1098,15 @@ class Engine:
         with ``replay`` (default), also feed every event back through its workflow definition
         (one pass over the log); with ``anchor``, prove that nothing recorded before the
         anchor's time has changed."""
+        from shouhu.engine.audit import (
+            Verification,
+            heads_digest,
+            parse_anchor,
+            replay_holds,
+            verify_chain,
+        )
+        from shouhu.engine.audit import replay as _replay
+
         do_replay = replay
         out = Verification()
         if anchor is not None:
@@ -1136,6 +1139,8 @@ class Engine:
 
     def replay_all(self) -> Iterator[Replay]:
         """Every case rebuilt from its events, in id order; one streamed pass over the log."""
+        from shouhu.engine.audit import replay as _replay
+
         for _, events, record in self._chains():
             if events:
                 yield _replay(events, zone=self.zone, projection=record)
@@ -1155,6 +1160,8 @@ class Engine:
     def anchor(self) -> str:
         """A digest over every case's head as of now, with the time: keep it outside the
         database (print, e-mail, a notary) and check later with ``verify(anchor=...)``."""
+        from shouhu.engine.audit import format_anchor, heads_digest
+
         now = self.clock.now()
         digest, count = heads_digest(self.store.heads(now))
         return format_anchor(now, digest, count)
@@ -1186,6 +1193,9 @@ class Engine:
 
     def compliance_report(self, date_from: str | date, date_to: str | date) -> ComplianceReport:
         """Over the cases reported in ``[date_from, date_to]`` (local dates, inclusive)."""
+        from shouhu.engine.audit import ComplianceReport
+        from shouhu.engine.audit import replay as _replay
+
         start = parse_day(date_from, field="from")
         end = parse_day(date_to, field="to")
         if end < start:
@@ -1207,6 +1217,8 @@ class Engine:
         """The quarter's return (``2026Q1``) per township and village, read from the watches'
         histories as of the quarter's end, or ``now`` (default: the clock) while it runs;
         ``township``: that township's villages only."""
+        from shouhu.engine import registry as reg
+
         q = reg.Quarter.parse(quarter)
         at = self._as_of(now)
         store = self.store
@@ -1231,6 +1243,8 @@ class Engine:
         """The children on the ledger due a safety visit before a holiday starting ``before``
         (a local date): no visit within the pack's ``screening_visit`` bound of that day, or a
         report about them still open (001 §四(三)5)."""
+        from shouhu.engine import registry as reg
+
         day = parse_day(before, field="before")
         at = self._as_of(now)
         if day < local_date(at, self.zone):
