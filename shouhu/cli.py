@@ -5,12 +5,16 @@ citation); 4 conflict; 5 the database cannot be used. Every error is one line on
 writes nothing. Heavy modules (the store, the engine) are imported only by commands using them.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: typer reads every command's annotations on
+# each start (even for ``--help``), and objects cost it less than strings to compile and eval.
+# Names imported only for type checking are therefore quoted.
 
+import atexit
+import gc
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -186,7 +190,7 @@ def _main(
     SETTINGS.policy = policy
 
 
-def _engine() -> Engine:
+def _engine() -> "Engine":
     from shouhu.adapters.policyfile import load_pack
     from shouhu.api import Engine
 
@@ -201,6 +205,18 @@ def _zone() -> str:
 
 def _print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def _print_json_items(items: Iterable[Any]) -> None:
+    """A JSON array written item by item: the same text as :func:`_print_json` of the list,
+    without holding the list."""
+    out = sys.stdout
+    first = True
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        out.write(("[\n  " if first else ",\n  ") + text)
+        first = False
+    out.write("[]\n" if first else "\n]\n")
 
 
 def _console() -> Any:
@@ -565,15 +581,16 @@ def case_list(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List cases in id (= filing) order."""
+    """List cases in id (= filing) order, streamed: memory stays flat however many there are
+    (past 1,000 cases the table is printed a page of 1,000 at a time)."""
     with _engine() as engine:
         rows = engine.cases(type_, state, limit=limit, after=after, overdue=overdue)
         if as_json:
-            _print_json([r.to_dict(engine.zone) for r in rows])
+            _print_json_items(r.to_dict(engine.zone) for r in rows)
         else:
-            from shouhu.render import render_case_list
+            from shouhu.render import render_case_list_pages
 
-            render_case_list(_console(), list(rows), engine.zone)
+            render_case_list_pages(_console(), rows, engine.zone)
 
 
 @case_app.command("next")
@@ -1280,4 +1297,10 @@ def info(as_json: JsonOpt = False) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
+    # When the process ends, skip the interpreter's last garbage collections over every
+    # module's objects (SQLAlchemy's alone take longer than most commands): nothing is left to
+    # them — the commands close their stores, and atexit still flushes the logs. Objects are
+    # frozen only then, so calling main() many times in one process collects as usual.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     app(args=list(argv) if argv is not None else None, prog_name="shouhu")

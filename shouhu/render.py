@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
@@ -127,8 +129,32 @@ def timeline_table(view: CaseView, tz: str, *, identity: bool = False) -> Table:
     return table
 
 
-def render_case_list(console: Console, rows: list[CaseSummary], tz: str) -> None:
-    table = Table(title=f"Cases ({len(rows)})")
+#: Past this many cases, ``case list`` prints its table a page at a time (memory stays flat).
+LIST_PAGE = 1_000
+
+
+def render_case_list_pages(console: Console, rows: Iterable[CaseSummary], tz: str) -> None:
+    """One table when there are at most :data:`LIST_PAGE` cases; else a table per page
+    ("Cases 1–1,000", "Cases 1,001–2,000", …) as the rows stream in, then the count."""
+    it = iter(rows)
+    head = list(itertools.islice(it, LIST_PAGE + 1))
+    if len(head) <= LIST_PAGE:
+        render_case_list(console, head, tz)
+        return
+    rest = itertools.chain(head, it)
+    del head
+    shown = 0
+    while page := list(itertools.islice(rest, LIST_PAGE)):
+        title = f"Cases {shown + 1:,}–{shown + len(page):,}"
+        render_case_list(console, page, tz, title=title)
+        shown += len(page)
+    console.print(f"{shown:,} cases")
+
+
+def render_case_list(
+    console: Console, rows: list[CaseSummary], tz: str, *, title: str | None = None
+) -> None:
+    table = Table(title=title or f"Cases ({len(rows)})")
     table.add_column("id", no_wrap=True, min_width=16)
     for col in ("type", "state", "ver", "township", "village", "reported"):
         table.add_column(col, overflow="fold")

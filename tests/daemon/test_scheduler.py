@@ -389,3 +389,27 @@ def test_sweeps_never_overlap(running: Any) -> None:
 
     assert len(engine.calls) >= 4
     assert engine.max_active == 1
+
+
+def test_apscheduler_warnings_are_log_lines_in_the_chosen_format(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A warning from APScheduler (a skipped wake-up, say) is one JSON log line on stderr like
+    the engine's own, not Python's bare last-resort text; its per-job INFO stays quiet."""
+    import json
+    import logging
+
+    from shouhu.adapters.logging import configure
+
+    aps = logging.getLogger("apscheduler")
+    saved = (list(aps.handlers), aps.level, aps.propagate)
+    try:
+        configure(fmt="json", level="info")
+        logging.getLogger("apscheduler.executors.default").info("Running job")
+        logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed")
+        lines = capsys.readouterr().err.splitlines()
+        assert len(lines) == 1
+        line = json.loads(lines[0])
+        assert (line["event"], line["level"]) == ("Run time of job was missed", "warning")
+    finally:
+        aps.handlers[:], aps.level, aps.propagate = saved
