@@ -10,8 +10,15 @@ from typing import Any
 
 import pytest
 
-from shouhu import Conflict, Engine, FakeClock, InvalidInput, NotFound, TransitionRefused
-from shouhu.engine.core import FireRequest
+from shouhu import (
+    Conflict,
+    Engine,
+    FakeClock,
+    FireRequest,
+    InvalidInput,
+    NotFound,
+    TransitionRefused,
+)
 
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # the fake clock: 2026-03-10T10:00+08:00
 ZONE = "Asia/Shanghai"
