@@ -841,10 +841,21 @@ def audit_figure(tmp: Path, sizes: Sizes) -> Figure:
     )
 
 
-GROUPS = ("durable", "batched", "pg", "memory", "sweep", "audit")
+GROUPS = (
+    "durable",
+    "batched",
+    "pg",
+    "memory",
+    "sweep",
+    "audit",
+    "naive",
+    "soak",
+    "cli",
+    "scale",
+)
 
 
-def run(sizes: Sizes, tmp: Path, only: Sequence[str] = GROUPS) -> list[Figure]:
+def run(sizes: Sizes, tmp: Path, only: Sequence[str] = GROUPS, quick: bool = False) -> list[Figure]:
     figures: list[Figure] = []
     if "durable" in only:
         durable = []
@@ -885,6 +896,22 @@ def run(sizes: Sizes, tmp: Path, only: Sequence[str] = GROUPS) -> list[Figure]:
         figures.append(sweep_figure(tmp, sizes))
     if "audit" in only:
         figures.append(audit_figure(tmp, sizes))
+    if "naive" in only:
+        from benchmarks import naive
+
+        figures += naive.figures(tmp, quick)
+    if "soak" in only:
+        from benchmarks import soak
+
+        figures += soak.figures(tmp, quick)
+    if "cli" in only:
+        from benchmarks import cli_latency
+
+        figures += cli_latency.figures(tmp, quick)
+    if "scale" in only:
+        from benchmarks import scale
+
+        figures += scale.figures(tmp, quick)
     return figures
 
 
@@ -933,7 +960,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="run-", dir=ROOT / ".bench"))
     print(f"files on the same disk for both sides: {tmp}; medians of {REPEATS} rounds")
     try:
-        figures = run(sizes, tmp, args.only)
+        figures = run(sizes, tmp, args.only, quick=args.quick)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     seconds = (datetime.now(UTC) - started).total_seconds()

@@ -166,6 +166,14 @@ class PgServer:
         self.made.append(db)
         return db
 
+    def size(self, db: str) -> int:
+        """The database's size on disk, in bytes."""
+        import psycopg
+
+        with psycopg.connect(self.conninfo()) as con:
+            row = con.execute("SELECT pg_database_size(%s)", (db,)).fetchone()
+        return int(row[0]) if row else 0
+
     def drop(self, db: str) -> None:
         import psycopg
 
@@ -218,21 +226,32 @@ def show(value: float | None, unit: str) -> str:
     return f"{value:,.0f}/s" if unit == "/s" else f"{value:,.1f} MB"
 
 
+HEAD = ("figure", "ours", "baseline", "ratio", "goal", "result")
+
+
+def cells(f: Figure) -> tuple[str, str, str, str, str, str]:
+    """A figure's row as printed: label, ours, baseline, ratio, goal, PASS / MISS / SKIP."""
+    if f.skipped is not None:
+        return (f.label, f"skipped: {f.skipped}", "", "", f.goal, "SKIP")
+    return (
+        f.label,
+        show(f.ours, f.unit),
+        show(f.baseline, f.unit),
+        "—" if f.ratio is None else f"{f.ratio:.2f}×",
+        f.goal,
+        "PASS" if f.passed else "MISS",
+    )
+
+
+def markdown(figures: Sequence[Figure]) -> str:
+    """The figures as a Markdown table (``docs/performance.md`` holds the last full run's)."""
+    rows = [HEAD, tuple("---" for _ in HEAD), *(cells(f) for f in figures)]
+    return "\n".join("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows)
+
+
 def table(figures: Sequence[Figure]) -> str:
-    head = ("figure", "ours", "baseline", "ratio", "goal", "result")
-    body = [
-        (
-            f.label,
-            show(f.ours, f.unit),
-            show(f.baseline, f.unit),
-            "—" if f.ratio is None else f"{f.ratio:.2f}×",
-            f.goal,
-            "PASS" if f.passed else "MISS",
-        )
-        if f.skipped is None
-        else (f.label, f"skipped: {f.skipped}", "", "", f.goal, "SKIP")
-        for f in figures
-    ]
+    head = HEAD
+    body = [cells(f) for f in figures]
     widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
     lines = [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
