@@ -52,6 +52,7 @@ from benchmarks.common import (
     peak_rss_kb,
     progress,
 )
+from shouhu.adapters.importer import COLUMNS
 
 GOAL_RSS_MB = 300.0
 GOAL_FLAT = 1.25
@@ -149,20 +150,7 @@ def write_file(path: Path, n: int) -> None:
     """The hotline's file of ``n`` reports (the columns of ``docs/intake.md``)."""
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(
-            [
-                "external_id",
-                "type",
-                "child_name",
-                "child_birthdate",
-                "location",
-                "reporter_kind",
-                "reporter",
-                "discovered_at",
-                "reported_at",
-                "data",
-            ]
-        )
+        out.writerow([*COLUMNS, "data"])
         for i in range(n):
             type_ = TYPES[i % len(TYPES)]
             when = reported_at(i, n)

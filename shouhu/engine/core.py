@@ -478,21 +478,8 @@ class Engine:
                 fired.append((r, role, case, new))
                 out.append(CaseSummary.of(new))
             tx.flush()
-        if self._std_log.isEnabledFor(logging.INFO):
-            for r, role, case, new in fired:
-                self.log.info(
-                    "case_fired",
-                    case_id=new.id,
-                    type=new.type,
-                    trigger=r.trigger,
-                    from_state=case.state,
-                    to_state=new.state,
-                    role=role,
-                    seq=new.version,
-                )
-        if self._std_log.isEnabledFor(logging.DEBUG):
-            for _, _, case, new in fired:
-                self._log_events(self.store.events(new.id)[case.version : new.version])
+        for r, role, case, new in fired:
+            self._log_fired(r.trigger, role, case, new)
         return out
 
     def _fire(
@@ -512,20 +499,24 @@ class Engine:
             new = self._step(
                 tx, case, trigger, actor_name, role, occurred_at, data, expected_version
             )
+        self._log_fired(trigger, role, case, new)
+        return self._view(new)
+
+    def _log_fired(self, trigger: str, role: str, before: CaseRecord, after: CaseRecord) -> None:
+        """``case_fired`` at INFO; at DEBUG the events it recorded, any duty caught up too."""
         if self._std_log.isEnabledFor(logging.INFO):
             self.log.info(
                 "case_fired",
-                case_id=new.id,
-                type=new.type,
+                case_id=after.id,
+                type=after.type,
                 trigger=trigger,
-                from_state=case.state,
-                to_state=new.state,
+                from_state=before.state,
+                to_state=after.state,
                 role=role,
-                seq=new.version,
+                seq=after.version,
             )
-        if self._std_log.isEnabledFor(logging.DEBUG):  # this event and any duty caught up
-            self._log_events(self.store.events(new.id)[case.version :])
-        return self._view(new)
+        if self._std_log.isEnabledFor(logging.DEBUG):
+            self._log_events(self.store.events(after.id)[before.version : after.version])
 
     def _step(
         self,
