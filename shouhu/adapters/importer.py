@@ -346,11 +346,15 @@ _COLUMN_OF = {"occurred_at": "reported_at", "id_number": "child_id_number"}
 
 
 def _column_reason(exc: InvalidInput) -> str:
-    """The engine's reason, naming the file's column where the engine's name differs."""
-    column = _COLUMN_OF.get(exc.field or "")
-    if column is None or exc.field is None:
+    """The engine's reason, naming the file's column: in the engine's words where its name
+    differs, and in front where the reason does not name it (e.g. a child of 18)."""
+    if exc.field is None:
         return exc.message
-    return exc.message.replace(exc.field, column, 1)
+    column = _COLUMN_OF.get(exc.field, exc.field)
+    message = exc.message.replace(exc.field, column, 1)
+    if column in (*COLUMNS, *OPTIONAL_COLUMNS) and column not in message:
+        return f"{column}: {message}"
+    return message
 
 
 def _json_type(value: Any) -> str:

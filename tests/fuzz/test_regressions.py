@@ -87,3 +87,26 @@ def test_an_expected_version_that_is_no_version_is_bad_input_not_a_two_line_conf
             )
         assert "\n" not in str(refused.value)
         assert engine.case(case.id).version == 1
+
+
+def test_an_imported_row_refused_for_a_reason_that_names_no_column_names_its_column(
+    tmp_path: Path,
+) -> None:
+    """A child of 18 in an import file: the reason ("the child is 18 or older …") named no
+    column; it now starts with the file's column, as every refused row's reason does."""
+    from shouhu.adapters.importer import ReportFile, import_reports
+
+    path = tmp_path / "adult.csv"
+    path.write_text(
+        "external_id,type,child_name,child_birthdate,location,reporter_kind,reporter,"
+        "discovered_at,reported_at\n"
+        'X-1,solo_living,王小明,2000010100,"石桥村, 青山镇",school,青山镇中心小学,'
+        "2026-03-02T08:10,2026-03-02T08:30\n",
+        encoding="utf-8",
+    )
+    with Engine.open(f"sqlite:///{tmp_path / 'c.db'}", clock=FakeClock(fk.NOW)) as lib:
+        result = import_reports(lib, ReportFile(path))
+    assert [b.reason for b in result.refused] == [
+        "child_birthdate: the child is 18 or older on the discovery date: the mechanism "
+        "covers minors (004 §四)"
+    ]
