@@ -42,6 +42,8 @@ docs: $(STAMP)
 	$(BIN)/python -m shouhu.docgen docs/workflows
 
 ## make bench: performance figures as ratios against raw baselines measured in the same run
+## (about two hours: the scale run builds 1,000,000 cases on SQLite and on PostgreSQL);
+## the last full run's figures are in docs/performance.md
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench
 

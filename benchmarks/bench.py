@@ -1,8 +1,11 @@
 """Performance figures for shouhu, each beside a raw ``sqlite3`` baseline measured in the same run.
 
-``make bench`` runs the full sizes (a few minutes); ``make bench-quick`` runs small sizes (CI,
-under a minute) so the benchmark cannot rot. ``--json FILE`` also writes the figures as JSON.
-The exit code is 0 even when a goal is missed: this is a report, not a test.
+``make bench`` runs the full sizes (about two hours on 2 CPUs, most of it the scale run of
+:mod:`benchmarks.scale`); ``make bench-quick`` runs small sizes (CI, about two minutes) so the
+benchmark cannot rot. The groups of :mod:`benchmarks.naive`, :mod:`benchmarks.soak`,
+:mod:`benchmarks.cli_latency` and :mod:`benchmarks.scale` are described in their modules.
+``--json FILE`` also writes the figures as JSON. The exit code is 0 even when a goal is
+missed: this is a report, not a test.
 
 What is compared with what
 --------------------------

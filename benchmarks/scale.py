@@ -23,9 +23,9 @@ the small N, in the same run: the goal is that memory does not grow with the num
 
 The PostgreSQL half runs on throw-away databases on the server of ``SHOUHU_BENCH_PG`` /
 ``SHOUHU_TEST_PG`` / 127.0.0.1:5432 (see :class:`benchmarks.common.PgServer`) and is skipped,
-saying so, when none answers. The full run takes about an hour and a half on a 2-CPU machine,
-most of it building the two large databases (the transitions above all), and needs about
-15 GB of disk for them.
+saying so, when none answers. The full run took 75 minutes on a 2-CPU machine (2026-12-04),
+most of it building the two large databases (the PostgreSQL transitions above all), and needs
+about 12 GB of disk for them and the file of reports.
 """
 
 from __future__ import annotations
