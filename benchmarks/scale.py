@@ -52,6 +52,7 @@ from benchmarks.common import (
     peak_rss_kb,
     progress,
 )
+from shouhu import workflows
 from shouhu.adapters.importer import COLUMNS
 
 GOAL_RSS_MB = 300.0
@@ -76,14 +77,7 @@ SPAN = timedelta(days=540)
 REPORT_FROM, REPORT_TO = "2026-01-01", "2026-12-31"
 POLICE = {"name": "李警官", "role": "police"}
 
-TYPES = (
-    "solo_living",
-    "missing_child",
-    "guardian_incapacity",
-    "guardian_nonperformance",
-    "suspected_abuse",
-    "suspected_harm",
-)
+TYPES = tuple(workflows.types())  # the six report types
 #: Per type, four steps after the report (police, ten minutes apart): dispatch, then the
 #: emergency measures its branch begins with.
 STEPS: dict[str, tuple[tuple[str, dict[str, str] | None], ...]] = {
