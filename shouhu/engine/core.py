@@ -464,8 +464,7 @@ class Engine:
                         )
                     _check_expected(r.expected_version)
                     name, role = _operator(r.actor, r.trigger)
-                    if not isinstance(r.trigger, str) or not r.trigger:
-                        raise InvalidInput("trigger: expected a trigger name", field="trigger")
+                    _check_trigger(r.trigger)
                     case = self._load(r.case_id, tx)
                     new = self._step(
                         tx, case, r.trigger, name, role, r.occurred_at, r.data, r.expected_version
@@ -492,8 +491,7 @@ class Engine:
         data: Mapping[str, Any] | BaseModel | None,
         expected_version: int | None,
     ) -> CaseView:
-        if not isinstance(trigger, str) or not trigger:
-            raise InvalidInput("trigger: expected a trigger name", field="trigger")
+        _check_trigger(trigger)
         with self.store.write() as tx:
             case = self._load(case_id, tx)
             new = self._step(
@@ -1707,6 +1705,11 @@ def _check_expected(expected_version: object) -> None:
             "expected_version: expected a case version, a whole number from 1",
             field="expected_version",
         )
+
+
+def _check_trigger(trigger: object) -> None:
+    if not isinstance(trigger, str) or not trigger:
+        raise InvalidInput("trigger: expected a trigger name", field="trigger")
 
 
 def _operator(actor: Mapping[str, Any] | BaseModel, trigger: object) -> tuple[str, str]:
