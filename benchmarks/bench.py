@@ -308,7 +308,7 @@ def durable_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
     """One repetition of figure 1: seconds for the engine's transitions, then for raw's."""
     ours_path, raw_path = tmp / f"durable-{n}-ours.db", tmp / f"durable-{n}-raw.db"
     engine = open_engine(ours_path)
-    ids = engine.report_many(report_request(i) for i in range(sizes.durable_cases))
+    ids = engine.report_many((report_request(i) for i in range(sizes.durable_cases)), new_case=True)
     for case_id in ids:
         engine.fire(case_id, "dispatch", actor=POLICE, occurred_at="2026-03-02T09:00")
     engine.close()  # the last close checkpoints the WAL: the copy is the whole file
@@ -348,7 +348,7 @@ def batched_round(tmp: Path, sizes: Sizes, n: int, empty: Path) -> tuple[float, 
     engine = open_engine(ours_path)
     start = time.perf_counter()
     for batch in batches:
-        engine.report_many(batch)
+        engine.report_many(batch, new_case=True)
     ours = time.perf_counter() - start
     engine.close()
 
@@ -385,7 +385,9 @@ def fill(path: Path, cases: int, batch: int) -> list[str]:
     engine = open_engine(path)
     ids: list[str] = []
     for b in range(0, cases, batch):
-        ids += engine.report_many(report_request(i) for i in range(b, min(b + batch, cases)))
+        ids += engine.report_many(
+            (report_request(i) for i in range(b, min(b + batch, cases))), new_case=True
+        )
     engine.close()
     return ids
 
@@ -583,7 +585,7 @@ def pg_durable_round(pg: PgServer, sizes: Sizes, n: int) -> tuple[float, float]:
     """One repetition of figure 1 on PostgreSQL: the engine's seconds, then raw psycopg's."""
     ours = pg.create(f"durable_{n}")
     engine = pg.engine(ours)
-    ids = engine.report_many(report_request(i) for i in range(sizes.durable_cases))
+    ids = engine.report_many((report_request(i) for i in range(sizes.durable_cases)), new_case=True)
     for case_id in ids:
         engine.fire(case_id, "dispatch", actor=POLICE, occurred_at="2026-03-02T09:00")
     engine.close()  # no connection left: the database can be a template
@@ -659,7 +661,7 @@ def pg_batched_round(pg: PgServer, sizes: Sizes, n: int, empty: str) -> tuple[fl
     engine.next_due()  # connected outside the timed part, as raw is
     start = time.perf_counter()
     for batch in batches:
-        engine.report_many(batch)
+        engine.report_many(batch, new_case=True)
     ours_s = time.perf_counter() - start
     engine.close()
 
@@ -806,7 +808,7 @@ def audit_figure(tmp: Path, sizes: Sizes) -> Figure:
     ids: list[str] = []
     for b in range(0, sizes.durable_cases * 5, 1_000):
         n = min(1_000, sizes.durable_cases * 5 - b)
-        ids += engine.report_many(report_request(i) for i in range(b, b + n))
+        ids += engine.report_many((report_request(i) for i in range(b, b + n)), new_case=True)
     for case_id in ids:
         engine.fire(case_id, "dispatch", actor=POLICE, occurred_at="2026-03-02T09:00")
     for case_id, trigger, when, data in transitions(ids, 4):

@@ -115,7 +115,7 @@ def figures(tmp: Path, quick: bool) -> list[Figure]:
     shouhu = str(Path(python).parent / "shouhu")
     path = tmp / "cli-latency.db"
     engine = open_engine(path)
-    ids = engine.report_many(report_request(i) for i in range(CASES))
+    ids = engine.report_many((report_request(i) for i in range(CASES)), new_case=True)
     engine.close()
     case_id = ids[len(ids) // 2]
     stack = f"import {', '.join(STACK)}"

@@ -159,7 +159,9 @@ def ours_side(work: Path, cases: int) -> dict[str, Any]:
     start = time.perf_counter()
     ids: list[str] = []
     for b in range(0, cases, BATCH):
-        ids += engine.report_many(report_request(i) for i in range(b, min(b + BATCH, cases)))
+        ids += engine.report_many(
+            (report_request(i) for i in range(b, min(b + BATCH, cases))), new_case=True
+        )
         if b and b % 20_000 == 0:
             progress(f"naive/ours: {b:,} reports")
     seconds["reports"] = time.perf_counter() - start

@@ -11,7 +11,7 @@ build them, then the commands an operator and an auditor run are timed on both, 
    measures), filed by the library's :meth:`Engine.fire_many`, 1,000 per transaction
    (250 cases), in a fresh process: N cases, 5 N events in all;
 3. **case list, first page** — ``case list --type missing_child --state … --limit 50``;
-4. **case list, everything** — the same filter without ``--limit``: every matching case (a
+4. **case list, everything** — the same filter with ``--all``: every matching case (a
    sixth of all), streamed as tables of 1,000 rows;
 5. **audit verify** — every hash, seq and head, every event replayed: 5 N events;
 6. **audit report** — the compliance report over the cases reported in 2026.
@@ -257,7 +257,9 @@ def build_and_measure(tmp: Path, url: str, n: int, label: str) -> dict[str, Any]
     got["list_page"] = m
 
     progress(f"scale {label}: case list, every {LIST_TYPE} case")
-    got["list_all"] = run_measured(tmp, url, "case", "list", "--type", LIST_TYPE, "--state", state)
+    got["list_all"] = run_measured(
+        tmp, url, "case", "list", "--type", LIST_TYPE, "--state", state, "--all"
+    )
     got["list_all"].pop("stdout")
 
     progress(f"scale {label}: audit verify")

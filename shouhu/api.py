@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shouhu.adapters.clock import SystemClock
 from shouhu.adapters.config import default_db_url, default_zone
@@ -12,6 +12,10 @@ from shouhu.engine import core
 from shouhu.engine.clock import Clock
 from shouhu.engine.memory import MemoryStore
 from shouhu.engine.policy import PolicyPack
+from shouhu.errors import InvalidInput, StoreUnavailable
+
+if TYPE_CHECKING:
+    from shouhu.adapters.sqlstore import SqlStore
 
 
 class Engine(core.Engine):
@@ -29,16 +33,41 @@ class Engine(core.Engine):
         clock: Clock | None = None,
         zone: str | None = None,
         policy: PolicyPack | str | os.PathLike[str] | None = None,
+        create: bool = True,
+        ephemeral: bool = False,
         **kwargs: Any,
     ) -> Engine:
         """``policy``: a :class:`PolicyPack`, a pack file, or None for ``$SHOUHU_POLICY`` or
-        the national defaults."""
+        the national defaults.
+
+        ``create`` (default True): a missing SQLite file (and, without a URL, its directory)
+        is created, and an empty database gets the schema. ``create=False`` opens only a
+        database that exists: a missing SQLite file, or a server database without shouhu's
+        schema, is :class:`~shouhu.errors.StoreUnavailable` and nothing is created — what a
+        command that only reads wants (an existing file at an older revision is still
+        upgraded).
+
+        ``ephemeral`` (default False): a URL whose database lives only as long as the process
+        (``sqlite://``, ``sqlite:///:memory:``, a ``mode=memory`` URI) is refused with
+        :class:`~shouhu.errors.InvalidInput`, since everything filed in it is lost when it is
+        closed; pass ``ephemeral=True`` to mean it (tests), or use :meth:`in_memory`.
+        An empty URL is refused too (None means the default).
+        """
+        from shouhu.adapters import dburl
         from shouhu.adapters.sqlstore import SqlStore
         from shouhu.engine.timeutil import zone as check_zone
 
         check_zone(zone or default_zone())  # bad input before any connection is opened
         pack = policy if isinstance(policy, PolicyPack) else load_pack(policy)
-        store = SqlStore(url or default_db_url(), make_dirs=url is None)
+        target = default_db_url() if url is None else url
+        if not ephemeral and dburl.ephemeral(target):
+            raise InvalidInput(
+                f"database URL {target[:80]!r} is in memory: everything filed in it is lost "
+                "when it is closed; give a file (sqlite:///cases.db) or a server, or pass "
+                "ephemeral=True",
+                field="db",
+            )
+        store = SqlStore(target, make_dirs=url is None) if create else _open_existing(target)
         return cls(
             store, clock or SystemClock(), zone=zone or default_zone(), policy=pack, **kwargs
         )
@@ -61,3 +90,36 @@ class Engine(core.Engine):
             policy=pack,
             **kwargs,
         )
+
+
+def _open_existing(url: str) -> SqlStore:
+    """A store on a database that exists, with its schema brought to the head; creates none.
+
+    A SQLite file must exist (an existing empty one gets the schema, as before); a server's
+    database must already hold shouhu's schema (``shouhu db upgrade`` creates it).
+    """
+    from shouhu.adapters import dburl, migrate
+    from shouhu.adapters.sqlstore import SqlStore
+
+    path = dburl.sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StoreUnavailable(
+            f"no database at {path}: the file does not exist (only a command that files "
+            "something, or `shouhu db upgrade`, creates one)"
+        )
+    store = SqlStore(url, create=False)
+    try:
+        if store.dialect != "sqlite":
+            with store._errors():
+                empty = migrate.is_empty(store.engine)
+            if empty:
+                shown = store.url.render_as_string(hide_password=True)
+                raise StoreUnavailable(
+                    f"database {shown} has no shouhu schema (only a command that files "
+                    "something, or `shouhu db upgrade`, creates it)"
+                )
+        store.create_schema()
+    except BaseException:
+        store.close()
+        raise
+    return store

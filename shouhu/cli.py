@@ -14,7 +14,7 @@ import gc
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -24,6 +24,8 @@ from typer.exceptions import Abort, Exit, TyperException
 from shouhu.errors import InvalidInput, ShouhuError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from shouhu.api import Engine
 
 EXIT_USAGE = 2
@@ -40,6 +42,7 @@ class ShouhuGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        SETTINGS.created = None
         try:
             rv = super().main(
                 args=args,
@@ -61,9 +64,11 @@ class ShouhuGroup(TyperGroup):
             code = exc.exit_code if exc.exit_code else EXIT_USAGE
             _fail(f"{exc.format_message()}{hint}", code)
         except Exit as exc:
+            _announce_created()
             sys.exit(exc.exit_code)
         except (Abort, KeyboardInterrupt):
             _fail("interrupted", 130)
+        _announce_created()
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
@@ -71,8 +76,30 @@ class ShouhuGroup(TyperGroup):
 
 def _fail(message: str, code: int) -> NoReturn:
     line = " ".join(str(message).split())
+    if SETTINGS.created:  # still one line: the error, and the new file it leaves behind
+        line += f" (created database {SETTINGS.created})"
+        SETTINGS.created = None
     typer.echo(f"shouhu: error: {line}", err=True)
     sys.exit(code)
+
+
+def _announce_created() -> None:
+    """Say once, on stderr, that this command created a new database file."""
+    if SETTINGS.created:
+        path, SETTINGS.created = SETTINGS.created, None
+        _notice(f"created database {path}", "database_created", path=path)
+
+
+def _notice(text: str, event: str, **fields: Any) -> None:
+    """A line for the user on stderr: ``shouhu: TEXT``, or with JSON logs a JSON log line
+    (``event`` and ``fields``, level warning) so that stderr stays JSON."""
+    sys.stdout.flush()  # after the command's own output, where both go to one place
+    if SETTINGS.json_logs:
+        from shouhu.engine.logs import get_logger
+
+        get_logger("shouhu.cli").warning(event, **fields)
+    else:
+        typer.echo(f"shouhu: {text}", err=True)
 
 
 app = typer.Typer(
@@ -135,6 +162,8 @@ class _Settings:
     db: str | None = None
     zone: str | None = None
     policy: str | None = None
+    created: str | None = None  # a database file this command created (said once, at the end)
+    json_logs: bool = False
 
 
 SETTINGS = _Settings()
@@ -183,18 +212,43 @@ def _main(
 
     if log_level.lower() not in {"debug", "info", "warning", "error"}:
         raise InvalidInput(f"--log-level: unknown level {log_level[:20]!r}", field="log_level")
+    if db is not None and not db.strip():
+        raise InvalidInput(
+            "--db is empty: give a database URL (sqlite:///cases.db), or leave --db out for "
+            "the default",
+            field="db",
+        )
     fmt = "json" if json_logs or os.environ.get("SHOUHU_LOG_FORMAT") == "json" else "console"
     configure(fmt=fmt, level=log_level)
+    SETTINGS.json_logs = fmt == "json"
     SETTINGS.db = db
     SETTINGS.zone = zone
     SETTINGS.policy = policy
 
 
-def _engine() -> "Engine":
+def _engine(*, write: bool) -> "Engine":
+    """The engine on the database of ``--db``. ``write``: the command files something, and
+    may create the database (said on stderr); otherwise a missing database is exit 5 and
+    nothing is created."""
     from shouhu.adapters.policyfile import load_pack
     from shouhu.api import Engine
 
-    return Engine.open(SETTINGS.db, zone=SETTINGS.zone, policy=load_pack(SETTINGS.policy))
+    url = _db_url()
+    pack = load_pack(SETTINGS.policy)
+    new = _new_sqlite_file(url) if write else None
+    try:
+        return Engine.open(SETTINGS.db, zone=SETTINGS.zone, policy=pack, create=write)
+    finally:
+        if new is not None and new.exists():
+            SETTINGS.created = str(new)
+
+
+def _new_sqlite_file(url: str) -> "Path | None":
+    """The SQLite file ``url`` names if it does not exist yet (a write would create it)."""
+    from shouhu.adapters import dburl
+
+    path = dburl.sqlite_file(url)
+    return path if path is not None and not os.path.lexists(path) else None
 
 
 def _zone() -> str:
@@ -325,11 +379,19 @@ def report(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the new case id.")
     ] = False,
+    new_case: Annotated[
+        bool,
+        typer.Option(
+            "--new-case",
+            help="A new situation: file it even if the child has an open report of this type "
+            "made within the policy's duplicate window (refused otherwise, exit 3).",
+        ),
+    ] = False,
 ) -> None:
     """File a mandatory report (强制报告, 001 §四(三)1): it goes to the police at once."""
     child = {"name": child_name, "birthdate": child_birthdate, "id_number": child_id_number}
     values = parse_data(data)
-    with _engine() as engine:
+    with _engine(write=True) as engine:
         case = engine.report(
             type_,
             child=child,
@@ -338,6 +400,7 @@ def report(
             discovered_at=discovered_at,
             occurred_at=at,
             data=values,
+            new_case=new_case,
         )
         if quiet:
             sys.stdout.write(case.id + "\n")
@@ -405,7 +468,7 @@ def register(
     if stray:
         raise InvalidInput(f"{', '.join(stray)}: not for {kind[:20]!r}", field=stray[0][2:])
     person = {"name": name, "birthdate": birthdate, "id_number": id_number}
-    with _engine() as engine:
+    with _engine(write=True) as engine:
         case = engine.register(
             kind,
             person=person,
@@ -468,7 +531,7 @@ def registry_report(
 
     fmt = _format(fmt, as_json)
     Quarter.parse(quarter)  # bad input before the database is opened
-    with _engine() as engine:
+    with _engine(write=False) as engine:
         ret = engine.registry_report(quarter, now, township=township)
     if fmt == "json":
         _print_json(ret.to_dict())
@@ -500,7 +563,7 @@ def registry_screening(
     parse_day(before, field="before")  # bad input before the database is opened
     if include_identity:
         _need_reader(actor, role, reason)
-    with _engine() as engine:
+    with _engine(write=False) as engine:
         plan = engine.screening(before, now, township=township)
         names: dict[str, str] = {}
         if include_identity:
@@ -543,7 +606,7 @@ def case_show(
     reason: ReasonOpt = None,
 ) -> None:
     """Show a case: state, facts, deadlines and its whole timeline."""
-    with _engine() as engine:
+    with _engine(write=False) as engine:
         if at is not None:
             if include_identity:
                 raise InvalidInput("--at shows no identity; drop --include-identity", field="at")
@@ -566,31 +629,91 @@ def case_show(
             render_case(_console(), view, engine.zone, identity=include_identity)
 
 
+#: ``case list`` without ``--limit`` or ``--all``: one page of this many cases.
+LIST_DEFAULT = 50
+
+
+class _Page:
+    """The first ``size`` of ``rows``, streamed; after iterating, ``more`` says whether rows
+    were left over and ``last`` is the id of the last row given."""
+
+    def __init__(self, rows: Iterable[Any], size: int) -> None:
+        self.rows = rows
+        self.size = size
+        self.more = False
+        self.last: str | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        for n, row in enumerate(self.rows):
+            if n == self.size:
+                self.more = True
+                return
+            self.last = row.id
+            yield row
+
+
 @case_app.command("list")
 def case_list(
     type_: Annotated[str | None, typer.Option("--type", help="Only this report type.")] = None,
     state: Annotated[str | None, typer.Option("--state", help="Only cases in this state.")] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="At most N cases (a page).")
+        int | None,
+        typer.Option("--limit", min=1, help=f"At most N cases (default {LIST_DEFAULT})."),
     ] = None,
     after: Annotated[
         str | None, typer.Option("--after", help="Cases after this id (the next page).")
     ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Every matching case, however many (not with --limit).")
+    ] = False,
     overdue: Annotated[
         bool, typer.Option("--overdue", help="Only cases with a missed deadline still undone.")
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List cases in id (= filing) order, streamed: memory stays flat however many there are
-    (past 1,000 cases the table is printed a page of 1,000 at a time)."""
-    with _engine() as engine:
-        rows = engine.cases(type_, state, limit=limit, after=after, overdue=overdue)
+    """List cases in id (= filing) order, a page at a time: the first 50, or --limit N.
+
+    When more cases match, a line on stderr gives the command for the next page (--after the
+    last id shown) and says --all. The same holds for --json: a JSON array of at most one
+    page, unless --all. --all streams every case: memory stays flat however many there are
+    (past 1,000 cases the table is printed a page of 1,000 at a time).
+    """
+    if show_all and limit is not None:
+        raise InvalidInput(
+            "--all lists every case and --limit N a page of N: give one or the other",
+            field="limit",
+        )
+    paged = not show_all and limit is None
+    with _engine(write=False) as engine:
+        rows = engine.cases(
+            type_, state, limit=LIST_DEFAULT + 1 if paged else limit, after=after, overdue=overdue
+        )
+        page = _Page(rows, LIST_DEFAULT) if paged else None
+        shown: Iterable[Any] = rows if page is None else page
         if as_json:
-            _print_json_items(r.to_dict(engine.zone) for r in rows)
+            _print_json_items(r.to_dict(engine.zone) for r in shown)
         else:
             from shouhu.render import render_case_list_pages
 
-            render_case_list_pages(_console(), rows, engine.zone)
+            render_case_list_pages(_console(), shown, engine.zone)
+    if page is not None and page.more and page.last is not None:
+        import shlex
+
+        filters = [
+            *(["--type", type_] if type_ is not None else []),
+            *(["--state", state] if state is not None else []),
+            *(["--overdue"] if overdue else []),
+            *(["--json"] if as_json else []),
+        ]
+        command = shlex.join(["shouhu", "case", "list", *filters])
+        _notice(
+            f"{LIST_DEFAULT} cases shown and more remain; next page: {command} "
+            f"--after {page.last}; all of them: {command} --all",
+            "case_list_page",
+            shown=LIST_DEFAULT,
+            more=True,
+            after=page.last,
+        )
 
 
 @case_app.command("next")
@@ -598,7 +721,7 @@ def case_next(
     case_id: Annotated[str, typer.Argument(metavar="CASE")], as_json: JsonOpt = False
 ) -> None:
     """What can happen next: triggers, who may fire them, the data they take, their guards."""
-    with _engine() as engine:
+    with _engine(write=False) as engine:
         options = engine.next(case_id)
         if as_json:
             _print_json([o.to_dict() for o in options])
@@ -632,7 +755,9 @@ def case_fire(
 ) -> None:
     """Fire a trigger on a case (see `shouhu case next CASE`)."""
     values = parse_data(data)
-    with _engine() as engine:
+    # a trigger needs a case: on a database that does not exist it can only fail, so it
+    # creates none (exit 5, naming the path) rather than leave an empty file behind
+    with _engine(write=False) as engine:
         before = engine.case(case_id).state
         view = engine.fire(
             case_id,
@@ -728,7 +853,7 @@ def deadlines_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Deadlines across cases, by due time (due_at in local time with its offset)."""
-    with _engine() as engine:
+    with _engine(write=False) as engine:
         from shouhu.engine.views import public_deadline
 
         # no identity here: a due time counted from a birthdate is withheld
@@ -786,7 +911,7 @@ def scheduler_run(
     """Fire due deadlines exactly once: `--once` for one sweep, otherwise run as a daemon."""
     if now is not None and not once:
         raise InvalidInput("--now goes with --once", field="now")
-    with _engine() as engine:
+    with _engine(write=True) as engine:
         if once:
             fired = [_fired(engine, f) for f in engine.run_due(now)]
             if as_json:
@@ -810,6 +935,7 @@ def scheduler_run(
         from shouhu.adapters.channels import close_channels, configured_channels
 
         channels = configured_channels()  # bad configuration: exit 2 before the daemon starts
+        _announce_created()  # a daemon does not end soon: say it now
         try:
             Daemon(
                 engine,
@@ -844,7 +970,7 @@ def audit_replay(
     as_json: JsonOpt = False,
 ) -> None:
     """Rebuild a case from its events alone, through the definitions it was recorded under."""
-    with _engine() as engine:
+    with _engine(write=False) as engine:
         rebuilt = engine.replay(case_id, at=at)
         if as_json:
             _print_json(rebuilt.to_dict(engine.zone))
@@ -865,7 +991,7 @@ def audit_verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Check every hash, seq and head, and replay every event; exit 1 naming each broken case."""
-    with _engine() as engine:
+    with _engine(write=False) as engine:
         result = engine.verify(case_id, anchor=anchor)
     if as_json:
         _print_json(result.to_dict())
@@ -877,6 +1003,10 @@ def audit_verify(
                 sys.stdout.write(f"ILLEGAL {r.case_id} at seq {seq}: {why}\n")
             for diff in r.differences:
                 sys.stdout.write(f"DIFFERS {r.case_id}: {diff}\n")
+        for line in result.journal_broken:
+            sys.stdout.write(f"BROKEN {line}\n")
+        for d in result.derived:
+            sys.stdout.write(f"DERIVED {d.line()}\n")
         if result.anchor is not None:
             word = "holds" if result.anchor_holds else "DOES NOT HOLD"
             sys.stdout.write(
@@ -890,6 +1020,17 @@ def audit_verify(
         for r in result.replay_failures:
             first = r.illegal[0][0] if r.illegal else None
             typer.echo(f"shouhu: replay: {r.case_id} seq {first}: does not replay", err=True)
+        for line in result.journal_broken:
+            typer.echo(f"shouhu: broken: {line}", err=True)
+        tables = sorted({f"{d.table}.{d.column}" if d.column else d.table for d in result.derived})
+        if tables:
+            cases = len({d.case_id for d in result.derived})
+            typer.echo(
+                f"shouhu: derived: {len(result.derived)} stored cells or rows of {cases} "
+                f"case(s) are not what the log says ({', '.join(tables[:12])}"
+                f"{', …' if len(tables) > 12 else ''})",
+                err=True,
+            )
         if result.anchor_holds is False:
             typer.echo("shouhu: broken: the anchor does not hold", err=True)
         raise typer.Exit(1)
@@ -903,7 +1044,7 @@ def audit_access(
     """Who read a child's identity: the access log (who, role, when, why), oldest first."""
     from shouhu.engine.timeutil import local_iso
 
-    with _engine() as engine:
+    with _engine(write=False) as engine:
         rows = [
             {
                 "case_id": a.case_id,
@@ -934,7 +1075,7 @@ def audit_access(
 @audit_app.command("anchor")
 def audit_anchor() -> None:
     """Print a digest over all case heads, with the time: keep it outside the database."""
-    with _engine() as engine:
+    with _engine(write=False) as engine:
         sys.stdout.write(engine.anchor() + "\n")
 
 
@@ -952,7 +1093,7 @@ def audit_report(
         raise InvalidInput(
             f"--format: expected table, json or csv, not {fmt[:20]!r}", field="format"
         )
-    with _engine() as engine:
+    with _engine(write=False) as engine:
         report = engine.compliance_report(date_from, date_to)
     if fmt == "json":
         _print_json(report.to_dict())
@@ -971,22 +1112,38 @@ def audit_report(
 @audit_app.command("export")
 def audit_export(
     case_id: Annotated[str, typer.Argument(metavar="CASE")],
-    output: Annotated[str, typer.Option("--output", "-o", help="The file to write.")],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="A new file to write ('-': standard output). Never an existing file unless "
+            "--force; never the database in use nor through a symbolic link.",
+        ),
+    ],
     fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing regular file at --output.")
+    ] = False,
     include_identity: IdentityOpt = False,
     actor: ReaderOpt = None,
     role: ReaderRoleOpt = None,
     reason: ReasonOpt = None,
 ) -> None:
-    """A case for the file: one self-contained printable HTML page, or JSON to re-verify."""
-    from pathlib import Path
+    """A case for the file: one self-contained printable HTML page, or JSON to re-verify.
+
+    The file is new (mode 0644 less the umask; 0600 with --include-identity); an existing one
+    is replaced only with --force, and the database in use never.
+    """
+    from shouhu.adapters import dburl, files
 
     if fmt not in {"html", "json"}:
         raise InvalidInput(f"--format: expected html or json, not {fmt[:20]!r}", field="format")
-    target = Path(output)
-    if not target.parent.is_dir():
-        raise InvalidInput(f"--output: no such directory {str(target.parent)!r}", field="output")
-    with _engine() as engine:
+    to_stdout = output == "-"
+    protect = dburl.database_files(_db_url())
+    if not to_stdout:  # refused before the database is opened: nothing read, nothing logged
+        files.check_target(output, force=force, protect=protect)
+    with _engine(write=False) as engine:
         from shouhu.adapters.export import export_html, export_json
         from shouhu.engine.audit import verify_chain
 
@@ -1005,13 +1162,11 @@ def audit_export(
                 view, rebuilt, broken, zone=engine.zone, identity=include_identity, generated_at=now
             )
             text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(
-            f"--output: cannot write {output!r}: {exc.strerror}", field="output"
-        ) from None
-    sys.stdout.write(f"wrote {output} ({fmt}, {len(text.encode()):,} bytes)\n")
+    if to_stdout:
+        sys.stdout.write(text)
+        return
+    size = files.write_new(output, text, force=force, private=include_identity, protect=protect)
+    sys.stdout.write(f"wrote {output} ({fmt}, {size:,} bytes)\n")
 
 
 # --- outbox ---------------------------------------------------------------------------------
@@ -1112,7 +1267,7 @@ def outbox_deliver(
         raise InvalidInput("no notice channels configured (SHOUHU_CHANNELS=none)", field="channels")
     _show_outbox_log_lines()
     try:
-        with _engine() as engine:
+        with _engine(write=True) as engine:
             done = [_notice_dict(n, engine.zone) for n in engine.deliver(channels, limit=limit)]
     finally:
         close_channels(channels)
@@ -1138,7 +1293,7 @@ def outbox_list(
     as_json: JsonOpt = False,
 ) -> None:
     """The outbox, oldest first: each notice's key, recipient, status, attempts and last error."""
-    with _engine() as engine:
+    with _engine(write=False) as engine:
         rows = [_notice_dict(n, engine.zone) for n in engine.notices(status=status, case_id=case)]
     if as_json:
         _print_json(rows)
@@ -1150,9 +1305,24 @@ def outbox_list(
 
 
 def _db_url() -> str:
-    from shouhu.adapters.config import default_db_url
+    """The database URL in use; bad input (exit 2) when it is empty or cannot outlive the
+    command (an in-memory SQLite database would lose every report filed in it)."""
+    from shouhu.adapters import dburl
+    from shouhu.adapters.config import DEFAULT_DB_ENV, default_db_url
 
-    return SETTINGS.db or default_db_url()
+    if SETTINGS.db is None and DEFAULT_DB_ENV in os.environ:  # typer passes "" on as None
+        raise InvalidInput(
+            f"{DEFAULT_DB_ENV} is set but empty: give a database URL, or unset it for the default",
+            field="db",
+        )
+    url = SETTINGS.db or default_db_url()
+    if dburl.ephemeral(url):
+        raise InvalidInput(
+            f"--db {url[:80]}: an in-memory database is lost when the command ends; give a "
+            "file (sqlite:///cases.db) or a server",
+            field="db",
+        )
+    return url
 
 
 @db_app.command("upgrade")
@@ -1164,7 +1334,11 @@ def db_upgrade(as_json: JsonOpt = False) -> None:
     """
     from shouhu.adapters import migrate
 
-    done = migrate.upgrade(_db_url(), make_dirs=SETTINGS.db is None)
+    url = _db_url()
+    new = _new_sqlite_file(url)
+    done = migrate.upgrade(url, make_dirs=SETTINGS.db is None)
+    if new is not None and new.exists():
+        SETTINGS.created = str(new)
     if as_json:
         _print_json(done.to_dict())
         return
@@ -1209,22 +1383,37 @@ def db_current(as_json: JsonOpt = False) -> None:
 @import_app.command("reports")
 def import_reports(
     file: Annotated[
-        str, typer.Argument(metavar="FILE", help="CSV (with a header row) or JSON Lines.")
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="CSV (with a header row) or JSON Lines: a file, a pipe, or - (standard input).",
+        ),
     ],
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="csv or jsonl (default: from the name: .csv, .jsonl)."),
+        typer.Option(
+            "--format",
+            help="csv or jsonl (default: from the name: .csv, .jsonl; needed for - and pipes).",
+        ),
     ] = None,
     source: Annotated[
         str,
         typer.Option("--source", help="The sending system: the namespace of external ids."),
     ] = "12345",
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Reports per transaction.")
+        int,
+        typer.Option(
+            "--batch-size",
+            min=1,
+            help="Reports per batch: one transaction each (unless --all-or-nothing).",
+        ),
     ] = 1000,
     all_or_nothing: Annotated[
         bool,
-        typer.Option("--all-or-nothing", help="Import nothing if any row is refused."),
+        typer.Option(
+            "--all-or-nothing",
+            help="Import nothing if any row is refused: every row in one transaction.",
+        ),
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -1234,16 +1423,23 @@ def import_reports(
     reporter_kind, reporter, discovered_at, reported_at; optional:
     child_id_number, data (a JSON object). See docs/intake.md.
 
-    Each refused row is named by its line and external_id. Running a file
-    again imports nothing twice. Exit 0 when every row is imported (now or
-    before), 2 when any row is refused.
+    The file is read once into a private copy, and both passes read the
+    copy. Each refused row is named by its line and external_id. Running a
+    file again imports nothing twice. Exit 0 when every row is imported (now
+    or before), 2 when any row is refused.
     """
     import contextlib
 
     from shouhu.adapters import importer
 
-    reports = importer.ReportFile(file, fmt)  # unreadable, bad header: exit 2, nothing opened
-    with _engine() as engine, contextlib.ExitStack() as stack:
+    importer.clean_source(source)  # a reserved --source: exit 2, nothing opened
+    # Read once into a private copy, deleted when the block ends (also on an error or Ctrl-C);
+    # unreadable, bad header: exit 2, no database opened.
+    with (
+        importer.ReportFile(file, fmt) as reports,
+        _engine(write=True) as engine,
+        contextlib.ExitStack() as stack,
+    ):
         bar = stack.enter_context(importer.RichProgress()) if sys.stderr.isatty() else None
         result = importer.import_reports(
             engine,

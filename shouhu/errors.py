@@ -6,7 +6,7 @@ caller needs to act on it and the exit code the CLI maps it to::
     ShouhuError                      (exit 1, never raised bare)
     ├── InvalidInput                 exit 2  bad type, trigger, case, kind, date, data, time rule
     │   └── NotFound                 exit 2  no such case (an unknown id is bad input)
-    ├── TransitionRefused            exit 3  the rules say no (state, role or guard), cited
+    ├── TransitionRefused            exit 3  the rules say no (state, role, guard, duplicate), cited
     ├── Conflict                     exit 4  someone else wrote first (optimistic concurrency)
     └── StoreUnavailable             exit 5  the database cannot be opened, is busy or read-only
 """
@@ -54,7 +54,9 @@ class NotFound(InvalidInput):
 class TransitionRefused(ShouhuError):
     """The workflow refuses the trigger.
 
-    ``rule`` is one of ``state``, ``role`` or ``guard``; ``citation`` the clause behind it.
+    ``rule`` is one of ``state``, ``role`` or ``guard`` — or ``duplicate``: a report about a
+    child with an open report of its type (``data["case_id"]``); ``citation`` the clause behind
+    it.
     """
 
     exit_code = 3

@@ -143,8 +143,12 @@ class Driver:
     at: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 0, 30, tzinfo=UTC))
     step_minutes: int = 5
 
-    def report(self, type_: str = "solo_living", **overrides: Any) -> CaseView:
-        case = self.engine.report(type_, **report_args(**overrides))
+    def report(
+        self, type_: str = "solo_living", *, new_case: bool = True, **overrides: Any
+    ) -> CaseView:
+        """File a report about 王小明. Drivers file the same child again and again (each test
+        drives its own cases), so by default as a new situation: no duplicate refusal."""
+        case = self.engine.report(type_, new_case=new_case, **report_args(**overrides))
         self.case_id = case.id
         return case
 

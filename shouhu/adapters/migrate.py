@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 #: The newest revision; a test checks it against the scripts (``head()``). Kept here so that
 #: opening a store compares one string instead of importing Alembic.
-HEAD = "0004_one_open_watch"
+HEAD = "0005_journal"
 
 #: Where the revisions are: ``shouhu/migrations`` (``env.py``, ``versions/``).
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -116,6 +116,16 @@ def ensure(engine: Engine) -> Upgrade | None:
     if _recorded(engine) == HEAD:
         return None
     return upgrade(engine)
+
+
+def is_empty(engine: Engine) -> bool:
+    """True when the database holds nothing of shouhu's: no recorded revision and none of its
+    tables (a read refuses such a database on a server rather than create the schema)."""
+    if _recorded(engine) is not None:
+        return False
+    with engine.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    return not tables & _SHOUHU_TABLES
 
 
 def _recorded(engine: Engine) -> str | None:
@@ -294,7 +304,10 @@ def _check_exists(url: str) -> None:
     if path.startswith("file:"):
         return
     if not Path(path).exists():
-        raise StoreUnavailable(f"database file {path!r} does not exist")
+        raise StoreUnavailable(
+            f"no database at {Path(path).absolute()}: the file does not exist (`shouhu db "
+            "upgrade` creates it)"
+        )
 
 
 def _shown(url: sa.URL) -> str:

@@ -8,9 +8,11 @@ its owner only (0600): it holds children's names.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import date, datetime
@@ -23,15 +25,26 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import QueuePool
 
-from shouhu.adapters.sqlite_fast import SqliteFast, dumps
+from shouhu.adapters.sqlite_fast import SqliteFast, _dec_dt_text, dumps
 from shouhu.adapters.tables import (
     ACCESS_LOG,
     CASES,
     DEADLINES,
     EVENTS,
     INTAKE,
+    JOURNAL,
     OPEN_WATCH,
     OUTBOX,
+    UTCDateTime,
+)
+from shouhu.engine import derive
+from shouhu.engine.derive import (
+    access_body,
+    case_columns,
+    chain_entry,
+    deadline_columns,
+    notice_body,
+    notice_columns,
 )
 from shouhu.engine.model import (
     Access,
@@ -41,6 +54,7 @@ from shouhu.engine.model import (
     Deadline,
     DeadlineWrite,
     Event,
+    JournalEntry,
     Link,
     Location,
     Notice,
@@ -301,8 +315,69 @@ class SqlStore:
             "what": access.what,
             "at": access.at,
         }
-        with self._errors(), self.engine.begin() as conn:
+        with self._errors(), self._write() as conn:
             conn.execute(ACCESS_LOG.insert(), values)
+            _journal_append(conn, "access", access.case_id, access_body(access), access.at)
+
+    # -- the journal and the derived tables, for verify ---------------------------------------
+
+    def journal(self) -> Iterator[JournalEntry]:
+        stmt = sa.select(JOURNAL).order_by(JOURNAL.c.seq)
+        with self._errors(), self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=1000).execute(stmt)
+            for r in result.mappings():
+                yield JournalEntry(
+                    r["seq"],
+                    r["kind"],
+                    r["case_id"],
+                    dict(r["body"] or {}),
+                    r["recorded_at"],
+                    r["prev_hash"],
+                    r["hash"],
+                )
+
+    def journal_head(self, at: datetime | None = None) -> tuple[int, str] | None:
+        stmt = sa.select(JOURNAL.c.seq, JOURNAL.c.hash).order_by(JOURNAL.c.seq.desc()).limit(1)
+        if at is not None:
+            stmt = stmt.where(JOURNAL.c.recorded_at <= at)
+        with self._errors(), self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def stored_cells(self, table: str, *, case_id: str | None = None) -> Iterator[tuple[Any, ...]]:
+        t = _DERIVED[table]
+        names = derive.DERIVED_TABLES[table]
+        order = [t.c.id] if "case_id" not in t.c or table == "access_log" else [t.c.case_id]
+        if table not in ("cases", "access_log"):
+            order.append(t.c.id)
+        key = t.c.id if table == "cases" else t.c.case_id
+        if self.fast is not None:  # SQLite: the stored text as it is, no datetimes made
+            sql = f"SELECT {', '.join(names)} FROM {table}"
+            params: list[Any] = []
+            if case_id is not None:
+                sql += f" WHERE {key.name} = ?"
+                params.append(case_id)
+            sql += " ORDER BY " + ", ".join(c.name for c in order)
+            convert = [(i, f) for i, f in enumerate(_sqlite_cell_codecs(t, names)) if f is not None]
+            with self._errors(), self.engine.connect() as conn:
+                cur = _cursor(conn)
+                cur.execute(sql, params)
+                while batch := cur.fetchmany(1000):
+                    for raw in batch:
+                        row = list(raw)
+                        for i, f in convert:
+                            v = row[i]
+                            if v is not None:
+                                row[i] = f(v)
+                        yield tuple(row)
+            return
+        stmt = sa.select(*[t.c[n] for n in names]).order_by(*order)
+        if case_id is not None:
+            stmt = stmt.where(key == case_id)
+        with self._errors(), self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=1000).execute(stmt)
+            for typed in result:
+                yield tuple(derive.cell(v) for v in typed)
 
     def accesses(self, case_id: str | None = None) -> list[Access]:
         stmt = sa.select(ACCESS_LOG).order_by(ACCESS_LOG.c.id)
@@ -506,6 +581,17 @@ def _conflict(actual: int | None, c: Commit) -> Conflict:
     return Conflict(msg, case_id=c.case.id, expected=c.expected_version, actual=actual)
 
 
+#: The duplicate-report check's lock (PostgreSQL): one per report type and birthdate — an id
+#: number carries its birthdate, so both ways of naming the same child take the same lock.
+_REPORT_LOCK = sa.text("SELECT pg_advisory_xact_lock(:space, :day)")
+
+
+def _report_lock_key(type_: str, birthdate: date) -> dict[str, int]:
+    """The advisory lock's two keys: the report type's (a signed 32-bit CRC) and the day."""
+    space = zlib.crc32(f"shouhu.report:{type_}".encode())
+    return {"space": space - (1 << 32) if space >= 1 << 31 else space, "day": birthdate.toordinal()}
+
+
 def _deadline_conflict(w: DeadlineWrite) -> Conflict:
     d = w.deadline
     return Conflict(
@@ -551,13 +637,14 @@ class _SqlTx:
             stmt = stmt.with_for_update(skip_locked=True)
         return [_notice(r) for r in self.conn.execute(stmt).mappings()]
 
-    def update_notice(self, notice: Notice) -> None:
+    def update_notice(self, notice: Notice, *, at: datetime) -> None:
         values = _notice_values(notice)
         self.conn.execute(
             OUTBOX.update()
             .where(OUTBOX.c.id == notice.id)
             .values({k: values[k] for k in _NOTICE_MUTABLE})
         )
+        _journal_append(self.conn, "notice", notice.case_id, notice_body(notice), at)
 
     def same_person(
         self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
@@ -581,6 +668,41 @@ class _SqlTx:
             )
             found += [str(i) for i in self.conn.execute(stmt).scalars()]
         return min(found, default=None)
+
+    def open_report(
+        self,
+        type: str,
+        id_number: str | None,
+        name: str,
+        birthdate: date,
+        since: datetime,
+        until: datetime,
+    ) -> str | None:
+        if self.store.dialect == "postgresql":
+            # Held to the end of the transaction: a twin filing the same child waits here
+            # until this report is committed (or rolled back), then finds it.
+            self.conn.execute(_REPORT_LOCK, _report_lock_key(type, birthdate))
+        same: Any = CASES.c.child_name == name
+        if id_number:
+            same = sa.or_(
+                CASES.c.child_id_number == id_number,
+                sa.and_(CASES.c.child_id_number.is_(None), same),
+            )
+        stmt = (
+            sa.select(CASES.c.id)
+            .where(
+                CASES.c.reported_at >= since,
+                CASES.c.reported_at <= until,
+                CASES.c.type == type,
+                CASES.c.child_birthdate == birthdate,
+                CASES.c.closed_at.is_(None),
+                same,
+            )
+            .order_by(CASES.c.id)
+            .limit(1)
+        )
+        found = self.conn.execute(stmt).scalar_one_or_none()
+        return None if found is None else str(found)
 
     def due(self, now: datetime, limit: int) -> list[Deadline]:
         stmt = _DUE
@@ -621,8 +743,9 @@ class _SqliteTx:
     def notices_due(self, now: datetime, limit: int) -> list[Notice]:
         return [_notice(r) for r in self.fast.notices_due(self.cur, now, limit)]
 
-    def update_notice(self, notice: Notice) -> None:
+    def update_notice(self, notice: Notice, *, at: datetime) -> None:
         self.fast.update_notice(self.cur, _notice_values(notice))
+        _sqlite_journal_append(self.cur, "notice", notice.case_id, notice_body(notice), at)
 
     def same_person(
         self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
@@ -647,6 +770,29 @@ class _SqliteTx:
             if row is not None:
                 found.append(str(row[0]))
         return min(found, default=None)
+
+    def open_report(
+        self,
+        type: str,
+        id_number: str | None,
+        name: str,
+        birthdate: date,
+        since: datetime,
+        until: datetime,
+    ) -> str | None:
+        # BEGIN IMMEDIATE holds the write lock: no twin can file between this and the commit.
+        # The unary + keeps SQLite on the reported_at index (a window's reports), off the type
+        # index (every case of the type) and off the id number index for IS NULL (most cases).
+        same, values = "child_name = ?", [name]
+        if id_number:
+            same = f"(child_id_number = ? OR (+child_id_number IS NULL AND {same}))"
+            values = [id_number, name]
+        row = self.cur.execute(
+            "SELECT id FROM cases WHERE reported_at >= ? AND reported_at <= ? AND +type = ? "
+            f"AND child_birthdate = ? AND closed_at IS NULL AND {same} ORDER BY id LIMIT 1",
+            [_sqlite_dt(since), _sqlite_dt(until), type, birthdate.isoformat(), *values],
+        ).fetchone()
+        return None if row is None else str(row[0])
 
 
 class _SqliteWrite:
@@ -834,6 +980,91 @@ class _DbErrors:
         raise StoreUnavailable(msg) from None
 
 
+_DERIVED = {
+    "cases": CASES,
+    "deadlines": DEADLINES,
+    "outbox": OUTBOX,
+    "intake": INTAKE,
+    "access_log": ACCESS_LOG,
+}
+
+
+def _sqlite_cell_codecs(table: sa.Table, names: Sequence[str]) -> list[Any]:
+    """Per column, what turns SQLite's stored value into its :func:`derive.cell` form (None:
+    as it is): UTC text for instants, decoded JSON, bool for booleans."""
+    out: list[Any] = []
+    for name in names:
+        kind = table.c[name].type
+        if isinstance(kind, UTCDateTime):
+            out.append(_sqlite_utc_text)
+        elif isinstance(kind, sa.JSON):
+            out.append(_sqlite_json)
+        elif isinstance(kind, sa.Boolean):
+            out.append(bool)
+        else:
+            out.append(None)
+    return out
+
+
+def _sqlite_utc_text(v: Any) -> Any:
+    """The stored text of an instant (naive UTC) → the hash's UTC text, by its instant (an
+    edited cell in another spelling compares by what it means); text that is no instant stays
+    as it is."""
+    try:
+        return _dec_dt_text(v)
+    except (TypeError, ValueError):
+        return v
+
+
+def _sqlite_json(v: Any) -> Any:
+    try:
+        return json.loads(v)
+    except (TypeError, ValueError):
+        return v
+
+
+#: Serialises journal appends on PostgreSQL (``pg_advisory_xact_lock``): one chain, one head.
+_JOURNAL_LOCK = 0x73686F75686A  # "shouhj"
+_JOURNAL_HEAD = sa.select(JOURNAL.c.seq, JOURNAL.c.hash).order_by(JOURNAL.c.seq.desc()).limit(1)
+
+
+def _journal_append(
+    conn: Connection, kind: str, case_id: str | None, body: dict[str, Any], at: datetime
+) -> None:
+    """Append an entry after the journal's head, inside the caller's write transaction (on
+    SQLite that transaction holds the write lock; on PostgreSQL an advisory lock orders the
+    appends, so no two take the same head)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_JOURNAL_LOCK})")
+    row = conn.execute(_JOURNAL_HEAD).first()
+    e = chain_entry(None if row is None else (int(row[0]), str(row[1])), kind, case_id, body, at)
+    conn.execute(
+        JOURNAL.insert(),
+        {
+            "seq": e.seq,
+            "kind": e.kind,
+            "case_id": e.case_id,
+            "body": e.body,
+            "recorded_at": e.recorded_at,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        },
+    )
+
+
+def _sqlite_journal_append(
+    cur: Any, kind: str, case_id: str | None, body: dict[str, Any], at: datetime
+) -> None:
+    """:func:`_journal_append` on a SQLite driver cursor inside ``BEGIN IMMEDIATE``."""
+    row = cur.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+    e = chain_entry(None if row is None else (int(row[0]), str(row[1])), kind, case_id, body, at)
+    cur.execute(
+        "INSERT INTO journal (seq, kind, case_id, body, recorded_at, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (e.seq, e.kind, e.case_id, dumps(e.body), _sqlite_dt(e.recorded_at), e.prev_hash, e.hash),
+    )
+
+
 def _create_private(path: Path, *, make_dirs: bool) -> None:
     """Create an empty database file readable by its owner only, if it does not exist."""
     try:
@@ -870,35 +1101,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 
 def _case_values(r: CaseRecord) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "type": r.type,
-        "workflow_version": r.workflow_version,
-        "state": r.state,
-        "version": r.version,
-        "head_hash": r.head_hash,
-        "outcome": r.outcome,
-        "child_name": r.child.name,
-        "child_birthdate": r.child.birthdate,
-        "child_id_number": r.child.id_number,
-        "left_behind": r.child.left_behind,
-        "age_at_discovery": r.child.age_at_discovery,
-        "village": r.location.village,
-        "township": r.location.township,
-        "county": r.location.county,
-        "reporter_kind": r.reporter.kind,
-        "reporter_name": r.reporter.name,
-        "reporter_mandatory": r.reporter.mandatory,
-        "discovered_at": r.discovered_at,
-        "reported_at": r.reported_at,
-        "last_occurred_at": r.last_occurred_at,
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-        "closed_at": r.closed_at,
-        "late": r.late,
-        "report_delay_seconds": r.report_delay_seconds,
-        "facts": r.facts,
-    }
+    return case_columns(r)
 
 
 def _record(row: Any) -> CaseRecord:
@@ -976,19 +1179,7 @@ def _event(row: Any) -> Event:
 
 
 def _deadline_values(d: Deadline) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "case_id": d.case_id,
-        "kind": d.kind,
-        "status": d.status,
-        "due_at": d.due_at,
-        "started_at": d.started_at,
-        "started_seq": d.started_seq,
-        "policy_version": d.policy_version,
-        "closed_at": d.closed_at,
-        "closed_seq": d.closed_seq,
-        "met_at": d.met_at,
-    }
+    return deadline_columns(d)
 
 
 def _deadline(row: Any) -> Deadline:
@@ -1011,22 +1202,7 @@ _NOTICE_MUTABLE = ("status", "attempts", "next_attempt_at", "last_error", "deliv
 
 
 def _notice_values(n: Notice) -> dict[str, Any]:
-    return {
-        "id": n.id,
-        "key": n.key,
-        "case_id": n.case_id,
-        "seq": n.seq,
-        "kind": n.kind,
-        "recipient": n.recipient,
-        "payload": n.payload,
-        "status": n.status,
-        "created_at": n.created_at,
-        "attempts": n.attempts,
-        "next_attempt_at": n.next_attempt_at,
-        "last_error": n.last_error,
-        "delivered_at": n.delivered_at,
-        "channel": n.channel,
-    }
+    return notice_columns(n)
 
 
 def _notice(row: Any) -> Notice:

@@ -222,12 +222,32 @@ class IntakeRow(SQLModel, table=True):
     imported_at: datetime = _utc()
 
 
+class JournalRow(SQLModel, table=True):
+    """The journal: what is not a case's event (identity reads, notice deliveries), append-only
+    and hash-chained in one chain (``seq`` 1, 2, …); ``access_log`` and the outbox's delivery
+    columns are derived from it (:mod:`shouhu.engine.derive`)."""
+
+    model_config = _ROW_CONFIG
+
+    __tablename__ = "journal"
+    __table_args__ = (sa.Index("ix_journal_case", "case_id"),)
+
+    seq: int = Field(sa_column=Column(sa.Integer(), primary_key=True, autoincrement=False))
+    kind: str = Field(max_length=20)
+    case_id: str | None = Field(default=None, max_length=32)
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime = _utc()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
 CASES: sa.Table = CaseRow.__table__  # type: ignore[attr-defined]
 EVENTS: sa.Table = EventRow.__table__  # type: ignore[attr-defined]
 DEADLINES: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
 ACCESS_LOG: sa.Table = AccessRow.__table__  # type: ignore[attr-defined]
 OUTBOX: sa.Table = NoticeRow.__table__  # type: ignore[attr-defined]
 INTAKE: sa.Table = IntakeRow.__table__  # type: ignore[attr-defined]
+JOURNAL: sa.Table = JournalRow.__table__  # type: ignore[attr-defined]
 METADATA = SQLModel.metadata
 
 #: Triggers that make the log append-only at the database level (SQLite).
@@ -240,4 +260,8 @@ SQLITE_APPEND_ONLY = (
     "BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS access_log_append_only_delete BEFORE DELETE ON access_log "
     "BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS journal_append_only_update BEFORE UPDATE ON journal "
+    "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS journal_append_only_delete BEFORE DELETE ON journal "
+    "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END",
 )

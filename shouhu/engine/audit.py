@@ -22,13 +22,14 @@ from datetime import datetime
 from typing import Any
 
 from shouhu import workflows
+from shouhu.engine.derive import Difference
 from shouhu.engine.hashing import GENESIS
 from shouhu.engine.machines import replay_step, step
 from shouhu.engine.model import CaseHead, CaseRecord, Event, Link
 from shouhu.engine.timeutil import local_iso, parse_instant, utc_iso
 from shouhu.engine.views import WITHHELD
 from shouhu.errors import InvalidInput, ShouhuError
-from shouhu.workflows.spec import WorkflowDef
+from shouhu.workflows.spec import TransitionDef, WorkflowDef
 
 # -- replay ----------------------------------------------------------------------------------
 
@@ -231,39 +232,68 @@ def opening_facts(wf: WorkflowDef, data: Mapping[str, Any]) -> dict[str, Any]:
     return facts
 
 
-def replay_holds(links: Sequence[Link], projection: CaseRecord | CaseHead | None) -> bool:
-    """Whether :func:`replay` of these events, compared with ``projection``, would be ``ok`` —
-    the verdict ``verify`` needs for every case, without the timeline, the deadlines' compliance
-    or a datetime. The same walk as :func:`replay`; a trigger is judged by
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """A case's state after its events, and the transition row each event took (None for the
+    opening one): what :func:`rebuild` finds."""
+
+    state: str
+    facts: dict[str, Any]
+    outcome: str | None
+    rows: tuple[TransitionDef | None, ...]
+
+
+def rebuild(links: Sequence[Link]) -> Rebuilt | None:
+    """Walk the events as :func:`replay` does and return where they lead, or None if one of
+    them would be refused (then :func:`replay` says why). A trigger is judged by
     :func:`~shouhu.engine.machines.replay_step` (the workflow's rows as a table, held to its
-    machine by the tests). When this says no, ``verify`` runs :func:`replay` for the reasons."""
+    machine by the tests), on :class:`~shouhu.engine.model.Link` rows without datetimes."""
     if not links:
         raise InvalidInput("nothing to replay: the case has no events", field="case")
     state, facts, outcome = "", {}, None
+    rows: list[TransitionDef | None] = []
     deadlines: dict[tuple[str, str], dict[str, Any]] = {}
     for e in links:
         try:
             wf = workflows.get(e.workflow, e.workflow_version)
         except KeyError:
-            return False
+            return None
         if e.seq == 1:
             if e.trigger != wf.opening:
-                return False
+                return None
             state = wf.initial
             facts = opening_facts(wf, e.data)
+            rows.append(None)
         else:
             try:
                 done = replay_step(wf, state, facts, e.trigger, e.role, e.data, outcome)
             except ShouhuError:
-                return False
+                return None
             state, facts, outcome = done.to_state, done.facts, done.outcome
+            rows.append(done.row)
         if state != e.to_state:
-            return False
+            return None
         if e.effects:
             facts = _apply_effects(facts, e.seq, e.occurred_utc, e.effects, deadlines)
+    return Rebuilt(state, facts, outcome, tuple(rows))
+
+
+def replay_holds(
+    links: Sequence[Link],
+    projection: CaseRecord | CaseHead | None,
+    done: Rebuilt | None = None,
+) -> bool:
+    """Whether :func:`replay` of these events, compared with ``projection``, would be ``ok`` —
+    the verdict ``verify`` needs for every case, without the timeline, the deadlines' compliance
+    or a datetime (see :func:`rebuild`). When this says no, ``verify`` runs :func:`replay` for
+    the reasons. ``done``: what :func:`rebuild` found for these links, if the caller has it."""
+    if done is None:
+        done = rebuild(links)
+    if done is None:
+        return False
     if projection is None:
         return True
-    return not _differences(projection, state, links[-1].seq, facts, outcome, links)
+    return not _differences(projection, done.state, links[-1].seq, done.facts, done.outcome, links)
 
 
 def _apply_effects(
@@ -360,17 +390,23 @@ def verify_chain(
             return Broken(case_id, i, f"event {i}'s content does not match its hash")
         prev = e.hash
     if case is None:
-        return Broken(case_id, None, "events without a case row")
+        return Broken(case_id, None, "events without a case row (cases.id)")
     if not events:
-        return Broken(case_id, 1, "the case row has no events")
+        return Broken(case_id, 1, "the case row has no events (cases.id)")
     last = events[-1]
     if case.version != last.seq:
         seq = min(case.version, last.seq) + 1
         return Broken(
-            case_id, seq, f"the case row is at version {case.version}, the log at {last.seq}"
+            case_id,
+            seq,
+            f"the case row is at version {case.version}, the log at {last.seq} (cases.version)",
         )
     if case.head_hash != last.hash:
-        return Broken(case_id, last.seq, "the case row's head hash is not the last event's hash")
+        return Broken(
+            case_id,
+            last.seq,
+            "the case row's head hash is not the last event's hash (cases.head_hash)",
+        )
     return None
 
 
@@ -379,13 +415,22 @@ def verify_chain(
 ANCHOR_PREFIX = "shouhu-anchor-v1"
 
 
-def heads_digest(heads: Iterable[tuple[str, int, str]]) -> tuple[str, int]:
-    """SHA-256 over the sorted lines ``case_id seq head_hash\\n``, and how many cases."""
+def heads_digest(
+    heads: Iterable[tuple[str, int, str]], journal: tuple[int, str] | None = None
+) -> tuple[str, int]:
+    """SHA-256 over the sorted lines ``case_id seq head_hash\\n``, then, when the journal has
+    entries, the line ``journal seq head_hash\\n`` of its head; and how many cases.
+
+    An anchor taken before the journal had an entry (any anchor of a build before it) has no
+    journal line, and checks as it always did: the journal's entries are all recorded after it.
+    """
     h = hashlib.sha256()
     n = 0
     for case_id, seq, head in sorted(heads):
         h.update(f"{case_id} {seq} {head}\n".encode())
         n += 1
+    if journal is not None:
+        h.update(f"journal {journal[0]} {journal[1]}\n".encode())
     return h.hexdigest(), n
 
 
@@ -437,17 +482,35 @@ class Verification:
     anchor: Anchor | None = None
     anchor_holds: bool | None = None
     anchor_count: int | None = None
+    #: Rows of the derived tables (case rows, deadlines, notices, intake, access log) that are
+    #: not what the events and the journal say (:mod:`shouhu.engine.derive`).
+    derived: list[Difference] = field(default_factory=list)
+    #: Where the journal's own chain breaks (identity reads, notice deliveries).
+    journal_broken: list[str] = field(default_factory=list)
+    journal_entries: int = 0
+    #: Whether the derived tables were checked (``verify(replay=True)``, the default).
+    tables_checked: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.broken and not self.replay_failures and self.anchor_holds is not False
+        return (
+            not self.broken
+            and not self.replay_failures
+            and not self.derived
+            and not self.journal_broken
+            and self.anchor_holds is not False
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "cases": self.cases,
             "events": self.events,
+            "journal_entries": self.journal_entries,
+            "tables_checked": self.tables_checked,
             "broken": [b.to_dict() for b in self.broken],
+            "journal_broken": list(self.journal_broken),
+            "derived": [d.to_dict() for d in self.derived],
             "replay_failures": [
                 {
                     "case_id": r.case_id,

@@ -11,13 +11,16 @@ import calendar
 import gc
 import itertools
 import logging
+import random
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import cache, partial
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -26,6 +29,7 @@ from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine.clock import Clock
+from shouhu.engine.derive import notices_for
 from shouhu.engine.hashing import GENESIS, sealed
 from shouhu.engine.logs import get_logger
 from shouhu.engine.machines import allowed_rows, step
@@ -45,8 +49,16 @@ from shouhu.engine.model import (
     Reporter,
 )
 from shouhu.engine.periods import DEFAULT_ZONE, parse_period, period_end
-from shouhu.engine.policy import PolicyPack, default_pack
-from shouhu.engine.ports import AuditReads, Channel, Commit, DeliveryError, Store, Transaction
+from shouhu.engine.policy import DeadlineRule, PolicyPack, default_pack
+from shouhu.engine.ports import (
+    AuditReads,
+    Channel,
+    Commit,
+    DeliveryError,
+    Store,
+    Transaction,
+    same_child,
+)
 from shouhu.engine.timeutil import local_date, local_iso, parse_day, parse_instant
 from shouhu.engine.views import WITHHELD, CaseSummary, CaseView, EventView, TriggerOption
 from shouhu.errors import Conflict, InvalidInput, NotFound, ShouhuError, TransitionRefused
@@ -63,6 +75,14 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
 _SHIFTS = tuple(range(70, -1, -10))
+#: The intake ``source`` under which :meth:`Engine.report`'s idempotency keys are recorded
+#: (reserved: batch intake may not use it).
+IDEMPOTENCY_SOURCE = "idempotency-key"
+#: The policy pack's check that sets the window of the duplicate-report refusal.
+DUPLICATE_WINDOW = "duplicate_window"
+#: How many times a write without an expected version is tried against a case that other
+#: writers keep moving (``fire``, ``fire_many``) before it gives up with a ``Conflict``.
+FIRE_ATTEMPTS = 50
 
 Instant = str | datetime | date
 
@@ -206,29 +226,176 @@ class Engine:
         discovered_at: Instant | None = None,
         occurred_at: Instant | None = None,
         data: Mapping[str, Any] | None = None,
+        new_case: bool = False,
+        key: str | None = None,
     ) -> CaseView:
-        """File a report (event 1, trigger ``report``) and return the new case."""
-        commit = self._report_commit(
-            ReportRequest(type, child, location, reporter, discovered_at, occurred_at, data)
+        """File a report (event 1, trigger ``report``) and return the new case.
+
+        A report about a child who already has an open case of this type, reported within the
+        policy pack's ``duplicate_window`` of this one, is refused as a probable duplicate
+        (:class:`TransitionRefused`, rule ``duplicate``, naming the open case) unless
+        ``new_case`` says it is a new situation. With ``key`` (the caller's idempotency key, at
+        most 100 characters), a call made again with the same key returns the case the first
+        one filed and writes nothing; a key first used for another type is a
+        :class:`Conflict` naming the key.
+        """
+        _check_flag(new_case, "new_case")
+        if key is not None:
+            if not isinstance(type, str) or type not in workflows.types():
+                raise InvalidInput(_unknown_type(str(type)), field="type")
+            key = v.clean_text(key, field="key", max_length=100)
+            first = self._keyed(type, key)
+            if first is not None:
+                return first
+        req = ReportRequest(
+            type, child, location, reporter, discovered_at, occurred_at, data, external_id=key
         )
-        self.store.commit(commit)
+        commit = self._report_commit(req, None if key is None else IDEMPOTENCY_SOURCE)
+        try:
+            with self.store.write() as tx:
+                if not new_case:
+                    self._refuse_duplicates(tx, [commit], batch=False)
+                tx.append(commit)
+        except (Conflict, TransitionRefused):
+            if key is not None:  # a call with the same key, racing this one, filed it first
+                first = self._keyed(type, key)
+                if first is not None:
+                    return first
+            raise
         self._log_report(commit.case)
         self._log_events(commit.events)
         return self._view(commit.case, list(commit.events))
 
+    def _keyed(self, type_: str, key: str) -> CaseView | None:
+        """The case filed under idempotency ``key``, if any; a Conflict if of another type."""
+        found = self.store.known_external(IDEMPOTENCY_SOURCE, [key]).get(key)
+        if found is None:
+            return None
+        view = self._view(self._load(found))
+        if view.type != type_:
+            raise Conflict(
+                f"idempotency key {key!r} was used for case {found}, a {view.type} report, "
+                f"not {type_}: a new report needs a new key",
+                case_id=found,
+                expected=None,
+                actual=None,
+                key=key,
+            )
+        return view
+
+    def _duplicate_rule(self) -> DeadlineRule:
+        """The pack's ``duplicate_window`` check; a pack without one keeps the default's."""
+        rule = self.policy.check(DUPLICATE_WINDOW) or _default_check(DUPLICATE_WINDOW)
+        assert rule is not None  # the default pack has it
+        return rule
+
+    def _refuse_duplicates(
+        self, tx: Transaction, commits: Sequence[Commit], *, batch: bool
+    ) -> None:
+        """Refuse the first new report (in the batch's order) about a child who has an open
+        report of its type within the duplicate window — a stored case, or an earlier request
+        of the batch. Checked in (type, birthdate) order, so that on PostgreSQL every
+        transaction takes its advisory locks in one order (no deadlock between batches)."""
+        rule = self._duplicate_rule()
+        order = sorted(
+            range(len(commits)),
+            key=lambda i: (commits[i].case.type, commits[i].case.child.birthdate, i),
+        )
+        earlier: dict[tuple[str, date], list[tuple[int, CaseRecord]]] = {}
+        refused: dict[int, TransitionRefused] = {}
+        for i in order:
+            case = commits[i].case
+            child = case.child
+            since, until = self._window(rule, case.reported_at)
+            group = earlier.setdefault((case.type, child.birthdate), [])
+            same = [
+                j
+                for j, c in group
+                if since <= c.reported_at <= until
+                and same_child(c.child.id_number, c.child.name, child.id_number, child.name)
+            ]
+            if same:
+                refused[i] = self._duplicate_report(
+                    case, None, f"request {same[0]} of this batch", rule, "report", ""
+                )
+            else:
+                twin = tx.open_report(
+                    case.type, child.id_number, child.name, child.birthdate, since, until
+                )
+                if twin is not None:
+                    refused[i] = self._duplicate_report(
+                        case, twin, f"case {twin}", rule, "report", ""
+                    )
+            group.append((i, case))
+        if refused:
+            index = min(refused)
+            exc = refused[index]
+            if batch:
+                exc.message = f"request {index}: {exc.message}"
+                exc.args = (exc.message,)
+                exc.data["index"] = index
+            raise exc
+
+    def _window(self, rule: DeadlineRule, at: datetime) -> tuple[datetime, datetime]:
+        """The duplicate window around a report made ``at``: its period either side."""
+        width = rule.due(at, self.zone) - at
+        return at - width, at + width
+
+    def _duplicate_report(
+        self,
+        case: CaseRecord,
+        twin: str | None,
+        shown: str,
+        rule: DeadlineRule,
+        trigger: str,
+        state: str,
+    ) -> TransitionRefused:
+        """The refusal of a probable duplicate: it names the open case (``shown``: ``case ID``
+        or the batch's earlier request), never the child."""
+        clause = rule.citation.split(" — ")[0].strip()
+        hint = (
+            "add to that case; if this is a new situation, file it with new_case=True "
+            "(CLI: --new-case)"
+            if trigger == "report"
+            else "add to that case instead"
+        )
+        return TransitionRefused(
+            f"refused by rule duplicate ({clause}; {rule.name} {rule.period}, a {rule.basis} "
+            f"rule of the policy pack): the same child has an open {case.type} report, "
+            f"{shown}, made within {rule.period} of this one — a probable duplicate; {hint}",
+            rule="duplicate",
+            citation=clause,
+            trigger=trigger,
+            state=state,
+            case_id=twin,
+        )
+
     def report_many(
-        self, requests: Iterable[ReportRequest], *, source: str | None = None
+        self,
+        requests: Iterable[ReportRequest],
+        *,
+        source: str | None = None,
+        new_case: bool = False,
     ) -> list[str]:
         """File many reports in one transaction: every one is validated first; all or none.
 
         With ``source``, each request's ``external_id`` is recorded once per source: a report
-        imported again is a :class:`Conflict`. Returns the new case ids in order.
+        imported again is a :class:`Conflict`. Each report is checked for a probable duplicate
+        as :meth:`report` checks it — against the open cases and the batch's earlier
+        requests — unless ``new_case``; the first refused raises :class:`TransitionRefused`
+        (rule ``duplicate``, its place in the batch in the message and in ``data["index"]``).
+        Returns the new case ids in order.
         """
+        _check_batch(source, new_case)
         now = self.clock.now()  # one transaction: every report in it is recorded at one instant
         with _no_cycle_collection():
             commits = [self._report_commit(r, source, now) for r in requests]
-            if commits:
+            if commits and new_case:
                 self.store.commit_many(commits)
+            elif commits:
+                with self.store.write() as tx:
+                    self._refuse_duplicates(tx, commits, batch=True)
+                    tx.append_many(commits)
             if self._std_log.isEnabledFor(logging.INFO):
                 for c in commits:
                     self._log_report(c.case)
@@ -236,6 +403,40 @@ class Engine:
             # Freed before the collector is back, so it does not walk them all once more.
             del commits
         return ids
+
+    @contextmanager
+    def reporting(
+        self, *, source: str | None = None, new_case: bool = False
+    ) -> Iterator[Callable[[Sequence[ReportRequest]], list[str]]]:
+        """One write transaction for many batches of reports (batch intake's
+        ``--all-or-nothing``). The block is given a function that files a batch as
+        :meth:`report_many` does — every report validated and, unless ``new_case``, checked
+        for a probable duplicate (against the open cases, the batches before it and its own
+        earlier requests); the new case ids returned in order — without committing it: every
+        batch lands when the block ends, or none does if it raises (let an error of the
+        function end the block). Memory holds one batch at a time; the write lock is held
+        throughout (on SQLite, other writers wait)."""
+        _check_batch(source, new_case)
+        now = self.clock.now()  # one transaction: every report in it is recorded at one instant
+        logged: list[CaseRecord] = []
+        with self.store.write() as tx:
+
+            def file(requests: Sequence[ReportRequest]) -> list[str]:
+                with _no_cycle_collection():
+                    commits = [self._report_commit(r, source, now) for r in requests]
+                    if commits and not new_case:
+                        self._refuse_duplicates(tx, commits, batch=True)
+                    if commits:
+                        tx.append_many(commits)
+                    if self._std_log.isEnabledFor(logging.INFO):
+                        logged.extend(c.case for c in commits)
+                    ids = [c.case.id for c in commits]
+                    del commits
+                return ids
+
+            yield file
+        for case in logged:
+            self._log_report(case)
 
     def register(
         self,
@@ -437,7 +638,9 @@ class Engine:
         """Fire ``trigger`` on a case as ``actor``; returns the case after it.
 
         Raises ``InvalidInput`` (bad input), ``NotFound``, ``TransitionRefused`` (state, role,
-        guard) or ``Conflict`` (the version moved); in each case nothing is written.
+        guard) or ``Conflict`` (the version moved); in each case nothing is written. Without
+        ``expected_version`` a race lost to another writer is not a conflict: the case is read
+        again and the trigger judged again, up to :data:`FIRE_ATTEMPTS` times.
         """
         _check_expected(expected_version)
         name, role = _operator(actor, trigger)
@@ -450,8 +653,25 @@ class Engine:
         requests before it in the batch left it (so one case may move several steps). The
         first one refused raises what :meth:`fire` would raise — with ``index``, its place
         in the batch, in the message — and nothing of the batch is written. Returns each
-        request's case after it, in order (a line of ``case list``: no identity).
+        request's case after it, in order (a line of ``case list``: no identity). A batch in
+        which no request gives an expected version is tried again whole, as :meth:`fire` is,
+        when another writer moved one of its cases first.
         """
+        batch = list(requests)
+        # A batch none of whose requests gave a version is tried again, whole, when another
+        # writer moved one of its cases first: each request is judged again, as fire would.
+        again = all(isinstance(r, FireRequest) and r.expected_version is None for r in batch)
+        for attempt in range(FIRE_ATTEMPTS):
+            try:
+                return self._fire_batch(batch)
+            except Conflict as exc:
+                if not again or "index" in exc.data:
+                    raise
+                last = exc
+                _backoff(attempt)
+        raise _kept_moving(last.case_id, "a batch of fire_many", last) from None
+
+    def _fire_batch(self, requests: Sequence[FireRequest]) -> list[CaseSummary]:
         out: list[CaseSummary] = []
         fired: list[tuple[FireRequest, str, CaseRecord, CaseRecord]] = []
         with _no_cycle_collection(), self.store.write() as store_tx:
@@ -492,13 +712,26 @@ class Engine:
         expected_version: int | None,
     ) -> CaseView:
         _check_trigger(trigger)
-        with self.store.write() as tx:
-            case = self._load(case_id, tx)
-            new = self._step(
-                tx, case, trigger, actor_name, role, occurred_at, data, expected_version
-            )
-        self._log_fired(trigger, role, case, new)
-        return self._view(new)
+        # Without an expected version the caller asked for "on the case as it is now": a race
+        # lost to another writer is tried again, judged against the case as it then is.
+        seen = case_id
+        for attempt in range(1 if expected_version is not None else FIRE_ATTEMPTS):
+            try:
+                with self.store.write() as tx:
+                    case = self._load(case_id, tx)
+                    seen = case.id
+                    new = self._step(
+                        tx, case, trigger, actor_name, role, occurred_at, data, expected_version
+                    )
+            except Conflict as exc:
+                if expected_version is not None:
+                    raise
+                last = exc
+                _backoff(attempt)
+                continue
+            self._log_fired(trigger, role, case, new)
+            return self._view(new)
+        raise _kept_moving(seen, trigger, last) from None
 
     def _log_fired(self, trigger: str, role: str, before: CaseRecord, after: CaseRecord) -> None:
         """``case_fired`` at INFO; at DEBUG the events it recorded, any duty caught up too."""
@@ -556,6 +789,7 @@ class Engine:
         linked: Commit | None = None
         if wf.opening == "register" and trigger == "raise_report":
             linked = self._raised_report(case, actor_name, when, clean)
+            self._refuse_raised_twin(tx, case, linked.case)
             clean["report_case"] = linked.case.id
         # The workflow's shared ``transitions`` machine decides (architecture: definitions are
         # data, ``transitions`` executes them); the derived table serves only verify's verdict.
@@ -605,6 +839,18 @@ class Engine:
             tx.append(linked)
         tx.append(Commit(new, (ev,), case.version, tuple(changes.writes), notices))
         return new
+
+    def _refuse_raised_twin(self, tx: Transaction, watch: CaseRecord, report: CaseRecord) -> None:
+        """``raise_report`` is refused as :meth:`report` refuses a probable duplicate: the
+        child has an open report of the type within the pack's duplicate window."""
+        rule = self._duplicate_rule()
+        since, until = self._window(rule, report.reported_at)
+        c = report.child
+        twin = tx.open_report(report.type, c.id_number, c.name, c.birthdate, since, until)
+        if twin is not None:
+            raise self._duplicate_report(
+                report, twin, f"case {twin}", rule, "raise_report", watch.state
+            )
 
     def _raised_report(
         self, watch: CaseRecord, actor_name: str, when: datetime, data: dict[str, Any]
@@ -910,49 +1156,22 @@ class Engine:
             ],
             key=lambda d: d.due_at,
         )
-        loc = case.location
-        fill = _Fill(
-            village=loc.village,
-            township=loc.township,
-            county=loc.county or "",
-            **{k: str(v) for k, v in data.items()},
-        )
-        out = []
-        for nd in row.notices:
-            recipient = nd.recipient.format_map(fill)[:200]
-            key = f"{case.id}:{ev.seq}:{nd.kind}"
-            payload = {
-                "key": key,
-                "notice": nd.kind,
-                "recipient": recipient,
-                "citation": nd.citation,
-                "case_id": case.id,
-                "case_type": case.type,
-                "state": case.state,
-                "location": loc.as_dict(),
-                "event": {
-                    "seq": ev.seq,
-                    "trigger": ev.trigger,
-                    "occurred_at": local_iso(ev.occurred_at, self.zone),
-                },
-                "due": [{"kind": d.kind, "due_at": local_iso(d.due_at, self.zone)} for d in due],
-            }
-            if ev.trigger == "deadline_missed":
-                payload["missed"] = {"kind": data.get("kind"), "due_at": data.get("due_at")}
-            out.append(
-                Notice(
-                    None,
-                    key,
-                    case.id,
-                    ev.seq,
-                    nd.kind,
-                    recipient,
-                    payload,
-                    "pending",
-                    ev.recorded_at,
-                )
+        return tuple(
+            notices_for(
+                row.notices,
+                case_id=case.id,
+                case_type=case.type,
+                state=case.state,
+                location=case.location.as_dict(),
+                seq=ev.seq,
+                trigger=ev.trigger,
+                occurred_at=ev.occurred_at,
+                created_at=ev.recorded_at,
+                data=data,
+                due=[(d.kind, d.due_at) for d in due],
+                zone=self.zone,
             )
-        return tuple(out)
+        )
 
     # -- the outbox ---------------------------------------------------------------------------
 
@@ -988,7 +1207,7 @@ class Engine:
         with self.store.write() as tx:
             claimed = tx.notices_due(now, limit)
             for n in claimed:
-                tx.update_notice(replace(n, next_attempt_at=now + lease))
+                tx.update_notice(replace(n, next_attempt_at=now + lease), at=now)
         # 2. Send, outside any transaction. A crash here means a resend after the lease: at
         #    least once, with the same idempotency key.
         done: list[Notice] = []
@@ -1022,7 +1241,7 @@ class Engine:
         if done:
             with self.store.write() as tx:
                 for n2 in done:
-                    tx.update_notice(n2)
+                    tx.update_notice(n2, at=self.clock.now())
         if self._std_log.isEnabledFor(logging.INFO):
             for n in done:
                 self.log.info(
@@ -1085,43 +1304,99 @@ class Engine:
     ) -> Verification:
         """Recompute every hash, check ``seq`` has no gaps and the head matches the case row;
         with ``replay`` (default), also feed every event back through its workflow definition
-        (one pass over the log); with ``anchor``, prove that nothing recorded before the
-        anchor's time has changed."""
+        and rebuild every derived table — case rows, deadline rows, notices, intake rows, the
+        access log — from the events and the journal alone, naming each stored cell that
+        differs (one pass over the log); with ``anchor``, prove that nothing recorded before
+        the anchor's time has changed."""
+        from shouhu.engine import derive
         from shouhu.engine.audit import (
             Verification,
             heads_digest,
             parse_anchor,
+            rebuild,
             replay_holds,
             verify_chain,
         )
         from shouhu.engine.audit import replay as _replay
 
-        do_replay = replay
         out = Verification()
         if anchor is not None:
             out.anchor = parse_anchor(anchor)
+        store = self.store
+        journal = derive.read_journal(store.journal())
+        out.journal_entries = journal.entries
+        out.journal_broken = list(journal.broken)
+        out.tables_checked = replay
         if case_id is not None:
             cid = self._load(case_id).id
-            links = [Link.of(e) for e in self.store.events(cid)]
-            chains: Iterable[tuple[str, list[Link], CaseRecord | CaseHead | None]] = [
-                (cid, links, self.store.load(cid))
+            groups: Iterable[tuple[str, list[list[Any]]]] = [
+                (
+                    cid,
+                    [
+                        list(store.stored_cells("cases", case_id=cid)),
+                        [Link.of(e) for e in store.events(cid)],
+                        list(store.stored_cells("deadlines", case_id=cid)),
+                        list(store.stored_cells("outbox", case_id=cid)),
+                        list(store.stored_cells("intake", case_id=cid)),
+                    ],
+                )
             ]
         else:
-            chains = self._links()
-        for cid, links, head in chains:
+            links: Iterable[Link] = (
+                store.audit_links()
+                if isinstance(store, AuditReads)
+                else map(Link.of, store.all_events())
+            )
+            where = derive.CASE_ID_AT
+            groups = derive.group_by_case(
+                store.stored_cells("cases"),
+                links,
+                store.stored_cells("deadlines"),
+                store.stored_cells("outbox"),
+                store.stored_cells("intake"),
+                keys=(
+                    itemgetter(0),
+                    _case_of,
+                    itemgetter(where["deadlines"]),
+                    itemgetter(where["outbox"]),
+                    itemgetter(where["intake"]),
+                ),
+            )
+        for cid, (rows, chain, deadlines, notices, intake) in groups:
+            row = rows[0] if rows else None
+            if row is None and not chain:  # rows of a case that does not exist
+                if replay:
+                    out.derived += derive.compare_case(
+                        cid, None, None, deadlines, notices, intake, journal
+                    )
+                continue
+            head = None if row is None else derive.case_head(row)
             out.cases += 1
-            out.events += len(links)
-            broken = verify_chain(cid, links, head)
+            out.events += len(chain)
+            broken = verify_chain(cid, chain, head)
             if broken is not None:
                 out.broken.append(broken)
-            elif do_replay and links and not replay_holds(links, head):
+                continue
+            if not replay:
+                continue
+            done = rebuild(chain)
+            if done is None or not replay_holds(chain, head, done):
                 # the reasons: the full replay, whose verdict is the one reported
-                events = [link.event() for link in links]
-                rebuilt = _replay(events, zone=self.zone, projection=head)
+                rebuilt = _replay([link.event() for link in chain], zone=self.zone, projection=head)
                 if not rebuilt.ok:
                     out.replay_failures.append(rebuilt)
+            if done is not None:
+                tables = derive.rebuild_tables(
+                    chain, done.state, done.facts, done.outcome, done.rows, self.zone
+                )
+                out.derived += derive.compare_case(
+                    cid, tables, row, deadlines, notices, intake, journal
+                )
+        if replay and case_id is None:
+            out.derived += derive.compare_accesses(store.stored_cells("access_log"), journal)
         if out.anchor is not None:
-            digest, count = heads_digest(self.store.heads(out.anchor.at))
+            at = out.anchor.at
+            digest, count = heads_digest(store.heads(at), store.journal_head(at))
             out.anchor_holds = digest == out.anchor.digest and count == out.anchor.count
             out.anchor_count = count
         return out
@@ -1152,7 +1427,7 @@ class Engine:
         from shouhu.engine.audit import format_anchor, heads_digest
 
         now = self.clock.now()
-        digest, count = heads_digest(self.store.heads(now))
+        digest, count = heads_digest(self.store.heads(now), self.store.journal_head(now))
         return format_anchor(now, digest, count)
 
     def read_identity(
@@ -1435,6 +1710,12 @@ class Engine:
         if watch_case is not None:  # raised from the ledger: the report names its watch
             event_data["watch_case"] = watch_case
             facts["watch_case"] = watch_case
+        external = None
+        if source is not None and req.external_id is not None:
+            ext = v.clean_text(req.external_id, field="external_id", max_length=100)
+            external = (_clean_source(source), ext)
+            # hashed with the event: the intake row can be rebuilt from the log alone
+            event_data["intake"] = {"source": external[0], "external_id": external[1]}
         changes = dl.on_event(
             self.policy,
             self.zone,
@@ -1490,10 +1771,6 @@ class Engine:
             late=late,
             report_delay_seconds=delay,
         )
-        external = None
-        if source is not None and req.external_id is not None:
-            ext = v.clean_text(req.external_id, field="external_id", max_length=100)
-            external = (v.clean_text(source, field="source", max_length=60), ext)
         return Commit(record, (ev,), None, tuple(changes.writes), external=external)
 
     def _report_checked(self, req: ReportRequest, now: datetime) -> _CheckedReport:
@@ -1656,13 +1933,42 @@ class _Staged:
     def notices_due(self, now: datetime, limit: int) -> list[Notice]:
         return self.tx.notices_due(now, limit)
 
-    def update_notice(self, notice: Notice) -> None:
-        self.tx.update_notice(notice)
+    def update_notice(self, notice: Notice, *, at: datetime) -> None:
+        self.tx.update_notice(notice, at=at)
 
     def same_person(
         self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
     ) -> str | None:
         return self.tx.same_person(types, id_number, name, birthdate, village)
+
+    def open_report(
+        self,
+        type: str,
+        id_number: str | None,
+        name: str,
+        birthdate: date,
+        since: datetime,
+        until: datetime,
+    ) -> str | None:
+        """The store's answer, and the reports this batch has filed (``raise_report``) so far;
+        a stored case this batch has closed is open no longer."""
+        found = [
+            cid
+            for cid, commits in self.commits.items()
+            if commits[0].expected_version is None
+            and (c := self.cases[cid]) is not None
+            and c.type == type
+            and c.closed_at is None
+            and c.child.birthdate == birthdate
+            and since <= c.reported_at <= until
+            and same_child(c.child.id_number, c.child.name, id_number, name)
+        ]
+        stored = self.tx.open_report(type, id_number, name, birthdate, since, until)
+        if stored is not None and stored in self.cases:
+            staged = self.cases[stored]
+            if staged is not None and staged.closed_at is not None:
+                stored = None
+        return min([*found, *([stored] if stored is not None else [])], default=None)
 
     def flush(self) -> None:
         """Write what the batch staged, merged per case, in one go."""
@@ -1695,6 +2001,17 @@ _Row = TypeVar("_Row", CaseRecord, CaseRecord | CaseHead)
 _Ev = TypeVar("_Ev", Event, Link)
 
 
+def _check_batch(source: str | None, new_case: object) -> None:
+    """A batch's ``new_case`` flag is a bool, and its source is not the keys' reserved one."""
+    _check_flag(new_case, "new_case")
+    if source is not None and _clean_source(source) == IDEMPOTENCY_SOURCE:
+        raise InvalidInput(
+            f"source: {IDEMPOTENCY_SOURCE!r} is reserved for the idempotency keys of "
+            "Engine.report(key=...)",
+            field="source",
+        )
+
+
 def _check_expected(expected_version: object) -> None:
     if expected_version is not None and (
         not isinstance(expected_version, int)
@@ -1705,6 +2022,39 @@ def _check_expected(expected_version: object) -> None:
             "expected_version: expected a case version, a whole number from 1",
             field="expected_version",
         )
+
+
+def _check_flag(value: object, name: str) -> None:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name}: expected True or False", field=name)
+
+
+def _clean_source(source: object) -> str:
+    return v.clean_text(source, field="source", max_length=60)
+
+
+@cache
+def _default_check(name: str) -> DeadlineRule | None:
+    """A check of the default pack (read once): what a city pack without it keeps."""
+    return default_pack().check(name)
+
+
+def _backoff(attempt: int) -> None:
+    """A short random pause before trying a write again, longer after each lost race (up to
+    about 50 ms), so that the writers racing for one case spread out."""
+    time.sleep(random.uniform(0, min(0.05, 0.001 * 2 ** min(attempt, 6))))
+
+
+def _kept_moving(case_id: str, what: str, last: Conflict) -> Conflict:
+    return Conflict(
+        f"case {case_id} kept changing while {what} was being written: {FIRE_ATTEMPTS} "
+        "attempts each found that another writer had moved it first; nothing was written; "
+        "try again",
+        case_id=case_id,
+        expected=None,
+        actual=last.actual,
+        attempts=FIRE_ATTEMPTS,
+    )
 
 
 def _check_trigger(trigger: object) -> None:
@@ -1824,6 +2174,10 @@ def _duplicate(case: CaseRecord, same: str) -> Conflict:
     )
 
 
+def _id_of(r: CaseRecord) -> str:
+    return r.id
+
+
 def _case_of(e: Event | Link) -> str:
     return e.case_id
 
@@ -1844,13 +2198,6 @@ def _no_cycle_collection() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-class _Fill(dict[str, str]):
-    """format_map that leaves unknown placeholders visible instead of failing."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 def _guard_status(

@@ -93,6 +93,31 @@ def event_hash(
     return hashlib.sha256(canonical(content)).hexdigest()
 
 
+def journal_hash(
+    *,
+    seq: int,
+    kind: str,
+    case_id: str | None,
+    body: Mapping[str, Any],
+    recorded_at: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 (hex) of a journal entry: the canonical JSON object of ``seq``, ``kind``,
+    ``case_id``, ``body``, ``recorded_at`` (UTC text, as :func:`utc_iso` writes it) and
+    ``prev_hash`` — the same canonical form as an event's. The journal holds what is not a
+    case's event (identity reads, notice deliveries), in one chain; its first entry links to
+    :data:`GENESIS`."""
+    content = {
+        "seq": seq,
+        "kind": kind,
+        "case_id": case_id,
+        "body": dict(body),
+        "recorded_at": recorded_at,
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(canonical(content)).hexdigest()
+
+
 def stored_event_hash(
     *,
     case_id: str,

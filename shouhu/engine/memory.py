@@ -10,8 +10,10 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from shouhu.engine.model import Access, CaseRecord, Deadline, Event, Notice
-from shouhu.engine.ports import Commit
+from shouhu.engine import derive
+from shouhu.engine.derive import access_body, chain_entry, notice_body
+from shouhu.engine.model import Access, CaseRecord, Deadline, Event, Intake, JournalEntry, Notice
+from shouhu.engine.ports import Commit, same_child
 from shouhu.errors import Conflict
 
 
@@ -25,6 +27,8 @@ class MemoryStore:
         self._accesses: list[Access] = []
         self._notices: dict[int, Notice] = {}
         self._intake: dict[tuple[str, str], str] = {}
+        self._intake_rows: list[Intake] = []
+        self._journal: list[JournalEntry] = []
         self._next_deadline_id = 1
         self._lock = threading.Lock()
         self._write_lock = threading.RLock()
@@ -56,6 +60,8 @@ class MemoryStore:
                 self._next_deadline_id,
                 dict(self._notices),
                 dict(self._intake),
+                list(self._intake_rows),
+                list(self._journal),
             )
 
     def _restore(self, snapshot: tuple[Any, ...]) -> None:
@@ -67,6 +73,8 @@ class MemoryStore:
                 self._next_deadline_id,
                 self._notices,
                 self._intake,
+                self._intake_rows,
+                self._journal,
             ) = snapshot
 
     def commit(self, commit: Commit) -> None:
@@ -90,6 +98,9 @@ class MemoryStore:
             for c in commits:
                 if c.external is not None:
                     self._intake[c.external] = c.case.id
+                    self._intake_rows.append(
+                        Intake(c.external[0], c.external[1], c.case.id, c.case.created_at)
+                    )
                 for w in c.deadlines:
                     d = w.deadline
                     if d.id is None:
@@ -191,9 +202,16 @@ class MemoryStore:
             if (status is None or n.status == status) and (case_id is None or n.case_id == case_id)
         ]
 
-    def update_notice(self, notice: Notice) -> None:
+    def update_notice(self, notice: Notice, *, at: datetime) -> None:
         with self._lock:
             self._notices[notice.id] = notice  # type: ignore[index]
+            self._chain("notice", notice.case_id, notice_body(notice), at)
+
+    def _chain(self, kind: str, case_id: str | None, body: dict[str, Any], at: datetime) -> None:
+        """Append to the journal (the caller holds the lock)."""
+        last = self._journal[-1] if self._journal else None
+        head = None if last is None else (last.seq, last.hash)
+        self._journal.append(chain_entry(head, kind, case_id, body, at))
 
     def known_external(self, source: str, ids: Sequence[str]) -> dict[str, str]:
         with self._lock:
@@ -208,8 +226,51 @@ class MemoryStore:
                 yield case_id, kept[-1].seq, kept[-1].hash
 
     def record_access(self, access: Access) -> None:
-        with self._lock:
+        with self._write_lock, self._lock:
             self._accesses.append(access)
+            self._chain("access", access.case_id, access_body(access), access.at)
+
+    def journal(self) -> Iterator[JournalEntry]:
+        with self._lock:
+            entries = list(self._journal)
+        yield from entries
+
+    def journal_head(self, at: datetime | None = None) -> tuple[int, str] | None:
+        with self._lock:
+            kept = [e for e in self._journal if at is None or e.recorded_at <= at]
+        return (kept[-1].seq, kept[-1].hash) if kept else None
+
+    def stored_cells(self, table: str, *, case_id: str | None = None) -> Iterator[tuple[Any, ...]]:
+        with self._lock:
+            if table == "cases":
+                rows = [
+                    derive.cells(table, derive.case_columns(c))
+                    for c in sorted(self._cases.values(), key=lambda c: c.id)
+                ]
+            elif table == "deadlines":
+                rows = [
+                    derive.cells(table, derive.deadline_columns(d))
+                    for d in sorted(self._deadlines.values(), key=lambda d: (d.case_id, d.id or 0))
+                ]
+            elif table == "outbox":
+                rows = [
+                    derive.cells(table, derive.notice_columns(n))
+                    for n in sorted(self._notices.values(), key=lambda n: (n.case_id, n.id or 0))
+                ]
+            elif table == "intake":
+                ordered = sorted(enumerate(self._intake_rows, 1), key=lambda r: r[1].case_id)
+                rows = [
+                    derive.cells(table, {"id": i, **derive.intake_columns(r)}) for i, r in ordered
+                ]
+            elif table == "access_log":
+                rows = [
+                    derive.cells(table, {"id": i, **derive.access_columns(a)})
+                    for i, a in enumerate(self._accesses, 1)
+                ]
+            else:
+                raise KeyError(table)
+        at = derive.CASE_ID_AT[table]
+        yield from (r for r in rows if case_id is None or r[at] == case_id)
 
     def accesses(self, case_id: str | None = None) -> list[Access]:
         with self._lock:
@@ -252,8 +313,8 @@ class _MemoryTx:
         rows = self.store.notices(status="pending")
         return [n for n in rows if n.next_attempt_at is None or n.next_attempt_at <= now][:limit]
 
-    def update_notice(self, notice: Notice) -> None:
-        self.store.update_notice(notice)
+    def update_notice(self, notice: Notice, *, at: datetime) -> None:
+        self.store.update_notice(notice, at=at)
 
     def same_person(
         self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
@@ -267,6 +328,25 @@ class _MemoryTx:
                     and c.child.birthdate == birthdate
                     and c.location.village == village
                 ):
+                    return c.id
+        return None
+
+    def open_report(
+        self,
+        type: str,
+        id_number: str | None,
+        name: str,
+        birthdate: date,
+        since: datetime,
+        until: datetime,
+    ) -> str | None:
+        with self.store._lock:
+            for c in sorted(self.store._cases.values(), key=lambda c: c.id):
+                if c.type != type or c.closed_at is not None or c.child.birthdate != birthdate:
+                    continue
+                if not since <= c.reported_at <= until:
+                    continue
+                if same_child(c.child.id_number, c.child.name, id_number, name):
                     return c.id
         return None
 

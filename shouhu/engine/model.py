@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from shouhu.engine.hashing import event_hash, stored_row_hash
+from shouhu.engine.hashing import event_hash, journal_hash, stored_row_hash
 from shouhu.engine.timeutil import utc_iso
 
 
@@ -287,3 +287,45 @@ class Notice:
     last_error: str | None = None
     delivered_at: datetime | None = None
     channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """A report taken in from another system: ``(source, external_id)`` names it there."""
+
+    source: str
+    external_id: str
+    case_id: str
+    imported_at: datetime
+
+
+#: The kinds of journal entry: an identity read, a notice's new delivery state, and an intake
+#: row adopted when the journal began (migration 0005: its report event does not record it).
+JOURNAL_KINDS = ("access", "notice", "intake")
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One entry of the journal: the append-only, hash-chained record of what is not a case's
+    event — who read an identity (``access``), what became of a notice (``notice``). The
+    tables ``access_log`` and ``outbox`` (its delivery columns) are derived from it, and
+    ``audit verify`` recomputes them; the chain's head goes into every anchor."""
+
+    seq: int
+    kind: str
+    case_id: str | None
+    body: dict[str, Any]
+    recorded_at: datetime
+    prev_hash: str
+    hash: str
+
+    def computed_hash(self) -> str:
+        """The hash this entry's content and ``prev_hash`` should have."""
+        return journal_hash(
+            seq=self.seq,
+            kind=self.kind,
+            case_id=self.case_id,
+            body=self.body,
+            recorded_at=utc_iso(self.recorded_at),
+            prev_hash=self.prev_hash,
+        )

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from shouhu.engine.model import (
     Access,
@@ -21,6 +21,7 @@ from shouhu.engine.model import (
     Deadline,
     DeadlineWrite,
     Event,
+    JournalEntry,
     Link,
     Notice,
 )
@@ -69,8 +70,10 @@ class Transaction(Protocol):
         """Pending notices whose next attempt is due, oldest first, claimed likewise."""
         ...
 
-    def update_notice(self, notice: Notice) -> None:
-        """Write a notice's delivery state (status, attempts, next attempt, error)."""
+    def update_notice(self, notice: Notice, *, at: datetime) -> None:
+        """Write a notice's delivery state (status, attempts, next attempt, error), and the
+        same state as a journal entry recorded ``at`` (the outbox's delivery columns are
+        derived from the journal, and ``verify`` checks them against it)."""
         ...
 
     def same_person(
@@ -80,6 +83,32 @@ class Transaction(Protocol):
         the same name, birthdate and village), or None: the ledger's duplicate check, made
         inside the write transaction."""
         ...
+
+    def open_report(
+        self,
+        type: str,
+        id_number: str | None,
+        name: str,
+        birthdate: date,
+        since: datetime,
+        until: datetime,
+    ) -> str | None:
+        """The id of the earliest open case of report ``type`` about the same child — the same
+        id number, or the same name and birthdate where the two do not carry different id
+        numbers — reported from ``since`` to ``until``, or None: the duplicate-report check,
+        made inside the write transaction. Two transactions asking about the same child must
+        not both miss each other's report: SQLite serialises its writers; on PostgreSQL the
+        check first takes a transaction-scoped advisory lock on (``type``, ``birthdate``)."""
+        ...
+
+
+def same_child(stored_id: str | None, stored_name: str, id_number: str | None, name: str) -> bool:
+    """Whether a child of the same birthdate is the one asked about (``open_report``): the
+    same id number, or the same name where the two do not carry different id numbers (an id
+    number, checked against the birthdate, tells two namesakes apart)."""
+    if id_number and stored_id:
+        return stored_id == id_number
+    return stored_name == name
 
 
 class Store(Protocol):
@@ -148,11 +177,28 @@ class Store(Protocol):
         ...
 
     def record_access(self, access: Access) -> None:
-        """Append an access to the access log (its own transaction)."""
+        """Append an access to the access log and to the journal (one transaction)."""
         ...
 
     def accesses(self, case_id: str | None = None) -> list[Access]:
         """The access log, oldest first."""
+        ...
+
+    def journal(self) -> Iterator[JournalEntry]:
+        """The journal, in ``seq`` order; streamed."""
+        ...
+
+    def journal_head(self, at: datetime | None = None) -> tuple[int, str] | None:
+        """(seq, hash) of the journal's last entry recorded at or before ``at``, or None."""
+        ...
+
+    def stored_cells(self, table: str, *, case_id: str | None = None) -> Iterator[tuple[Any, ...]]:
+        """The rows of a derived table (``cases``, ``deadlines``, ``outbox``, ``intake``,
+        ``access_log``) as ``verify`` compares them: one tuple per row, the columns in the
+        table's order (:data:`shouhu.engine.derive.DERIVED_TABLES`), each value in
+        :func:`shouhu.engine.derive.cell` form (instants as UTC text, dates as ISO text, JSON
+        decoded); ordered by case id, then row id (``access_log``: by id; ``cases``: by id);
+        only one case's with ``case_id``. Streamed."""
         ...
 
     def close(self) -> None:

@@ -17,6 +17,9 @@ from typer.testing import CliRunner, Result
 
 from shouhu import Engine
 from shouhu.cli import app
+from shouhu.engine.core import ReportRequest
+from shouhu.engine.model import Notice
+from shouhu.engine.ports import DeliveryError
 
 ZONE = "Asia/Shanghai"
 POLICE = {"name": "青山派出所 李警官", "role": "police"}
@@ -96,12 +99,14 @@ class Dba:
 def file_report(
     engine: Engine, type_: str = "solo_living", at: str = "2026-03-02T08:30:00", **overrides: Any
 ) -> str:
-    """File a report (a school reports 王小明) at local time ``at``; returns the case id."""
+    """File a report (a school reports 王小明) at local time ``at``; returns the case id.
+    Each is a case of its own (``new_case``): the audits file the one child many times."""
     args: dict[str, Any] = {
         "child": CHILD,
         "location": "石桥村, 青山镇",
         "reporter": SCHOOL,
         "occurred_at": at,
+        "new_case": True,
     }
     args.update(overrides)
     return engine.report(type_, **args).id
@@ -111,3 +116,74 @@ def fire(
     engine: Engine, case_id: str, at: str, trigger: str, actor: dict[str, str] = POLICE, **data: Any
 ) -> None:
     engine.fire(case_id, trigger, actor=actor, occurred_at=at, data=data)
+
+
+class _Channel:
+    """A notice channel that delivers, or fails for good, as told."""
+
+    def __init__(self, name: str, fail: bool = False) -> None:
+        self.name = name
+        self.fail = fail
+
+    def send(self, notice: Notice) -> None:
+        if self.fail:
+            raise DeliveryError("HTTP 410 gone", permanent=True)
+
+
+def seed_every_table(engine: Engine) -> None:
+    """Rows in every derived table: reports moved along (deadlines met, missed, cancelled),
+    a watch on the ledger, an imported report, notices delivered and failed, identity reads."""
+    target = file_report(engine, at="2026-03-02T08:30:00")
+    fire(engine, target, "2026-03-02T09:45:00", "dispatch")
+    fire(
+        engine,
+        target,
+        "2026-03-02T10:30:00",
+        "designate_entrusted_guardian",
+        guardian_name="王桂英",
+    )
+    fire(engine, target, "2026-03-02T11:00:00", "complete_emergency")
+    fire(engine, target, "2026-03-02T12:00:00", "notify_township")
+    fire(engine, target, "2026-03-03T09:00:00", "start_assessment", TOWNSHIP)
+    file_report(
+        engine,
+        "missing_child",
+        at="2026-03-03T10:00:00",
+        child={"name": "李小红", "birthdate": "2015-06-01"},
+    )
+    engine.report_many(
+        [
+            ReportRequest(
+                type="guardian_incapacity",
+                child={"name": "赵小刚", "birthdate": "2014-09-09"},
+                location="东坡村, 青山镇, 平安县",
+                reporter={"kind": "citizen", "name": "12345 热线"},
+                occurred_at="2026-03-04T10:00:00",
+                external_id="A-17",
+            ),
+            ReportRequest(
+                type="solo_living",
+                child={"name": "钱小丽", "birthdate": "2013-11-11"},
+                location="东坡村, 青山镇, 平安县",
+                reporter={"kind": "citizen", "name": "12345 热线"},
+                occurred_at="2026-03-04T11:00:00",
+                external_id="A-18",
+            ),
+        ],
+        source="12345",
+    )
+    engine.register(
+        "child",
+        person={"name": "孙小燕", "birthdate": "2017-01-05"},
+        location="石桥村, 青山镇",
+        actor={"name": "石桥村 儿童主任", "role": "village_committee"},
+        at="2026-01-10T09:00:00",
+        data={"parents_away": "both"},
+    )
+    engine.run_due()  # the missed dispatches and notices become deadline_missed, with notices
+    notices = engine.notices()
+    assert len(notices) >= 2, notices
+    engine.deliver([_Channel("log")], limit=1)
+    engine.deliver([_Channel("webhook", fail=True)], limit=1)
+    engine.read_identity(target, actor=CIVIL, reason="核实监护人", what="case show")
+    engine.read_identity(target, actor=POLICE, reason="出警记录", what="audit export html")

@@ -13,7 +13,7 @@ import json
 import re
 import sqlite3
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -197,7 +197,7 @@ def test_a_deleted_case_row_leaves_its_events_named(
     out, err = broken_lines(cli)
     assert len(out) == 1
     assert out[0].startswith(f"BROKEN {target} at seq ")
-    assert out[0].endswith("events without a case row")
+    assert out[0].endswith("events without a case row (cases.id)")
     assert len(err) == 1
     assert target in err[0]
 
@@ -264,18 +264,40 @@ def rewrite(db: Path, case_id: str, edit: dict[int, dict[str, object]]) -> None:
     con.close()
 
 
-def backdate_dispatch(db: Path, case_id: str) -> None:
-    """Make the late dispatch (09:45, 15 minutes late) look on time (09:25)."""
+def backdate_dispatch(db: Path, case_id: str, *, rows_too: bool = True) -> None:
+    """Make the late dispatch (09:45, 15 minutes late) look on time (09:25): the event and
+    the chain after it, and (``rows_too``, as a careful attacker would) the dispatch deadline's
+    row that the event met."""
     with Engine.open("sqlite:///" + str(db), zone=ZONE) as engine:
         dispatch = engine.store.events(case_id)[1]
     assert dispatch.trigger == "dispatch"
     effects = json.loads(json.dumps(dispatch.effects))
     effects["deadlines"][0]["late_seconds"] = 0
-    rewrite(
-        db,
-        case_id,
-        {2: {"occurred_at": dispatch.occurred_at - timedelta(minutes=20), "effects": effects}},
-    )
+    when = dispatch.occurred_at - timedelta(minutes=20)
+    rewrite(db, case_id, {2: {"occurred_at": when, "effects": effects}})
+    if rows_too:
+        text = when.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        Dba(db).execute(
+            "UPDATE deadlines SET met_at = ?, closed_at = ? "
+            "WHERE case_id = ? AND kind = 'dispatch'",
+            text,
+            text,
+            case_id,
+        )
+
+
+def test_a_rewritten_chain_with_its_deadline_row_left_as_it_was_fails_plain_verify(
+    lib: Engine, cli: Cli, dba: Dba, db: Path
+) -> None:
+    """Backdating the late dispatch and recomputing the chain, but not the deadline row it
+    met, fails plain verify: the row is rebuilt from the events and its met time differs."""
+    target, _, _ = seed(lib)
+    lib.close()
+    dba.drop_triggers()
+    backdate_dispatch(db, target, rows_too=False)
+    plain = cli("audit", "verify")
+    assert plain.exit_code == 1, (plain.stdout, plain.stderr)
+    assert f"DERIVED {target} deadlines.met_at (deadline 1 (dispatch))" in plain.stdout
 
 
 def test_a_rewritten_chain_passes_plain_verify_but_not_an_earlier_anchor(

@@ -69,14 +69,17 @@ def test_case_list_json_is_the_same_text_written_item_by_item(tmp_path: Path) ->
     url = f"sqlite:///{tmp_path / 'cases.db'}"
     with Engine.open(url, clock=FakeClock(datetime(2026, 3, 10, 2, 0, tzinfo=UTC))) as engine:
         engine.report_many(
-            ReportRequest(
-                "solo_living",
-                {"name": "王小明", "birthdate": "2016-02-01"},
-                "石桥村, 青山镇",
-                {"kind": "school", "name": "青山镇中心小学"},
-                occurred_at="2026-03-02T08:30",
-            )
-            for _ in range(3)
+            [
+                ReportRequest(
+                    "solo_living",
+                    {"name": "王小明", "birthdate": "2016-02-01"},
+                    "石桥村, 青山镇",
+                    {"kind": "school", "name": "青山镇中心小学"},
+                    occurred_at="2026-03-02T08:30",
+                )
+            ]
+            * 3,
+            new_case=True,  # the same child three times: three cases, as the test needs
         )
         expected = [c.to_dict(engine.zone) for c in engine.cases()]
     runner = CliRunner()

@@ -107,6 +107,7 @@ class Cli:
             "--at",
             when,
             "-q",
+            "--new-case",  # the same child in every case; the refusal has tests of its own
         ]
         for item in data:
             args += ["--data", item]

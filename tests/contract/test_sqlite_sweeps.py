@@ -41,7 +41,7 @@ def file_cases(url: str, n: int, batch: int = 5_000) -> None:
     """``n`` solo_living reports at 09:00, in batches, each with a dispatch due at 10:00."""
     with Engine.open(url, clock=FakeClock(REPORTED)) as engine:
         for start in range(0, n, batch):
-            engine.report_many([REQUEST] * min(batch, n - start))
+            engine.report_many([REQUEST] * min(batch, n - start), new_case=True)
 
 
 def counts(db: Path) -> dict[str, int]:

@@ -50,7 +50,8 @@ class ScriptRun:
 
 
 def run_script(cwd: Path, name: str, blocks: list[str], env: Mapping[str, str]) -> ScriptRun:
-    """``blocks`` joined into ``cwd/name`` and run there, stdout and stderr together."""
+    """``blocks`` joined into ``cwd/name`` and run there, stdout and stderr together; the
+    directory's path in the output is written ``$PWD``, as a page shows it."""
     script = cwd / name
     script.write_text("\n".join(blocks), encoding="utf-8")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_")}
@@ -70,4 +71,5 @@ def run_script(cwd: Path, name: str, blocks: list[str], env: Mapping[str, str]) 
         timeout=300,
         check=False,
     )
-    return ScriptRun(done.returncode, done.stdout, cwd)
+    output = done.stdout.replace(str(cwd.resolve()), "$PWD").replace(str(cwd), "$PWD")
+    return ScriptRun(done.returncode, output, cwd)

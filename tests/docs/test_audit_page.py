@@ -189,6 +189,10 @@ KEY_LINES = {
         "recorded (who, role, when, why)"
     ),
     "exit-2": "exit code 2",
+    "export-exists": (
+        "shouhu: error: --output case.html already exists; give a new name, or --force to "
+        "replace it"
+    ),
 }
 
 

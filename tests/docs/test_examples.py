@@ -329,6 +329,12 @@ KEY_LINES = {
         "place_in_temporary_care first"
     ),
     "exit-3": "exit code 3",
+    "duplicate-refusal": (
+        "shouhu: error: refused by rule duplicate (001 §四(三)1; duplicate_window PT24H, a "
+        "local rule of the policy pack): the same child has an open solo_living report, case "
+        "<CASE>, made within PT24H of this one — a probable duplicate; add to that case; if "
+        "this is a new situation, file it with new_case=True (CLI: --new-case)"
+    ),
     "measure": (
         "<CASE>: designate_entrusted_guardian — dispatched → dispatched 已出警 / Police "
         "dispatched (version 5)"

@@ -33,7 +33,7 @@ def test_a_child_name_with_undecodable_bytes_is_bad_input_not_a_crash(tmp_path: 
 def test_a_case_id_with_undecodable_bytes_names_no_case(tmp_path: Path) -> None:
     """``shouhu case show $'\\xff'`` raised UnicodeEncodeError in the store: now exit 2."""
     db = tmp_path / "c.db"
-    code, err, _ = _cli(db, "case", "list")
+    code, err, _ = _cli(db, "db", "upgrade")
     assert code == 0, err
     code, err, _ = _cli(db, "case", "show", SURROGATE)
     assert code == 2

@@ -109,3 +109,18 @@ class Intake:
         finally:
             con.close()
         return int(n)
+
+
+def fail_on(db: Path, external_id: str, how: str) -> None:
+    """Make the database file ``db`` fail when ``external_id`` is filed: ``broken`` (an error
+    of the database: exit 5) or ``refused`` (a constraint: the store reports a conflict)."""
+    body = "SELECT json('{broken');" if how == "broken" else "SELECT RAISE(ABORT, 'refused');"
+    con = sqlite3.connect(db)
+    try:
+        con.execute(
+            f"CREATE TRIGGER fail_{how} BEFORE INSERT ON intake "
+            f"WHEN NEW.external_id = '{external_id}' BEGIN {body} END"
+        )
+        con.commit()
+    finally:
+        con.close()

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import typer
-from intakekit import Intake
+from intakekit import Intake, fail_on
 
+from shouhu import Engine
 from shouhu.adapters.importer import COLUMNS, OPTIONAL_COLUMNS
 from shouhu.cli import app
 
@@ -44,6 +45,11 @@ def section(heading: str) -> str:
     return text[start : end if end != -1 else None]
 
 
+def fences_in(heading: str, lang: str) -> list[str]:
+    """The ``lang`` blocks under ``heading`` (up to the next ``##`` heading)."""
+    return [m.group(2) for m in FENCE.finditer(section(heading)) if m.group(1) == lang]
+
+
 def table_rows(text: str) -> list[list[str]]:
     rows = [line for line in text.splitlines() if line.startswith("|")]
     return [[c.strip() for c in re.split(r"(?<!\\)\|", r)[1:-1]] for r in rows[2:]]
@@ -51,7 +57,10 @@ def table_rows(text: str) -> list[list[str]]:
 
 @pytest.fixture
 def intake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Intake:
+    """The page's sessions run on a database that exists (the one every command uses): the
+    command that creates one says so on stderr, which the page does not show."""
     monkeypatch.chdir(tmp_path)
+    Engine.open(f"sqlite:///{tmp_path / 'cases.db'}").close()
     return Intake(tmp_path / "cases.db")
 
 
@@ -84,6 +93,21 @@ def test_the_bad_rows_example_gives_the_refusals_shown(intake: Intake, tmp_path:
     assert intake.count("cases") == 1
 
 
+def test_the_broken_quote_example_gives_the_refusal_shown(intake: Intake, tmp_path: Path) -> None:
+    """The page's file with a quote never closed gives exactly the lines shown, exit 2, and
+    the row after the broken one is imported."""
+    ((rows,), (block,)) = (
+        fences_in("### A quote never closed", "csv"),
+        fences_in("### A quote never closed", "text"),
+    )
+    (tmp_path / "quotes.csv").write_text(rows, encoding="utf-8")
+    ((argv, expected),) = sessions(block)
+    code, lines = run(intake, argv)
+    assert lines == expected
+    assert code == 2
+    assert intake.count("cases") == 2
+
+
 def test_the_column_table_is_the_importers_columns() -> None:
     """The columns table lists the required and optional columns the importer takes."""
     rows = table_rows(section("## The file"))
@@ -101,14 +125,20 @@ def test_the_options_table_is_the_commands_options() -> None:
 
 
 def test_the_exit_codes_are_the_ones_the_command_uses(intake: Intake, tmp_path: Path) -> None:
-    """The table lists 0, 2 and 5, and the command gives each: all imported, a row refused,
-    a database that cannot be used."""
+    """The table lists 0, 2, 4 and 5, and the command gives each: all imported, a row refused,
+    an ``--all-or-nothing`` import the store refuses while filing, a database that cannot be
+    used."""
     codes = [int(r[0]) for r in table_rows(section("## Exit codes"))]
-    assert codes == [0, 2, 5]
+    assert codes == [0, 2, 4, 5]
     (tmp_path / "hotline.csv").write_text(fences("csv")[0], encoding="utf-8")
     (tmp_path / "batch.csv").write_text(fences("csv")[1], encoding="utf-8")
+    (tmp_path / "hotline.jsonl").write_text(fences("jsonl")[0], encoding="utf-8")
     assert intake("import", "reports", "hotline.csv").exit_code == 0
     assert intake("import", "reports", "batch.csv").exit_code == 2
+    fail_on(intake.db, "12345-0006", "refused")
+    result = intake("import", "reports", "hotline.jsonl", "--all-or-nothing")
+    assert result.exit_code == 4
+    assert result.stderr.startswith("shouhu: error: ")
     unusable = Intake(tmp_path / "no-such-dir" / "cases.db")
     result = unusable("import", "reports", "hotline.csv")
     assert result.exit_code == 5
@@ -117,7 +147,7 @@ def test_the_exit_codes_are_the_ones_the_command_uses(intake: Intake, tmp_path: 
 
 def test_the_json_example_has_the_keys_the_command_prints(intake: Intake, tmp_path: Path) -> None:
     """The ``--json`` example shows the keys ``--json`` prints."""
-    block = fences("text")[2]
+    (block,) = fences_in("## Output", "text")
     shown = re.findall(r'^  "(\w+)":', block, re.MULTILINE)
     (tmp_path / "batch.csv").write_text(fences("csv")[1], encoding="utf-8")
     _, out = intake.imports(tmp_path / "batch.csv")

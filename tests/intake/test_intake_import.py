@@ -62,7 +62,7 @@ def test_a_csv_file_is_imported_one_case_per_row_and_exits_0(
     result = intake("import", "reports", file)
     assert result.exit_code == 0, result.stderr
     assert "read 12 rows: imported 12, already imported 0, refused 0" in result.stdout
-    assert result.stderr == ""
+    assert result.stderr == f"shouhu: created database {intake.db}\n"  # nothing else
     assert intake.count("cases") == 12
     assert intake.count("intake") == 12
     with Engine.open(intake.url) as engine:
@@ -465,7 +465,7 @@ def test_the_progress_bar_is_shown_only_on_a_terminal(intake: Intake, tmp_path: 
     file = write_csv(tmp_path / "in.csv", [row(f"T{i}") for i in range(3)])
     result = intake("import", "reports", file)
     assert result.exit_code == 0
-    assert result.stderr == ""
+    assert result.stderr == f"shouhu: created database {intake.db}\n"  # and no bar
     db = tmp_path / "tty.db"
     primary, secondary = pty.openpty()
     shown = b""

@@ -96,10 +96,11 @@ def test_the_same_person_may_be_registered_again_once_their_watch_is_closed(
 
 
 def test_open_reports_about_one_child_are_not_held_to_one(sql_engine: Engine) -> None:
-    """Two reports of one type about one child may be open at once (two reporters)."""
+    """Two reports of one type about one child may be open at once (two reporters, the
+    second a new situation): the database's one-open-watch index does not hold reports."""
     from tests.conftest import report_args
 
     a = sql_engine.report("solo_living", **report_args())
-    b = sql_engine.report("solo_living", **report_args())
+    b = sql_engine.report("solo_living", **report_args(), new_case=True)
     assert a.id != b.id
     assert a.type == b.type

@@ -25,7 +25,7 @@ from alembic.runtime.migration import MigrationContext
 
 from shouhu import Engine, FakeClock
 from shouhu.adapters import migrate
-from shouhu.adapters.sqlstore import SqlStore, _case_values
+from shouhu.adapters.sqlstore import SqlStore, _case_values, _deadline_values
 from shouhu.adapters.tables import (
     ACCESS_LOG,
     CASES,
@@ -38,7 +38,7 @@ from shouhu.adapters.tables import (
 )
 from shouhu.engine.audit import replay
 from shouhu.engine.hashing import GENESIS, canonical
-from shouhu.engine.model import CaseRecord, Event
+from shouhu.engine.model import CaseRecord, Deadline, Event
 from shouhu.engine.timeutil import utc_iso
 
 ZONE = "Asia/Shanghai"
@@ -105,9 +105,10 @@ class OldCase:
 
     record: CaseRecord
     events: tuple[Event, ...]
+    deadlines: tuple[Deadline, ...] = ()  # the rows its events' effects made, where it had them
 
 
-def _todays_case() -> tuple[CaseRecord, list[Event]]:
+def _todays_case() -> tuple[CaseRecord, list[Event], list[Deadline]]:
     """A solo-living report and three police actions, by today's engine (in memory)."""
     with Engine.in_memory(clock=FakeClock(NOW), zone=ZONE) as eng:
         case = eng.report(
@@ -122,8 +123,9 @@ def _todays_case() -> tuple[CaseRecord, list[Event]]:
             eng.fire(case.id, trigger, actor=POLICE, occurred_at=f"2026-03-02T09:0{i}")
         record = eng.store.load(case.id)
         events = eng.store.events(case.id)
+        deadlines = sorted(eng.store.deadlines(case_id=case.id), key=lambda d: d.id or 0)
     assert record is not None
-    return record, events
+    return record, events, deadlines
 
 
 def _rechain(events: list[Event], hasher: Any, *, effects: bool) -> list[Event]:
@@ -144,7 +146,7 @@ def first_version_case() -> OldCase:
     and are chained again with the first version's hash. The case row's facts are what replay
     rebuilds from those events, as the first version's projection held them.
     """
-    record, events = _todays_case()
+    record, events, _ = _todays_case()
     chained = _rechain(events, first_version_hash, effects=False)
     facts = replay(chained, zone=ZONE).facts
     return OldCase(replace(record, head_hash=chained[-1].hash, facts=facts), tuple(chained))
@@ -152,10 +154,10 @@ def first_version_case() -> OldCase:
 
 def always_effects_case() -> OldCase:
     """One case as the builds that hashed ``effects`` even when empty recorded it."""
-    record, events = _todays_case()
+    record, events, deadlines = _todays_case()
     assert any(not e.effects for e in events)  # the difference shows on these
     chained = _rechain(events, always_effects_hash, effects=True)
-    return OldCase(replace(record, head_hash=chained[-1].hash), tuple(chained))
+    return OldCase(replace(record, head_hash=chained[-1].hash), tuple(chained), tuple(deadlines))
 
 
 def insert_case(url: str, case: OldCase) -> None:
@@ -168,12 +170,18 @@ def insert_case(url: str, case: OldCase) -> None:
             with conn.begin():
                 tables.reflect(conn, only=["cases", "events"])
                 cases, events = tables.tables["cases"], tables.tables["events"]
+                if case.deadlines:
+                    tables.reflect(conn, only=["deadlines"])
+                    rows = [_naive(_deadline_values(d)) for d in case.deadlines]
+                    deadlines = tables.tables["deadlines"]
                 row = _naive(_case_values(case.record))
                 conn.execute(cases.insert(), [{k: v for k, v in row.items() if k in cases.c}])
                 conn.execute(
                     events.insert(),
                     [{k: v for k, v in _row(e).items() if k in events.c} for e in case.events],
                 )
+                if case.deadlines:
+                    conn.execute(deadlines.insert(), rows)
     finally:
         store.close()
 

@@ -104,7 +104,7 @@ def test_db_current_on_a_missing_file_is_exit_5_and_creates_nothing(tmp_path: Pa
     db = tmp_path / "missing.db"
     result = shouhu(db, "db", "current")
     assert result.exit_code == 5
-    assert result.stderr.startswith("shouhu: error: database file ")
+    assert result.stderr.startswith(f"shouhu: error: no database at {db}: ")
     assert "does not exist" in result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert not db.exists()

@@ -7,10 +7,30 @@ import contextlib
 import io
 import os
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 ZONE = "Asia/Shanghai"
+POLICE = {"name": "李警官", "role": "police"}
+
+
+def file_dispatched_case(url: str) -> str:
+    """A suspected_harm case the police have dispatched to (version 2), on the database at
+    ``url`` (the race tests' common start)."""
+    from shouhu import Engine, FakeClock
+
+    with Engine.open(url, clock=FakeClock(datetime(2026, 3, 10, 2, 0, tzinfo=UTC)), zone=ZONE) as e:
+        case = e.report(
+            "suspected_harm",
+            child={"name": "王小明", "birthdate": "2016-02-01"},
+            location="石桥村, 青山镇",
+            reporter={"kind": "school", "name": "青山镇中心小学"},
+            discovered_at="2026-03-02T08:10",
+            occurred_at="2026-03-02T08:30",
+        )
+        e.fire(case.id, "dispatch", actor=POLICE, occurred_at="2026-03-02T09:00")
+        assert e.case(case.id).version == 2
+        return case.id
 
 
 def sweep(url: str, now: datetime, batch: int, barrier: Any, out: Any) -> None:

@@ -99,7 +99,7 @@ def test_four_workers_fire_each_of_1000_due_deadlines_exactly_once(
     ``make soak``)."""
     n = 10_000 if os.environ.get("SHOUHU_SOAK") == "1" else 1_000
     with Engine.open(pg_url, clock=FakeClock(NOW), zone=ZONE) as engine:
-        ids = engine.report_many([request("solo_living", date(2026, 3, 2))] * n)
+        ids = engine.report_many([request("solo_living", date(2026, 3, 2))] * n, new_case=True)
     assert len(set(ids)) == n
 
     results, _ = sweep_together(pg_url, batch=25)
@@ -154,7 +154,7 @@ def test_workers_holding_two_deadlines_of_one_case_retry_and_fire_each_once(
         for day in days
     ]
     with Engine.open(pg_url, clock=FakeClock(NOW), zone=ZONE) as engine:
-        ids = engine.report_many(requests)
+        ids = engine.report_many(requests, new_case=True)  # one child, a day apart
         rows = list(engine.deadlines(status="pending"))
     n = len(ids)
     assert Counter(r["kind"] for r in rows) == {"dispatch": n, "nonperformance_six_months": n}

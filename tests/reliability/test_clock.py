@@ -45,6 +45,7 @@ def file_at(engine: Engine, clock: FakeClock, hhmm: str) -> str:
         child={"name": "王小明", "birthdate": "2016-02-01"},
         location="石桥村, 青山镇",
         reporter={"kind": "school", "name": "青山镇中心小学"},
+        new_case=True,
     ).id
 
 

@@ -80,6 +80,7 @@ def a_database(path: Path, cases: int = 3) -> list[str]:
                 child={"name": "周小军", "birthdate": "2013-04-20"},
                 location="石桥村, 桂花镇",
                 reporter={"kind": "medical", "name": "桂花镇卫生院"},
+                new_case=True,
             ).id
             for _ in range(cases)
         ]

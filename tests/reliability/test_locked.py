@@ -32,6 +32,7 @@ REPORT = [
     *("--child-name", "王小明", "--child-birthdate", "2016-02-01"),
     *("--location", "石桥村, 青山镇", "--reporter-kind", "school", "--reporter", "青山镇中心小学"),
     "-q",
+    "--new-case",  # filed again once the lock is gone, and by several writers
 ]
 
 #: One writer process: 25 reports and 25 dispatches through the library, as fast as it can.
@@ -45,6 +46,7 @@ with Engine.open(sys.argv[1], zone="Asia/Shanghai") as engine:
             child={"name": "刘欣怡", "birthdate": "2018-05-20"},
             location="河口村, 青山镇",
             reporter={"kind": "village_committee", "name": "河口村委会"},
+            new_case=True,
         )
         engine.fire(case.id, "dispatch", actor={"name": "李警官", "role": "police"})
         print(case.id, flush=True)

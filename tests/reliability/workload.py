@@ -189,12 +189,15 @@ class Workload:
             discovered_at=r.discovered_at,
             occurred_at=r.occurred_at,
             data=r.data,
+            new_case=True,  # a few names, reported again and again: each a case
         )
         self.cases.append(case.id)
         self.acks.write([f"case {case.id} {case.version}"])
 
     def batch(self) -> None:
-        ids = self.engine.report_many([self.request() for _ in range(self.rng.randint(2, 25))])
+        ids = self.engine.report_many(
+            [self.request() for _ in range(self.rng.randint(2, 25))], new_case=True
+        )
         self.cases.extend(ids)
         self.acks.write([f"case {i} 1" for i in ids])
 

@@ -103,6 +103,7 @@ def open_case(engine: Engine, wf: WorkflowDef, birthdate: str | None = None) -> 
         reporter={"kind": "school", "name": "青山镇中心小学"},
         discovered_at=engine.clock.now() - timedelta(minutes=20),
         data=data,
+        new_case=True,  # the one child, a case for each path
     ).id
 
 

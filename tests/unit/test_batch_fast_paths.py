@@ -159,8 +159,8 @@ class TickingClock(FakeClock):
 def test_every_report_of_one_batch_is_recorded_at_the_one_instant_of_its_transaction() -> None:
     clock = TickingClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
     with Engine.in_memory(clock=clock, zone=ZONE) as engine:
-        ids = engine.report_many([request() for _ in range(3)])
-        later = engine.report_many([request()])
+        ids = engine.report_many([request() for _ in range(3)], new_case=True)
+        later = engine.report_many([request()], new_case=True)
         recorded = [engine.store.events(i)[0].recorded_at for i in ids + later]
     assert recorded[0] == recorded[1] == recorded[2] < recorded[3]
 

@@ -76,6 +76,7 @@ class Desk:
             discovered_at=discovered_at or when,
             occurred_at=when,
             data=data or {},
+            new_case=True,  # the desk files 王小明 over and over: each a case of its own
         )
         self.case_id = case.id
         return case.id

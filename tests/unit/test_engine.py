@@ -1164,7 +1164,7 @@ def test_cases_are_listed_in_filing_order_and_filtered(engine: Engine, clock: Fa
     """cases() lists in id (= filing) order, by type and state, a page at a time."""
     ids = []
     for t in ("solo_living", "missing_child", "solo_living", "suspected_harm"):
-        ids.append(engine.report(t, **_args()).id)
+        ids.append(engine.report(t, **_args(), new_case=True).id)
         clock.advance(seconds=1)
     engine.fire(
         ids[2], "dispatch", actor={"name": "李", "role": "police"}, occurred_at="2026-03-02T09:00"

@@ -41,6 +41,7 @@ def _report(engine: Engine) -> str:
         reporter={"kind": "school", "name": "青山镇中心小学"},
         discovered_at="2026-03-02T08:10",
         occurred_at="2026-03-02T08:30",
+        new_case=True,  # the same child again and again: each test drives several cases
     ).id
 
 
@@ -142,6 +143,7 @@ def test_a_batch_records_what_firing_one_by_one_records(
                 data={"nonperformance_since": "2025-06-01"}
                 if type_ == "guardian_nonperformance"
                 else {},
+                new_case=True,
             ).id
     for type_, case_id in one_by_one.items():
         for r in _requests(case_id, branches[type_], start):

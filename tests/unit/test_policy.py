@@ -54,6 +54,7 @@ def report(engine: Engine, at: str = "2026-03-02T09:00") -> str:
         location="石桥村, 青山镇",
         reporter={"kind": "school", "name": "青山镇中心小学"},
         occurred_at=at,
+        new_case=True,  # the same child under each pack
     ).id
 
 
@@ -97,6 +98,7 @@ def test_the_default_pack_names_the_deadlines_of_the_mechanism() -> None:
         "guardian_restored": ("duty", "P7D", "local"),
         "nonperformance_six_months": ("maturity", "P6M", "law"),
         "report_delay": ("check", "PT24H", "local"),
+        "duplicate_window": ("check", "PT24H", "local"),
         "monthly_visit": ("duty", "P1M", "law"),
         "quarterly_update": ("duty", "P3M", "law"),
         "regular_visit": ("duty", "P1M", "local"),
