@@ -417,11 +417,12 @@ def rebuild_tables(
             break
     location = first.data.get("location") if isinstance(first.data, Mapping) else None
     for link, row in zip(links, rows, strict=False):
-        try:
-            _deadline_effects(out, link)
-        except (KeyError, TypeError, ValueError) as exc:
-            out.problems.append(f"event {link.seq}'s deadline effects cannot be read ({exc})")
-            continue
+        if link.effects:
+            try:
+                _deadline_effects(out, link)
+            except (KeyError, TypeError, ValueError) as exc:
+                out.problems.append(f"event {link.seq}'s deadline effects cannot be read ({exc})")
+                continue
         if row is not None and row.notices and isinstance(location, Mapping):
             due = [
                 (d.columns["kind"], d.columns["due_at"])
