@@ -71,26 +71,28 @@ def event_hash(
     effects: Mapping[str, Any] | None = None,
     empty_effects_key: bool = False,
 ) -> str:
-    """SHA-256 (hex) of an event's canonical content and its predecessor's hash."""
-    content = {
-        "case_id": case_id,
-        "seq": seq,
-        "workflow": workflow,
-        "workflow_version": workflow_version,
-        "policy_version": policy_version,
-        "trigger": trigger,
-        "from": from_state,
-        "to": to_state,
-        "actor": actor,
-        "role": role,
-        "occurred_at": utc_iso(occurred_at),
-        "recorded_at": utc_iso(recorded_at),
-        "data": data,
-        "prev_hash": prev_hash,
-    }
-    if effects or empty_effects_key:  # absent when empty: events from before effects verify
-        content["effects"] = dict(effects or {})
-    return hashlib.sha256(canonical(content)).hexdigest()
+    """SHA-256 (hex) of an event's canonical content and its predecessor's hash: the one
+    writer :func:`_digest`, as every other entry point here uses it."""
+    row = (
+        case_id,
+        seq,
+        workflow,
+        workflow_version,
+        policy_version,
+        trigger,
+        from_state,
+        to_state,
+        actor,
+        role,
+        utc_iso(occurred_at),
+        utc_iso(recorded_at),
+    )
+    effects_member = (
+        f',"effects":{_CANONICAL.encode(dict(effects or {}))}'
+        if effects or empty_effects_key
+        else ""
+    )
+    return _digest(row, prev_hash, _CANONICAL.encode(data), effects_member)
 
 
 def journal_hash(
