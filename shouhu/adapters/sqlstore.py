@@ -37,8 +37,8 @@ from shouhu.adapters.tables import (
     OUTBOX,
     UTCDateTime,
 )
-from shouhu.engine import derive
-from shouhu.engine.derive import (
+from shouhu.engine import columns as derive
+from shouhu.engine.columns import (
     access_body,
     case_columns,
     chain_entry,

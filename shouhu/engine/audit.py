@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from shouhu import workflows
-from shouhu.engine.derive import Difference
+from shouhu.engine.compare import Difference
 from shouhu.engine.hashing import GENESIS
 from shouhu.engine.machines import replay_step, step
 from shouhu.engine.model import CaseHead, CaseRecord, Event, Link

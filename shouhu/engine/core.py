@@ -29,7 +29,6 @@ from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine.clock import Clock
-from shouhu.engine.derive import notices_for
 from shouhu.engine.hashing import GENESIS, sealed
 from shouhu.engine.logs import get_logger
 from shouhu.engine.machines import allowed_rows, step
@@ -48,6 +47,7 @@ from shouhu.engine.model import (
     Notice,
     Reporter,
 )
+from shouhu.engine.notices import notices_for
 from shouhu.engine.periods import DEFAULT_ZONE, parse_period, period_end
 from shouhu.engine.policy import DeadlineRule, PolicyPack, default_pack
 from shouhu.engine.ports import (

@@ -10,8 +10,8 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from shouhu.engine import derive
-from shouhu.engine.derive import access_body, chain_entry, notice_body
+from shouhu.engine import columns as derive
+from shouhu.engine.columns import access_body, chain_entry, notice_body
 from shouhu.engine.model import Access, CaseRecord, Deadline, Event, Intake, JournalEntry, Notice
 from shouhu.engine.ports import Commit, same_child
 from shouhu.errors import Conflict

@@ -45,7 +45,7 @@ def _utc(value: Any) -> datetime:
 
 def upgrade() -> None:
     from shouhu.adapters.tables import JOURNAL
-    from shouhu.engine.derive import access_body, chain_entry, intake_body, notice_body
+    from shouhu.engine.columns import access_body, chain_entry, intake_body, notice_body
     from shouhu.engine.model import Access, Intake, Notice
 
     bind = op.get_bind()
