@@ -15,14 +15,21 @@ is replayed here in full, and that replay's findings are what ``verify`` reports
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from shouhu import workflows
+from shouhu.engine.anchors import (
+    ANCHOR_PREFIX,
+    Anchor,
+    format_anchor,
+    heads_digest,
+    parse_anchor,
+)
 from shouhu.engine.compare import Difference
+from shouhu.engine.compliance import ComplianceReport, KindStats
 from shouhu.engine.hashing import GENESIS
 from shouhu.engine.machines import replay_step, step
 from shouhu.engine.model import CaseHead, CaseRecord, Event, Link
@@ -410,67 +417,6 @@ def verify_chain(
     return None
 
 
-# -- anchors ---------------------------------------------------------------------------------
-
-ANCHOR_PREFIX = "shouhu-anchor-v1"
-
-
-def heads_digest(
-    heads: Iterable[tuple[str, int, str]], journal: tuple[int, str] | None = None
-) -> tuple[str, int]:
-    """SHA-256 over the sorted lines ``case_id seq head_hash\\n``, then, when the journal has
-    entries, the line ``journal seq head_hash\\n`` of its head; and how many cases.
-
-    An anchor taken before the journal had an entry (any anchor of a build before it) has no
-    journal line, and checks as it always did: the journal's entries are all recorded after it.
-    """
-    h = hashlib.sha256()
-    n = 0
-    for case_id, seq, head in sorted(heads):
-        h.update(f"{case_id} {seq} {head}\n".encode())
-        n += 1
-    if journal is not None:
-        h.update(f"journal {journal[0]} {journal[1]}\n".encode())
-    return h.hexdigest(), n
-
-
-def format_anchor(at: datetime, digest: str, count: int) -> str:
-    """``shouhu-anchor-v1:<UTC time>:<cases>:<sha256>`` — one line to keep outside the database."""
-    return f"{ANCHOR_PREFIX}:{utc_iso(at)}:{count}:{digest}"
-
-
-@dataclass(frozen=True, slots=True)
-class Anchor:
-    at: datetime
-    count: int
-    digest: str
-
-
-def parse_anchor(text: str) -> Anchor:
-    """An anchor line back into its parts; bad input if it is not one."""
-    if not isinstance(text, str):
-        raise InvalidInput("--anchor: expected the text of an anchor", field="anchor")
-    parts = text.strip().split(":")
-    # the time itself contains ':' — rejoin: prefix, then time (3 parts), count, digest
-    if len(parts) != 6 or parts[0] != ANCHOR_PREFIX:
-        raise InvalidInput(
-            f"--anchor: expected {ANCHOR_PREFIX}:<time>:<cases>:<sha256>, got {text[:80]!r}",
-            field="anchor",
-        )
-    when = ":".join(parts[1:4])
-    try:
-        at = parse_instant(when.replace("Z", "+00:00"), "UTC", field="anchor")
-        count = int(parts[4])
-    except (InvalidInput, ValueError):
-        raise InvalidInput(
-            f"--anchor: bad time or count in {text[:80]!r}", field="anchor"
-        ) from None
-    digest = parts[5]
-    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        raise InvalidInput("--anchor: the digest must be 64 hex digits", field="anchor")
-    return Anchor(at, count, digest)
-
-
 @dataclass
 class Verification:
     """The outcome of ``audit verify``."""
@@ -531,135 +477,20 @@ class Verification:
         }
 
 
-# -- compliance report -----------------------------------------------------------------------
-
-
-@dataclass
-class KindStats:
-    """How one kind of deadline fared over the window."""
-
-    met_on_time: int = 0
-    met_late: int = 0
-    missed_done_late: int = 0
-    missed_still_open: int = 0
-    open: int = 0
-    fired: int = 0
-    cancelled: int = 0
-    lateness: list[int] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        ordered = sorted(self.lateness)
-        median = ordered[len(ordered) // 2] if ordered else None
-        if ordered and len(ordered) % 2 == 0:
-            median = (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) // 2
-        return {
-            "met_on_time": self.met_on_time,
-            "met_late": self.met_late,
-            "missed_done_late": self.missed_done_late,
-            "missed_still_open": self.missed_still_open,
-            "open": self.open,
-            "fired": self.fired,
-            "cancelled": self.cancelled,
-            "median_lateness_seconds": median,
-            "worst_lateness_seconds": ordered[-1] if ordered else None,
-        }
-
-
-@dataclass
-class ComplianceReport:
-    """``audit report``: what happened to the cases reported in a window."""
-
-    date_from: str
-    date_to: str
-    cases: int = 0
-    by_type: dict[str, int] = field(default_factory=dict)
-    by_state: dict[str, int] = field(default_factory=dict)
-    deadlines: dict[str, KindStats] = field(default_factory=dict)
-    reports_by_reporter: dict[str, dict[str, Any]] = field(default_factory=dict)
-    six_month: list[dict[str, Any]] = field(default_factory=list)
-    broken: list[str] = field(default_factory=list)
-
-    def add(self, record: CaseRecord, r: Replay, tz: str) -> None:
-        self.cases += 1
-        self.by_type[record.type] = self.by_type.get(record.type, 0) + 1
-        self.by_state[record.state] = self.by_state.get(record.state, 0) + 1
-        if not r.ok:
-            self.broken.append(record.id)
-        for d in r.deadlines:
-            k = self.deadlines.setdefault(d.kind, KindStats())
-            if d.status == "met":
-                if d.late_seconds:
-                    k.met_late += 1
-                    k.lateness.append(d.late_seconds)
-                else:
-                    k.met_on_time += 1
-            elif d.status == "missed":
-                if d.met_at is not None:
-                    k.missed_done_late += 1
-                    k.lateness.append(d.late_seconds or 0)
-                else:
-                    k.missed_still_open += 1
-            elif d.status == "pending":
-                k.open += 1
-            elif d.status == "fired":
-                k.fired += 1
-            else:
-                k.cancelled += 1
-        who = self.reports_by_reporter.setdefault(
-            record.reporter.kind,
-            {"mandatory": record.reporter.mandatory, "reports": 0, "late": 0, "late_cases": []},
-        )
-        who["reports"] += 1
-        if record.late:
-            who["late"] += 1
-            who["late_cases"].append(record.id)
-        matured = next((s for s in r.steps if s.trigger == "nonperformance_six_months"), None)
-        if matured is not None:
-            petition = next(
-                (
-                    s
-                    for s in r.steps
-                    if s.seq > matured.seq and s.trigger == "petition_revocation" and not s.refused
-                ),
-                None,
-            )
-            self.six_month.append(
-                {
-                    "case_id": record.id,
-                    "matured_at": local_iso(matured.occurred_at, tz),
-                    "petitioned": petition is not None,
-                    "petitioned_at": local_iso(petition.occurred_at, tz) if petition else None,
-                }
-            )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "from": self.date_from,
-            "to": self.date_to,
-            "cases": self.cases,
-            "by_type": dict(sorted(self.by_type.items())),
-            "by_state": dict(sorted(self.by_state.items())),
-            "deadlines": {k: v.to_dict() for k, v in sorted(self.deadlines.items())},
-            "late_reports_by_reporter_kind": dict(sorted(self.reports_by_reporter.items())),
-            "six_month_ground": self.six_month,
-            "refused_actions": "not recorded: a refusal writes nothing, by design",
-            "cases_failing_replay": self.broken,
-        }
-
-    def rows(self) -> list[tuple[str, str, str, Any]]:
-        """Flat rows (section, key, metric, value) for CSV."""
-        d = self.to_dict()
-        out: list[tuple[str, str, str, Any]] = [("window", "", "from", d["from"])]
-        out.append(("window", "", "to", d["to"]))
-        out.append(("cases", "", "count", d["cases"]))
-        out += [("by_type", k, "cases", v) for k, v in d["by_type"].items()]
-        out += [("by_state", k, "cases", v) for k, v in d["by_state"].items()]
-        for kind, stats in d["deadlines"].items():
-            out += [("deadline", kind, metric, value) for metric, value in stats.items()]
-        for kind, who in d["late_reports_by_reporter_kind"].items():
-            out.append(("reporter", kind, "reports", who["reports"]))
-            out.append(("reporter", kind, "late", who["late"]))
-            out.append(("reporter", kind, "mandatory", who["mandatory"]))
-        for item in d["six_month_ground"]:
-            out.append(("six_month", item["case_id"], "petitioned", item["petitioned"]))
-        return out
+__all__ = [
+    "ANCHOR_PREFIX",
+    "Anchor",
+    "Broken",
+    "ComplianceReport",
+    "KindStats",
+    "Rebuilt",
+    "Replay",
+    "Verification",
+    "format_anchor",
+    "heads_digest",
+    "parse_anchor",
+    "rebuild",
+    "replay",
+    "replay_holds",
+    "verify_chain",
+]

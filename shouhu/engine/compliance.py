@@ -1,0 +1,145 @@
+"""``audit report``: what happened to the cases reported in a window — counts by type and
+state, each kind of deadline's compliance, late reports by reporter kind, the six-month
+ground and whether a petition followed. Built from replays (:mod:`shouhu.engine.audit`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from shouhu.engine.model import CaseRecord
+from shouhu.engine.timeutil import local_iso
+
+if TYPE_CHECKING:
+    from shouhu.engine.audit import Replay
+
+
+@dataclass
+class KindStats:
+    """How one kind of deadline fared over the window."""
+
+    met_on_time: int = 0
+    met_late: int = 0
+    missed_done_late: int = 0
+    missed_still_open: int = 0
+    open: int = 0
+    fired: int = 0
+    cancelled: int = 0
+    lateness: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        ordered = sorted(self.lateness)
+        median = ordered[len(ordered) // 2] if ordered else None
+        if ordered and len(ordered) % 2 == 0:
+            median = (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) // 2
+        return {
+            "met_on_time": self.met_on_time,
+            "met_late": self.met_late,
+            "missed_done_late": self.missed_done_late,
+            "missed_still_open": self.missed_still_open,
+            "open": self.open,
+            "fired": self.fired,
+            "cancelled": self.cancelled,
+            "median_lateness_seconds": median,
+            "worst_lateness_seconds": ordered[-1] if ordered else None,
+        }
+
+
+@dataclass
+class ComplianceReport:
+    """``audit report``: what happened to the cases reported in a window."""
+
+    date_from: str
+    date_to: str
+    cases: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    by_state: dict[str, int] = field(default_factory=dict)
+    deadlines: dict[str, KindStats] = field(default_factory=dict)
+    reports_by_reporter: dict[str, dict[str, Any]] = field(default_factory=dict)
+    six_month: list[dict[str, Any]] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
+
+    def add(self, record: CaseRecord, r: Replay, tz: str) -> None:
+        self.cases += 1
+        self.by_type[record.type] = self.by_type.get(record.type, 0) + 1
+        self.by_state[record.state] = self.by_state.get(record.state, 0) + 1
+        if not r.ok:
+            self.broken.append(record.id)
+        for d in r.deadlines:
+            k = self.deadlines.setdefault(d.kind, KindStats())
+            if d.status == "met":
+                if d.late_seconds:
+                    k.met_late += 1
+                    k.lateness.append(d.late_seconds)
+                else:
+                    k.met_on_time += 1
+            elif d.status == "missed":
+                if d.met_at is not None:
+                    k.missed_done_late += 1
+                    k.lateness.append(d.late_seconds or 0)
+                else:
+                    k.missed_still_open += 1
+            elif d.status == "pending":
+                k.open += 1
+            elif d.status == "fired":
+                k.fired += 1
+            else:
+                k.cancelled += 1
+        who = self.reports_by_reporter.setdefault(
+            record.reporter.kind,
+            {"mandatory": record.reporter.mandatory, "reports": 0, "late": 0, "late_cases": []},
+        )
+        who["reports"] += 1
+        if record.late:
+            who["late"] += 1
+            who["late_cases"].append(record.id)
+        matured = next((s for s in r.steps if s.trigger == "nonperformance_six_months"), None)
+        if matured is not None:
+            petition = next(
+                (
+                    s
+                    for s in r.steps
+                    if s.seq > matured.seq and s.trigger == "petition_revocation" and not s.refused
+                ),
+                None,
+            )
+            self.six_month.append(
+                {
+                    "case_id": record.id,
+                    "matured_at": local_iso(matured.occurred_at, tz),
+                    "petitioned": petition is not None,
+                    "petitioned_at": local_iso(petition.occurred_at, tz) if petition else None,
+                }
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.date_from,
+            "to": self.date_to,
+            "cases": self.cases,
+            "by_type": dict(sorted(self.by_type.items())),
+            "by_state": dict(sorted(self.by_state.items())),
+            "deadlines": {k: v.to_dict() for k, v in sorted(self.deadlines.items())},
+            "late_reports_by_reporter_kind": dict(sorted(self.reports_by_reporter.items())),
+            "six_month_ground": self.six_month,
+            "refused_actions": "not recorded: a refusal writes nothing, by design",
+            "cases_failing_replay": self.broken,
+        }
+
+    def rows(self) -> list[tuple[str, str, str, Any]]:
+        """Flat rows (section, key, metric, value) for CSV."""
+        d = self.to_dict()
+        out: list[tuple[str, str, str, Any]] = [("window", "", "from", d["from"])]
+        out.append(("window", "", "to", d["to"]))
+        out.append(("cases", "", "count", d["cases"]))
+        out += [("by_type", k, "cases", v) for k, v in d["by_type"].items()]
+        out += [("by_state", k, "cases", v) for k, v in d["by_state"].items()]
+        for kind, stats in d["deadlines"].items():
+            out += [("deadline", kind, metric, value) for metric, value in stats.items()]
+        for kind, who in d["late_reports_by_reporter_kind"].items():
+            out.append(("reporter", kind, "reports", who["reports"]))
+            out.append(("reporter", kind, "late", who["late"]))
+            out.append(("reporter", kind, "mandatory", who["mandatory"]))
+        for item in d["six_month_ground"]:
+            out.append(("six_month", item["case_id"], "petitioned", item["petitioned"]))
+        return out
