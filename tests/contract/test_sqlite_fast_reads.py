@@ -24,7 +24,7 @@ from shouhu.adapters.sqlite_fast import (
     dumps,
     record_of,
 )
-from shouhu.adapters.sqlstore import _deadline, _record
+from shouhu.adapters.sqlrows import _deadline, _record
 
 FAST = SqliteFast()
 

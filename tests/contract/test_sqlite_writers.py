@@ -1,5 +1,5 @@
 """A SQLite file's write transactions run on the store's own driver connections
-(:class:`~shouhu.adapters.sqlstore._Writers`), not a pool checkout per write: they keep the
+(:class:`~shouhu.adapters.sqlitewriters._Writers`), not a pool checkout per write: they keep the
 durable settings, serve one write at a time from any thread, come back clean after an error,
 close with the store, and are never used across ``fork``."""
 
@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from shouhu import Conflict, Engine, FakeClock, StoreUnavailable
-from shouhu.adapters.sqlstore import SqlStore, _Writers
+from shouhu.adapters.sqlitewriters import _Writers
+from shouhu.adapters.sqlstore import SqlStore
 
 
 def _writers(engine: Engine) -> _Writers:

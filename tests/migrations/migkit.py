@@ -25,7 +25,8 @@ from alembic.runtime.migration import MigrationContext
 
 from shouhu import Engine, FakeClock
 from shouhu.adapters import migrate
-from shouhu.adapters.sqlstore import SqlStore, _case_values, _deadline_values
+from shouhu.adapters.sqlrows import _case_values, _deadline_values
+from shouhu.adapters.sqlstore import SqlStore
 from shouhu.adapters.tables import (
     ACCESS_LOG,
     CASES,

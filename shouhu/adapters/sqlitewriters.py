@@ -1,0 +1,166 @@
+"""The SQLite file's write connections: :class:`_Writers` keeps them, :class:`_SqliteWrite`
+runs one write transaction on one."""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy.engine import Engine
+
+from shouhu.adapters.sqltx import _SqliteTx
+
+if TYPE_CHECKING:
+    from shouhu.adapters.sqlstore import SqlStore
+
+
+class _SqliteWrite:
+    """One write transaction on a SQLite file, as one context manager: ``BEGIN IMMEDIATE`` on
+    a connection of the store's :class:`_Writers`, ``COMMIT`` when the block ends, ``ROLLBACK``
+    if it raises, the connection given back either way; driver errors, the block's included,
+    become :class:`StoreUnavailable` as ``SqlStore._errors()`` makes them (what ``_errors()``
+    around a generator context manager did, without two generators per transition)."""
+
+    __slots__ = ("cur", "held", "store", "writers")
+
+    def __init__(self, store: SqlStore, writers: _Writers) -> None:
+        self.store = store
+        self.writers = writers
+
+    def __enter__(self) -> _SqliteTx:
+        with self.store._errors():
+            held = self.writers.take()
+            try:
+                cur = held[0].cursor()
+                try:
+                    cur.execute("BEGIN IMMEDIATE")
+                except BaseException:
+                    cur.close()
+                    raise
+            except BaseException:
+                self.writers.give(held)
+                raise
+        self.held, self.cur = held, cur
+        assert self.store.fast is not None  # a SQLite store always has its fast path
+        return _SqliteTx(self.store, self.store.fast, cur)
+
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> Literal[False]:
+        driver = self.held[0]
+        with self.store._errors():
+            try:
+                try:
+                    if exc is None:
+                        driver.commit()
+                    else:
+                        driver.rollback()
+                finally:
+                    self.cur.close()
+            finally:
+                self.writers.give(self.held)
+            if exc is not None:  # the block's own error: a driver error is mapped, as before
+                self.store._errors().__exit__(typ, exc, tb)
+        return False
+
+
+class _Writers:
+    """The driver connections a SQLite file's write transactions run on.
+
+    Checking a connection out of SQLAlchemy's pool and back in costs about 7 µs of Python per
+    write on a warm CPU, several times that between fsyncs (the pool's records, events and
+    reset-on-return); taking one from here, about 1 µs. Each connection here is made
+    by that pool once, so its ``connect`` hook has set the PRAGMAs (WAL, ``synchronous=FULL``,
+    busy timeout, foreign keys), then detached from it; a write takes one from the idle list,
+    holds it alone from ``BEGIN IMMEDIATE`` to ``COMMIT``, and gives it back.
+
+    * Threads: a connection serves one write at a time (the idle list is under a lock), from
+      any thread: a file's connections are made with ``check_same_thread=False`` (SQLAlchemy's
+      default for a file), as the pool itself hands them from thread to thread.
+    * Errors: whatever ended the transaction, a connection still in one is rolled back when it
+      comes back; one that stays in a transaction or cannot tell is closed, never reused.
+    * ``close``: the idle ones are closed at once (the last one checkpoints the WAL); one that
+      another thread is writing on then is closed when its write ends (the generation moved).
+    * Fork: SQLite forbids using a connection across ``fork``. A child's first write never
+      uses, nor closes, the parent's write connections (they are kept, untouched, in
+      ``inherited``) and starts the pool afresh, so its write connection is its own.
+    * At most ``keep`` stay idle (the pool's size); a writer beyond that closes its own after.
+    """
+
+    def __init__(self, engine: Engine, keep: int) -> None:
+        self.engine = engine
+        self.keep = keep
+        self.idle: list[tuple[Any, int, int]] = []  # (connection, generation, forks)
+        self.lock = threading.Lock()
+        self.generation = 0
+        self.forks = _forks
+        self.inherited: list[Any] = []
+
+    def take(self) -> tuple[Any, int, int]:
+        if self.forks != _forks:
+            self._forked()
+        with self.lock:
+            if self.idle:
+                return self.idle.pop()
+            generation = self.generation
+        raw = self.engine.raw_connection()  # the pool's connect hook runs the PRAGMAs
+        conn = raw.driver_connection
+        raw.detach()  # ours now: the pool forgets it, and makes another when it needs one
+        return conn, generation, self.forks
+
+    def give(self, held: tuple[Any, int, int]) -> None:
+        """Back to the idle list, or closed; never raises (it runs after errors too)."""
+        conn, generation, forks = held
+        if forks != _forks:  # taken before a fork: the parent's
+            self.inherited.append(conn)
+            return
+        try:
+            if conn.in_transaction:
+                conn.rollback()
+            reusable = not conn.in_transaction
+        except Exception:
+            reusable = False
+        if reusable:
+            with self.lock:
+                if generation == self.generation and len(self.idle) < self.keep:
+                    self.idle.append(held)
+                    return
+        _close_quietly(conn)
+
+    def close(self) -> None:
+        with self.lock:
+            self.generation += 1
+            idle, self.idle = self.idle, []
+        for conn, _, _ in idle:
+            _close_quietly(conn)
+
+    def _forked(self) -> None:
+        self.lock = threading.Lock()  # a thread of the parent may have held the old one
+        self.inherited += [conn for conn, _, _ in self.idle]
+        self.idle = []
+        self.generation += 1
+        self.forks = _forks
+        # The pool's connections are the parent's too: a new pool, the old one's left alone
+        # (SQLAlchemy's recipe for a forked child), so the next connection is the child's.
+        self.engine.dispose(close=False)
+
+
+#: How many times this process has been the child of a ``fork`` (counted by the hook below):
+#: a write connection taken at another count is a parent's (no ``getpid`` call per write).
+_forks = 0
+
+
+def _count_fork() -> None:
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_count_fork)
+
+
+def _close_quietly(conn: Any) -> None:
+    with suppress(Exception):  # as the pool does: a connection that cannot close is let go
+        conn.close()
