@@ -216,11 +216,12 @@ def audit_export(
         files.check_target(output, force=force, protect=protect)
     with _engine(write=False) as engine:
         from shouhu.adapters.export import export_html, export_json
-        from shouhu.engine.audit import verify_chain
 
         view = engine.case(case_id)
         rebuilt = engine.replay(view.id)
-        broken = verify_chain(view.id, engine.store.events(view.id), engine.store.load(view.id))
+        # the chain's verdict (hashes, seq, head); the replay is the one above
+        chain = engine.verify(view.id, replay=False).broken
+        broken = chain[0] if chain else None
         if include_identity:
             _read_identity(engine, view.id, actor, role, reason, f"audit export {fmt}")
         now = engine.clock.now()
