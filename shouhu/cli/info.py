@@ -12,19 +12,13 @@ def info(as_json: JsonOpt = False) -> None:
     """Where the data is and what this installation is."""
     import platform
 
-    from sqlalchemy.engine import make_url
-
     from shouhu import __version__
+    from shouhu.adapters import dburl
     from shouhu.adapters.config import data_dir, default_db_url
 
-    url = SETTINGS.db or default_db_url()
-    try:
-        shown = make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        shown = url
     facts = {
         "version": __version__,
-        "database": shown,
+        "database": dburl.shown(SETTINGS.db or default_db_url()),
         "data_dir": str(data_dir()),
         "zone": _zone(),
         "python": platform.python_version(),
