@@ -2,8 +2,9 @@
 
 Used before a store is opened, to refuse what would lose or invent records: a URL whose
 database dies with the process (:func:`ephemeral`), a read that would create a file
-(:func:`sqlite_file`), an export written over the database in use (:func:`database_files`).
-SQLAlchemy is imported when a URL is parsed, not before.
+(:func:`sqlite_file`), an export written over the database in use (:func:`database_files`);
+and to show a URL without its password (:func:`shown`). SQLAlchemy is imported when a URL is
+parsed, not before.
 """
 
 from __future__ import annotations
@@ -88,3 +89,14 @@ def database_files(url: str) -> list[Path]:
     if path is None:
         return []
     return [path, *(path.with_name(path.name + suffix) for suffix in COMPANIONS)]
+
+
+def shown(url: str) -> str:
+    """The URL as it may be shown to a person: its password hidden (``***``); the text as
+    given when it does not parse (nothing to hide that a parser could find)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url

@@ -1,0 +1,241 @@
+"""``shouhu audit``: for auditors — replay, verify, the access log, anchors, the compliance
+report and the case export."""
+
+# No ``from __future__ import annotations``: typer reads every command's annotations on each
+# start (even for ``--help``), and objects cost it less than strings to compile and eval.
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from shouhu.cli.common import (
+    IdentityOpt,
+    JsonOpt,
+    ReaderOpt,
+    ReaderRoleOpt,
+    ReasonOpt,
+    ShouhuGroup,
+    _console,
+    _db_url,
+    _engine,
+    _print_json,
+    _read_identity,
+)
+from shouhu.errors import InvalidInput
+
+audit_app = typer.Typer(
+    cls=ShouhuGroup,
+    help="For auditors: replay, verify, anchor, report, export.",
+    no_args_is_help=True,
+)
+
+
+@audit_app.command("replay")
+def audit_replay(
+    case_id: Annotated[str, typer.Argument(metavar="CASE")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="As of this moment (business time).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rebuild a case from its events alone, through the definitions it was recorded under."""
+    with _engine(write=False) as engine:
+        rebuilt = engine.replay(case_id, at=at)
+        if as_json:
+            _print_json(rebuilt.to_dict(engine.zone))
+        else:
+            from shouhu.render import render_replay
+
+            render_replay(_console(), rebuilt, engine.zone)
+    if not rebuilt.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    case_id: Annotated[str | None, typer.Argument(metavar="[CASE]")] = None,
+    anchor: Annotated[
+        str | None, typer.Option("--anchor", help="Prove nothing before this anchor changed.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check every hash, seq and head, and replay every event; exit 1 naming each broken case."""
+    with _engine(write=False) as engine:
+        result = engine.verify(case_id, anchor=anchor)
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        for b in result.broken:
+            sys.stdout.write(f"BROKEN {b.case_id} at seq {b.seq}: {b.reason}\n")
+        for r in result.replay_failures:
+            for seq, why in r.illegal:
+                sys.stdout.write(f"ILLEGAL {r.case_id} at seq {seq}: {why}\n")
+            for diff in r.differences:
+                sys.stdout.write(f"DIFFERS {r.case_id}: {diff}\n")
+        for line in result.journal_broken:
+            sys.stdout.write(f"BROKEN {line}\n")
+        for d in result.derived:
+            sys.stdout.write(f"DERIVED {d.line()}\n")
+        if result.anchor is not None:
+            word = "holds" if result.anchor_holds else "DOES NOT HOLD"
+            sys.stdout.write(
+                f"anchor of {result.anchor.at.isoformat()} ({result.anchor.count} cases): {word}\n"
+            )
+        verdict = "ok" if result.ok else "FAILED"
+        sys.stdout.write(f"verified {result.cases} cases, {result.events} events: {verdict}\n")
+    if not result.ok:
+        for b in result.broken:
+            typer.echo(f"shouhu: broken: {b.case_id} seq {b.seq}: {b.reason}", err=True)
+        for r in result.replay_failures:
+            first = r.illegal[0][0] if r.illegal else None
+            typer.echo(f"shouhu: replay: {r.case_id} seq {first}: does not replay", err=True)
+        for line in result.journal_broken:
+            typer.echo(f"shouhu: broken: {line}", err=True)
+        tables = sorted({f"{d.table}.{d.column}" if d.column else d.table for d in result.derived})
+        if tables:
+            cases = len({d.case_id for d in result.derived})
+            typer.echo(
+                f"shouhu: derived: {len(result.derived)} stored cells or rows of {cases} "
+                f"case(s) are not what the log says ({', '.join(tables[:12])}"
+                f"{', …' if len(tables) > 12 else ''})",
+                err=True,
+            )
+        if result.anchor_holds is False:
+            typer.echo("shouhu: broken: the anchor does not hold", err=True)
+        raise typer.Exit(1)
+
+
+@audit_app.command("access")
+def audit_access(
+    case_id: Annotated[str | None, typer.Argument(metavar="[CASE]")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who read a child's identity: the access log (who, role, when, why), oldest first."""
+    from shouhu.engine.timeutil import local_iso
+
+    with _engine(write=False) as engine:
+        rows = [
+            {
+                "case_id": a.case_id,
+                "actor": a.actor,
+                "role": a.role,
+                "reason": a.reason,
+                "what": a.what,
+                "at": local_iso(a.at, engine.zone),
+            }
+            for a in engine.accesses(case_id)
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Identity reads ({len(rows)})")
+    table.add_column("case", no_wrap=True, min_width=16)
+    for col in ("when", "who (role)", "what", "why"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["case_id"], r["at"][:16], f"{r['actor']} ({r['role']})", r["what"], r["reason"]
+        )
+    _console().print(table)
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Print a digest over all case heads, with the time: keep it outside the database."""
+    with _engine(write=False) as engine:
+        sys.stdout.write(engine.anchor() + "\n")
+
+
+@audit_app.command("report")
+def audit_report(
+    date_from: Annotated[str, typer.Option("--from", help="First report date (YYYY-MM-DD).")],
+    date_to: Annotated[str, typer.Option("--to", help="Last report date (YYYY-MM-DD).")],
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """Compliance over the cases reported in a window: deadlines, late reports, six months."""
+    if as_json:
+        fmt = "json"
+    if fmt not in {"table", "json", "csv"}:
+        raise InvalidInput(
+            f"--format: expected table, json or csv, not {fmt[:20]!r}", field="format"
+        )
+    with _engine(write=False) as engine:
+        report = engine.compliance_report(date_from, date_to)
+    if fmt == "json":
+        _print_json(report.to_dict())
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["section", "key", "metric", "value"])
+        writer.writerows(report.rows())
+    else:
+        from shouhu.render import render_report
+
+        render_report(_console(), report)
+
+
+@audit_app.command("export")
+def audit_export(
+    case_id: Annotated[str, typer.Argument(metavar="CASE")],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="A new file to write ('-': standard output). Never an existing file unless "
+            "--force; never the database in use nor through a symbolic link.",
+        ),
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing regular file at --output.")
+    ] = False,
+    include_identity: IdentityOpt = False,
+    actor: ReaderOpt = None,
+    role: ReaderRoleOpt = None,
+    reason: ReasonOpt = None,
+) -> None:
+    """A case for the file: one self-contained printable HTML page, or JSON to re-verify.
+
+    The file is new (mode 0644 less the umask; 0600 with --include-identity); an existing one
+    is replaced only with --force, and the database in use never.
+    """
+    from shouhu.adapters import dburl, files
+
+    if fmt not in {"html", "json"}:
+        raise InvalidInput(f"--format: expected html or json, not {fmt[:20]!r}", field="format")
+    to_stdout = output == "-"
+    protect = dburl.database_files(_db_url())
+    if not to_stdout:  # refused before the database is opened: nothing read, nothing logged
+        files.check_target(output, force=force, protect=protect)
+    with _engine(write=False) as engine:
+        from shouhu.adapters.export import export_html, export_json
+
+        view = engine.case(case_id)
+        rebuilt = engine.replay(view.id)
+        # the chain's verdict (hashes, seq, head); the replay is the one above
+        chain = engine.verify(view.id, replay=False).broken
+        broken = chain[0] if chain else None
+        if include_identity:
+            _read_identity(engine, view.id, actor, role, reason, f"audit export {fmt}")
+        now = engine.clock.now()
+        if fmt == "html":
+            text = export_html(
+                view, rebuilt, broken, zone=engine.zone, identity=include_identity, generated_at=now
+            )
+        else:
+            data = export_json(
+                view, rebuilt, broken, zone=engine.zone, identity=include_identity, generated_at=now
+            )
+            text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if to_stdout:
+        sys.stdout.write(text)
+        return
+    size = files.write_new(output, text, force=force, private=include_identity, protect=protect)
+    sys.stdout.write(f"wrote {output} ({fmt}, {size:,} bytes)\n")

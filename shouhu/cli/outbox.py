@@ -1,0 +1,148 @@
+"""``shouhu outbox``: notices for other bodies — deliver them, list them."""
+
+# No ``from __future__ import annotations``: typer reads every command's annotations on each
+# start (even for ``--help``), and objects cost it less than strings to compile and eval.
+
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from shouhu.cli.common import JsonOpt, ShouhuGroup, _console, _engine, _print_json
+from shouhu.errors import InvalidInput
+
+outbox_app = typer.Typer(
+    cls=ShouhuGroup,
+    help="Notices for other bodies (township, civil affairs…): deliver them, list them.",
+    no_args_is_help=True,
+)
+
+
+def _notice_dict(n: Any, zone: str) -> dict[str, Any]:
+    from shouhu.engine.timeutil import local_iso
+
+    def when(dt: Any) -> str | None:
+        return None if dt is None else local_iso(dt, zone)
+
+    return {
+        "id": n.id,
+        "key": n.key,
+        "case_id": n.case_id,
+        "seq": n.seq,
+        "kind": n.kind,
+        "recipient": n.recipient,
+        "status": n.status,
+        "attempts": n.attempts,
+        "next_attempt_at": when(n.next_attempt_at),
+        "last_error": n.last_error,
+        "created_at": when(n.created_at),
+        "delivered_at": when(n.delivered_at),
+        "channel": n.channel,
+        "payload": n.payload,
+    }
+
+
+def _short_time(iso: str | None) -> str:
+    """``2026-03-10T10:00:10+08:00`` → ``2026-03-10 10:00:10`` (local time, seconds matter)."""
+    return "" if iso is None else iso[:19].replace("T", " ")
+
+
+def _notice_outcome(d: dict[str, Any]) -> str:
+    if d["status"] == "delivered":
+        return f"delivered {_short_time(d['delivered_at'])} via {d['channel']}"
+    if d["status"] == "failed":
+        return f"failed for good: {d['last_error']}"
+    nxt = _short_time(d["next_attempt_at"]) or "now"
+    tail = f": {d['last_error']}" if d["last_error"] else ""
+    return f"pending, next attempt {nxt}{tail}"
+
+
+def _render_notices(rows: list[dict[str, Any]], title: str) -> None:
+    """A table readable at 80 columns: the notice id and key (case:seq:kind) are never cut."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("id", no_wrap=True, justify="right")
+    table.add_column("key (case:seq:kind)", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("recipient · next attempt · last error", overflow="fold")
+    for d in rows:
+        tries = f"{d['attempts']} attempt{'' if d['attempts'] == 1 else 's'}"
+        info = Text(f"→ {d['recipient']}\n")
+        if d["status"] == "pending":
+            info.append(f"next {_short_time(d['next_attempt_at']) or 'now'}")
+        elif d["status"] == "delivered":
+            info.append(f"done {_short_time(d['delivered_at'])} via {d['channel']}")
+        else:
+            info.append("not retried")
+        if d["last_error"]:
+            info.append(f"\n{d['last_error']}", style="bold")
+        table.add_row(str(d["id"]), d["key"], f"{d['status']}\n{tries}", info)
+    _console().print(table)
+
+
+def _show_outbox_log_lines() -> None:
+    """The ``log`` channel writes at info: show its lines unless a log level was chosen."""
+    import logging
+
+    if "SHOUHU_LOG_LEVEL" not in os.environ and not any(
+        a.startswith("--log-level") for a in sys.argv
+    ):
+        from shouhu.adapters.channels import OUTBOX_LOGGER
+
+        logging.getLogger(OUTBOX_LOGGER).setLevel(logging.INFO)
+
+
+@outbox_app.command("deliver")
+def outbox_deliver(
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="At most N notices in this run.")
+    ] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send the notices due now through the configured channels; failures are retried later.
+
+    Channels: SHOUHU_CHANNELS (log, jsonl, webhook; default log, plus webhook with
+    SHOUHU_WEBHOOK_URL, plus jsonl with SHOUHU_OUTBOX_JSONL); SHOUHU_WEBHOOK_TIMEOUT seconds.
+    """
+    from shouhu.adapters.channels import close_channels, configured_channels
+
+    channels = configured_channels()
+    if not channels:
+        raise InvalidInput("no notice channels configured (SHOUHU_CHANNELS=none)", field="channels")
+    _show_outbox_log_lines()
+    try:
+        with _engine(write=True) as engine:
+            done = [_notice_dict(n, engine.zone) for n in engine.deliver(channels, limit=limit)]
+    finally:
+        close_channels(channels)
+    if as_json:
+        _print_json(done)
+        return
+    for d in done:
+        sys.stdout.write(f"#{d['id']}  {d['key']}  {_notice_outcome(d)}\n")
+    counts = {s: sum(1 for d in done if d["status"] == s) for s in ("delivered", "pending")}
+    failed = len(done) - counts["delivered"] - counts["pending"]
+    sys.stdout.write(
+        f"delivered {counts['delivered']} of {len(done)} notice{'' if len(done) == 1 else 's'} "
+        f"due; {counts['pending']} pending (retried later), {failed} failed\n"
+    )
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending, delivered or failed.")
+    ] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Only this case's notices.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The outbox, oldest first: each notice's key, recipient, status, attempts and last error."""
+    with _engine(write=False) as engine:
+        rows = [_notice_dict(n, engine.zone) for n in engine.notices(status=status, case_id=case)]
+    if as_json:
+        _print_json(rows)
+        return
+    _render_notices(rows, f"Outbox ({len(rows)})")

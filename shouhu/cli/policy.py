@@ -1,0 +1,41 @@
+"""``shouhu policy show``: the policy pack in force — deadlines and their basis."""
+
+# No ``from __future__ import annotations``: typer reads every command's annotations on each
+# start (even for ``--help``), and objects cost it less than strings to compile and eval.
+
+import sys
+from typing import Annotated
+
+import typer
+
+from shouhu.cli.common import SETTINGS, ShouhuGroup, _console, _print_json
+from shouhu.errors import InvalidInput
+
+policy_app = typer.Typer(
+    cls=ShouhuGroup,
+    help="The policy pack in force: deadlines and their basis.",
+    no_args_is_help=True,
+)
+
+
+@policy_app.command("show")
+def policy_show(
+    fmt: Annotated[str, typer.Option("--format", help="table, toml or json.")] = "table",
+) -> None:
+    """The policy pack in force (the national defaults, or --policy / SHOUHU_POLICY)."""
+    from shouhu.adapters.policyfile import load_pack
+    from shouhu.engine.policy import describe
+
+    if fmt not in {"table", "toml", "json"}:
+        raise InvalidInput(
+            f"--format: expected table, toml or json, not {fmt[:20]!r}", field="format"
+        )
+    pack = load_pack(SETTINGS.policy)
+    if fmt == "toml":
+        sys.stdout.write(pack.text if pack.text.endswith("\n") else pack.text + "\n")
+    elif fmt == "json":
+        _print_json({"id": pack.id, "source": pack.source, "deadlines": describe(pack)})
+    else:
+        from shouhu.render import render_policy
+
+        render_policy(_console(), pack)

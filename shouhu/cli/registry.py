@@ -1,0 +1,129 @@
+"""``shouhu registry``: the ledger's quarterly return and the holiday screening plan."""
+
+# No ``from __future__ import annotations``: typer reads every command's annotations on each
+# start (even for ``--help``), and objects cost it less than strings to compile and eval.
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from shouhu.cli.common import (
+    IdentityOpt,
+    JsonOpt,
+    ReaderOpt,
+    ReaderRoleOpt,
+    ReasonOpt,
+    ShouhuGroup,
+    _console,
+    _engine,
+    _need_reader,
+    _print_json,
+    _read_identity,
+)
+from shouhu.errors import InvalidInput
+
+registry_app = typer.Typer(
+    cls=ShouhuGroup,
+    help="The ledger's returns: the quarterly report and the holiday screening plan.",
+    no_args_is_help=True,
+)
+
+FormatOpt = Annotated[str, typer.Option("--format", help="table, json or csv.")]
+NowOpt = Annotated[
+    str | None,
+    typer.Option("--now", help="As of this time (ISO 8601; not later than now). Default: now."),
+]
+TownshipOpt = Annotated[
+    str | None, typer.Option("--township", help="Only this township's villages.")
+]
+
+
+def _format(fmt: str, as_json: bool) -> str:
+    if as_json:
+        return "json"
+    if fmt not in {"table", "json", "csv"}:
+        raise InvalidInput(
+            f"--format: expected table, json or csv, not {fmt[:20]!r}", field="format"
+        )
+    return fmt
+
+
+def _write_csv(header: list[str], rows: Any) -> None:
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+
+
+@registry_app.command("report")
+def registry_report(
+    quarter: Annotated[str, typer.Option("--quarter", help="The quarter, e.g. 2026Q1.")],
+    now: NowOpt = None,
+    township: TownshipOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+) -> None:
+    """The quarter's return per township and village (001 §四(二)2): people on the ledger,
+    entries and exits, visits due / done / missed per month, ledger updates, reports raised."""
+    from shouhu.engine.registry import Quarter
+
+    fmt = _format(fmt, as_json)
+    Quarter.parse(quarter)  # bad input before the database is opened
+    with _engine(write=False) as engine:
+        ret = engine.registry_report(quarter, now, township=township)
+    if fmt == "json":
+        _print_json(ret.to_dict())
+    elif fmt == "csv":
+        _write_csv(ret.csv_header(), ret.csv_rows())
+    else:
+        from shouhu.render import render_ledger_return
+
+        render_ledger_return(_console(), ret)
+
+
+@registry_app.command("screening")
+def registry_screening(
+    before: Annotated[str, typer.Option("--before", help="The holiday's first day (YYYY-MM-DD).")],
+    now: NowOpt = None,
+    township: TownshipOpt = None,
+    fmt: FormatOpt = "table",
+    as_json: JsonOpt = False,
+    include_identity: IdentityOpt = False,
+    actor: ReaderOpt = None,
+    role: ReaderRoleOpt = None,
+    reason: ReasonOpt = None,
+) -> None:
+    """The children due a safety visit before a holiday (重点时段排查, 001 §四(三)5): no visit
+    within the policy's bound of its first day, never visited, or a report still open."""
+    from shouhu.engine.timeutil import parse_day
+
+    fmt = _format(fmt, as_json)
+    parse_day(before, field="before")  # bad input before the database is opened
+    if include_identity:
+        _need_reader(actor, role, reason)
+    with _engine(write=False) as engine:
+        plan = engine.screening(before, now, township=township)
+        names: dict[str, str] = {}
+        if include_identity:
+            names = {
+                e.case_id: _read_identity(
+                    engine, e.case_id, actor, role, reason, "registry screening"
+                ).name
+                for e in plan.entries
+            }
+    if fmt == "json":
+        out = plan.to_dict()
+        for child in out["children"]:
+            if include_identity:
+                child["name"] = names[child["case_id"]]
+        _print_json(out)
+    elif fmt == "csv":
+        header = plan.csv_header() + (["name"] if include_identity else [])
+        rows = ([*row, names[row[2]]] if include_identity else row for row in plan.csv_rows())
+        _write_csv(header, rows)
+    else:
+        from shouhu.render import render_screening
+
+        render_screening(_console(), plan, names)

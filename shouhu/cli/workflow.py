@@ -1,0 +1,74 @@
+"""``shouhu workflow``: the report workflows, as the law sets them."""
+
+# No ``from __future__ import annotations``: typer reads every command's annotations on each
+# start (even for ``--help``), and objects cost it less than strings to compile and eval.
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from shouhu.cli.common import JsonOpt, ShouhuGroup, _console, _print_json
+from shouhu.errors import InvalidInput
+
+workflow_app = typer.Typer(
+    cls=ShouhuGroup, help="The six report workflows, as the law sets them.", no_args_is_help=True
+)
+
+
+@workflow_app.command("list")
+def workflow_list(as_json: JsonOpt = False) -> None:
+    """The report types and their workflows."""
+    from shouhu import workflows
+
+    rows: list[dict[str, Any]] = [
+        {
+            "type": wf.type,
+            "zh": wf.zh,
+            "en": wf.en,
+            "version": wf.version,
+            "citation": wf.citation,
+            "states": len(wf.states),
+            "triggers": len(wf.triggers),
+        }
+        for wf in (workflows.latest(t) for t in workflows.all_types())
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title="Report workflows (001 §四(三)) and the ledger's watches (001 §四(二)2)")
+    for col in ("type", "类型", "description", "version", "triggers"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["type"], r["zh"], r["en"], str(r["version"]), str(r["triggers"]))
+    _console().print(table)
+
+
+@workflow_app.command("show")
+def workflow_show(
+    type_: Annotated[str, typer.Argument(metavar="TYPE")],
+    fmt: Annotated[str, typer.Option("--format", help="text, mermaid or json.")] = "text",
+) -> None:
+    """One workflow: its states and transitions with roles, data, guards and citations."""
+    from shouhu import workflows
+    from shouhu.render import render_workflow, workflow_json
+    from shouhu.workflows.diagram import mermaid
+
+    if type_ not in workflows.all_types():
+        raise InvalidInput(
+            f"unknown report type {type_[:40]!r} (types: {', '.join(workflows.all_types())})",
+            field="type",
+        )
+    if fmt not in {"text", "mermaid", "json"}:
+        raise InvalidInput(
+            f"--format: expected text, mermaid or json, not {fmt[:20]!r}", field="format"
+        )
+    wf = workflows.latest(type_)
+    if fmt == "mermaid":
+        sys.stdout.write(mermaid(wf))
+    elif fmt == "json":
+        _print_json(workflow_json(wf))
+    else:
+        render_workflow(_console(), wf)
