@@ -21,16 +21,12 @@ from typing import Any
 from rich.console import Console
 
 from shouhu.api import Engine
+from shouhu.cli.render import render_deadlines, timeline_table
+from shouhu.cli.render_reports import render_ledger_return, render_screening
 from shouhu.engine import core
 from shouhu.engine.clock import Clock
 from shouhu.engine.timeutil import local_iso, zone
 from shouhu.errors import ShouhuError, TransitionRefused
-from shouhu.render import (
-    render_deadlines,
-    render_ledger_return,
-    render_screening,
-    timeline_table,
-)
 
 POLICE = {"name": "青山派出所 李警官", "role": "police"}
 TOWNSHIP = {"name": "青山镇 儿童督导员 陈静", "role": "township"}

@@ -46,7 +46,7 @@ def audit_replay(
         if as_json:
             _print_json(rebuilt.to_dict(engine.zone))
         else:
-            from shouhu.render import render_replay
+            from shouhu.cli.render_reports import render_replay
 
             render_replay(_console(), rebuilt, engine.zone)
     if not rebuilt.ok:
@@ -175,7 +175,7 @@ def audit_report(
         writer.writerow(["section", "key", "metric", "value"])
         writer.writerows(report.rows())
     else:
-        from shouhu.render import render_report
+        from shouhu.cli.render_reports import render_report
 
         render_report(_console(), report)
 

@@ -52,7 +52,7 @@ def case_show(
             if as_json:
                 _print_json(rebuilt.to_dict(engine.zone))
             else:
-                from shouhu.render import render_replay
+                from shouhu.cli.render_reports import render_replay
 
                 render_replay(_console(), rebuilt, engine.zone)
             return
@@ -62,7 +62,7 @@ def case_show(
         if as_json:
             _print_json(view.to_dict(engine.zone, identity=include_identity))
         else:
-            from shouhu.render import render_case
+            from shouhu.cli.render import render_case
 
             render_case(_console(), view, engine.zone, identity=include_identity)
 
@@ -131,7 +131,7 @@ def case_list(
         if as_json:
             _print_json_items(r.to_dict(engine.zone) for r in shown)
         else:
-            from shouhu.render import render_case_list_pages
+            from shouhu.cli.render import render_case_list_pages
 
             render_case_list_pages(_console(), shown, engine.zone)
     if page is not None and page.more and page.last is not None:
@@ -164,7 +164,7 @@ def case_next(
         if as_json:
             _print_json([o.to_dict() for o in options])
         else:
-            from shouhu.render import render_next
+            from shouhu.cli.render import render_next
 
             render_next(_console(), engine.case(case_id), options)
 

@@ -32,6 +32,6 @@ def deadlines_cmd(
         if as_json:
             _print_json(rows)
             return
-        from shouhu.render import render_deadlines
+        from shouhu.cli.render import render_deadlines
 
         render_deadlines(_console(), rows, title=f"Deadlines ({len(rows)})")

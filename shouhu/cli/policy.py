@@ -36,6 +36,6 @@ def policy_show(
     elif fmt == "json":
         _print_json({"id": pack.id, "source": pack.source, "deadlines": describe(pack)})
     else:
-        from shouhu.render import render_policy
+        from shouhu.cli.render import render_policy
 
         render_policy(_console(), pack)

@@ -78,7 +78,7 @@ def registry_report(
     elif fmt == "csv":
         _write_csv(ret.csv_header(), ret.csv_rows())
     else:
-        from shouhu.render import render_ledger_return
+        from shouhu.cli.render_reports import render_ledger_return
 
         render_ledger_return(_console(), ret)
 
@@ -124,6 +124,6 @@ def registry_screening(
         rows = ([*row, names[row[2]]] if include_identity else row for row in plan.csv_rows())
         _write_csv(header, rows)
     else:
-        from shouhu.render import render_screening
+        from shouhu.cli.render_reports import render_screening
 
         render_screening(_console(), plan, names)

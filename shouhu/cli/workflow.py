@@ -53,7 +53,7 @@ def workflow_show(
 ) -> None:
     """One workflow: its states and transitions with roles, data, guards and citations."""
     from shouhu import workflows
-    from shouhu.render import render_workflow, workflow_json
+    from shouhu.cli.render import render_workflow, workflow_json
     from shouhu.workflows.diagram import mermaid
 
     if type_ not in workflows.all_types():

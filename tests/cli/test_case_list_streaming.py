@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from shouhu import Engine, FakeClock, ReportRequest
 from shouhu.cli import app
+from shouhu.cli.render import LIST_PAGE, render_case_list_pages
 from shouhu.engine.views import CaseSummary
-from shouhu.render import LIST_PAGE, render_case_list_pages
 
 
 def _summary(i: int) -> CaseSummary:
