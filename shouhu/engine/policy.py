@@ -149,10 +149,10 @@ class PolicyPack:
     def to_toml(self) -> str:
         """The pack's effective content as the text of a complete pack (no ``extends``):
         ``parse_pack(pack.to_toml()) == pack``. For ``shouhu policy show --effective``."""
-        head = f"# {self.id}: the effective pack"
+        head = f"{self.id}: the effective pack"
         if self.extends:
             head += f" ({self.extends} with this pack's changes)"
-        out = [head, "", "[pack]"]
+        out = ["# " + "".join(c if c.isprintable() else " " for c in head), "", "[pack]"]
         out.append(f"name = {_toml_str(self.name)}")
         out.append(f"version = {_toml_str(self.version)}")
         if self.description:

@@ -288,6 +288,8 @@ def test_to_toml_writes_any_text_a_pack_may_hold() -> None:
         rules=tuple(replace(r, note=odd, citation=odd) for r in default_pack().rules),
     )
     assert parse_pack(pack.to_toml()) == pack
+    named = replace(pack, name="咸宁\n# [pack]", version="1\x00")
+    assert parse_pack(named.to_toml()) == named
 
 
 def test_events_record_the_child_s_id_and_its_numbers(tmp_path: Path) -> None:
