@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, cached_property
+from types import MappingProxyType
 from typing import Any, Literal
 
 from shouhu import workflows
@@ -254,7 +255,7 @@ def parse_pack(text: str, source: str = "<pack>") -> PolicyPack:
 
 
 @cache
-def shipped_packs() -> dict[str, str]:
+def shipped_packs() -> Mapping[str, str]:
     """The packs shipped in :mod:`shouhu.policies` (the ones ``extends`` may name): their text
     by id (``name@version``)."""
     from importlib import resources
@@ -265,7 +266,7 @@ def shipped_packs() -> dict[str, str]:
             text = entry.read_text(encoding="utf-8")
             head = tomllib.loads(text)["pack"]
             out[f"{head['name'].strip()}@{head['version'].strip()}"] = text
-    return out
+    return MappingProxyType(out)
 
 
 def _inherit(
