@@ -12,7 +12,8 @@ POLICY_ENV = "SHOUHU_POLICY"
 
 
 def load_pack(path: str | os.PathLike[str] | None = None) -> PolicyPack:
-    """The pack at ``path``, else ``$SHOUHU_POLICY``, else the default."""
+    """The pack at ``path``, else ``$SHOUHU_POLICY``, else the default; a pack that extends a
+    shipped one comes back resolved, complete (``pack.to_toml()`` is its effective text)."""
     chosen = path if path is not None else os.environ.get(POLICY_ENV) or None
     if chosen is None:
         return default_pack()

@@ -4,6 +4,14 @@ A pack names each deadline: its kind (``duty``, ``maturity`` or ``check``), what
 what meets it, what cancels it, its period (ISO 8601), whether the number is ``law`` or a
 ``local`` choice, and its citation. A pack that names an unknown trigger, a bad period or an
 unknown key is refused with the line and the key.
+
+A pack may instead say ``extends = "NAME@VERSION"`` in its ``[pack]`` table, naming a pack
+shipped in :mod:`shouhu.policies` by its id, and give only what it changes: a
+``[deadlines.NAME]`` table of a deadline the parent has changes only the keys it gives (field by
+field), one the parent has not adds a deadline (complete, as in any pack), and
+``remove = ["NAME", …]`` drops inherited ones. Inheritance is resolved at load: the result is an
+ordinary, complete :class:`PolicyPack`, whose :meth:`PolicyPack.to_toml` is that effective
+content as a pack of its own.
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from functools import cache, cached_property
+from types import MappingProxyType
 from typing import Any, Literal
 
 from shouhu import workflows
@@ -84,8 +93,13 @@ class PolicyPack:
     version: str
     description: str
     rules: tuple[DeadlineRule, ...]
-    source: str = "<default>"
+    #: Where the pack was loaded from (a file name): not part of its content, so not compared.
+    source: str = field(default="<default>", compare=False)
+    #: The pack's own text as loaded (for an inheriting pack, only its changes; see
+    #: :meth:`to_toml` for the effective content).
     text: str = field(default="", repr=False, compare=False)
+    #: The id of the shipped pack it extends (``None``: the pack is complete in its own text).
+    extends: str | None = field(default=None, compare=False)
 
     @property
     def id(self) -> str:
@@ -133,6 +147,21 @@ class PolicyPack:
                 return r
         return None
 
+    def to_toml(self) -> str:
+        """The pack's effective content as the text of a complete pack (no ``extends``):
+        ``parse_pack(pack.to_toml()) == pack``. For ``shouhu policy show --effective``."""
+        head = f"{self.id}: the effective pack"
+        if self.extends:
+            head += f" ({self.extends} with this pack's changes)"
+        out = ["# " + "".join(c if c.isprintable() else " " for c in head), "", "[pack]"]
+        out.append(f"name = {_toml_str(self.name)}")
+        out.append(f"version = {_toml_str(self.version)}")
+        if self.description:
+            out.append(f"description = {_toml_str(self.description)}")
+        for r in self.rules:
+            out += ["", f"[deadlines.{r.name}]", *_rule_lines(r)]
+        return "\n".join(out) + "\n"
+
 
 _KEYS = {
     "kind",
@@ -173,7 +202,10 @@ def known_triggers() -> set[str]:
 
 
 def parse_pack(text: str, source: str = "<pack>") -> PolicyPack:
-    """A :class:`PolicyPack` from TOML text; ``InvalidInput`` naming the line and key if bad."""
+    """A :class:`PolicyPack` from TOML text; ``InvalidInput`` naming the line and key if bad.
+
+    A pack with ``extends`` is resolved against the shipped pack it names: the result is the
+    effective, complete pack."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -191,23 +223,184 @@ def parse_pack(text: str, source: str = "<pack>") -> PolicyPack:
     for key in ("name", "version"):
         if not isinstance(pack.get(key), str) or not pack[key].strip():
             raise where.error("pack", key, f"[pack] needs a text {key}")
-    extra = set(pack) - {"name", "version", "description"}
+    extra = set(pack) - {"name", "version", "description", "extends", "remove"}
     if extra:
         key = sorted(extra)[0]
         raise where.error("pack", key, f"unknown key {key!r} in [pack]")
+    name, version = pack["name"].strip(), pack["version"].strip()
     tables = doc.get("deadlines", {})
-    if not isinstance(tables, dict) or not tables:
-        raise where.error(None, "deadlines", "no [deadlines.KIND] tables")
-    triggers = known_triggers()
-    rules = [_rule(name, body, where, triggers) for name, body in tables.items()]
+    if "extends" not in pack:
+        if "remove" in pack:
+            raise where.error(
+                "pack", "remove", "remove needs extends: only an inherited deadline is removed"
+            )
+        if not isinstance(tables, dict) or not tables:
+            raise where.error(None, "deadlines", "no [deadlines.KIND] tables")
+        triggers = known_triggers()
+        rules = [_rule(n, body, where, triggers) for n, body in tables.items()]
+        parent_id = None
+    else:
+        if not isinstance(tables, dict):
+            raise where.error(None, "deadlines", "deadlines must be [deadlines.KIND] tables")
+        parent_id, rules = _inherit(pack, f"{name}@{version}", tables, where)
     return PolicyPack(
-        name=pack["name"].strip(),
-        version=pack["version"].strip(),
+        name=name,
+        version=version,
         description=str(pack.get("description", "")),
         rules=tuple(rules),
         source=source,
         text=text,
+        extends=parent_id,
     )
+
+
+@cache
+def shipped_packs() -> Mapping[str, str]:
+    """The packs shipped in :mod:`shouhu.policies` (the ones ``extends`` may name): their text
+    by id (``name@version``)."""
+    from importlib import resources
+
+    out: dict[str, str] = {}
+    for entry in sorted(resources.files("shouhu.policies").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            text = entry.read_text(encoding="utf-8")
+            head = tomllib.loads(text)["pack"]
+            out[f"{head['name'].strip()}@{head['version'].strip()}"] = text
+    return MappingProxyType(out)
+
+
+def _inherit(
+    pack: Mapping[str, Any], own_id: str, tables: Mapping[str, Any], where: _Where
+) -> tuple[str, list[DeadlineRule]]:
+    """The parent's id and the effective rules of a pack that ``extends`` a shipped one: the
+    parent's rules in its order (each changed field by field by the child's table of its name,
+    or dropped by ``remove``), then the child's new rules in its order."""
+    shipped = shipped_packs()
+    ids = ", ".join(shipped)
+    value = pack["extends"]
+    if not isinstance(value, str) or not value.strip():
+        raise where.error("pack", "extends", f"extends must be a shipped pack's id ({ids})")
+    parent_id = value.strip()
+    if parent_id not in shipped:
+        same = [i for i in shipped if i.rsplit("@", 1)[0] == parent_id.rsplit("@", 1)[0]]
+        hint = (
+            f"; name it by its id, {same[0]!r} (name@version), so that this pack's own id "
+            "always names the same numbers, whatever defaults a later shouhu ships"
+            if same
+            else f"; a pack extends one of: {ids}"
+        )
+        raise where.error("pack", "extends", f"no shipped pack is {parent_id!r}{hint}")
+    if own_id in shipped:
+        raise where.error(
+            "pack",
+            "version",
+            f"a pack that extends {parent_id!r} needs an id of its own (its name or version), "
+            f"not the shipped {own_id!r}: every event records it",
+        )
+    parent_text = shipped[parent_id]
+    parent_doc = tomllib.loads(parent_text)
+    if "extends" in parent_doc["pack"]:
+        raise where.error(
+            "pack",
+            "extends",
+            f"{parent_id!r} itself extends {parent_doc['pack']['extends']!r}: a pack extends "
+            "one complete pack, not a chain",
+        )
+    inherited: dict[str, Any] = parent_doc["deadlines"]
+    removed = _removed(pack, parent_id, inherited, tables, where)
+    triggers = known_triggers()
+    rules: list[DeadlineRule] = []
+    for name, body in inherited.items():
+        if name in removed:
+            continue
+        changes = tables.get(name, {})
+        if not isinstance(changes, dict):
+            raise where.error("deadlines", name, f"deadlines.{name} must be a table")
+        rules.append(_rule(name, {**body, **changes}, where, triggers))
+    rules += [
+        _rule(name, body, where, triggers) for name, body in tables.items() if name not in inherited
+    ]
+    if not rules:
+        raise where.error("pack", "remove", f"no deadlines left of {parent_id!r}")
+    return parent_id, rules
+
+
+def _removed(
+    pack: Mapping[str, Any],
+    parent_id: str,
+    inherited: Mapping[str, Any],
+    tables: Mapping[str, Any],
+    where: _Where,
+) -> set[str]:
+    value = pack.get("remove", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise where.error("pack", "remove", "remove must be a list of deadline names")
+    for name in value:
+        if name not in inherited:
+            raise where.error("pack", "remove", f"{parent_id!r} has no deadline {name!r}")
+        if name in tables:
+            raise where.error(
+                "pack",
+                "remove",
+                f"deadline {name!r} is both removed and given a [deadlines.{name}] table",
+            )
+    return set(value)
+
+
+def _toml_str(text: str) -> str:
+    """A TOML basic string."""
+    out = ['"']
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _toml_list(items: Iterable[object]) -> str:
+    return "[" + ", ".join(_toml_str(str(i)) for i in items) + "]"
+
+
+def _rule_lines(r: DeadlineRule) -> list[str]:
+    """A rule's ``[deadlines.NAME]`` keys, in the shipped pack's order; optional keys only
+    where set."""
+    out = [f"kind = {_toml_str(r.kind)}", f"period = {_toml_str(str(r.period))}"]
+    if r.align is not None:
+        out.append(f"align = {_toml_str(r.align)}")
+    if r.applies_to:
+        out.append(f"applies_to = {_toml_list(r.applies_to)}")
+    out += [
+        f"starts_on = {_toml_list(r.starts_on)}",
+        f"met_by = {_toml_list(r.met_by)}",
+        f"cancelled_by = {_toml_list(r.cancelled_by)}",
+        f"basis = {_toml_str(r.basis)}",
+        f"citation = {_toml_str(r.citation)}",
+    ]
+    if r.supervisor:
+        out.append(f"supervisor = {_toml_str(r.supervisor)}")
+    if r.restart:
+        out.append("restart = true")
+    if r.fact is not None:
+        out.append(f"fact = {_toml_str(r.fact)}")
+    for key, value in (("notify", r.notify), ("note", r.note)):
+        if value:
+            out.append(f"{key} = {_toml_str(value)}")
+    return out
 
 
 _AT_LINE = re.compile(r"\(at line (\d+), column \d+\)")

@@ -138,6 +138,33 @@ def test_the_refused_pack_line_is_what_loading_it_says() -> None:
     assert f"shouhu: error: {bad.value}" in shown
 
 
+def test_the_example_city_pack_extends_the_default_and_gives_only_its_changes() -> None:
+    """The toml block is short: it extends the shipped pack by its id, and every deadline it
+    does not name is the default's."""
+    (block,) = fences("toml")
+    pack = parse_pack(block, "xianning.toml")
+    national = default_pack()
+    assert pack.extends == national.id
+    assert len(block.splitlines()) <= 20
+    changed = {"dispatch", "township_notice", "screening_visit"}
+    for rule in national.rules:
+        if rule.name not in changed:
+            assert pack.rule(rule.name) == rule
+    assert str(pack.rule("screening_visit").period) == "P15D"
+    assert parse_pack(pack.to_toml(), "effective.toml") == pack
+
+
+def test_the_refused_extends_line_is_what_loading_it_says() -> None:
+    """extends naming the default without its version: the error line the page shows."""
+    (block,) = fences("toml")
+    broken = block.replace(f'extends = "{default_pack().id}"', 'extends = "cn-national-default"')
+    assert broken != block
+    with pytest.raises(InvalidInput) as bad:
+        parse_pack(broken, "xianning.toml")
+    shown = [line for b in fences("text") for line in normalised(b)]
+    assert f"shouhu: error: {bad.value}" in shown
+
+
 # --- the shell examples -----------------------------------------------------------------------
 
 

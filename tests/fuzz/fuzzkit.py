@@ -56,6 +56,7 @@ BUDGETS: dict[str, int] = {
     "import_library": 500,
     "import_cli": 150,
     "policy_pack": 1000,
+    "policy_inherit": 500,
 }
 SOAK_FACTOR = 20
 SOAK = os.environ.get("SHOUHU_SOAK") == "1"
