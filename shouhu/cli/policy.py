@@ -21,6 +21,14 @@ policy_app = typer.Typer(
 @policy_app.command("show")
 def policy_show(
     fmt: Annotated[str, typer.Option("--format", help="table, toml or json.")] = "table",
+    effective: Annotated[
+        bool,
+        typer.Option(
+            "--effective",
+            help="The pack as it applies, inheritance resolved (a pack that extends another "
+            "shown whole), as TOML: what events record the id of.",
+        ),
+    ] = False,
 ) -> None:
     """The policy pack in force (the national defaults, or --policy / SHOUHU_POLICY)."""
     from shouhu.adapters.policyfile import load_pack
@@ -31,7 +39,9 @@ def policy_show(
             f"--format: expected table, toml or json, not {fmt[:20]!r}", field="format"
         )
     pack = load_pack(SETTINGS.policy)
-    if fmt == "toml":
+    if effective and fmt != "json":
+        sys.stdout.write(pack.to_toml())
+    elif fmt == "toml":
         sys.stdout.write(pack.text if pack.text.endswith("\n") else pack.text + "\n")
     elif fmt == "json":
         _print_json({"id": pack.id, "source": pack.source, "deadlines": describe(pack)})

@@ -312,3 +312,19 @@ def test_events_record_the_child_s_id_and_its_numbers(tmp_path: Path) -> None:
         "hubei-xianning@2026.1",
     )
     assert [h.event.policy_version for h in history] == ["hubei-xianning@2026.1"]
+
+
+def test_policy_show_effective_prints_the_inherited_pack_whole(tmp_path: Path) -> None:
+    """``shouhu --policy CITY policy show --effective`` prints the pack as it applies: every
+    deadline the city inherits, with its own change, as TOML that loads to the same pack."""
+    path = tmp_path / "xianning.toml"
+    path.write_text(TEN_LINES, encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["--policy", str(path), "policy", "show", "--effective"], prog_name="shouhu"
+    )
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert "extends" not in result.stdout
+    shown = parse_pack(result.stdout, "effective.toml")
+    assert shown == load_pack(path)
+    assert [r.name for r in shown.rules] == [r.name for r in default_pack().rules]
+    assert shown.rule("dispatch").period == parse_period("PT30M")
