@@ -2,7 +2,8 @@
 
 The page needs no network at all: inline CSS (with print rules for A4), the workflow's state
 diagram drawn here as inline SVG with the path the case took highlighted, the timeline, the
-deadlines' compliance, and what verification and replay found. Everything shown is escaped.
+deadlines' compliance, and what verification and replay found. The page is drawn by Jinja2
+templates (``shouhu/templates``) with autoescaping: every value shown is escaped by Jinja2.
 
 The JSON export carries every hashed field of every event exactly as hashed, and the algorithm,
 so a third party can recompute the chain with ``hashlib`` and ``json`` alone. Event 1 holds the

@@ -3,13 +3,16 @@ rest in rows below, arcs over or under a row for transitions that skip a neighbo
 
 from __future__ import annotations
 
-import html
 import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
 
 from shouhu.adapters.export.common import FONT_STACK, MONO_STACK
+from shouhu.adapters.export.templating import render
 from shouhu.workflows.spec import WorkflowDef
 
 #: Where each spine state goes: (column, row). A snake: the first row left to right, the
@@ -168,12 +171,12 @@ def _routes(
     return out, top, bottom
 
 
-def state_diagram_svg(workflow: WorkflowDef, path: Sequence[str]) -> str:
+def state_diagram_svg(workflow: WorkflowDef, path: Sequence[str]) -> Markup:
     """The workflow's states and state-changing transitions as inline SVG (no script, no
     external reference). States on ``path`` have class ``taken`` (filled, bold), the last one
     also ``current``; the transitions between consecutive states of ``path`` have class
     ``taken`` (thick, coloured). Measures, facts and system events (no destination) stay in
-    their state and are not drawn."""
+    their state and are not drawn. Drawn by the template ``state_diagram.svg``."""
     boxes = _layout(workflow)
     edges = _edges(workflow)
     routes, top, bottom = _routes(boxes, edges)
@@ -181,48 +184,36 @@ def state_diagram_svg(workflow: WorkflowDef, path: Sequence[str]) -> str:
     taken = {(a, b) for a, b in itertools.pairwise(path) if a != b}
     current = path[-1] if path else None
     cols = 1 + max(b.col for b in boxes.values())
-    width = MARGIN_X + (cols - 1) * COL_PITCH + BOX_W + PAD
-    y0, height = math.floor(top - PAD), math.ceil(bottom - top + 2 * PAD)
-    e = html.escape
-    title = f"{workflow.zh} {workflow.type} v{workflow.version}"
-    parts = [
-        f'<svg class="state-diagram" role="img" viewBox="0 {y0} {width} {height}" '
-        f'width="100%" preserveAspectRatio="xMidYMin meet" '
-        f'font-family="{e(FONT_STACK)}" aria-label="{e("state diagram: " + title)}">',
-        f"<title>{e('state diagram: ' + title)}</title>",
-        "<defs>",
-        '<marker id="shouhu-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-        f'fill="{C_EDGE}"/></marker>',
-        '<marker id="shouhu-arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" '
-        'markerWidth="5" markerHeight="5" orient="auto-start-reverse">'
-        f'<path d="M0,0 L10,5 L0,10 z" fill="{C_EDGE_TAKEN}"/></marker>',
-        "</defs>",
-    ]
+    entry: dict[str, Any] | None = None
     # the entry: a dot and an arrow into the initial state
     if workflow.initial in boxes:
         b = boxes[workflow.initial]
         ent = workflow.initial in on_path
-        colour = C_EDGE_TAKEN if ent else C_EDGE
-        parts.append(
-            f'<g class="entry"><circle cx="{_f(b.x - 30)}" cy="{_f(b.cy)}" r="6" '
-            f'fill="{colour}"/><path d="M{_f(b.x - 24)},{_f(b.cy)} L{_f(b.x)},{_f(b.cy)}" '
-            f'stroke="{colour}" stroke-width="{3 if ent else 1.4}" fill="none" '
-            f'marker-end="url(#shouhu-arrow{"-taken" if ent else ""})"/>'
-            "<title>report</title></g>"
-        )
+        entry = {
+            "cx": _f(b.x - 30),
+            "cy": _f(b.cy),
+            "colour": C_EDGE_TAKEN if ent else C_EDGE,
+            "d": f"M{_f(b.x - 24)},{_f(b.cy)} L{_f(b.x)},{_f(b.cy)}",
+            "width": 3 if ent else 1.4,
+            "marker": "shouhu-arrow-taken" if ent else "shouhu-arrow",
+        }
     # untaken edges first, so the taken ones are drawn over them
+    drawn = []
     for (src, dst), triggers in sorted(edges.items(), key=lambda kv: kv[0] in taken):
         is_taken = (src, dst) in taken
-        cls = "edge taken" if is_taken else "edge"
-        stroke = C_EDGE_TAKEN if is_taken else C_EDGE
-        marker = "shouhu-arrow-taken" if is_taken else "shouhu-arrow"
-        parts.append(
-            f'<path class="{cls}" data-from="{e(src)}" data-to="{e(dst)}" '
-            f'd="{routes[(src, dst)]}" fill="none" stroke="{stroke}" '
-            f'stroke-width="{3 if is_taken else 1.4}" marker-end="url(#{marker})">'
-            f"<title>{e(' / '.join(triggers))}: {e(src)} → {e(dst)}</title></path>"
+        drawn.append(
+            {
+                "cls": "edge taken" if is_taken else "edge",
+                "src": src,
+                "dst": dst,
+                "d": routes[(src, dst)],
+                "stroke": C_EDGE_TAKEN if is_taken else C_EDGE,
+                "width": 3 if is_taken else 1.4,
+                "marker": "shouhu-arrow-taken" if is_taken else "shouhu-arrow",
+                "triggers": triggers,
+            }
         )
+    states = []
     for s in workflow.states:
         b = boxes[s.name]
         is_on = s.name in on_path
@@ -233,27 +224,40 @@ def state_diagram_svg(workflow: WorkflowDef, path: Sequence[str]) -> str:
             classes.append("current")
         if s.final:
             classes.append("final")
-        fill = C_TAKEN_FILL if is_on else C_FILL
-        stroke = C_TAKEN_STROKE if is_on else C_STROKE
-        sw = 3.5 if s.name == current else (2.2 if is_on else 1.2)
-        weight = "bold" if is_on else "normal"
-        parts.append(
-            f'<g class="{" ".join(classes)}" data-state="{e(s.name)}">'
-            f"<title>{e(s.zh)} · {e(s.en)} ({e(s.name)})</title>"
-            f'<rect x="{_f(b.x)}" y="{_f(b.y)}" width="{BOX_W}" height="{BOX_H}" '
-            f'rx="{14 if s.final else 6}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>'
+        states.append(
+            {
+                "name": s.name,
+                "zh": s.zh,
+                "en": s.en,
+                "classes": classes,
+                "final": s.final,
+                "x": _f(b.x),
+                "y": _f(b.y),
+                "x4": _f(b.x + 4),
+                "y4": _f(b.y + 4),
+                "cx": _f(b.cx),
+                "zh_y": _f(b.cy - 4),
+                "name_y": _f(b.cy + 15),
+                "rx": 14 if s.final else 6,
+                "fill": C_TAKEN_FILL if is_on else C_FILL,
+                "stroke": C_TAKEN_STROKE if is_on else C_STROKE,
+                "sw": 3.5 if s.name == current else (2.2 if is_on else 1.2),
+                "weight": "bold" if is_on else "normal",
+            }
         )
-        if s.final:
-            parts.append(
-                f'<rect x="{_f(b.x + 4)}" y="{_f(b.y + 4)}" width="{BOX_W - 8}" '
-                f'height="{BOX_H - 8}" rx="10" fill="none" stroke="{stroke}" stroke-width="1"/>'
-            )
-        parts.append(
-            f'<text x="{_f(b.cx)}" y="{_f(b.cy - 4)}" text-anchor="middle" font-size="14" '
-            f'font-weight="{weight}" fill="#1f2933">{e(s.zh)}</text>'
-            f'<text x="{_f(b.cx)}" y="{_f(b.cy + 15)}" text-anchor="middle" font-size="11" '
-            f'font-family="{e(MONO_STACK)}" font-weight="{weight}" fill="#3e4c59">'
-            f"{e(s.name)}</text></g>"
-        )
-    parts.append("</svg>")
-    return "\n".join(parts)
+    return render(
+        "state_diagram.svg",
+        y0=math.floor(top - PAD),
+        width=MARGIN_X + (cols - 1) * COL_PITCH + BOX_W + PAD,
+        height=math.ceil(bottom - top + 2 * PAD),
+        title=f"{workflow.zh} {workflow.type} v{workflow.version}",
+        font_stack=FONT_STACK,
+        mono_stack=MONO_STACK,
+        c_edge=C_EDGE,
+        c_edge_taken=C_EDGE_TAKEN,
+        box_w=BOX_W,
+        box_h=BOX_H,
+        entry=entry,
+        edges=drawn,
+        states=states,
+    ).rstrip("\n")
