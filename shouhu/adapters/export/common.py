@@ -10,10 +10,9 @@ from typing import Any
 
 from shouhu.engine.audit import Broken, Replay
 from shouhu.engine.model import Event
+from shouhu.engine.redact import IDENTITY_BLOCKS, WITHHELD, identity_secrets, redact
 from shouhu.engine.timeutil import local_iso
-from shouhu.engine.views import WITHHELD, CaseView
-
-IDENTITY_FIELDS = ("name", "birthdate", "id_number")
+from shouhu.engine.views import CaseView, child_block
 
 FONT_STACK = (
     '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
@@ -24,56 +23,35 @@ MONO_STACK = '"Noto Sans Mono CJK SC", "DejaVu Sans Mono", Menlo, Consolas, mono
 
 
 class Redactor:
-    """Replaces the child's identity by ``withheld`` in anything shown (a no-op with identity)."""
+    """The child's identity withheld in anything the export shows (a no-op with identity):
+    :func:`shouhu.engine.redact.redact`, keeping the shape (each identity field ``withheld``),
+    with the child's name, birthdate and id number — from the case record and event 1's
+    identity block — withheld from free text too."""
 
     def __init__(self, view: CaseView, identity: bool) -> None:
         self.active = not identity
-        secrets: set[str] = set()
+        self.secrets: tuple[str, ...] = ()
         if self.active:
             child = view.record.child
-            secrets.update(
-                s
-                for s in (child.name, child.birthdate.isoformat(), child.id_number)
-                if s and len(s.strip()) >= 2
-            )
-            for h in view.history[:1]:
-                block = h.event.data.get("child")
-                if isinstance(block, Mapping):
-                    secrets.update(
-                        str(block[k]).strip()
-                        for k in IDENTITY_FIELDS
-                        if block.get(k) and len(str(block[k]).strip()) >= 2
-                    )
-        # the longest first, so a name inside a longer secret is not half-replaced
-        self.secrets = tuple(sorted(secrets, key=len, reverse=True))
+            record = {
+                "name": child.name,
+                "birthdate": child.birthdate.isoformat(),
+                "id_number": child.id_number,
+            }
+            opening = view.history[0].event.data if view.history else {}
+            self.secrets = identity_secrets(record, *(opening.get(b) for b in IDENTITY_BLOCKS))
 
     def text(self, value: str) -> str:
-        for s in self.secrets:
-            if s in value:
-                value = value.replace(s, WITHHELD)
-        return value
+        shown: str = redact(value, identity=not self.active, secrets=self.secrets)
+        return shown
 
     def value(self, obj: Any) -> Any:
-        """``obj`` with every string (keys too) redacted."""
-        if not self.active:
-            return obj
-        if isinstance(obj, str):
-            return self.text(obj)
-        if isinstance(obj, Mapping):
-            return {self.text(str(k)): self.value(v) for k, v in obj.items()}
-        if isinstance(obj, list | tuple):
-            return [self.value(v) for v in obj]
-        return obj
+        """``obj`` with every identity block withheld and every string (keys too) redacted."""
+        return redact(obj, identity=not self.active, secrets=self.secrets, keep_keys=True)
 
     def event_data(self, e: Event) -> dict[str, Any]:
         """The event's data as it may be shown: event 1's child identity withheld."""
-        if not self.active:
-            return e.data
-        data = dict(e.data)
-        child = data.get("child")
-        if e.seq == 1 and isinstance(child, Mapping):
-            data["child"] = {k: (WITHHELD if k in IDENTITY_FIELDS else v) for k, v in child.items()}
-        out: dict[str, Any] = self.value(data)
+        out: dict[str, Any] = self.value(e.data)
         return out
 
 
@@ -177,19 +155,7 @@ def case_header(view: CaseView, zone: str, identity: bool, red: Redactor) -> dic
         state_zh, state_en = state.zh, state.en
     except KeyError:
         state_zh, state_en = r.state, r.state
-    child: dict[str, Any] = {
-        "left_behind": r.child.left_behind,
-        "age_at_discovery": r.child.age_at_discovery,
-    }
-    if identity:
-        child = {
-            "name": r.child.name,
-            "birthdate": r.child.birthdate.isoformat(),
-            "id_number": r.child.id_number,
-            **child,
-        }
-    else:
-        child = {"identity": WITHHELD, **child}
+    child = child_block(r, identity=identity)
     header = {
         "id": r.id,
         "type": r.type,

@@ -26,8 +26,9 @@ from shouhu.adapters.export.diagram_svg import state_diagram_svg
 from shouhu.adapters.export.templating import render
 from shouhu.engine.audit import Broken, DeadlineCompliance, Replay
 from shouhu.engine.hashing import GENESIS, HASHED_FIELDS
+from shouhu.engine.redact import public_effects
 from shouhu.engine.timeutil import local_iso
-from shouhu.engine.views import CaseView, EventView, public_effects
+from shouhu.engine.views import CaseView, EventView
 
 
 def _timeline(

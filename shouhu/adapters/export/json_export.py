@@ -17,8 +17,9 @@ from shouhu.adapters.export.common import (
 from shouhu.engine.audit import Broken, Replay
 from shouhu.engine.hashing import GENESIS, HASHED_FIELDS
 from shouhu.engine.model import Event
+from shouhu.engine.redact import public_effects
 from shouhu.engine.timeutil import local_iso, utc_iso
-from shouhu.engine.views import CaseView, public_effects
+from shouhu.engine.views import CaseView
 
 FORMAT = "shouhu-case-export"
 FORMAT_VERSION = 1
@@ -77,10 +78,7 @@ def export_json(
     for e in events:
         item = _hashed_event(e)
         if red.active:
-            shown = {
-                **red.value({k: v for k, v in item.items() if k != "data"}),
-                "data": red.event_data(e),
-            }
+            shown = red.value(item)  # event 1's identity block, and free text naming the child
             if "effects" in shown:  # a due time counted from the birthdate reveals it
                 shown["effects"] = dict(public_effects(shown["effects"]))
             # hashes and the canonical form carry no identity; keep the hashed keys' order
