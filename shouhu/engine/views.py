@@ -6,35 +6,29 @@ for with ``identity=True``; the default form carries none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from shouhu.engine.model import CaseRecord, Event
+from shouhu.engine.redact import WITHHELD, public_deadline, public_effects, redact
 from shouhu.engine.timeutil import local_iso
 from shouhu.workflows.spec import WorkflowDef
 
-WITHHELD = "withheld"
-
-
-def public_deadline(item: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A deadline (a row's view, or an event's ``deadlines`` effect) with its due time
-    withheld when it is counted from personal data (``turns_16``: the birthdate)."""
-    counted = item.get("counted_from")
-    if item.get("personal") or (isinstance(counted, str) and counted.startswith(WITHHELD)):
-        return {**item, "due_at": WITHHELD}
-    return item
-
-
-def public_effects(effects: Mapping[str, Any]) -> Mapping[str, Any]:
-    """An event's effects with personal due times withheld."""
-    items = effects.get("deadlines")
-    if not isinstance(items, list) or not any(isinstance(i, Mapping) for i in items):
-        return effects
-    shown = [public_deadline(i) if isinstance(i, Mapping) else i for i in items]
-    return {**effects, "deadlines": shown}
+# the identity rule lives in shouhu.engine.redact; these stay importable from here
+__all__ = [
+    "WITHHELD",
+    "CaseSummary",
+    "CaseView",
+    "EventView",
+    "TriggerOption",
+    "child_block",
+    "event_view",
+    "public_deadline",
+    "public_effects",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +44,7 @@ class EventView:
 
     def to_dict(self, tz: str, *, identity: bool = False) -> dict[str, Any]:
         e = self.event
-        data = e.data
-        if e.trigger == "report" and not identity:
-            data = {**data, "child": _child_public(data.get("child", {}))}
-        elif e.trigger == "register" and e.seq == 1 and not identity:
-            person = data.get("person", {})
-            data = {
-                **data,
-                "person": {
-                    "identity": WITHHELD,
-                    "age_at_registration": person.get("age_at_registration"),
-                },
-            }
+        data = redact(e.data, identity=identity)  # the opening event's child or person
         return {
             "seq": e.seq,
             "trigger": e.trigger,
@@ -79,14 +62,6 @@ class EventView:
             "prev_hash": e.prev_hash,
             "hash": e.hash,
         }
-
-
-def _child_public(child: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "identity": WITHHELD,
-        "left_behind": child.get("left_behind"),
-        "age_at_discovery": child.get("age_at_discovery"),
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,19 +160,6 @@ class CaseView:
     def to_dict(self, tz: str, *, identity: bool = False) -> dict[str, Any]:
         r = self.record
         zh, en = self.state_labels
-        child: dict[str, Any] = {
-            "left_behind": r.child.left_behind,
-            "age_at_discovery": r.child.age_at_discovery,
-        }
-        if identity:
-            child = {
-                "name": r.child.name,
-                "birthdate": r.child.birthdate.isoformat(),
-                "id_number": r.child.id_number,
-                **child,
-            }
-        else:
-            child = {"identity": WITHHELD, **child}
         return {
             "id": r.id,
             "type": r.type,
@@ -208,7 +170,7 @@ class CaseView:
             "state_en": en,
             "version": r.version,
             "outcome": r.outcome,
-            "child": child,
+            "child": child_block(r, identity=identity),
             "location": r.location.as_dict(),
             "reporter": {
                 "kind": r.reporter.kind,
@@ -225,6 +187,19 @@ class CaseView:
             "deadlines": [d if identity else public_deadline(d) for d in self.deadlines],
             "history": [e.to_dict(tz, identity=identity) for e in self.history],
         }
+
+
+def child_block(r: CaseRecord, *, identity: bool) -> dict[str, Any]:
+    """The case's child as shown: name, birthdate and id number only with ``identity``."""
+    child = {
+        "name": r.child.name,
+        "birthdate": r.child.birthdate.isoformat(),
+        "id_number": r.child.id_number,
+        "left_behind": r.child.left_behind,
+        "age_at_discovery": r.child.age_at_discovery,
+    }
+    shown: dict[str, Any] = redact({"child": child}, identity=identity)["child"]
+    return shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -434,3 +435,52 @@ def test_json_reports_a_broken_chain(engine: Engine, closed_case: str) -> None:
     doc = export_json(view, rebuilt, broken, zone=ZONE, identity=True, generated_at=NOW)
     assert doc["verification"]["chain"] == "broken"
     assert doc["verification"]["broken"] == broken.to_dict()
+
+
+class _Reader(HTMLParser):
+    """What a browser reads from the page: its elements and its text, entities decoded."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_every_value_in_the_html_export_is_escaped_by_the_template(
+    driver: Any, engine: Engine, branches: dict[str, Steps]
+) -> None:
+    """Markup, ampersands and both quotes in any value (reporter, place, actor, free text, a
+    broken chain's reason, replay's differences) reach the reader as text, never as markup;
+    and template syntax in a value is shown, not evaluated."""
+    hostile = "<script>\"x\"</script> & 'q' <b>b</b> {{ 7*7 }}"
+    driver.report(
+        reporter={"kind": "school", "name": f"小学 {hostile}"},
+        location=f"石桥村{hostile}, 青山镇",
+    )
+    driver.run(_closing(branches, hostile))
+    view, rebuilt, _ = _audit(engine, driver.case_id)
+    rebuilt = dataclasses.replace(rebuilt, differences=(f"state: {hostile}",))
+    broken = Broken(driver.case_id, 2, f"event 2: {hostile}")
+    page = export_html(view, rebuilt, broken, zone=ZONE, identity=False, generated_at=NOW)
+    assert hostile not in page
+    assert "<script" not in page
+    assert "<b>" not in page
+    for escaped in ("&lt;script&gt;", "&lt;b&gt;b&lt;/b&gt;", "&amp;", "&#x27;q&#x27;"):
+        assert escaped in page
+    reader = _Reader()
+    reader.feed(page)
+    assert "script" not in reader.tags
+    assert "b" not in reader.tags
+    text = "".join(reader.text)
+    # the reader sees each value exactly as given (``{{ 7*7 }}`` not evaluated): reporter,
+    # place, summary, reason, difference
+    assert text.count(hostile) >= 5
+    assert f"BROKEN at seq 2: event 2: {hostile}" in text
+    assert f"state: {hostile}" in text
+    assert '"summary": "' + hostile.replace('"', '\\"') + '"' in text  # event data, as JSON
