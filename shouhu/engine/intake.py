@@ -23,7 +23,6 @@ from shouhu.engine.hashing import GENESIS
 from shouhu.engine.model import CaseRecord, Child, Location, Reporter
 from shouhu.engine.ports import Commit
 from shouhu.engine.records import (
-    _no_cycle_collection,
     anniversary,
     case_view,
     load,
@@ -134,21 +133,17 @@ def report_many(
     """
     _check_batch(source, new_case)
     now = self.clock.now()  # one transaction: every report in it is recorded at one instant
-    with _no_cycle_collection():
-        commits = [report_commit(self, r, source, now) for r in requests]
-        if commits and new_case:
-            self.store.commit_many(commits)
-        elif commits:
-            with self.store.write() as tx:
-                refuse_duplicates(self, tx, commits, batch=True)
-                tx.append_many(commits)
-        if self._std_log.isEnabledFor(logging.INFO):
-            for c in commits:
-                log_report(self, c.case)
-        ids = [c.case.id for c in commits]
-        # Freed before the collector is back, so it does not walk them all once more.
-        del commits
-    return ids
+    commits = [report_commit(self, r, source, now) for r in requests]
+    if commits and new_case:
+        self.store.commit_many(commits)
+    elif commits:
+        with self.store.write() as tx:
+            refuse_duplicates(self, tx, commits, batch=True)
+            tx.append_many(commits)
+    if self._std_log.isEnabledFor(logging.INFO):
+        for c in commits:
+            log_report(self, c.case)
+    return [c.case.id for c in commits]
 
 
 @contextmanager
@@ -169,17 +164,14 @@ def reporting(
     with self.store.write() as tx:
 
         def file(requests: Sequence[ReportRequest]) -> list[str]:
-            with _no_cycle_collection():
-                commits = [report_commit(self, r, source, now) for r in requests]
-                if commits and not new_case:
-                    refuse_duplicates(self, tx, commits, batch=True)
-                if commits:
-                    tx.append_many(commits)
-                if self._std_log.isEnabledFor(logging.INFO):
-                    logged.extend(c.case for c in commits)
-                ids = [c.case.id for c in commits]
-                del commits
-            return ids
+            commits = [report_commit(self, r, source, now) for r in requests]
+            if commits and not new_case:
+                refuse_duplicates(self, tx, commits, batch=True)
+            if commits:
+                tx.append_many(commits)
+            if self._std_log.isEnabledFor(logging.INFO):
+                logged.extend(c.case for c in commits)
+            return [c.case.id for c in commits]
 
         yield file
     for case in logged:

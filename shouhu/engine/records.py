@@ -8,10 +8,8 @@ The functions taking ``self`` are the engine's own helpers: ``self`` is the
 from __future__ import annotations
 
 import calendar
-import gc
 import logging
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -204,21 +202,3 @@ def text_or_none(**values: Any) -> None:
     for name, value in values.items():
         if value is not None and not isinstance(value, str):
             raise InvalidInput(f"{name}: expected text, not {type(value).__name__}", field=name)
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch is built and written.
-
-    A batch allocates tens of thousands of small acyclic objects (records, rows, JSON text)
-    that all stay alive until it is written; the collector would walk them again and again
-    (about a tenth of a batch's time) and free none. Reference counting still frees everything
-    at once afterwards; the collector is re-enabled on the way out, as it was found.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

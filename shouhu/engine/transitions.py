@@ -27,7 +27,6 @@ from shouhu.engine.model import CaseRecord, Deadline
 from shouhu.engine.outbox import step_notices
 from shouhu.engine.ports import Commit, Transaction
 from shouhu.engine.records import (
-    _no_cycle_collection,
     case_view,
     load,
     log_events,
@@ -102,7 +101,7 @@ def fire_many(self: Engine, requests: Iterable[FireRequest]) -> list[CaseSummary
 def _fire_batch(self: Engine, requests: Sequence[FireRequest]) -> list[CaseSummary]:
     out: list[CaseSummary] = []
     fired: list[tuple[FireRequest, str, CaseRecord, CaseRecord]] = []
-    with _no_cycle_collection(), self.store.write() as store_tx:
+    with self.store.write() as store_tx:
         tx = _Staged(store_tx)
         for index, r in enumerate(requests):
             try:
