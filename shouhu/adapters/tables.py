@@ -188,6 +188,7 @@ class NoticeRow(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_case", "case_id"),
         sa.UniqueConstraint("key", name="uq_outbox_key"),
     )
 
@@ -213,7 +214,10 @@ class IntakeRow(SQLModel, table=True):
     model_config = _ROW_CONFIG
 
     __tablename__ = "intake"
-    __table_args__ = (sa.UniqueConstraint("source", "external_id", name="uq_intake_source_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("source", "external_id", name="uq_intake_source_id"),
+        sa.Index("ix_intake_case", "case_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=60)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from shouhu import Engine, FakeClock
-from shouhu.engine import core
+from shouhu.engine import ledger
 from shouhu.errors import Conflict
 
 VC = {"name": "村儿童主任", "role": "village_committee"}
@@ -34,13 +34,13 @@ def sql_engine(request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Any) 
 def race(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The engine's look-up misses once, as if the twin committed just after it looked."""
     calls: list[int] = []
-    real = core._same_person
+    real = ledger._same_person
 
     def first_misses(tx: Any, case: Any) -> str | None:
         calls.append(1)
         return None if len(calls) == 1 else real(tx, case)
 
-    monkeypatch.setattr(core, "_same_person", first_misses)
+    monkeypatch.setattr(ledger, "_same_person", first_misses)
     return calls
 
 

@@ -22,7 +22,7 @@ import pytest
 from pgworkers import file_dispatched_case
 
 from shouhu import Conflict, Engine, FakeClock, FireRequest, TransitionRefused
-from shouhu.engine import core
+from shouhu.engine import core, transitions
 
 THREADS = 8
 FIRES_EACH = 40
@@ -184,13 +184,13 @@ def always_moved(engine: core.Engine) -> Iterator[list[int]]:
                 "case moved", case_id="X", expected=None, actual=7
             )  # rolled back with the block
 
-    original = core._backoff
+    original = transitions._backoff
     engine.store.write = losing  # type: ignore[method-assign]
-    core._backoff = lambda attempt: None
+    transitions._backoff = lambda attempt: None
     try:
         yield tries
     finally:
-        core._backoff = original
+        transitions._backoff = original
         engine.store.write = write  # type: ignore[method-assign]
 
 
@@ -204,7 +204,7 @@ def test_a_fire_that_keeps_losing_gives_up_after_bounded_attempts_without_invent
     with Engine.open(url, clock=FakeClock(NOW), zone=ZONE) as engine:
         with always_moved(engine) as tries, pytest.raises(Conflict) as lost:
             engine.fire(case_id, "education_given", actor=POLICE)
-        assert tries[0] == core.FIRE_ATTEMPTS
+        assert tries[0] == transitions.FIRE_ATTEMPTS
         assert lost.value.expected is None
         message = str(lost.value)
         assert message.startswith(f"case {case_id} kept changing while education_given was")
@@ -225,7 +225,7 @@ def test_a_batch_without_versions_is_tried_again_and_one_with_a_version_is_not(
     with Engine.open(url, clock=FakeClock(NOW), zone=ZONE) as engine:
         with always_moved(engine) as tries, pytest.raises(Conflict) as lost:
             engine.fire_many(plain)
-        assert tries[0] == core.FIRE_ATTEMPTS
+        assert tries[0] == transitions.FIRE_ATTEMPTS
         assert "version" not in str(lost.value)
         with always_moved(engine) as tries, pytest.raises(Conflict):
             engine.fire_many([*plain, *versioned])

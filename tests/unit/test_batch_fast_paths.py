@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from shouhu import Engine, InvalidInput
+from shouhu.engine import intake
 from shouhu.engine import validation as v
 from shouhu.engine.clock import FakeClock
 from shouhu.engine.core import ReportRequest
@@ -140,7 +141,7 @@ def request(**overrides: Any) -> ReportRequest:
 def test_replacing_a_field_of_an_event_drops_the_json_cached_from_the_old_values(
     engine: Engine,
 ) -> None:
-    made = engine._report_commit(request()).events[0]
+    made = intake.report_commit(engine, request()).events[0]
     assert made.data_json is not None
     assert made.effects_json is not None
     forged = dataclasses.replace(made, data={"forged": True}, effects={})

@@ -19,9 +19,9 @@ from shouhu import (
     ShouhuError,
     TransitionRefused,
 )
-from shouhu.engine.core import parse_location
 from shouhu.engine.hashing import GENESIS
 from shouhu.engine.model import Location
+from shouhu.engine.records import parse_location
 from shouhu.engine.validation import check_id_number, id_check_digit
 
 SIX = (

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 
 from shouhu import InvalidInput, TransitionRefused
 from shouhu.engine import validation as v
-from shouhu.engine.core import _advanced
 from shouhu.engine.model import CaseRecord
+from shouhu.engine.transitions import _advanced
 from shouhu.workflows.vocab import ROLES
 
 

@@ -1,4 +1,5 @@
-"""The journal: identity reads and notice deliveries in one append-only hash chain.
+"""The journal: identity reads and notice deliveries in one append-only hash chain (and the
+outbox and intake rows indexed by case, as verify reads them).
 
 ``audit verify`` rebuilds every table the engine fills from the log and compares it with what
 is stored. The case rows, deadline rows, notices and (from now on) intake rows follow from the
@@ -61,6 +62,15 @@ def upgrade() -> None:
             sa.Column("hash", sa.String(64), nullable=False),
         )
         op.create_index("ix_journal_case", "journal", ["case_id"])
+    # verify reads the outbox and the intake rows case by case, as it reads the deadlines
+    indexes = {
+        table: {i["name"] for i in sa.inspect(bind).get_indexes(table)}
+        for table in ("outbox", "intake")
+    }
+    if "ix_outbox_case" not in indexes["outbox"]:
+        op.create_index("ix_outbox_case", "outbox", ["case_id"])
+    if "ix_intake_case" not in indexes["intake"]:
+        op.create_index("ix_intake_case", "intake", ["case_id"])
     if op.get_context().dialect.name == "sqlite":
         for ddl in JOURNAL_APPEND_ONLY:
             op.execute(ddl)
@@ -128,5 +138,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_intake_case", table_name="intake")
+    op.drop_index("ix_outbox_case", table_name="outbox")
     op.drop_index("ix_journal_case", table_name="journal")
     op.drop_table("journal")

@@ -1,0 +1,349 @@
+"""The ledger (台账): :meth:`Engine.register` puts a person on it; :meth:`Engine.registry_report`
+(the quarterly return) and :meth:`Engine.screening` (the holiday safety visits) read it.
+
+The functions taking ``self`` are :class:`~shouhu.engine.core.Engine`'s methods, bound there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from shouhu import workflows
+from shouhu.engine import deadlines as dl
+from shouhu.engine import validation as v
+from shouhu.engine.hashing import GENESIS
+from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
+from shouhu.engine.periods import parse_period, period_end
+from shouhu.engine.policy import default_pack
+from shouhu.engine.ports import Commit, Transaction
+from shouhu.engine.records import (
+    FUTURE_TOLERANCE,
+    anniversary,
+    case_view,
+    log_events,
+    not_after,
+    occurred_instant,
+    parse_location,
+    seal,
+)
+from shouhu.engine.requests import Instant
+from shouhu.engine.timeutil import local_date, local_iso, parse_day, parse_instant
+from shouhu.engine.views import CaseView
+from shouhu.errors import Conflict, InvalidInput, TransitionRefused
+from shouhu.workflows.spec import WorkflowDef
+from shouhu.workflows.vocab import WATCH_KINDS
+from shouhu.workflows.watch import C_CHILD_DEF, C_ELDER_AGE, C_WOMAN_DEF, REGISTRARS
+
+if TYPE_CHECKING:  # imported by the functions using them: showing a case needs neither
+    from shouhu.engine import registry as reg
+    from shouhu.engine.core import Engine
+
+
+def register(
+    self: Engine,
+    kind: str,
+    *,
+    person: Mapping[str, Any] | BaseModel,
+    location: str | Mapping[str, Any] | Location,
+    actor: Mapping[str, Any] | BaseModel,
+    at: Instant | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> CaseView:
+    """Put a person on the ledger (台账): a new case of ``child_watch``, ``woman_watch`` or
+    ``elderly_watch`` (``kind``: child, woman or elderly, or the watch type itself).
+
+    ``person``: name, birthdate and an optional id number (checked, GB 11643). ``data``:
+    for a child ``parents_away`` (both | one_with_incapable_other), ``guardian``,
+    ``agreement_signed``; for a woman ``husband_away_since``. Refused with
+    :class:`InvalidInput` when the person is not left behind under the documents (a child
+    16 or older, a woman whose husband has been away less than half a year, an elder under
+    60), with :class:`TransitionRefused` for a role that keeps no ledger, and with
+    :class:`Conflict` naming the open watch of the same person. Nothing is written then.
+    """
+    commit = _register_commit(self, kind, person, location, actor, at, data)
+    case = commit.case
+    try:
+        with self.store.write() as tx:
+            same = _same_person(tx, case)
+            if same is not None:
+                raise _duplicate(case, same)
+            tx.append(commit)
+    except Conflict as exc:
+        if exc.data.get("rule") == "duplicate":
+            raise
+        # A twin registered in a racing transaction: the store's unique index (one open
+        # watch per person, migration 0004) refused this one. Name the twin.
+        with self.store.write() as tx:
+            same = _same_person(tx, case)
+        if same is None:
+            raise
+        raise _duplicate(case, same) from None
+    if self._std_log.isEnabledFor(logging.INFO):
+        self.log.info(
+            "person_registered",
+            case_id=case.id,
+            type=case.type,
+            role=case.reporter.kind,
+            township=case.location.township,
+        )
+    log_events(self, commit.events)
+    return case_view(self, case, list(commit.events))
+
+
+def _register_commit(
+    self: Engine,
+    kind: str,
+    person: Mapping[str, Any] | BaseModel,
+    location: str | Mapping[str, Any] | Location,
+    actor: Mapping[str, Any] | BaseModel,
+    at: Instant | None,
+    data: Mapping[str, Any] | None,
+) -> Commit:
+    type_ = WATCH_KINDS.get(kind, kind) if isinstance(kind, str) else ""
+    if type_ not in workflows.watch_types():
+        raise InvalidInput(
+            f"unknown kind {str(kind)[:40]!r} (kinds: {', '.join(WATCH_KINDS)})",
+            field="kind",
+        )
+    wf = workflows.latest(type_)
+    who = v.actor(actor)
+    if who.role not in REGISTRARS:
+        raise TransitionRefused(
+            f"refused by rule role ({wf.citation}): the ledger is kept by "
+            f"{', '.join(REGISTRARS)}, not {who.role}",
+            rule="role",
+            citation=wf.citation,
+            trigger="register",
+            state="",
+            role=who.role,
+        )
+    now = self.clock.now()
+    name, birth, idn = v.child(person)
+    loc = parse_location(location)
+    when = occurred_instant(self, at, now, field="at")
+    clean = v.validate_data(f"register {kind}", wf.report_data, data, self.zone)
+    not_after(self, clean, wf.report_data, when)
+    age = _registration_age(self, wf, birth, when, clean)
+    child = Child(name, birth, idn, left_behind=True, age_at_discovery=age)
+    facts = dict(wf.report_effect({}, clean)) if wf.report_effect else {}
+    case_id = self._new_id(now)
+    event_data: dict[str, Any] = {
+        "person": {
+            "name": name,
+            "birthdate": birth.isoformat(),
+            **({"id_number": idn} if idn else {}),
+            "age_at_registration": age,
+        },
+        "location": loc.as_dict(),
+        "registrar": {"name": who.name, "role": who.role},
+        "register": clean,
+    }
+    changes = dl.on_event(
+        self.policy,
+        self.zone,
+        case_id=case_id,
+        existing=(),
+        trigger="register",
+        data={**clean, "birthdate": birth.isoformat()},  # turns_16 counts from it
+        when=when,
+        seq=1,
+        closes=False,
+        workflow=wf.type,
+    )
+    effects = {"deadlines": changes.effects} if changes.effects else {}
+    ev = seal(
+        self,
+        case_id,
+        1,
+        wf,
+        "register",
+        None,
+        wf.initial,
+        who.name,
+        who.role,
+        when,
+        now,
+        event_data,
+        GENESIS,
+        effects,
+    )
+    record = CaseRecord(
+        id=case_id,
+        type=wf.type,
+        workflow_version=wf.version,
+        state=wf.initial,
+        version=1,
+        head_hash=ev.hash,
+        child=child,
+        location=loc,
+        reporter=Reporter(who.role, who.name, False),
+        discovered_at=when,
+        reported_at=when,
+        last_occurred_at=when,
+        created_at=now,
+        updated_at=now,
+        facts={**facts, **changes.facts},
+    )
+    return Commit(record, (ev,), None, tuple(changes.writes))
+
+
+def _registration_age(
+    self: Engine, wf: WorkflowDef, birth: date, when: datetime, data: Mapping[str, Any]
+) -> int:
+    """Whole years of age at registration (Civil Code counting, as intake's ``_age_check``),
+    refusing a person the ledger does not cover."""
+    day = local_date(when, self.zone)
+    if birth > day:
+        raise InvalidInput("birthdate is after the registration date", field="birthdate")
+    age = day.year - birth.year
+    if day <= anniversary(birth, age):
+        age -= 1
+    if wf.type == "child_watch" and age >= 16:
+        turned = period_end(birth, parse_period("P16Y"), self.zone)
+        raise InvalidInput(
+            f"refused by rule under_16 ({C_CHILD_DEF}): a left-behind child is under 16; "
+            f"born {birth.isoformat()}, the child is 16 from {local_iso(turned, self.zone)}",
+            field="birthdate",
+            rule="under_16",
+            citation=C_CHILD_DEF,
+        )
+    if wf.type == "elderly_watch" and age < 60:
+        raise InvalidInput(
+            f"refused by rule aged_60 ({C_ELDER_AGE}): an elder is 60 or older; this "
+            f"person is {age}",
+            field="birthdate",
+            rule="aged_60",
+            citation=C_ELDER_AGE,
+        )
+    if wf.type == "woman_watch":
+        since = date.fromisoformat(data["husband_away_since"])
+        holds = period_end(since, parse_period("P6M"), self.zone)
+        if when < holds:
+            raise InvalidInput(
+                f"refused by rule half_year ({C_WOMAN_DEF}): the husband must have been "
+                f"away half a year or more; away since {since.isoformat()}, that holds from "
+                f"{local_iso(holds, self.zone)}",
+                field="husband_away_since",
+                rule="half_year",
+                citation=C_WOMAN_DEF,
+            )
+    return age
+
+
+def registry_report(
+    self: Engine, quarter: str, now: Instant | None = None, *, township: str | None = None
+) -> reg.LedgerReturn:
+    """The quarter's return (``2026Q1``) per township and village, read from the watches'
+    histories as of the quarter's end, or ``now`` (default: the clock) while it runs;
+    ``township``: that township's villages only."""
+    from shouhu.engine import registry as reg
+
+    q = reg.Quarter.parse(quarter)
+    at = _as_of(self, now)
+    store = self.store
+    seen: set[str] = set()
+
+    def watches() -> Iterator[tuple[CaseRecord, Callable[[], list[Event]]]]:
+        for type_ in reg.KINDS:
+            for record in store.list_cases(type=type_):
+                seen.add(record.location.township)
+                if township is None or record.location.township == township:
+                    yield record, partial(store.events, record.id)
+
+    windows = {r.name: r.window_months for r in self.policy.tracked() if r.align}
+    ret = reg.ledger_return(watches(), q, at, self.zone, windows)
+    if township is not None and township not in seen:
+        raise _unknown_township(township, seen)
+    return ret
+
+
+def screening(
+    self: Engine, before: str | date, now: Instant | None = None, *, township: str | None = None
+) -> reg.Screening:
+    """The children on the ledger due a safety visit before a holiday starting ``before``
+    (a local date): no visit within the pack's ``screening_visit`` bound of that day, or a
+    report about them still open (001 §四(三)5)."""
+    from shouhu.engine import registry as reg
+
+    day = parse_day(before, field="before")
+    at = _as_of(self, now)
+    if day < local_date(at, self.zone):
+        raise InvalidInput(
+            f"--before {day.isoformat()} is in the past (today is "
+            f"{local_date(at, self.zone).isoformat()}): a screening plans visits ahead",
+            field="before",
+        )
+    rule = self.policy.check("screening_visit") or default_pack().check("screening_visit")
+    assert rule is not None  # the default pack has it
+    assert rule.period is not None
+    holiday = parse_instant(day, self.zone)
+
+    def report_open(case_id: str) -> bool:
+        record = self.store.load(case_id)
+        return record is not None and record.closed_at is None
+
+    on_ledger = 0
+    entries: list[reg.ScreeningEntry] = []
+    seen: set[str] = set()
+    for record in self.store.list_cases(type="child_watch", state="on_ledger"):
+        seen.add(record.location.township)
+        if township is not None and record.location.township != township:
+            continue
+        on_ledger += 1
+        entry = reg.screening_entry(
+            record, self.store.events(record.id), holiday, rule.period, self.zone, report_open
+        )
+        if entry is not None:
+            entries.append(entry)
+    if township is not None and township not in seen:
+        raise _unknown_township(township, seen, "with a child on the ledger")
+    entries.sort(key=lambda e: (e.township, e.village, e.case_id))
+    return reg.Screening(day, at, rule.period, self.zone, on_ledger, tuple(entries))
+
+
+def _as_of(self: Engine, now: Instant | None) -> datetime:
+    clock_now = self.clock.now()
+    at = clock_now if now is None else parse_instant(now, self.zone, field="now")
+    if at > clock_now + FUTURE_TOLERANCE:
+        raise InvalidInput(
+            f"now {local_iso(at, self.zone)} is later than the clock "
+            f"({local_iso(clock_now, self.zone)})",
+            field="now",
+        )
+    return at
+
+
+def _unknown_township(
+    name: str, known: Iterable[str], which: str = "on the ledger"
+) -> InvalidInput:
+    shown = ", ".join(sorted(known)[:20]) or "none yet"
+    return InvalidInput(
+        f"--township: no township {name[:40]!r} {which} (townships: {shown})", field="township"
+    )
+
+
+def _same_person(tx: Transaction, case: CaseRecord) -> str | None:
+    return tx.same_person(
+        (case.type,),
+        case.child.id_number,
+        case.child.name,
+        case.child.birthdate,
+        case.location.village,
+    )
+
+
+def _duplicate(case: CaseRecord, same: str) -> Conflict:
+    return Conflict(
+        f"refused by rule duplicate ({workflows.latest(case.type).citation} — 一人一档): "
+        f"this person is already on the ledger as case {same}",
+        case_id=same,
+        expected=None,
+        actual=None,
+        rule="duplicate",
+    )

@@ -1,0 +1,182 @@
+"""Reads: :meth:`Engine.case`, :meth:`Engine.history`, :meth:`Engine.next`, :meth:`Engine.cases`,
+:meth:`Engine.deadlines`, :meth:`Engine.next_due`, :meth:`Engine.accesses`, and
+:meth:`Engine.read_identity` (the one read that writes: the access log).
+
+The functions taking ``self`` are :class:`~shouhu.engine.core.Engine`'s methods, bound there.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from shouhu import workflows
+from shouhu.engine import deadlines as dl
+from shouhu.engine import validation as v
+from shouhu.engine.model import DEADLINE_STATUSES, Access, Child
+from shouhu.engine.records import case_view, load, text_or_none
+from shouhu.engine.requests import Instant
+from shouhu.engine.timeutil import parse_instant
+from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
+from shouhu.errors import InvalidInput, TransitionRefused
+from shouhu.workflows.spec import FieldDef
+from shouhu.workflows.vocab import RESERVED_ROLES
+
+if TYPE_CHECKING:
+    from shouhu.engine.core import Engine
+
+
+def case(self: Engine, case_id: str) -> CaseView:
+    """The case now: projection, deadlines, history."""
+    return case_view(self, load(self, case_id))
+
+
+def history(self: Engine, case_id: str) -> list[EventView]:
+    """The case's events, oldest first, each with its citation."""
+    return list(self.case(case_id).history)
+
+
+def next(self: Engine, case_id: str) -> list[TriggerOption]:
+    """The triggers possible now, with roles, destinations, data and the state of guards."""
+    case = load(self, case_id)
+    wf = workflows.get(case.type, case.workflow_version)
+    out = []
+    for row in wf.available(case.state):
+        if row.kind == "system":
+            continue
+        here = [r for r in wf.rows(row.trigger) if case.state in r.sources]
+        roles = tuple(sorted({x for r in here for x in r.roles}))
+        fields = wf.fields(row.trigger)
+        out.append(
+            TriggerOption(
+                trigger=row.trigger,
+                label=row.label,
+                roles=roles,
+                to=wf.destinations(row.trigger, case.state),
+                data=tuple(f.describe() for f in fields if not f.by_engine),
+                citation=row.citation,
+                guards=tuple(_guard_status(g, case.facts, fields) for r in here for g in r.guards),
+            )
+        )
+    return out
+
+
+def cases(
+    self: Engine,
+    type: str | None = None,
+    state: str | None = None,
+    *,
+    limit: int | None = None,
+    after: str | None = None,
+    overdue: bool = False,
+) -> Iterator[CaseSummary]:
+    """Cases in id order, filtered by type and state; streamed."""
+    text_or_none(type=type, state=state, after=after)
+    if after is not None and not after.isascii():
+        raise InvalidInput(f"after: {after[:20]!r} is not a case id", field="after")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+        raise InvalidInput("limit: expected a whole number", field="limit")
+    if type is not None and type not in workflows.all_types():
+        raise InvalidInput(
+            f"unknown report type or watch type {str(type)[:40]!r} "
+            f"(types: {', '.join(workflows.all_types())})",
+            field="type",
+        )
+    if state is not None and state not in {
+        s for t in workflows.all_types() for s in workflows.latest(t).state_names
+    }:
+        raise InvalidInput(f"unknown state {str(state)[:40]!r}", field="state")
+    if limit is not None and limit < 1:
+        raise InvalidInput("limit: must be at least 1", field="limit")
+    # Checked above, at the call; streamed below, as the caller iterates.
+    rows = self.store.list_cases(type=type, state=state, limit=limit, after=after, overdue=overdue)
+    return (CaseSummary.of(record) for record in rows)
+
+
+def next_due(self: Engine) -> datetime | None:
+    """The earliest pending due time (aware UTC), or None."""
+    return self.store.next_due()
+
+
+def deadlines(
+    self: Engine,
+    *,
+    case_id: str | None = None,
+    status: str | None = None,
+    due_before: Instant | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Deadlines across cases, by due time (``kind, due_at, status, …``); streamed."""
+    text_or_none(status=status)
+    if status is not None and status not in DEADLINE_STATUSES:
+        raise InvalidInput(
+            f"unknown deadline status {str(status)[:20]!r} ({', '.join(DEADLINE_STATUSES)})",
+            field="status",
+        )
+    if case_id is not None:
+        case_id = load(self, case_id).id
+    before = (
+        None if due_before is None else parse_instant(due_before, self.zone, field="due_before")
+    )
+    rows = self.store.deadlines(case_id=case_id, status=status, due_before=before)
+    return (dl.view(d, self.policy, self.zone) for d in rows)
+
+
+def accesses(self: Engine, case_id: str | None = None) -> list[Access]:
+    """Who read identities: the access log, oldest first."""
+    cid = None if case_id is None else load(self, case_id).id
+    return self.store.accesses(cid)
+
+
+def read_identity(
+    self: Engine,
+    case_id: str,
+    *,
+    actor: Mapping[str, Any] | BaseModel,
+    reason: str,
+    what: str = "identity",
+) -> Child:
+    """The child's identity, recorded in the access log (who, role, when, why)."""
+    who = v.actor(actor)
+    if who.role in RESERVED_ROLES:
+        raise TransitionRefused(
+            f"refused by rule role (engine): the {who.role} role reads no identity",
+            rule="role",
+            citation="engine",
+            trigger="read_identity",
+            state="",
+        )
+    why = v.clean_text(reason, field="reason", max_length=500)
+    record = load(self, case_id)
+    self.store.record_access(Access(record.id, who.name, who.role, why, what, self.clock.now()))
+    if self._std_log.isEnabledFor(logging.INFO):
+        self.log.info("identity_read", case_id=record.id, role=who.role, what=what)
+    return record.child
+
+
+def _guard_status(
+    guard: Any, facts: Mapping[str, Any], fields: tuple[FieldDef, ...]
+) -> dict[str, Any]:
+    """Whether a guard holds now; for a guard that reads a choice, for which choices it holds."""
+    choice = builtins.next((f for f in fields if f.kind == "choice" and f.required), None)
+    if choice is not None:
+        holds_for = [c for c in choice.choices if guard.check(facts, {choice.name: c}) is None]
+        return {
+            "name": guard.name,
+            "description": guard.description,
+            "citation": guard.citation,
+            "holds": bool(holds_for),
+            "holds_for": {choice.name: holds_for},
+        }
+    reason = guard.check(facts, {})
+    return {
+        "name": guard.name,
+        "description": guard.description,
+        "citation": guard.citation,
+        "holds": reason is None,
+        **({"reason": reason} if reason else {}),
+    }

@@ -1,0 +1,204 @@
+"""What every part of the engine shares: load a case, show it, check an instant a caller gives,
+seal an event into the hash chain, log the events written.
+
+The functions taking ``self`` are the engine's own helpers: ``self`` is the
+:class:`~shouhu.engine.core.Engine` (store, clock, zone, policy pack, logger).
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from shouhu import workflows
+from shouhu.engine import deadlines as dl
+from shouhu.engine import validation as v
+from shouhu.engine.hashing import sealed
+from shouhu.engine.model import CaseRecord, Event, Location
+from shouhu.engine.ports import Transaction
+from shouhu.engine.requests import Instant
+from shouhu.engine.timeutil import local_date, local_iso, parse_instant
+from shouhu.engine.views import WITHHELD, CaseView
+from shouhu.errors import InvalidInput, NotFound
+from shouhu.workflows.spec import FieldDef, WorkflowDef
+
+if TYPE_CHECKING:
+    from shouhu.engine.core import Engine
+
+#: How far ahead of the engine's clock an ``occurred_at`` may be (clock skew between desks).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def anniversary(birth: date, years: int) -> date:
+    """The ``years``-th birthday; 29 February falls back to the 28th (Civil Code Art. 202)."""
+    year = birth.year + years
+    return date(year, birth.month, min(birth.day, calendar.monthrange(year, birth.month)[1]))
+
+
+def parse_location(text: str | Mapping[str, Any] | Location) -> Location:
+    """``VILLAGE, TOWNSHIP[, COUNTY]`` (ASCII or full-width commas) as a :class:`Location`."""
+    if isinstance(text, Location):
+        return text
+    if isinstance(text, Mapping):
+        given = [text.get("village"), text.get("township"), text.get("county")]
+        parts: list[Any] = [p for p in given if p is not None]
+    elif isinstance(text, str):
+        parts = text.replace("，", ",").split(",")
+    else:
+        raise InvalidInput("location: expected 'VILLAGE, TOWNSHIP[, COUNTY]'", field="location")
+    if not 2 <= len(parts) <= 3:
+        raise InvalidInput(
+            "location: expected 'VILLAGE, TOWNSHIP[, COUNTY]' (two or three parts)",
+            field="location",
+        )
+    clean = [v.clean_text(p, field="location", max_length=50) for p in parts]
+    return Location(clean[0], clean[1], clean[2] if len(clean) == 3 else None)
+
+
+def load(self: Engine, case_id: str, tx: Transaction | None = None) -> CaseRecord:
+    if not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64:
+        raise InvalidInput("case: expected a case id", field="case")
+    # A case id is ASCII (Crockford base-32): other text names no case, and may not even
+    # be encodable for the store (a lone surrogate from undecodable bytes in argv).
+    record = (tx or self.store).load(case_id.strip().upper()) if case_id.isascii() else None
+    if record is None:
+        raise NotFound(f"no case {case_id.strip()[:64]!r}", case_id=case_id.strip()[:64])
+    return record
+
+
+def case_view(self: Engine, record: CaseRecord, events: list[Event] | None = None) -> CaseView:
+    wf = workflows.get(record.type, record.workflow_version)
+    loader = (lambda: events) if events is not None else (lambda: self.store.events(record.id))
+
+    def deadlines() -> list[dict[str, Any]]:
+        rows = self.store.deadlines(case_id=record.id)
+        return [dl.view(d, self.policy, self.zone) for d in rows]
+
+    return CaseView(record=record, workflow=wf, events=loader, deadline_rows=deadlines)
+
+
+def occurred_instant(
+    self: Engine, value: Instant | None, now: datetime, field: str = "occurred_at"
+) -> datetime:
+    when = now if value is None else parse_instant(value, self.zone, field=field)
+    if when > now + FUTURE_TOLERANCE:
+        raise InvalidInput(
+            f"{field} {local_iso(when, self.zone)} is in the future "
+            f"(now {local_iso(now, self.zone)})",
+            field=field,
+        )
+    return when
+
+
+def not_after(
+    self: Engine, data: Mapping[str, Any], fields: Iterable[FieldDef], when: datetime
+) -> None:
+    """Dates and times in data describe the past: none may follow the event itself."""
+    for f in fields:
+        value = data.get(f.name)
+        if value is None:
+            continue
+        if f.kind == "datetime" and parse_instant(value, self.zone) > when:
+            raise InvalidInput(f"{f.name} {value} is after the event itself", field=f.name)
+        if f.kind == "date" and date.fromisoformat(value) > local_date(when, self.zone):
+            raise InvalidInput(f"{f.name} {value} is after the event itself", field=f.name)
+
+
+def seal(
+    self: Engine,
+    case_id: str,
+    seq: int,
+    wf: WorkflowDef,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    actor: str,
+    role: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    data: dict[str, Any],
+    prev_hash: str,
+    effects: dict[str, Any] | None = None,
+) -> Event:
+    effects = effects or {}
+    h, data_json, effects_json = sealed(
+        case_id=case_id,
+        seq=seq,
+        workflow=wf.type,
+        workflow_version=wf.version,
+        policy_version=self.policy_version,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        role=role,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        data=data,
+        effects=effects,
+        prev_hash=prev_hash,
+    )
+    ev = Event(
+        case_id,
+        seq,
+        wf.type,
+        wf.version,
+        self.policy_version,
+        trigger,
+        from_state,
+        to_state,
+        actor,
+        role,
+        occurred_at,
+        recorded_at,
+        data,
+        prev_hash,
+        h,
+        effects,
+    )
+    object.__setattr__(ev, "data_json", data_json)  # what was hashed is what is stored
+    object.__setattr__(ev, "effects_json", effects_json)
+    return ev
+
+
+def log_events(self: Engine, events: Iterable[Event]) -> None:
+    """At DEBUG, each event with its data, for whoever runs the engine. Personal keys
+    (the child or person, names, birthdates, id numbers, guardians) are redacted by the
+    log processor; free text (notes, descriptions, reasons) is left out, since a narrative
+    may name anyone; so is the data of an event counted from a birthdate (``turns_16``)."""
+    if not self._std_log.isEnabledFor(logging.DEBUG):
+        return
+    rules = self.policy.tracked_by_name
+    for e in events:
+        rule = rules.get(e.trigger)
+        wf = workflows.get(e.workflow, e.workflow_version)
+        data: Any = WITHHELD
+        if rule is None or not dl.personal(rule):
+            data = _without_text(e.data, wf.fields(e.trigger))
+            if e.seq == 1 and isinstance(data.get(e.trigger), Mapping):
+                data[e.trigger] = _without_text(data[e.trigger], wf.report_data)
+        self.log.debug(
+            "event_recorded",
+            case_id=e.case_id,
+            seq=e.seq,
+            trigger=e.trigger,
+            role=e.role,
+            to_state=e.to_state,
+            data=data,
+        )
+
+
+def _without_text(data: Mapping[str, Any], fields: Iterable[FieldDef]) -> dict[str, Any]:
+    """``data`` with the values of free-text fields replaced by ``[text]``."""
+    text = {f.name for f in fields if f.kind == "text"}
+    return {k: ("[text]" if k in text and v else v) for k, v in data.items()}
+
+
+def text_or_none(**values: Any) -> None:
+    """Bad input unless each value is text or None (filters a caller passes to a read)."""
+    for name, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{name}: expected text, not {type(value).__name__}", field=name)

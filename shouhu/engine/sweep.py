@@ -1,0 +1,186 @@
+"""The deadline sweep: :meth:`Engine.run_due` claims the due rows and fires each once, in the
+same transaction as its event (:func:`fire_row`, also used by a step's catch-up).
+
+The functions taking ``self`` are :class:`~shouhu.engine.core.Engine`'s methods, bound there.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from shouhu import workflows
+from shouhu.engine import deadlines as dl
+from shouhu.engine import validation as v
+from shouhu.engine.machines import step
+from shouhu.engine.model import CaseRecord, Deadline, DeadlineWrite
+from shouhu.engine.outbox import step_notices
+from shouhu.engine.ports import Commit, Transaction
+from shouhu.engine.records import FUTURE_TOLERANCE, load, log_events, seal
+from shouhu.engine.requests import Fired, Instant
+from shouhu.engine.timeutil import local_iso, parse_instant
+from shouhu.engine.views import WITHHELD
+from shouhu.errors import Conflict, InvalidInput
+
+if TYPE_CHECKING:
+    from shouhu.engine.core import Engine
+
+
+def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> list[Fired]:
+    """Fire every deadline due at ``now`` (default: the clock), oldest first, exactly once.
+
+    A duty that passed unmet becomes ``deadline_missed`` (role ``system``) and its row
+    ``missed``; a maturity becomes its own event (e.g. ``nonperformance_six_months``) and
+    its row ``fired``. Each in the same transaction as its row's change: whatever crashes
+    or repeats, a deadline fires once.
+
+    ``now`` is the sweep's horizon: every pending deadline due at or before it fires. It
+    may not be later than the clock, or than a horizon this engine swept to before (if the
+    wall clock stepped back since, that instant has passed all the same); the horizon a
+    sweep used is kept in :attr:`swept_to` (the latest) and logged with each firing.
+    """
+    clock_now = self.clock.now()
+    at = clock_now if now is None else parse_instant(now, self.zone, field="now")
+    latest = clock_now if self.swept_to is None else max(clock_now, self.swept_to)
+    if at > latest + FUTURE_TOLERANCE:
+        raise InvalidInput(
+            f"now {local_iso(at, self.zone)} is later than the clock "
+            f"({local_iso(clock_now, self.zone)}): deadlines cannot be fired early",
+            field="now",
+        )
+    fired: list[Fired] = []
+    conflicts = 0
+    while True:
+        done: list[Fired] = []
+        spawned: list[datetime] = []
+        # A case closed by a row has its other rows cancelled; a case whose calendar duty
+        # started the next window's waits for the next claim, so that its rows still fire
+        # in due order.
+        held: set[str] = set()
+        closed: set[str] = set()
+        waiting = False  # a held case has rows left in this claim
+        try:
+            with self.store.write() as tx:
+                due = sorted(tx.due(at, batch), key=partial(firing_order, self))
+                for d in due:
+                    if d.case_id in held:
+                        waiting = waiting or d.case_id not in closed
+                        continue
+                    f, new, then = fire_row(self, tx, load(self, d.case_id, tx), d, clock_now)
+                    done.append(f)
+                    spawned.extend(then)
+                    if new.closed_at is not None or then:
+                        held.add(new.id)
+                    if new.closed_at is not None:
+                        closed.add(new.id)
+        except Conflict:
+            # Another worker (or an operator) wrote one of these cases first: nothing of
+            # this batch was written; claim again. Bounded, so a stuck row cannot spin.
+            conflicts += 1
+            if conflicts > 100:
+                raise
+            continue
+        fired.extend(done)
+        # a calendar duty missed starts the next window's, which may be due already
+        if len(due) < batch and not waiting and not any(t <= at for t in spawned):
+            break
+    if self.swept_to is None or at > self.swept_to:
+        self.swept_to = at
+    rules = self.policy.tracked_by_name
+    for f in fired:
+        if self._std_log.isEnabledFor(logging.INFO):
+            rule = rules.get(f.kind)
+            # a due time counted from a birthdate would reveal it: not logged
+            shown = WITHHELD if rule and dl.personal(rule) else local_iso(f.due_at, self.zone)
+            self.log.info(
+                "deadline_fired",
+                case_id=f.case_id,
+                kind=f.kind,
+                due_at=shown,
+                trigger=f.trigger,
+                seq=f.seq,
+                horizon=local_iso(at, self.zone),
+            )
+        if self._std_log.isEnabledFor(logging.DEBUG):
+            log_events(self, [e for e in self.store.events(f.case_id) if e.seq == f.seq])
+    return fired
+
+
+def fire_row(
+    self: Engine, tx: Transaction, case: CaseRecord, d: Deadline, recorded: datetime
+) -> tuple[Fired, CaseRecord, list[datetime]]:
+    wf = workflows.get(case.type, case.workflow_version)
+    rule = next((r for r in self.policy.tracked() if r.name == d.kind), None)
+    own = wf.rows(d.kind)
+    trigger, data, status = dl.due_event(
+        rule, d, self.zone, maturity=bool(own) and own[0].kind == "system"
+    )
+    when = max(d.due_at, case.last_occurred_at)
+    clean = v.validate_data(trigger, wf.fields(trigger), data, self.zone)
+    done = step(wf, case.state, case.facts, trigger, "system", clean, case.outcome)
+    seq = case.version + 1
+    effect = {"kind": d.kind, "action": status, "due_at": local_iso(d.due_at, self.zone)}
+    closes = wf.state(done.to_state).final
+    writes: list[DeadlineWrite] = [
+        DeadlineWrite(replace(d, status=status, closed_at=when, closed_seq=seq), "pending")
+    ]
+    effects: list[dict[str, Any]] = [effect]
+    spawned: list[datetime] = []
+    if closes:  # e.g. turns_16: the watch closes, its pending duties are cancelled
+        for other in tx.deadlines(case.id):
+            if other.status == "pending" and other.id != d.id:
+                gone = replace(other, status="cancelled", closed_at=when, closed_seq=seq)
+                writes.append(DeadlineWrite(gone, "pending"))
+                effects.append(
+                    {
+                        "kind": other.kind,
+                        "action": "cancelled",
+                        "due_at": local_iso(other.due_at, self.zone),
+                        "reason": "case closed",
+                    }
+                )
+    elif rule is not None and rule.align:  # the next window's duty starts
+        write, started = dl.next_aligned(self.policy, self.zone, rule, d, when, seq)
+        writes.append(write)
+        effects.append(started)
+        spawned.append(write.deadline.due_at)
+    ev = seal(
+        self,
+        case.id,
+        seq,
+        wf,
+        trigger,
+        done.from_state,
+        done.to_state,
+        "shouhu scheduler",
+        "system",
+        when,
+        recorded,
+        clean,
+        case.head_hash,
+        {"deadlines": effects},
+    )
+    new = replace(
+        case,
+        state=done.to_state,
+        version=seq,
+        head_hash=ev.hash,
+        facts=done.facts,
+        outcome=done.outcome,
+        last_occurred_at=when,
+        updated_at=recorded,
+        closed_at=when if closes and case.closed_at is None else case.closed_at,
+    )
+    notices = step_notices(self, done.row, new, ev, clean, tx.deadlines(case.id), writes)
+    tx.append(Commit(new, (ev,), case.version, tuple(writes), notices))
+    return Fired(case.id, d.kind, d.due_at, trigger, seq), new, spawned
+
+
+def firing_order(self: Engine, d: Deadline) -> tuple[datetime, int, int]:
+    """Due time first; at one instant duties before maturities (a duty's period ended
+    before a maturity, e.g. ``turns_16``, closes the case); then the row's age."""
+    rule = self.policy.tracked_by_name.get(d.kind)
+    return (d.due_at, 1 if rule is not None and rule.kind == "maturity" else 0, d.id or 0)
