@@ -3,12 +3,16 @@
 # No ``from __future__ import annotations``: typer reads every command's annotations on each
 # start (even for ``--help``), and objects cost it less than strings to compile and eval.
 
+import gc
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shouhu.cli.common import EXIT_USAGE, JsonOpt, ShouhuGroup, _engine, _print_json
+
+if TYPE_CHECKING:
+    from shouhu.adapters.importresult import ImportResult
 
 import_app = typer.Typer(
     cls=ShouhuGroup,
@@ -65,27 +69,19 @@ def import_reports(
     file again imports nothing twice. Exit 0 when every row is imported (now
     or before), 2 when any row is refused.
     """
-    import contextlib
-
     from shouhu.adapters import importer
 
     importer.clean_source(source)  # a reserved --source: exit 2, nothing opened
-    # Read once into a private copy, deleted when the block ends (also on an error or Ctrl-C);
-    # unreadable, bad header: exit 2, no database opened.
-    with (
-        importer.ReportFile(file, fmt) as reports,
-        _engine(write=True) as engine,
-        contextlib.ExitStack() as stack,
-    ):
-        bar = stack.enter_context(importer.RichProgress()) if sys.stderr.isatty() else None
-        result = importer.import_reports(
-            engine,
-            reports,
-            source=source,
-            batch_size=batch_size,
-            all_or_nothing=all_or_nothing,
-            progress=bar,
-        )
+    # This command owns its process, so it may pause the cyclic garbage collector while it
+    # files: a batch's records are many young objects the collector would walk again and again
+    # (the library never does this to its host; docs/architecture.md). Restored at the end.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        result = _import(file, fmt, source, batch_size, all_or_nothing)
+    finally:
+        if collecting:
+            gc.enable()
     if as_json:
         _print_json(result.to_dict())
     else:
@@ -94,3 +90,29 @@ def import_reports(
         sys.stdout.write(result.summary() + "\n")
     if not result.ok:
         raise typer.Exit(EXIT_USAGE)
+
+
+def _import(
+    file: str, fmt: "str | None", source: str, batch_size: int, all_or_nothing: bool
+) -> "ImportResult":
+    """Check and file the reports of ``file`` (see ``import_reports``)."""
+    import contextlib
+
+    from shouhu.adapters import importer
+
+    # Read once into a private copy, deleted when the block ends (also on an error or Ctrl-C);
+    # unreadable, bad header: exit 2, no database opened.
+    with (
+        importer.ReportFile(file, fmt) as reports,
+        _engine(write=True) as engine,
+        contextlib.ExitStack() as stack,
+    ):
+        bar = stack.enter_context(importer.RichProgress()) if sys.stderr.isatty() else None
+        return importer.import_reports(
+            engine,
+            reports,
+            source=source,
+            batch_size=batch_size,
+            all_or_nothing=all_or_nothing,
+            progress=bar,
+        )
