@@ -1,0 +1,265 @@
+"""A policy pack's deadline rules: what each is (:class:`DeadlineRule`, :class:`Start`) and
+how one ``[deadlines.NAME]`` table of a pack is read and checked, with the line and the key of
+anything refused."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from shouhu import workflows
+from shouhu.engine.periods import Period, parse_period, period_end
+from shouhu.errors import InvalidInput
+
+Kind = Literal["duty", "maturity", "check"]
+KINDS: tuple[str, ...] = ("duty", "maturity", "check")
+BASES: tuple[str, ...] = ("law", "local")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """What starts a deadline: a trigger, counted from the event or from a date in its data."""
+
+    trigger: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.trigger}:{self.field}" if self.field else self.trigger
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRule:
+    """One ``[deadlines.KIND]`` table."""
+
+    name: str
+    kind: Kind
+    period: Period
+    starts_on: tuple[Start, ...]
+    met_by: tuple[str, ...]
+    cancelled_by: tuple[str, ...]
+    basis: str
+    citation: str
+    supervisor: str = ""
+    notify: str = ""
+    note: str = ""
+    restart: bool = False
+    fact: str | None = None
+    #: ``"calendar"``: a recurring duty over consecutive calendar periods (months, quarters,
+    #: years) instead of a period counted from an event; see :mod:`shouhu.engine.deadlines`.
+    align: str | None = None
+    #: The workflow types whose cases the rule starts on (empty: every type).
+    applies_to: tuple[str, ...] = ()
+
+    def due(self, start: datetime | date, zone: str) -> datetime:
+        """When a deadline started at ``start`` falls due (Civil Code counting)."""
+        return period_end(start, self.period, zone)
+
+    @property
+    def window_months(self) -> int:
+        """The length of a calendar-aligned rule's window, in months (0 if not aligned)."""
+        if self.align != "calendar":
+            return 0
+        return self.period.years * 12 + self.period.months
+
+    def applies(self, workflow: str | None) -> bool:
+        """Whether the rule starts on cases of ``workflow`` (None: any)."""
+        return not self.applies_to or workflow is None or workflow in self.applies_to
+
+
+_KEYS = {
+    "kind",
+    "period",
+    "starts_on",
+    "met_by",
+    "cancelled_by",
+    "basis",
+    "citation",
+    "supervisor",
+    "notify",
+    "note",
+    "restart",
+    "fact",
+    "align",
+    "applies_to",
+}
+_REQUIRED = ("period", "starts_on", "met_by", "cancelled_by", "basis", "citation")
+
+_AT_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+_KEY_AT = re.compile(r"^\s*(?:\[+\s*([^\]]+?)\s*\]+|([A-Za-z0-9_.\-\"' ]+?)\s*=)")
+
+
+def _not_toml(text: str, source: str, exc: tomllib.TOMLDecodeError) -> InvalidInput:
+    """``policy SOURCE: not valid TOML: line N: KEY: …`` — the key (or table) on the line that
+    tomllib names, where the line has one."""
+    found = _AT_LINE.search(str(exc))
+    line = int(found.group(1)) if found else None
+    where = ""
+    if line is not None:
+        lines = text.splitlines()
+        m = _KEY_AT.match(lines[line - 1]) if 0 < line <= len(lines) else None
+        key = (m.group(1) or m.group(2)).strip() if m else ""
+        where = f"line {line}: {key}: " if key else f"line {line}: "
+    return InvalidInput(
+        f"policy {source}: not valid TOML: {where}{' '.join(str(exc).split())}",
+        field="policy",
+        line=line,
+    )
+
+
+def _rule(name: str, body: Any, where: _Where, triggers: set[str]) -> DeadlineRule:
+    table = f"deadlines.{name}"
+    if not isinstance(body, dict):
+        raise where.error("deadlines", name, f"{table} must be a table")
+    if not _NAME.match(name):
+        raise where.error(table, None, f"deadline name {name!r} must be lower_snake_case")
+    unknown = set(body) - _KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise where.error(table, key, f"unknown key {key!r}")
+    for key in _REQUIRED:
+        if key not in body:
+            raise where.error(table, None, f"missing key {key!r}")
+    kind = body.get("kind", "duty")
+    if kind not in KINDS:
+        raise where.error(table, "kind", f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if not isinstance(body["period"], str):
+        raise where.error(table, "period", "period must be an ISO 8601 duration text")
+    try:
+        period = parse_period(body["period"])
+    except InvalidInput as exc:
+        raise where.error(table, "period", exc.message) from None
+    if body["basis"] not in BASES:
+        raise where.error(table, "basis", f"basis must be law or local, not {body['basis']!r}")
+    if not isinstance(body["citation"], str) or not body["citation"].strip():
+        raise where.error(table, "citation", "citation must be a non-empty text")
+    starts = tuple(
+        _start(s, table, where, triggers) for s in _strings(body, "starts_on", where, table)
+    )
+    met = _triggers(body, "met_by", where, table, triggers)
+    cancelled = _triggers(body, "cancelled_by", where, table, triggers)
+    if kind != "check" and not starts:
+        raise where.error(table, "starts_on", "a duty or maturity needs at least one start")
+    if kind == "duty" and not met:
+        raise where.error(table, "met_by", "a duty needs at least one trigger that meets it")
+    if kind == "maturity" and name not in triggers:
+        raise where.error(
+            table, None, f"a maturity's name must be the system trigger it fires; {name!r} is none"
+        )
+    for key in ("supervisor", "notify", "note", "fact"):
+        if key in body and not isinstance(body[key], str):
+            raise where.error(table, key, f"{key} must be text")
+    if "restart" in body and not isinstance(body["restart"], bool):
+        raise where.error(table, "restart", "restart must be true or false")
+    align = body.get("align")
+    if align is not None:
+        if align != "calendar":
+            raise where.error(table, "align", f'align must be "calendar", not {align!r}')
+        if kind != "duty":
+            raise where.error(table, "align", "only a duty can be calendar-aligned")
+        months = period.years * 12 + period.months
+        if period.days or not months or (12 % months and months % 12):
+            raise where.error(
+                table,
+                "period",
+                "a calendar-aligned period is whole months that divide a year (P1M, P3M, P6M) "
+                f"or whole years, not {body['period']!r}",
+            )
+    applies_to: tuple[str, ...] = ()
+    if "applies_to" in body:
+        known = {t for t, _ in workflows.REGISTRY}
+        value = body["applies_to"]
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise where.error(table, "applies_to", "applies_to must be a list of workflow types")
+        for t in value:
+            if t not in known:
+                raise where.error(table, "applies_to", f"unknown workflow type {t!r}")
+        applies_to = tuple(value)
+    return DeadlineRule(
+        name=name,
+        kind=kind,
+        period=period,
+        starts_on=starts,
+        met_by=met,
+        cancelled_by=cancelled,
+        basis=body["basis"],
+        citation=body["citation"].strip(),
+        supervisor=body.get("supervisor", ""),
+        notify=body.get("notify", ""),
+        note=body.get("note", ""),
+        restart=body.get("restart", False),
+        fact=body.get("fact") or None,
+        align=align,
+        applies_to=applies_to,
+    )
+
+
+def _strings(body: Mapping[str, Any], key: str, where: _Where, table: str) -> list[str]:
+    value = body[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise where.error(table, key, f"{key} must be a list of trigger names")
+    return [v.strip() for v in value]
+
+
+def _triggers(
+    body: Mapping[str, Any], key: str, where: _Where, table: str, known: set[str]
+) -> tuple[str, ...]:
+    names = _strings(body, key, where, table)
+    for n in names:
+        if n not in known:
+            raise where.error(table, key, f"unknown trigger {n!r}")
+    return tuple(names)
+
+
+def _start(text: str, table: str, where: _Where, known: set[str]) -> Start:
+    trigger, _, fld = text.partition(":")
+    if trigger not in known:
+        raise where.error(table, "starts_on", f"unknown trigger {trigger!r}")
+    if fld and not _NAME.match(fld):
+        raise where.error(table, "starts_on", f"bad data field {fld!r} in {text!r}")
+    return Start(trigger, fld or None)
+
+
+class _Where:
+    """Finds the line of a table or key in the pack's text, for error messages."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.lines = text.splitlines()
+        self.source = source
+
+    def line(self, table: str | None, key: str | None) -> int | None:
+        start = 0
+        if table is not None:
+            header = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]\s*(#.*)?$")
+            found = next((i for i, ln in enumerate(self.lines) if header.match(ln)), None)
+            if found is None:
+                return None
+            if key is None:
+                return found + 1
+            start = found + 1
+        if key is None:
+            return None
+        if table is None:  # a top-level key, or a table of that name
+            head = re.compile(rf"^\s*\[+\s*{re.escape(key)}\s*[\].]")
+            found = next((i for i, ln in enumerate(self.lines) if head.match(ln)), None)
+            if found is not None:
+                return found + 1
+        pat = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for i in range(start, len(self.lines)):
+            if table is not None and i > start - 1 and self.lines[i].lstrip().startswith("["):
+                break
+            if pat.match(self.lines[i]):
+                return i + 1
+        return start if table is not None else None
+
+    def error(self, table: str | None, key: str | None, message: str) -> InvalidInput:
+        line = self.line(table, key)
+        at = f"line {line}" if line else "?"
+        where = ".".join(p for p in (table, key) if p)
+        return InvalidInput(
+            f"policy {self.source}: {at}: {where}: {message}", field=where or "policy", line=line
+        )
