@@ -82,6 +82,31 @@ class Changes:
         )
 
 
+#: Why a case's duties still pending end when the case reaches a final state.
+CLOSED = "case closed"
+
+
+def cancel(out: Changes, d: Deadline, when: datetime, seq: int, zone: str, reason: str) -> None:
+    """The one way a pending deadline is cancelled: its row closed by the event at ``when``
+    (``seq``), and the ``cancelled`` effect, with why, recorded in the event's hash."""
+    done = replace(d, status="cancelled", closed_at=when, closed_seq=seq)
+    out.writes.append(DeadlineWrite(done, "pending"))
+    out.effect(d, "cancelled", zone, reason=reason)
+
+
+def on_close(
+    existing: Sequence[Deadline], when: datetime, seq: int, zone: str, *, fired: int | None = None
+) -> Changes:
+    """Closing a case (a final state) cancels every duty still pending, but the row ``fired``
+    that closed it — the one rule, for a trigger (:func:`on_event` with ``closes``) and for a
+    deadline that fires (the sweep)."""
+    out = Changes()
+    for d in existing:
+        if d.status == "pending" and d.id != fired:
+            cancel(out, d, when, seq, zone, CLOSED)
+    return out
+
+
 def on_event(
     pack: PolicyPack,
     zone: str,
@@ -118,9 +143,7 @@ def on_event(
                 out.effects.append(effect)
                 continue
             if trigger in rule.cancelled_by:
-                done = replace(d, status="cancelled", closed_at=when, closed_seq=seq)
-                out.writes.append(DeadlineWrite(done, "pending"))
-                out.effect(d, "cancelled", zone, reason=trigger)
+                cancel(out, d, when, seq, zone, trigger)
                 continue
             still_pending.add(d.kind)
             continue
@@ -131,9 +154,7 @@ def on_event(
                 out.writes.append(DeadlineWrite(done, "pending"))
                 out.effect(d, "met", zone, late_seconds=late)
             elif (rule is not None and trigger in rule.cancelled_by) or closes:
-                done = replace(d, status="cancelled", closed_at=when, closed_seq=seq)
-                out.writes.append(DeadlineWrite(done, "pending"))
-                out.effect(d, "cancelled", zone, reason="case closed" if closes else trigger)
+                cancel(out, d, when, seq, zone, CLOSED if closes else trigger)
             else:
                 still_pending.add(d.kind)
         elif (
@@ -175,9 +196,7 @@ def on_event(
                 continue  # a duty already running keeps its first due time
             for d in existing:
                 if d.kind == rule.name and d.status == "pending":
-                    done = replace(d, status="cancelled", closed_at=when, closed_seq=seq)
-                    out.writes.append(DeadlineWrite(done, "pending"))
-                    out.effect(d, "cancelled", zone, reason=f"restarted by {trigger}")
+                    cancel(out, d, when, seq, zone, f"restarted by {trigger}")
         due = rule.due(start, zone).astimezone(UTC)
         new = Deadline(
             id=None,

@@ -130,18 +130,9 @@ def fire_row(
     effects: list[dict[str, Any]] = [effect]
     spawned: list[datetime] = []
     if closes:  # e.g. turns_16: the watch closes, its pending duties are cancelled
-        for other in tx.deadlines(case.id):
-            if other.status == "pending" and other.id != d.id:
-                gone = replace(other, status="cancelled", closed_at=when, closed_seq=seq)
-                writes.append(DeadlineWrite(gone, "pending"))
-                effects.append(
-                    {
-                        "kind": other.kind,
-                        "action": "cancelled",
-                        "due_at": local_iso(other.due_at, self.zone),
-                        "reason": "case closed",
-                    }
-                )
+        gone = dl.on_close(tx.deadlines(case.id), when, seq, self.zone, fired=d.id)
+        writes += gone.writes
+        effects += gone.effects
     elif rule is not None and rule.align:  # the next window's duty starts
         write, started = dl.next_aligned(self.policy, self.zone, rule, d, when, seq)
         writes.append(write)
