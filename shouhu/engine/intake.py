@@ -19,7 +19,6 @@ from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine.duplicates import refuse_duplicates
-from shouhu.engine.hashing import GENESIS
 from shouhu.engine.model import CaseRecord, Child, Location, Reporter
 from shouhu.engine.ports import Commit
 from shouhu.engine.records import (
@@ -29,8 +28,8 @@ from shouhu.engine.records import (
     log_events,
     not_after,
     occurred_instant,
+    open_case,
     parse_location,
-    seal,
 )
 from shouhu.engine.requests import Instant, ReportRequest
 from shouhu.engine.timeutil import local_date, local_iso
@@ -254,40 +253,24 @@ def report_commit(
         effects["report"] = {"late": late, "delay_seconds": delay, "bound": str(bound.period)}
     if changes.effects:
         effects["deadlines"] = changes.effects
-    ev = seal(
+    ev, record = open_case(
         self,
         case_id,
-        1,
         wf,
-        "report",
-        None,
-        wf.initial,
-        reporter_name,
-        "reporter",
+        (reporter_name, "reporter"),
         occurred,
         now,
         event_data,
-        GENESIS,
         effects,
-    )
-    record = CaseRecord(
-        id=case_id,
-        type=wf.type,
-        workflow_version=wf.version,
-        state=wf.initial,
-        version=1,
-        head_hash=ev.hash,
-        child=child,
-        location=loc,
-        reporter=Reporter(kind, reporter_name, mandatory),
-        discovered_at=discovered,
-        reported_at=occurred,
-        last_occurred_at=occurred,
-        created_at=now,
-        updated_at=now,
-        facts={**facts, **changes.facts},
-        late=late,
-        report_delay_seconds=delay,
+        {
+            "child": child,
+            "location": loc,
+            "reporter": Reporter(kind, reporter_name, mandatory),
+            "discovered_at": discovered,
+            "facts": {**facts, **changes.facts},
+            "late": late,
+            "report_delay_seconds": delay,
+        },
     )
     return Commit(record, (ev,), None, tuple(changes.writes), external=external)
 

@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
-from shouhu.engine.hashing import GENESIS
 from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
 from shouhu.engine.periods import parse_period, period_end
 from shouhu.engine.policy import default_pack
@@ -29,8 +28,8 @@ from shouhu.engine.records import (
     log_events,
     not_after,
     occurred_instant,
+    open_case,
     parse_location,
-    seal,
 )
 from shouhu.engine.requests import Instant
 from shouhu.engine.timeutil import local_date, local_iso, parse_day, parse_instant
@@ -157,38 +156,22 @@ def _register_commit(
         workflow=wf.type,
     )
     effects = {"deadlines": changes.effects} if changes.effects else {}
-    ev = seal(
+    ev, record = open_case(
         self,
         case_id,
-        1,
         wf,
-        "register",
-        None,
-        wf.initial,
-        who.name,
-        who.role,
+        (who.name, who.role),
         when,
         now,
         event_data,
-        GENESIS,
         effects,
-    )
-    record = CaseRecord(
-        id=case_id,
-        type=wf.type,
-        workflow_version=wf.version,
-        state=wf.initial,
-        version=1,
-        head_hash=ev.hash,
-        child=child,
-        location=loc,
-        reporter=Reporter(who.role, who.name, False),
-        discovered_at=when,
-        reported_at=when,
-        last_occurred_at=when,
-        created_at=now,
-        updated_at=now,
-        facts={**facts, **changes.facts},
+        {
+            "child": child,
+            "location": loc,
+            "reporter": Reporter(who.role, who.name, False),
+            "discovered_at": when,
+            "facts": {**facts, **changes.facts},
+        },
     )
     return Commit(record, (ev,), None, tuple(changes.writes))
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
-from shouhu.engine.hashing import sealed
+from shouhu.engine.hashing import GENESIS, sealed
 from shouhu.engine.model import CaseRecord, Event, Location
 from shouhu.engine.ports import Transaction
 from shouhu.engine.requests import Instant
@@ -202,3 +202,38 @@ def text_or_none(**values: Any) -> None:
     for name, value in values.items():
         if value is not None and not isinstance(value, str):
             raise InvalidInput(f"{name}: expected text, not {type(value).__name__}", field=name)
+
+
+def open_case(
+    self: Engine,
+    case_id: str,
+    wf: WorkflowDef,
+    opened_by: tuple[str, str],
+    when: datetime,
+    now: datetime,
+    data: dict[str, Any],
+    effects: dict[str, Any],
+    case: dict[str, Any],
+) -> tuple[Event, CaseRecord]:
+    """A case's first event (``wf.opening``: a report or a registration, by ``opened_by``
+    (actor, role), at ``when``, recorded ``now``) and its row at version 1. ``case``: the
+    row's other columns (child, location, reporter, discovered_at, facts, late, …)."""
+    actor, role = opened_by
+    ev = seal(
+        self, case_id, 1, wf, wf.opening, None, wf.initial, actor, role, when, now, data,
+        GENESIS, effects,
+    )  # fmt: skip
+    record = CaseRecord(
+        id=case_id,
+        type=wf.type,
+        workflow_version=wf.version,
+        state=wf.initial,
+        version=1,
+        head_hash=ev.hash,
+        reported_at=when,
+        last_occurred_at=when,
+        created_at=now,
+        updated_at=now,
+        **case,
+    )
+    return ev, record
