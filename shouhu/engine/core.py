@@ -24,8 +24,10 @@ that owns it (a newcomer finds the code by its name; ``docs/architecture.md`` is
 ``engine/ids.py``             case ids
 ============================  ===================================================================
 
-The methods are the parts' functions themselves (``report = intake.report``), not wrappers:
-the same name, signature and docstring, and no extra call on the hot paths. Every write is one
+The methods are the parts' functions themselves, not wrappers: the same name, signature and
+docstring, and no extra call on the hot paths. A part is imported when one of its methods is
+first used (then the class holds the function itself): a command that shows a case loads the
+queries, not intake, the sweep or the ledger. Every write is one
 :class:`~shouhu.engine.ports.Commit`: the new events and the case's new projection,
 atomically, guarded by the version the engine read. Nothing here reads the wall clock (the
 :class:`~shouhu.engine.clock.Clock` is injected) or knows which database is used.
@@ -33,23 +35,62 @@ atomically, guarded by the version the engine read. Nothing here reads the wall 
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shouhu.engine import auditing, intake, ledger, outbox, queries, sweep, transitions
 from shouhu.engine.clock import Clock
-from shouhu.engine.duplicates import DUPLICATE_WINDOW
 from shouhu.engine.ids import new_case_id
-from shouhu.engine.intake import IDEMPOTENCY_SOURCE
 from shouhu.engine.logs import get_logger
 from shouhu.engine.periods import DEFAULT_ZONE
 from shouhu.engine.policy import PolicyPack, default_pack
 from shouhu.engine.ports import Store
 from shouhu.engine.records import FUTURE_TOLERANCE, anniversary, parse_location
 from shouhu.engine.requests import Fired, FireRequest, Instant, ReportRequest
-from shouhu.engine.transitions import FIRE_ATTEMPTS
+
+if TYPE_CHECKING:
+    from shouhu.engine import auditing, intake, ledger, outbox, queries, sweep, transitions
+    from shouhu.engine.duplicates import DUPLICATE_WINDOW
+    from shouhu.engine.intake import IDEMPOTENCY_SOURCE
+    from shouhu.engine.transitions import FIRE_ATTEMPTS
+
+#: Names found here that live in a part, loaded with it on first use (PEP 562).
+_LAZY = {
+    "DUPLICATE_WINDOW": "duplicates",
+    "FIRE_ATTEMPTS": "transitions",
+    "IDEMPOTENCY_SOURCE": "intake",
+}
+
+
+def __getattr__(name: str) -> Any:
+    part = _LAZY.get(name)
+    if part is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"shouhu.engine.{part}"), name)
+
+
+class _Part:
+    """A method of the facade, bound on first use to its part's function: the part's module is
+    imported then, and the class holds the function itself from then on."""
+
+    __slots__ = ("attr", "module")
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+        self.attr = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        func = getattr(importlib.import_module(f"shouhu.engine.{self.module}"), self.attr)
+        if owner is None:
+            owner = type(obj)
+        setattr(owner, self.attr, func)
+        return func if obj is None else func.__get__(obj, owner)
+
 
 __all__ = [
     "DUPLICATE_WINDOW",
@@ -109,40 +150,80 @@ class Engine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- writing: reports (intake.py), the ledger (ledger.py), triggers (transitions.py) ----
+    # The parts' methods (docs/architecture.md): typed as the functions, loaded on first use.
+    if TYPE_CHECKING:
+        # -- writing: reports (intake.py), the ledger (ledger.py), triggers (transitions.py) ----
 
-    report = intake.report
-    report_many = intake.report_many
-    reporting = intake.reporting
-    check_report = intake.check_report
-    known_external = intake.known_external
-    register = ledger.register
-    fire = transitions.fire
-    fire_many = transitions.fire_many
+        report = intake.report
+        report_many = intake.report_many
+        reporting = intake.reporting
+        check_report = intake.check_report
+        known_external = intake.known_external
+        register = ledger.register
+        fire = transitions.fire
+        fire_many = transitions.fire_many
 
-    # -- deadlines and notices (sweep.py, outbox.py) ------------------------------------------
+        # -- deadlines and notices (sweep.py, outbox.py) ------------------------------------------
 
-    run_due = sweep.run_due
-    notices = outbox.notices
-    deliver = outbox.deliver
+        run_due = sweep.run_due
+        notices = outbox.notices
+        deliver = outbox.deliver
 
-    # -- reading (queries.py) ------------------------------------------------------------------
+        # -- reading (queries.py) ------------------------------------------------------------------
 
-    case = queries.case
-    history = queries.history
-    next = queries.next
-    cases = queries.cases
-    next_due = queries.next_due
-    deadlines = queries.deadlines
-    accesses = queries.accesses
-    read_identity = queries.read_identity
+        case = queries.case
+        history = queries.history
+        next = queries.next
+        cases = queries.cases
+        next_due = queries.next_due
+        deadlines = queries.deadlines
+        accesses = queries.accesses
+        read_identity = queries.read_identity
 
-    # -- audit (auditing.py) and the ledger's returns (ledger.py) -----------------------------
+        # -- audit (auditing.py) and the ledger's returns (ledger.py) -----------------------------
 
-    replay = auditing.replay
-    verify = auditing.verify
-    replay_all = auditing.replay_all
-    anchor = auditing.anchor
-    compliance_report = auditing.compliance_report
-    registry_report = ledger.registry_report
-    screening = ledger.screening
+        replay = auditing.replay
+        verify = auditing.verify
+        replay_all = auditing.replay_all
+        anchor = auditing.anchor
+        compliance_report = auditing.compliance_report
+        registry_report = ledger.registry_report
+        screening = ledger.screening
+    else:
+        # -- writing: reports (intake.py), the ledger (ledger.py), triggers (transitions.py) ----
+
+        report = _Part("intake")
+        report_many = _Part("intake")
+        reporting = _Part("intake")
+        check_report = _Part("intake")
+        known_external = _Part("intake")
+        register = _Part("ledger")
+        fire = _Part("transitions")
+        fire_many = _Part("transitions")
+
+        # -- deadlines and notices (sweep.py, outbox.py) ------------------------------------------
+
+        run_due = _Part("sweep")
+        notices = _Part("outbox")
+        deliver = _Part("outbox")
+
+        # -- reading (queries.py) ------------------------------------------------------------------
+
+        case = _Part("queries")
+        history = _Part("queries")
+        next = _Part("queries")
+        cases = _Part("queries")
+        next_due = _Part("queries")
+        deadlines = _Part("queries")
+        accesses = _Part("queries")
+        read_identity = _Part("queries")
+
+        # -- audit (auditing.py) and the ledger's returns (ledger.py) -----------------------------
+
+        replay = _Part("auditing")
+        verify = _Part("auditing")
+        replay_all = _Part("auditing")
+        anchor = _Part("auditing")
+        compliance_report = _Part("auditing")
+        registry_report = _Part("ledger")
+        screening = _Part("ledger")
