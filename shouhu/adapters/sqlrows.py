@@ -93,7 +93,7 @@ _DERIVED = {
 
 
 def _sqlite_cell_codecs(table: sa.Table, names: Sequence[str]) -> list[Any]:
-    """Per column, what turns SQLite's stored value into its :func:`derive.cell` form (None:
+    """Per column, what turns SQLite's stored value into its :func:`columns.cell` form (None:
     as it is): UTC text for instants, decoded JSON, bool for booleans."""
     out: list[Any] = []
     for name in names:

@@ -53,7 +53,7 @@ from shouhu.adapters.tables import (
     JOURNAL,
     OUTBOX,
 )
-from shouhu.engine import columns as derive
+from shouhu.engine import columns
 from shouhu.engine.columns import (
     access_body,
 )
@@ -340,7 +340,7 @@ class SqlStore:
 
     def stored_cells(self, table: str, *, case_id: str | None = None) -> Iterator[tuple[Any, ...]]:
         t = _DERIVED[table]
-        names = derive.DERIVED_TABLES[table]
+        names = columns.DERIVED_TABLES[table]
         order = [t.c.id] if "case_id" not in t.c or table == "access_log" else [t.c.case_id]
         if table not in ("cases", "access_log"):
             order.append(t.c.id)
@@ -371,7 +371,7 @@ class SqlStore:
         with self._errors(), self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=1000).execute(stmt)
             for typed in result:
-                yield tuple(derive.cell(v) for v in typed)
+                yield tuple(columns.cell(v) for v in typed)
 
     def accesses(self, case_id: str | None = None) -> list[Access]:
         stmt = sa.select(ACCESS_LOG).order_by(ACCESS_LOG.c.id)

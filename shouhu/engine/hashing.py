@@ -71,28 +71,26 @@ def event_hash(
     effects: Mapping[str, Any] | None = None,
     empty_effects_key: bool = False,
 ) -> str:
-    """SHA-256 (hex) of an event's canonical content and its predecessor's hash: the one
-    writer :func:`_digest`, as every other entry point here uses it."""
-    row = (
-        case_id,
-        seq,
-        workflow,
-        workflow_version,
-        policy_version,
-        trigger,
-        from_state,
-        to_state,
-        actor,
-        role,
-        utc_iso(occurred_at),
-        utc_iso(recorded_at),
-    )
-    effects_member = (
-        f',"effects":{_CANONICAL.encode(dict(effects or {}))}'
-        if effects or empty_effects_key
-        else ""
-    )
-    return _digest(row, prev_hash, _CANONICAL.encode(data), effects_member)
+    """SHA-256 (hex) of an event's canonical content and its predecessor's hash: what
+    :func:`sealed` computes, with no texts to keep."""
+    return sealed(
+        case_id=case_id,
+        seq=seq,
+        workflow=workflow,
+        workflow_version=workflow_version,
+        policy_version=policy_version,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        role=role,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        data=data,
+        prev_hash=prev_hash,
+        effects=effects or {},
+        empty_effects_key=empty_effects_key,
+    )[0]
 
 
 def journal_hash(
@@ -213,6 +211,7 @@ def sealed(
     data: Mapping[str, Any],
     prev_hash: str,
     effects: Mapping[str, Any],
+    empty_effects_key: bool = False,
 ) -> tuple[str, str, str]:
     """:func:`event_hash` of a new event, with the canonical JSON text of its ``data`` and
     ``effects``: ``(hash, data_json, effects_json)``. A store may keep those texts as the
@@ -234,7 +233,7 @@ def sealed(
         utc_iso(occurred_at),
         utc_iso(recorded_at),
     )
-    effects_member = f',"effects":{effects_json}' if effects else ""
+    effects_member = f',"effects":{effects_json}' if effects or empty_effects_key else ""
     return _digest(row, prev_hash, data_json, effects_member), data_json, effects_json
 
 

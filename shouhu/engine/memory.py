@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from shouhu.engine import columns as derive
+from shouhu.engine import columns
 from shouhu.engine.columns import access_body, chain_entry, notice_body
 from shouhu.engine.model import Access, CaseRecord, Deadline, Event, Intake, JournalEntry, Notice
 from shouhu.engine.ports import Commit, same_child
@@ -244,32 +244,32 @@ class MemoryStore:
         with self._lock:
             if table == "cases":
                 rows = [
-                    derive.cells(table, derive.case_columns(c))
+                    columns.cells(table, columns.case_columns(c))
                     for c in sorted(self._cases.values(), key=lambda c: c.id)
                 ]
             elif table == "deadlines":
                 rows = [
-                    derive.cells(table, derive.deadline_columns(d))
+                    columns.cells(table, columns.deadline_columns(d))
                     for d in sorted(self._deadlines.values(), key=lambda d: (d.case_id, d.id or 0))
                 ]
             elif table == "outbox":
                 rows = [
-                    derive.cells(table, derive.notice_columns(n))
+                    columns.cells(table, columns.notice_columns(n))
                     for n in sorted(self._notices.values(), key=lambda n: (n.case_id, n.id or 0))
                 ]
             elif table == "intake":
                 ordered = sorted(enumerate(self._intake_rows, 1), key=lambda r: r[1].case_id)
                 rows = [
-                    derive.cells(table, {"id": i, **derive.intake_columns(r)}) for i, r in ordered
+                    columns.cells(table, {"id": i, **columns.intake_columns(r)}) for i, r in ordered
                 ]
             elif table == "access_log":
                 rows = [
-                    derive.cells(table, {"id": i, **derive.access_columns(a)})
+                    columns.cells(table, {"id": i, **columns.access_columns(a)})
                     for i, a in enumerate(self._accesses, 1)
                 ]
             else:
                 raise KeyError(table)
-        at = derive.CASE_ID_AT[table]
+        at = columns.CASE_ID_AT[table]
         yield from (r for r in rows if case_id is None or r[at] == case_id)
 
     def accesses(self, case_id: str | None = None) -> list[Access]:

@@ -25,7 +25,7 @@ from alembic.runtime.migration import MigrationContext
 
 from shouhu import Engine, FakeClock
 from shouhu.adapters import migrate
-from shouhu.adapters.sqlrows import _case_values, _deadline_values
+from shouhu.adapters.sqlrows import _case_values, _deadline_values, _event_values
 from shouhu.adapters.sqlstore import SqlStore
 from shouhu.adapters.tables import (
     ACCESS_LOG,
@@ -197,26 +197,7 @@ def first_version_file(path: Path) -> OldCase:
 
 
 def _row(e: Event) -> dict[str, Any]:
-    return _naive(
-        {
-            "case_id": e.case_id,
-            "seq": e.seq,
-            "workflow": e.workflow,
-            "workflow_version": e.workflow_version,
-            "policy_version": e.policy_version,
-            "trigger": e.trigger,
-            "from_state": e.from_state,
-            "to_state": e.to_state,
-            "actor": e.actor,
-            "role": e.role,
-            "occurred_at": e.occurred_at,
-            "recorded_at": e.recorded_at,
-            "data": e.data,
-            "effects": e.effects,
-            "prev_hash": e.prev_hash,
-            "hash": e.hash,
-        }
-    )
+    return _naive(_event_values(e))
 
 
 def _naive(values: dict[str, Any]) -> dict[str, Any]:
