@@ -26,6 +26,7 @@ from shouhu.engine.columns import (
     case_columns,
     chain_entry,
     deadline_columns,
+    journal_columns,
     notice_columns,
 )
 from shouhu.engine.model import (
@@ -141,18 +142,7 @@ def _journal_append(
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_JOURNAL_LOCK})")
     row = conn.execute(_JOURNAL_HEAD).first()
     e = chain_entry(None if row is None else (int(row[0]), str(row[1])), kind, case_id, body, at)
-    conn.execute(
-        JOURNAL.insert(),
-        {
-            "seq": e.seq,
-            "kind": e.kind,
-            "case_id": e.case_id,
-            "body": e.body,
-            "recorded_at": e.recorded_at,
-            "prev_hash": e.prev_hash,
-            "hash": e.hash,
-        },
-    )
+    conn.execute(JOURNAL.insert(), journal_columns(e))
 
 
 def _sqlite_journal_append(

@@ -72,18 +72,8 @@ from shouhu.errors import Conflict, InvalidInput
 
 # Statements built once: SQLAlchemy's compiled cache then serves every call (the hot path).
 _LOAD = sa.select(CASES).where(CASES.c.id == sa.bindparam("case_id"))
-_VERSION = sa.select(CASES.c.version).where(CASES.c.id == sa.bindparam("case_id"))
 _EVENTS = (
     sa.select(EVENTS).where(EVENTS.c.case_id == sa.bindparam("case_id")).order_by(EVENTS.c.seq)
-)
-_INSERT_CASE = CASES.insert()
-_INSERT_EVENT = EVENTS.insert()
-_UPDATE_CASE = CASES.update().where(
-    CASES.c.id == sa.bindparam("b_id"), CASES.c.version == sa.bindparam("b_expected")
-)
-_INSERT_DEADLINE = DEADLINES.insert()
-_UPDATE_DEADLINE = DEADLINES.update().where(
-    DEADLINES.c.id == sa.bindparam("b_id"), DEADLINES.c.status == sa.bindparam("b_expected")
 )
 
 

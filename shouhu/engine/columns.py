@@ -244,6 +244,19 @@ def intake_body(i: Intake) -> dict[str, Any]:
     }
 
 
+def journal_columns(e: JournalEntry) -> dict[str, Any]:
+    """A journal entry as the ``journal`` table's columns."""
+    return {
+        "seq": e.seq,
+        "kind": e.kind,
+        "case_id": e.case_id,
+        "body": e.body,
+        "recorded_at": e.recorded_at,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
 def chain_entry(
     seq_hash: tuple[int, str] | None,
     kind: str,

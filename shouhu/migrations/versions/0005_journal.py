@@ -46,7 +46,13 @@ def _utc(value: Any) -> datetime:
 
 def upgrade() -> None:
     from shouhu.adapters.tables import JOURNAL
-    from shouhu.engine.columns import access_body, chain_entry, intake_body, notice_body
+    from shouhu.engine.columns import (
+        access_body,
+        chain_entry,
+        intake_body,
+        journal_columns,
+        notice_body,
+    )
     from shouhu.engine.model import Access, Intake, Notice
 
     bind = op.get_bind()
@@ -84,17 +90,7 @@ def upgrade() -> None:
         nonlocal head
         e = chain_entry(head, kind, case_id, body, now)
         head = (e.seq, e.hash)
-        entries.append(
-            {
-                "seq": e.seq,
-                "kind": e.kind,
-                "case_id": e.case_id,
-                "body": e.body,
-                "recorded_at": e.recorded_at,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
-        )
+        entries.append(journal_columns(e))
 
     rows = bind.execute(
         sa.text("SELECT case_id, actor, role, reason, what, at FROM access_log ORDER BY id")
