@@ -6,13 +6,14 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from shouhu.adapters.clock import SystemClock
-from shouhu.adapters.config import default_db_url, default_zone
+from shouhu.adapters.config import default_db_url, default_workflows, default_zone
 from shouhu.adapters.policyfile import load_pack
 from shouhu.engine import core
 from shouhu.engine.clock import Clock
 from shouhu.engine.memory import MemoryStore
 from shouhu.engine.policy import PolicyPack
 from shouhu.errors import InvalidInput, StoreUnavailable
+from shouhu.workflows import WorkflowSet
 
 if TYPE_CHECKING:
     from shouhu.adapters.sqlstore import SqlStore
@@ -35,10 +36,16 @@ class Engine(core.Engine):
         policy: PolicyPack | str | os.PathLike[str] | None = None,
         create: bool = True,
         ephemeral: bool = False,
+        workflows: WorkflowSet | None = None,
         **kwargs: Any,
     ) -> Engine:
         """``policy``: a :class:`PolicyPack`, a pack file, or None for ``$SHOUHU_POLICY`` or
         the national defaults.
+
+        ``workflows``: the :class:`~shouhu.workflows.WorkflowSet` this engine knows (default:
+        ``$SHOUHU_WORKFLOWS``, else the six report types and the ledger's three watches,
+        :func:`~shouhu.adapters.config.default_workflows`); a pack file is read against it,
+        so an embedder's pack may name its own types' triggers (docs/extending.md).
 
         ``create`` (default True): a missing SQLite file (and, without a URL, its directory)
         is created, and an empty database gets the schema. ``create=False`` opens only a
@@ -58,7 +65,9 @@ class Engine(core.Engine):
         from shouhu.engine.timeutil import zone as check_zone
 
         check_zone(zone or default_zone())  # bad input before any connection is opened
-        pack = policy if isinstance(policy, PolicyPack) else load_pack(policy)
+        if workflows is None:
+            workflows = default_workflows()
+        pack = policy if isinstance(policy, PolicyPack) else load_pack(policy, wfs=workflows)
         target = default_db_url() if url is None else url
         if not ephemeral and dburl.ephemeral(target):
             raise InvalidInput(
@@ -69,7 +78,12 @@ class Engine(core.Engine):
             )
         store = SqlStore(target, make_dirs=url is None) if create else _open_existing(target)
         return cls(
-            store, clock or SystemClock(), zone=zone or default_zone(), policy=pack, **kwargs
+            store,
+            clock or SystemClock(),
+            zone=zone or default_zone(),
+            policy=pack,
+            workflows=workflows,
+            **kwargs,
         )
 
     @classmethod
@@ -79,15 +93,19 @@ class Engine(core.Engine):
         clock: Clock | None = None,
         zone: str | None = None,
         policy: PolicyPack | str | os.PathLike[str] | None = None,
+        workflows: WorkflowSet | None = None,
         **kwargs: Any,
     ) -> Engine:
         """An engine on a :class:`~shouhu.engine.memory.MemoryStore` (nothing persists)."""
-        pack = policy if isinstance(policy, PolicyPack) else load_pack(policy)
+        if workflows is None:
+            workflows = default_workflows()
+        pack = policy if isinstance(policy, PolicyPack) else load_pack(policy, wfs=workflows)
         return cls(
             MemoryStore(),
             clock or SystemClock(),
             zone=zone or default_zone(),
             policy=pack,
+            workflows=workflows,
             **kwargs,
         )
 

@@ -1,12 +1,19 @@
-"""Where things are by default: the database URL and the jurisdiction's zone."""
+"""Where things are by default: the database URL, the jurisdiction's zone, the workflows."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shouhu.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from shouhu.workflows import WorkflowSet
 
 DEFAULT_DB_ENV = "SHOUHU_DB"
 ZONE_ENV = "SHOUHU_ZONE"
+WORKFLOWS_ENV = "SHOUHU_WORKFLOWS"
 
 
 def data_dir() -> Path:
@@ -29,3 +36,66 @@ def default_db_url() -> str:
 
 def default_zone() -> str:
     return os.environ.get(ZONE_ENV) or "Asia/Shanghai"
+
+
+def default_workflows() -> WorkflowSet:
+    """The workflow set of ``$SHOUHU_WORKFLOWS``, else the default set.
+
+    ``SHOUHU_WORKFLOWS`` names where an embedding system's workflows are, as
+    ``package.module:NAME`` (several separated by commas; ``:NAME`` left out means
+    ``:WORKFLOWS``). Each is a :class:`~shouhu.workflows.WorkflowSet` (taken as it is, for
+    the first), a workflow definition or a sequence of them (added to the set). The module
+    is imported as Python imports any: installed, or on ``PYTHONPATH``."""
+    from shouhu import workflows
+
+    spec = os.environ.get(WORKFLOWS_ENV, "").strip()
+    if not spec:
+        return workflows.DEFAULT
+    out = workflows.DEFAULT
+    for i, item in enumerate(part.strip() for part in spec.split(",")):
+        value = _load(item)
+        if isinstance(value, workflows.WorkflowSet):
+            if i:
+                value = out.with_(value)
+            out = value
+            continue
+        if isinstance(value, workflows.WorkflowDef):
+            value = (value,)
+        defs: tuple[object, ...] = tuple(value) if isinstance(value, list | tuple) else ()
+        if not defs or not all(isinstance(d, workflows.WorkflowDef) for d in defs):
+            raise InvalidInput(
+                f"{WORKFLOWS_ENV}: {item!r} is not a WorkflowSet, a WorkflowDef or a "
+                "sequence of them",
+                field="workflows",
+            )
+        out = out.with_(d for d in defs if isinstance(d, workflows.WorkflowDef))
+    return out
+
+
+def _load(item: str) -> object:
+    """The object ``module:NAME`` names (``NAME`` defaults to ``WORKFLOWS``)."""
+    import importlib
+
+    module, _, name = item.partition(":")
+    name = name or "WORKFLOWS"
+    if not module or not all(p.isidentifier() for p in (*module.split("."), name)):
+        raise InvalidInput(
+            f"{WORKFLOWS_ENV}: expected package.module:NAME, not {item[:80]!r}",
+            field="workflows",
+        )
+    try:
+        found = importlib.import_module(module)
+    except ImportError as exc:
+        raise InvalidInput(
+            f"{WORKFLOWS_ENV}: cannot import {module!r} ({exc}); is it installed, or on "
+            "PYTHONPATH?",
+            field="workflows",
+        ) from None
+    except ValueError as exc:  # a definition that does not hold: WorkflowDef says why
+        raise InvalidInput(f"{WORKFLOWS_ENV}: {module}: {exc}", field="workflows") from None
+    try:
+        return getattr(found, name)
+    except AttributeError:
+        raise InvalidInput(
+            f"{WORKFLOWS_ENV}: module {module!r} has no {name!r}", field="workflows"
+        ) from None

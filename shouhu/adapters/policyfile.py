@@ -7,13 +7,18 @@ from pathlib import Path
 
 from shouhu.engine.policy import PolicyPack, default_pack, parse_pack
 from shouhu.errors import InvalidInput
+from shouhu.workflows import WorkflowSet
 
 POLICY_ENV = "SHOUHU_POLICY"
 
 
-def load_pack(path: str | os.PathLike[str] | None = None) -> PolicyPack:
+def load_pack(
+    path: str | os.PathLike[str] | None = None, *, wfs: WorkflowSet | None = None
+) -> PolicyPack:
     """The pack at ``path``, else ``$SHOUHU_POLICY``, else the default; a pack that extends a
-    shipped one comes back resolved, complete (``pack.to_toml()`` is its effective text)."""
+    shipped one comes back resolved, complete (``pack.to_toml()`` is its effective text).
+    ``wfs``: the workflows whose triggers and types the pack may name (default: the default
+    set)."""
     chosen = path if path is not None else os.environ.get(POLICY_ENV) or None
     if chosen is None:
         return default_pack()
@@ -24,4 +29,4 @@ def load_pack(path: str | os.PathLike[str] | None = None) -> PolicyPack:
         raise InvalidInput(f"policy {str(p)!r}: no such file", field="policy") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"policy {str(p)!r}: cannot be read ({exc})", field="policy") from None
-    return parse_pack(text, p.name)
+    return parse_pack(text, p.name, wfs=wfs)

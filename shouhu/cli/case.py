@@ -17,6 +17,7 @@ from shouhu.cli.common import (
     ReaderRoleOpt,
     ReasonOpt,
     ShouhuGroup,
+    TypesHelp,
     _console,
     _engine,
     _notice,
@@ -90,9 +91,12 @@ class _Page:
             yield row
 
 
-@case_app.command("list")
+@case_app.command("list", cls=TypesHelp)
 def case_list(
-    type_: Annotated[str | None, typer.Option("--type", help="Only this report type.")] = None,
+    type_: Annotated[
+        str | None,
+        typer.Option("--type", help="Only this type: {report_types}, {watch_types}."),
+    ] = None,
     state: Annotated[str | None, typer.Option("--state", help="Only cases in this state.")] = None,
     limit: Annotated[
         int | None,

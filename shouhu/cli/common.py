@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from shouhu.errors import InvalidInput, ShouhuError
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from shouhu.api import Engine
+    from shouhu.workflows import WorkflowSet
 
 EXIT_USAGE = 2
 
@@ -116,10 +117,13 @@ def _engine(*, write: bool) -> "Engine":
     from shouhu.api import Engine
 
     url = _db_url()
-    pack = load_pack(SETTINGS.policy)
+    wfs = _workflows()
+    pack = load_pack(SETTINGS.policy, wfs=wfs)
     new = _new_sqlite_file(url) if write else None
     try:
-        return Engine.open(SETTINGS.db, zone=SETTINGS.zone, policy=pack, create=write)
+        return Engine.open(
+            SETTINGS.db, zone=SETTINGS.zone, policy=pack, create=write, workflows=wfs
+        )
     finally:
         if new is not None and new.exists():
             SETTINGS.created = str(new)
@@ -217,6 +221,38 @@ AtOpt = Annotated[
     str | None,
     typer.Option("--at", help="When it happened (ISO 8601; no offset = local time). Default: now."),
 ]
+
+
+_WORKFLOWS: list["WorkflowSet"] = []
+
+
+def _workflows() -> "WorkflowSet":
+    """The workflow set of this command: ``$SHOUHU_WORKFLOWS``, else the default set (read
+    once per process)."""
+    if not _WORKFLOWS:
+        from shouhu.adapters.config import default_workflows
+
+        _WORKFLOWS.append(default_workflows())
+    return _WORKFLOWS[0]
+
+
+class TypesHelp(TyperCommand):
+    """A command whose help names the workflow set's types: ``{report_types}``,
+    ``{watch_types}`` and ``{roles}`` in a parameter's help are filled in from the set when
+    the help is shown (not when the CLI starts: the set is read only when it is needed)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        wfs = _workflows()
+        names = {
+            "report_types": ", ".join(wfs.types()),
+            "watch_types": ", ".join(wfs.watch_types()),
+            "roles": ", ".join(r for r in wfs.roles if r != "system"),
+        }
+        for param in self.params:
+            text = getattr(param, "help", None)
+            if text and "{" in text:
+                param.help = text.format(**names)  # type: ignore[attr-defined]
+        super().format_help(ctx, formatter)
 
 
 def _db_url() -> str:

@@ -19,7 +19,6 @@ from shouhu.engine.views import (
     TriggerOption,
     public_deadline,
 )
-from shouhu.workflows import latest
 from shouhu.workflows.spec import WorkflowDef
 
 
@@ -158,8 +157,11 @@ def render_case_list(
     table.add_column("id", no_wrap=True, min_width=16)
     for col in ("type", "state", "ver", "township", "village", "reported"):
         table.add_column(col, overflow="fold")
+    from shouhu.cli.common import _workflows
+
+    wfs = _workflows()
     for r in rows:
-        wf = latest(r.type)
+        wf = wfs.latest(r.type)
         table.add_row(
             r.id,
             r.type,

@@ -17,8 +17,7 @@ def report(
         str,
         typer.Argument(
             metavar="TYPE",
-            help="solo_living, missing_child, guardian_incapacity, guardian_nonperformance, "
-            "suspected_abuse or suspected_harm.",
+            help="The report type: {report_types}.",
         ),
     ],
     child_name: Annotated[
@@ -89,7 +88,10 @@ def report(
 
 
 def register(
-    kind: Annotated[str, typer.Argument(metavar="KIND", help="child, woman or elderly.")],
+    kind: Annotated[
+        str,
+        typer.Argument(metavar="KIND", help="child, woman or elderly (or a watch: {watch_types})."),
+    ],
     name: Annotated[str, typer.Option("--name", help="The person's name (never logged).")],
     birthdate: Annotated[str, typer.Option("--birthdate", help="YYYY-MM-DD.")],
     location: Annotated[str, typer.Option("--location", help="'VILLAGE, TOWNSHIP[, COUNTY]'.")],

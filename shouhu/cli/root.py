@@ -26,7 +26,7 @@ from shouhu.cli import (
     scheduler,
     workflow,
 )
-from shouhu.cli.common import SETTINGS, ShouhuGroup
+from shouhu.cli.common import SETTINGS, ShouhuGroup, TypesHelp
 from shouhu.errors import InvalidInput
 
 app = typer.Typer(
@@ -38,8 +38,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 # top-level commands first, then the groups: ``--help`` lists them in this order
-app.command()(report.report)
-app.command()(report.register)
+app.command(cls=TypesHelp)(report.report)
+app.command(cls=TypesHelp)(report.register)
 app.command("deadlines")(deadlines.deadlines_cmd)
 app.command()(info.info)
 app.add_typer(case.case_app, name="case")

@@ -8,19 +8,20 @@ from typing import Annotated, Any
 
 import typer
 
-from shouhu.cli.common import JsonOpt, ShouhuGroup, _console, _print_json
+from shouhu.cli.common import JsonOpt, ShouhuGroup, _console, _print_json, _workflows
 from shouhu.errors import InvalidInput
 
 workflow_app = typer.Typer(
-    cls=ShouhuGroup, help="The six report workflows, as the law sets them.", no_args_is_help=True
+    cls=ShouhuGroup,
+    help="The report workflows and the ledger's watches, as the law sets them.",
+    no_args_is_help=True,
 )
 
 
 @workflow_app.command("list")
 def workflow_list(as_json: JsonOpt = False) -> None:
     """The report types and their workflows."""
-    from shouhu import workflows
-
+    wfs = _workflows()
     rows: list[dict[str, Any]] = [
         {
             "type": wf.type,
@@ -31,7 +32,7 @@ def workflow_list(as_json: JsonOpt = False) -> None:
             "states": len(wf.states),
             "triggers": len(wf.triggers),
         }
-        for wf in (workflows.latest(t) for t in workflows.all_types())
+        for wf in (wfs.latest(t) for t in wfs.all_types())
     ]
     if as_json:
         _print_json(rows)
@@ -52,20 +53,20 @@ def workflow_show(
     fmt: Annotated[str, typer.Option("--format", help="text, mermaid or json.")] = "text",
 ) -> None:
     """One workflow: its states and transitions with roles, data, guards and citations."""
-    from shouhu import workflows
     from shouhu.cli.render import render_workflow, workflow_json
     from shouhu.workflows.diagram import mermaid
 
-    if type_ not in workflows.all_types():
+    wfs = _workflows()
+    if type_ not in wfs:
         raise InvalidInput(
-            f"unknown report type {type_[:40]!r} (types: {', '.join(workflows.all_types())})",
+            f"unknown report type {type_[:40]!r} (types: {', '.join(wfs.all_types())})",
             field="type",
         )
     if fmt not in {"text", "mermaid", "json"}:
         raise InvalidInput(
             f"--format: expected text, mermaid or json, not {fmt[:20]!r}", field="format"
         )
-    wf = workflows.latest(type_)
+    wf = wfs.latest(type_)
     if fmt == "mermaid":
         sys.stdout.write(mermaid(wf))
     elif fmt == "json":

@@ -1,14 +1,14 @@
 """Audit: rebuild a case from its events alone, verify the hash chain, and anchor the heads.
 
 Replay feeds every event back through the workflow definition **version it was recorded
-under**, with the very ``transitions`` machines the live engine uses (:func:`machines.step`).
+under**, judged by the very executor the live engine uses (:func:`machines.step`, held to the
+definition's ``transitions`` machine by the tests).
 It reports the state after each event, any event the definition would refuse, any difference
 from the stored projection, and each deadline's compliance as the events' ``effects`` recorded
 it.
 
 ``verify`` over a whole database needs only each case's verdict: :func:`replay_holds` walks the
-same events the same way, judging each trigger with :func:`machines.replay_step` (the
-definition's rows as a table, which the tests hold to the machines trigger by trigger) and
+same events the same way, judging each trigger with the same :func:`machines.step` and
 hashing :class:`~shouhu.engine.model.Link` rows read without datetimes. A case it finds wanting
 is replayed here in full, and that replay's findings are what ``verify`` reports.
 """
@@ -31,12 +31,13 @@ from shouhu.engine.anchors import (
 from shouhu.engine.compare import Difference
 from shouhu.engine.compliance import ComplianceReport, KindStats
 from shouhu.engine.hashing import GENESIS
-from shouhu.engine.machines import replay_step, step
+from shouhu.engine.machines import step
 from shouhu.engine.model import CaseHead, CaseRecord, Event, Link
 from shouhu.engine.timeutil import local_iso, parse_instant, utc_iso
 from shouhu.engine.views import WITHHELD
 from shouhu.errors import InvalidInput, ShouhuError
 from shouhu.workflows.spec import TransitionDef, WorkflowDef
+from shouhu.workflows.workflowset import WorkflowSet
 
 # -- replay ----------------------------------------------------------------------------------
 
@@ -143,6 +144,7 @@ def replay(
     zone: str,
     at: datetime | None = None,
     projection: CaseRecord | CaseHead | None = None,
+    wfs: WorkflowSet = workflows.DEFAULT,
 ) -> Replay:
     """Rebuild a case from ``events``; compare with ``projection`` when replaying to the end."""
     if not events:
@@ -159,7 +161,7 @@ def replay(
         if at is not None and e.occurred_at > at:
             break
         try:
-            wf = workflows.get(e.workflow, e.workflow_version)
+            wf = wfs.get(e.workflow, e.workflow_version)
         except KeyError:
             illegal.append((e.seq, f"unknown workflow {e.workflow} v{e.workflow_version}"))
             break
@@ -250,11 +252,11 @@ class Rebuilt:
     rows: tuple[TransitionDef | None, ...]
 
 
-def rebuild(links: Sequence[Link]) -> Rebuilt | None:
+def rebuild(links: Sequence[Link], wfs: WorkflowSet = workflows.DEFAULT) -> Rebuilt | None:
     """Walk the events as :func:`replay` does and return where they lead, or None if one of
     them would be refused (then :func:`replay` says why). A trigger is judged by
-    :func:`~shouhu.engine.machines.replay_step` (the workflow's rows as a table, held to its
-    machine by the tests), on :class:`~shouhu.engine.model.Link` rows without datetimes."""
+    :func:`~shouhu.engine.machines.step`, on :class:`~shouhu.engine.model.Link` rows without
+    datetimes."""
     if not links:
         raise InvalidInput("nothing to replay: the case has no events", field="case")
     state, facts, outcome = "", {}, None
@@ -262,7 +264,7 @@ def rebuild(links: Sequence[Link]) -> Rebuilt | None:
     deadlines: dict[tuple[str, str], dict[str, Any]] = {}
     for e in links:
         try:
-            wf = workflows.get(e.workflow, e.workflow_version)
+            wf = wfs.get(e.workflow, e.workflow_version)
         except KeyError:
             return None
         if e.seq == 1:
@@ -273,7 +275,7 @@ def rebuild(links: Sequence[Link]) -> Rebuilt | None:
             rows.append(None)
         else:
             try:
-                done = replay_step(wf, state, facts, e.trigger, e.role, e.data, outcome)
+                done = step(wf, state, facts, e.trigger, e.role, e.data, outcome)
             except ShouhuError:
                 return None
             state, facts, outcome = done.to_state, done.facts, done.outcome
@@ -289,13 +291,14 @@ def replay_holds(
     links: Sequence[Link],
     projection: CaseRecord | CaseHead | None,
     done: Rebuilt | None = None,
+    wfs: WorkflowSet = workflows.DEFAULT,
 ) -> bool:
     """Whether :func:`replay` of these events, compared with ``projection``, would be ``ok`` —
     the verdict ``verify`` needs for every case, without the timeline, the deadlines' compliance
     or a datetime (see :func:`rebuild`). When this says no, ``verify`` runs :func:`replay` for
     the reasons. ``done``: what :func:`rebuild` found for these links, if the caller has it."""
     if done is None:
-        done = rebuild(links)
+        done = rebuild(links, wfs)
     if done is None:
         return False
     if projection is None:

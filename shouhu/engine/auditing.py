@@ -39,7 +39,7 @@ def replay(self: Engine, case_id: str, at: Instant | None = None) -> Replay:
             f"reported at {local_iso(events[0].occurred_at, self.zone)}",
             field="at",
         )
-    return _replay(events, zone=self.zone, at=when, projection=record)
+    return _replay(events, zone=self.zone, at=when, projection=record, wfs=self.workflows)
 
 
 def verify(
@@ -122,15 +122,20 @@ def verify(
             continue
         if not replay:
             continue
-        done = rebuild(chain)
-        if done is None or not replay_holds(chain, head, done):
+        done = rebuild(chain, self.workflows)
+        if done is None or not replay_holds(chain, head, done, self.workflows):
             # the reasons: the full replay, whose verdict is the one reported
-            rebuilt = _replay([link.event() for link in chain], zone=self.zone, projection=head)
+            rebuilt = _replay(
+                [link.event() for link in chain],
+                zone=self.zone,
+                projection=head,
+                wfs=self.workflows,
+            )
             if not rebuilt.ok:
                 out.replay_failures.append(rebuilt)
         if done is not None:
             tables = derive.rebuild_tables(
-                chain, done.state, done.facts, done.outcome, done.rows, self.zone
+                chain, done.state, done.facts, done.outcome, done.rows, self.zone, self.workflows
             )
             out.derived += derive.compare_case(
                 cid, tables, row, deadlines, notices, intake, journal
@@ -151,7 +156,7 @@ def replay_all(self: Engine) -> Iterator[Replay]:
 
     for _, events, record in _chains(self):
         if events:
-            yield _replay(events, zone=self.zone, projection=record)
+            yield _replay(events, zone=self.zone, projection=record, wfs=self.workflows)
 
 
 def _chains(self: Engine) -> Iterator[tuple[str, list[Event], CaseRecord | None]]:
@@ -184,7 +189,11 @@ def compliance_report(self: Engine, date_from: str | date, date_to: str | date) 
         if not start <= day <= end:
             continue
         events = self.store.events(record.id)
-        out.add(record, _replay(events, zone=self.zone, projection=record), self.zone)
+        out.add(
+            record,
+            _replay(events, zone=self.zone, projection=record, wfs=self.workflows),
+            self.zone,
+        )
     return out
 
 

@@ -49,6 +49,7 @@ from shouhu.engine.policy import PolicyPack, default_pack
 from shouhu.engine.ports import Store
 from shouhu.engine.records import FUTURE_TOLERANCE, anniversary, parse_location
 from shouhu.engine.requests import Fired, FireRequest, Instant, ReportRequest
+from shouhu.workflows import DEFAULT, WorkflowSet
 
 if TYPE_CHECKING:
     from shouhu.engine import auditing, intake, ledger, outbox, queries, sweep, transitions
@@ -124,12 +125,16 @@ class Engine:
         policy: PolicyPack | None = None,
         id_factory: Callable[[datetime], str] | None = None,
         logger: Any = None,
+        workflows: WorkflowSet | None = None,
     ) -> None:
         from shouhu.engine.timeutil import zone as _zone
 
         _zone(zone)  # fail early on an unknown zone
         self.store = store
         self.clock = clock
+        #: The workflow definitions this engine files, fires and replays (default: the six
+        #: report types and the ledger's three watches, :data:`shouhu.workflows.DEFAULT`).
+        self.workflows: WorkflowSet = DEFAULT if workflows is None else workflows
         self.zone = zone
         self.policy = policy if policy is not None else default_pack()
         self.policy_version = self.policy.id

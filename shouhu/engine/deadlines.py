@@ -16,6 +16,7 @@ from shouhu.engine.model import Deadline, DeadlineWrite
 from shouhu.engine.policy import DeadlineRule, PolicyPack
 from shouhu.engine.timeutil import local, local_iso, parse_instant
 from shouhu.engine.timeutil import zone as _zone
+from shouhu.workflows.spec import WorkflowDef
 
 #: Data fields that are personal: a period counted from one shows no ``counted_from``.
 PERSONAL_FIELDS = frozenset({"birthdate"})
@@ -41,31 +42,38 @@ def personal(rule: DeadlineRule) -> bool:
     return any(s.field in PERSONAL_FIELDS for s in rule.starts_on)
 
 
+#: What a calendar-aligned duty's ``started`` effect adds.
+CALENDAR = {"align": "calendar"}
+
+
+def start(
+    out: Changes,
+    pack: PolicyPack,
+    zone: str,
+    case_id: str,
+    rule: DeadlineRule,
+    due: datetime,
+    when: datetime,
+    seq: int,
+    **shown: Any,
+) -> None:
+    """The one way a deadline starts: a pending row of ``rule`` due at ``due``, started by
+    event ``seq`` at ``when`` under ``pack``, and its ``started`` effect (the period, its
+    basis, and ``shown``: where it was counted from) recorded in the event's hash."""
+    new = Deadline(None, case_id, rule.name, "pending", due, when, seq, pack.id)
+    out.writes.append(DeadlineWrite(new))
+    out.effect(new, "started", zone, period=str(rule.period), basis=rule.basis, **shown)
+
+
 def next_aligned(
     pack: PolicyPack, zone: str, rule: DeadlineRule, d: Deadline, when: datetime, seq: int
 ) -> tuple[DeadlineWrite, dict[str, Any]]:
     """The next window's duty after ``d`` (met or missed), and its ``started`` effect."""
     due = window_start(d.due_at, rule.window_months, zone, 1)
-    new = Deadline(
-        id=None,
-        case_id=d.case_id,
-        kind=rule.name,
-        status="pending",
-        due_at=due,
-        started_at=when,
-        started_seq=seq,
-        policy_version=pack.id,
-    )
-    effect = {
-        "kind": rule.name,
-        "action": "started",
-        "due_at": local_iso(due, zone),
-        "period": str(rule.period),
-        "basis": rule.basis,
-        "counted_from": local_iso(d.due_at, zone),
-        "align": "calendar",
-    }
-    return DeadlineWrite(new), effect
+    out = Changes()
+    counted = local_iso(d.due_at, zone)
+    start(out, pack, zone, d.case_id, rule, due, when, seq, counted_from=counted, **CALENDAR)
+    return out.writes[0], out.effects[0]
 
 
 @dataclass
@@ -118,7 +126,7 @@ def on_event(
     when: datetime,
     seq: int,
     closes: bool,
-    workflow: str | None = None,
+    workflow: str | WorkflowDef | None = None,
 ) -> Changes:
     """The deadline changes of one event (``data``: the trigger's data; for ``report``, the
     report data).
@@ -170,8 +178,8 @@ def on_event(
     if closes:
         return out
     for rule in pack.started_by(trigger, workflow):  # the others return None from _start_of
-        start = _start_of(rule, trigger, data, when, zone)
-        if start is None:
+        begin = _start_of(rule, trigger, data, when, zone)
+        if begin is None:
             continue
         if rule.align:
             if rule.name in still_pending:
@@ -179,15 +187,17 @@ def on_event(
             # the window after the one the start falls in
             first = window_start(when, rule.window_months, zone, 1)
             due = window_start(when, rule.window_months, zone, 2)
-            new = Deadline(None, case_id, rule.name, "pending", due, when, seq, pack.id)
-            out.writes.append(DeadlineWrite(new))
-            out.effect(
-                new,
-                "started",
+            counted = local_iso(first, zone)
+            start(
+                out,
+                pack,
                 zone,
-                period=str(rule.period),
-                basis=rule.basis,
-                counted_from=local_iso(first, zone),
+                case_id,
+                rule,
+                due,
+                when,
+                seq,
+                counted_from=counted,
                 align="calendar",
             )
             continue
@@ -197,31 +207,12 @@ def on_event(
             for d in existing:
                 if d.kind == rule.name and d.status == "pending":
                     cancel(out, d, when, seq, zone, f"restarted by {trigger}")
-        due = rule.due(start, zone).astimezone(UTC)
-        new = Deadline(
-            id=None,
-            case_id=case_id,
-            kind=rule.name,
-            status="pending",
-            due_at=due,
-            started_at=when,
-            started_seq=seq,
-            policy_version=pack.id,
-        )
-        out.writes.append(DeadlineWrite(new))
-        counted = local_iso(start, zone) if isinstance(start, datetime) else start.isoformat()
+        due = rule.due(begin, zone).astimezone(UTC)
+        counted = local_iso(begin, zone) if isinstance(begin, datetime) else begin.isoformat()
         if personal(rule):
             counted = "withheld (personal data)"
         extra: dict[str, Any] = {"fact": rule.fact} if rule.fact else {}
-        out.effect(
-            new,
-            "started",
-            zone,
-            period=str(rule.period),
-            basis=rule.basis,
-            counted_from=counted,
-            **extra,
-        )
+        start(out, pack, zone, case_id, rule, due, when, seq, counted_from=counted, **extra)
         if rule.fact:
             out.facts[rule.fact] = local_iso(due, zone)
     return out

@@ -57,13 +57,14 @@ from shouhu.engine.hashing import GENESIS
 from shouhu.engine.model import JournalEntry, Link
 from shouhu.engine.notices import notices_for
 from shouhu.workflows.spec import TransitionDef
+from shouhu.workflows.workflowset import WorkflowSet
 
 
 @lru_cache(maxsize=256)
-def _finals(workflow: str, version: int) -> frozenset[str]:
+def _finals(wfs: WorkflowSet, workflow: str, version: int) -> frozenset[str]:
     """The final states of a workflow version (none if it is unknown)."""
     try:
-        wf = workflows.get(workflow, version)
+        wf = wfs.get(workflow, version)
     except KeyError:
         return frozenset()
     return frozenset(s.name for s in wf.states if s.final)
@@ -98,6 +99,7 @@ def rebuild_tables(
     outcome: str | None,
     rows: Sequence[TransitionDef | None],
     zone: str,
+    wfs: WorkflowSet = workflows.DEFAULT,
 ) -> CaseTables:
     """The case row, deadline rows, notices and intake row of a case whose events replay to
     ``state``, ``facts`` and ``outcome`` by the transition ``rows`` (one per event; None for
@@ -125,7 +127,7 @@ def rebuild_tables(
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         out.problems.append(f"the opening event does not say what the case row holds ({exc})")
     for link in links:
-        if link.to_state in _finals(link.workflow, link.workflow_version):
+        if link.to_state in _finals(wfs, link.workflow, link.workflow_version):
             case["closed_at"] = link.occurred_utc
             break
     location = first.data.get("location") if isinstance(first.data, Mapping) else None

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from shouhu.engine.timeutil import utc_iso
 
@@ -52,45 +52,47 @@ def canonical(obj: Any) -> bytes:
     return _CANONICAL.encode(obj).encode()
 
 
-def event_hash(
-    *,
-    case_id: str,
-    seq: int,
-    workflow: str,
-    workflow_version: int,
-    policy_version: str | None,
-    trigger: str,
-    from_state: str | None,
-    to_state: str,
-    actor: str,
-    role: str,
-    occurred_at: datetime,
-    recorded_at: datetime,
-    data: Mapping[str, Any],
-    prev_hash: str,
-    effects: Mapping[str, Any] | None = None,
-    empty_effects_key: bool = False,
-) -> str:
+class _EventFields(TypedDict):
+    """The hashed fields every way of hashing an event takes (keywords), but the instants."""
+
+    case_id: str
+    seq: int
+    workflow: str
+    workflow_version: int
+    policy_version: str | None
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    role: str
+    data: Mapping[str, Any]
+    prev_hash: str
+    #: Write ``"effects": {}`` when ``effects`` is empty (an event recorded so): see
+    #: ``docs/concepts.md``.
+    empty_effects_key: NotRequired[bool]
+
+
+class NewEvent(_EventFields):
+    """An event being recorded: its instants as aware datetimes."""
+
+    occurred_at: datetime
+    recorded_at: datetime
+    effects: NotRequired[Mapping[str, Any] | None]
+
+
+class StoredEvent(_EventFields):
+    """An event as read back from a store: instants already in their canonical text
+    (``utc_iso``), ``data`` and ``effects`` decoded from JSON."""
+
+    occurred_at: str
+    recorded_at: str
+    effects: Mapping[str, Any]
+
+
+def event_hash(**event: Unpack[NewEvent]) -> str:
     """SHA-256 (hex) of an event's canonical content and its predecessor's hash: what
     :func:`sealed` computes, with no texts to keep."""
-    return sealed(
-        case_id=case_id,
-        seq=seq,
-        workflow=workflow,
-        workflow_version=workflow_version,
-        policy_version=policy_version,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=to_state,
-        actor=actor,
-        role=role,
-        occurred_at=occurred_at,
-        recorded_at=recorded_at,
-        data=data,
-        prev_hash=prev_hash,
-        effects=effects or {},
-        empty_effects_key=empty_effects_key,
-    )[0]
+    return sealed(**event)[0]
 
 
 def journal_hash(
@@ -118,25 +120,7 @@ def journal_hash(
     return hashlib.sha256(canonical(content)).hexdigest()
 
 
-def stored_event_hash(
-    *,
-    case_id: str,
-    seq: int,
-    workflow: str,
-    workflow_version: int,
-    policy_version: str | None,
-    trigger: str,
-    from_state: str | None,
-    to_state: str,
-    actor: str,
-    role: str,
-    occurred_at: str,
-    recorded_at: str,
-    data: Mapping[str, Any],
-    prev_hash: str,
-    effects: Mapping[str, Any],
-    empty_effects_key: bool = False,
-) -> str:
+def stored_event_hash(**event: Unpack[StoredEvent]) -> str:
     """:func:`event_hash` of an event as read back from a store, for ``verify``: the instants
     already in their canonical text (``utc_iso``), ``data`` and ``effects`` decoded from JSON
     (so free of cycles). The same content, the same canonical bytes, the same hash.
@@ -144,45 +128,17 @@ def stored_event_hash(
     The object is written out member by member in sorted key order (``_SORTED_KEYS``), each
     value as the canonical encoder writes it (:func:`_json`): what ``canonical`` makes of the
     same dict, without building the dict or sorting its keys for every event."""
-    row = (
-        case_id,
-        seq,
-        workflow,
-        workflow_version,
-        policy_version,
-        trigger,
-        from_state,
-        to_state,
-        actor,
-        role,
-        occurred_at,
-        recorded_at,
-        data,
-        effects,
-        prev_hash,
-    )
-    return stored_row_hash(row, empty_effects_key)
+    row = tuple(event[k] for k in STORED_ROW)  # type: ignore[literal-required]
+    return stored_row_hash(row, event.get("empty_effects_key", False))
 
 
 #: The layout :func:`stored_row_hash` reads: the arguments of :func:`stored_event_hash` in
 #: table column order (the first fields of a :class:`~shouhu.engine.model.Link`).
-STORED_ROW = (
-    "case_id",
-    "seq",
-    "workflow",
-    "workflow_version",
-    "policy_version",
-    "trigger",
-    "from_state",
-    "to_state",
-    "actor",
-    "role",
-    "occurred_at",
-    "recorded_at",
-    "data",
-    "effects",
-    "prev_hash",
-)
+STORED_ROW = tuple({"from": "from_state", "to": "to_state"}.get(f, f) for f in HASHED_FIELDS)
+
+
+#: The fields of :data:`STORED_ROW` before the instants, as a new event gives them.
+_NEW_ROW = STORED_ROW[:10]
 
 
 def stored_row_hash(row: Sequence[Any], empty_effects_key: bool = False) -> str:
@@ -194,47 +150,22 @@ def stored_row_hash(row: Sequence[Any], empty_effects_key: bool = False) -> str:
     return _digest(row, prev_hash, q(data), effects_member)
 
 
-def sealed(
-    *,
-    case_id: str,
-    seq: int,
-    workflow: str,
-    workflow_version: int,
-    policy_version: str | None,
-    trigger: str,
-    from_state: str | None,
-    to_state: str,
-    actor: str,
-    role: str,
-    occurred_at: datetime,
-    recorded_at: datetime,
-    data: Mapping[str, Any],
-    prev_hash: str,
-    effects: Mapping[str, Any],
-    empty_effects_key: bool = False,
-) -> tuple[str, str, str]:
+def sealed(**event: Unpack[NewEvent]) -> tuple[str, str, str]:
     """:func:`event_hash` of a new event, with the canonical JSON text of its ``data`` and
     ``effects``: ``(hash, data_json, effects_json)``. A store may keep those texts as the
     columns' JSON, so a new event's data is encoded once, not once to hash and again to store.
     """
-    data_json = _CANONICAL.encode(data)
+    effects = event.get("effects") or {}
+    data_json = _CANONICAL.encode(event["data"])
     effects_json = _CANONICAL.encode(effects)
     row = (
-        case_id,
-        seq,
-        workflow,
-        workflow_version,
-        policy_version,
-        trigger,
-        from_state,
-        to_state,
-        actor,
-        role,
-        utc_iso(occurred_at),
-        utc_iso(recorded_at),
+        *(event[k] for k in _NEW_ROW),  # type: ignore[literal-required]
+        utc_iso(event["occurred_at"]),
+        utc_iso(event["recorded_at"]),
     )
-    effects_member = f',"effects":{effects_json}' if effects or empty_effects_key else ""
-    return _digest(row, prev_hash, data_json, effects_member), data_json, effects_json
+    empty_key = event.get("empty_effects_key", False)
+    effects_member = f',"effects":{effects_json}' if effects or empty_key else ""
+    return _digest(row, event["prev_hash"], data_json, effects_member), data_json, effects_json
 
 
 def _digest(row: Sequence[Any], prev_hash: Any, data_json: str, effects_member: str) -> str:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine.duplicates import refuse_duplicates
@@ -70,8 +69,8 @@ def report(
     """
     _check_flag(new_case, "new_case")
     if key is not None:
-        if not isinstance(type, str) or type not in workflows.types():
-            raise InvalidInput(_unknown_type(str(type)), field="type")
+        if not isinstance(type, str) or type not in self.workflows.types():
+            raise InvalidInput(_unknown_type(self, str(type)), field="type")
         key = v.clean_text(key, field="key", max_length=100)
         first = _keyed(self, type, key)
         if first is not None:
@@ -242,7 +241,7 @@ def report_commit(
         when=occurred,
         seq=1,
         closes=False,
-        workflow=wf.type,
+        workflow=wf,
     )
     effects: dict[str, Any] = {}
     delay = int((occurred - discovered).total_seconds())
@@ -277,9 +276,9 @@ def report_commit(
 
 def _report_checked(self: Engine, req: ReportRequest, now: datetime) -> _CheckedReport:
     """Every check filing a report makes, and the clean values; nothing is built."""
-    if not isinstance(req.type, str) or req.type not in workflows.types():
-        raise InvalidInput(_unknown_type(str(req.type)), field="type")
-    wf = workflows.latest(req.type)
+    if not isinstance(req.type, str) or req.type not in self.workflows.types():
+        raise InvalidInput(_unknown_type(self, str(req.type)), field="type")
+    wf = self.workflows.latest(req.type)
     child = v.child(req.child)
     reporter = v.reporter(req.reporter)
     loc = parse_location(req.location)
@@ -368,5 +367,5 @@ def _clean_source(source: object) -> str:
     return v.clean_text(source, field="source", max_length=60)
 
 
-def _unknown_type(type_: str) -> str:
-    return f"unknown report type {type_[:40]!r} (types: {', '.join(workflows.types())})"
+def _unknown_type(self: Engine, type_: str) -> str:
+    return f"unknown report type {type_[:40]!r} (types: {', '.join(self.workflows.types())})"

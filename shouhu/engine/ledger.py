@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
@@ -37,7 +36,6 @@ from shouhu.engine.views import CaseView
 from shouhu.errors import Conflict, InvalidInput, TransitionRefused
 from shouhu.workflows.spec import WorkflowDef
 from shouhu.workflows.vocab import WATCH_KINDS
-from shouhu.workflows.watch import C_CHILD_DEF, C_ELDER_AGE, C_WOMAN_DEF, REGISTRARS
 
 if TYPE_CHECKING:  # imported by the functions using them: showing a case needs neither
     from shouhu.engine import registry as reg
@@ -71,7 +69,7 @@ def register(
         with self.store.write() as tx:
             same = _same_person(tx, case)
             if same is not None:
-                raise _duplicate(case, same)
+                raise _duplicate(self, case, same)
             tx.append(commit)
     except Conflict as exc:
         if exc.data.get("rule") == "duplicate":
@@ -82,7 +80,7 @@ def register(
             same = _same_person(tx, case)
         if same is None:
             raise
-        raise _duplicate(case, same) from None
+        raise _duplicate(self, case, same) from None
     if self._std_log.isEnabledFor(logging.INFO):
         self.log.info(
             "person_registered",
@@ -105,17 +103,17 @@ def _register_commit(
     data: Mapping[str, Any] | None,
 ) -> Commit:
     type_ = WATCH_KINDS.get(kind, kind) if isinstance(kind, str) else ""
-    if type_ not in workflows.watch_types():
+    if type_ not in self.workflows.watch_types():
         raise InvalidInput(
             f"unknown kind {str(kind)[:40]!r} (kinds: {', '.join(WATCH_KINDS)})",
             field="kind",
         )
-    wf = workflows.latest(type_)
-    who = v.actor(actor)
-    if who.role not in REGISTRARS:
+    wf = self.workflows.latest(type_)
+    who = v.actor(actor, self.workflows.roles)
+    if who.role not in wf.registrars:
         raise TransitionRefused(
             f"refused by rule role ({wf.citation}): the ledger is kept by "
-            f"{', '.join(REGISTRARS)}, not {who.role}",
+            f"{', '.join(wf.registrars)}, not {who.role}",
             rule="role",
             citation=wf.citation,
             trigger="register",
@@ -153,7 +151,7 @@ def _register_commit(
         when=when,
         seq=1,
         closes=False,
-        workflow=wf.type,
+        workflow=wf,
     )
     effects = {"deadlines": changes.effects} if changes.effects else {}
     ev, record = open_case(
@@ -187,35 +185,27 @@ def _registration_age(
     age = day.year - birth.year
     if day <= anniversary(birth, age):
         age -= 1
-    if wf.type == "child_watch" and age >= 16:
-        turned = period_end(birth, parse_period("P16Y"), self.zone)
+    for rule in wf.eligibility:  # the workflow's definitions of whom it holds
+        names = {"birthdate": birth.isoformat(), "age": age}
+        if rule.under_age is not None and age >= rule.under_age:
+            until = period_end(birth, parse_period(f"P{rule.under_age}Y"), self.zone)
+            names["until"] = local_iso(until, self.zone)
+        elif rule.min_age is not None and age < rule.min_age:
+            pass
+        elif rule.since_field is not None and rule.since_period is not None:
+            since = date.fromisoformat(data[rule.since_field])
+            holds = period_end(since, parse_period(rule.since_period), self.zone)
+            if when >= holds:
+                continue
+            names.update(since=since.isoformat(), until=local_iso(holds, self.zone))
+        else:
+            continue
         raise InvalidInput(
-            f"refused by rule under_16 ({C_CHILD_DEF}): a left-behind child is under 16; "
-            f"born {birth.isoformat()}, the child is 16 from {local_iso(turned, self.zone)}",
-            field="birthdate",
-            rule="under_16",
-            citation=C_CHILD_DEF,
+            f"refused by rule {rule.rule} ({rule.citation}): {rule.message.format(**names)}",
+            field=rule.field,
+            rule=rule.rule,
+            citation=rule.citation,
         )
-    if wf.type == "elderly_watch" and age < 60:
-        raise InvalidInput(
-            f"refused by rule aged_60 ({C_ELDER_AGE}): an elder is 60 or older; this "
-            f"person is {age}",
-            field="birthdate",
-            rule="aged_60",
-            citation=C_ELDER_AGE,
-        )
-    if wf.type == "woman_watch":
-        since = date.fromisoformat(data["husband_away_since"])
-        holds = period_end(since, parse_period("P6M"), self.zone)
-        if when < holds:
-            raise InvalidInput(
-                f"refused by rule half_year ({C_WOMAN_DEF}): the husband must have been "
-                f"away half a year or more; away since {since.isoformat()}, that holds from "
-                f"{local_iso(holds, self.zone)}",
-                field="husband_away_since",
-                rule="half_year",
-                citation=C_WOMAN_DEF,
-            )
     return age
 
 
@@ -240,7 +230,7 @@ def registry_report(
                     yield record, partial(store.events, record.id)
 
     windows = {r.name: r.window_months for r in self.policy.tracked() if r.align}
-    ret = reg.ledger_return(watches(), q, at, self.zone, windows)
+    ret = reg.ledger_return(watches(), q, at, self.zone, windows, self.workflows)
     if township is not None and township not in seen:
         raise _unknown_township(township, seen)
     return ret
@@ -274,7 +264,8 @@ def screening(
     on_ledger = 0
     entries: list[reg.ScreeningEntry] = []
     seen: set[str] = set()
-    for record in self.store.list_cases(type="child_watch", state="on_ledger"):
+    screened = (t for t in self.workflows.watch_types() if self.workflows.latest(t).screened)
+    for record in (r for t in screened for r in self.store.list_cases(type=t, state="on_ledger")):
         seen.add(record.location.township)
         if township is not None and record.location.township != township:
             continue
@@ -321,9 +312,9 @@ def _same_person(tx: Transaction, case: CaseRecord) -> str | None:
     )
 
 
-def _duplicate(case: CaseRecord, same: str) -> Conflict:
+def _duplicate(self: Engine, case: CaseRecord, same: str) -> Conflict:
     return Conflict(
-        f"refused by rule duplicate ({workflows.latest(case.type).citation} — 一人一档): "
+        f"refused by rule duplicate ({self.workflows.latest(case.type).citation} — 一人一档): "
         f"this person is already on the ledger as case {same}",
         case_id=same,
         expected=None,

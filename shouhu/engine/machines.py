@@ -1,21 +1,31 @@
-"""Workflow definitions executed by ``transitions``: one machine per type and version, shared.
+"""How a workflow definition judges a trigger: one executor, and ``transitions`` as its oracle.
+
+**The executor** is :func:`step`: it walks the rows of a trigger as a table — the rows
+``allowed`` for the state and role, in definition order; for each, ``when`` then the guards,
+stopping at the first that fails; the first row that passes applies its effect and outcome.
+Every live trigger (``Engine.fire``, the scheduler's system triggers), every replay and
+``verify``'s judgement of every event of a database go through exactly this function.
+
+**The oracle** is a ``transitions`` machine built from the same definition
+(:func:`machine_for`, :func:`machine_step`): states, the rows as transitions with ``when`` and
+the guards as ``conditions`` and the effects in ``after``. It is an independent reading of the
+definition by a maintained state-machine library, and the tests hold the executor to it
+exhaustively (every definition, state, trigger, role and choice; tests/property/
+test_replay_table.py) and along random histories. Why the table executes and the machine
+checks, not the other way round: setting a ``transitions`` event in motion costs about 28 µs a
+trigger against 3 µs for the table walk, and ``verify`` judges every event of a database —
+the machine as executor would make verification several times slower, and keeping both on the
+paths (as before) meant two executors kept in step only by tests. An embedder's workflow is
+checked against the machine the same way (``machine_step`` on its definition).
 
 No case is ever attached to a machine with ``add_model`` (that is O(n) in attached models and
-keeps every case in memory). For each trigger :func:`step` makes a small :class:`CaseModel`
-from the stored projection and asks the shared machine's event to run on it; the machine checks
-the source state, routes by data, evaluates the guards as ``conditions`` and applies the
-declared effects in ``after``. Every live trigger (``Engine.fire``, the scheduler's system
-triggers) and every replay goes through exactly this path. Only ``verify``, which judges every
-event of a database at once, first walks the same rows as a table (:func:`replay_step`) for
-its verdict — the same verdicts, results and messages without a machine run per event, held to
-the machine by the tests exhaustively — and replays through the machine any case the table
-finds fault with, so what it reports comes from the machine.
+keeps every case in memory): the oracle drives a small :class:`CaseModel` per trigger.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -167,7 +177,7 @@ def allowed(wf: WorkflowDef, state: str, trigger: str, role: str) -> list[Transi
     return here
 
 
-def step(
+def machine_step(
     wf: WorkflowDef,
     state: str,
     facts: Mapping[str, Any],
@@ -176,42 +186,22 @@ def step(
     data: Mapping[str, Any],
     outcome: str | None = None,
 ) -> Step:
-    """Run ``trigger`` from ``state`` for ``role`` with validated ``data``.
+    """The oracle: run ``trigger`` from ``state`` for ``role`` with validated ``data`` on the
+    definition's ``transitions`` machine. What :func:`step` must do, result and refusal.
 
     Raises :class:`InvalidInput` for an unknown trigger and :class:`TransitionRefused` when the
     state, the role or a guard says no; nothing else changes.
     """
     here = allowed(wf, state, trigger, role)
-    for row in here:
-        for rule in row.rules:
-            reason = rule.check(data)
-            if reason is not None:
-                raise InvalidInput(f"{trigger}: {reason}", field="data")
+    _check_rules(here, trigger, data)
     model = CaseModel(state=state, facts=dict(facts), outcome=outcome)
     accepted = machine_for(wf).events[trigger].trigger(model, data=data)
     if not accepted or model.row is None:
-        if model.refusal is not None:
-            guard, reason = model.refusal
-            raise TransitionRefused(
-                f"refused by rule guard {guard.name} ({guard.citation}): {reason}",
-                rule="guard",
-                citation=guard.citation,
-                trigger=trigger,
-                state=state,
-                guard=guard.name,
-                reason=reason,
-            )
-        raise TransitionRefused(
-            f"refused by rule state ({here[0].citation}): no row of {trigger} matches the data",
-            rule="state",
-            citation=here[0].citation,
-            trigger=trigger,
-            state=state,
-        )
+        raise _refusal(here, trigger, state, model.refusal)
     return Step(state, model.state, model.facts, model.outcome, model.row)
 
 
-# -- the same rows as a table, for replaying whole logs ---------------------------------------
+# -- the executor: the rows as a table ---------------------------------------------------------
 
 # (type, version) → (definition, {(state, trigger, role): the rows of ``allowed``}).
 _tables: dict[
@@ -238,7 +228,7 @@ def _rows_for(wf: WorkflowDef, state: str, trigger: str, role: str) -> tuple[Tra
 allowed_rows = _rows_for
 
 
-def replay_step(
+def step(
     wf: WorkflowDef,
     state: str,
     facts: Mapping[str, Any],
@@ -247,21 +237,19 @@ def replay_step(
     data: Mapping[str, Any],
     outcome: str | None = None,
 ) -> Step:
-    """What :func:`step` does, without setting a ``transitions`` event in motion per trigger.
+    """Run ``trigger`` from ``state`` for ``role`` with validated ``data``: the one executor.
 
-    The machine :func:`_build` makes holds, for a trigger and a source state, the rows of
+    Raises :class:`InvalidInput` for an unknown trigger and :class:`TransitionRefused` when the
+    state, the role or a guard says no (the first failing guard); nothing else changes.
+
+    The oracle's machine (:func:`_build`) holds, for a trigger and a source state, the rows of
     ``allowed`` in definition order, each with ``when`` then the guards as its conditions and
     the effect and outcome as its ``after``; it runs the first row whose conditions all hold,
     and a row's conditions stop at the first that fails. This walks the same rows the same way:
-    same result, same refusal (the first failing guard) and the same messages. Verification
-    runs it over every event of every case; the tests hold it to the machine.
+    same result, same refusal and the same messages (the tests hold it to the machine).
     """
     here = _rows_for(wf, state, trigger, role)
-    for row in here:
-        for rule in row.rules:
-            reason = rule.check(data)
-            if reason is not None:
-                raise InvalidInput(f"{trigger}: {reason}", field="data")
+    _check_rules(here, trigger, data)
     mine = dict(facts)  # what the machine's CaseModel holds: guards and effect see a copy
     refusal: tuple[Guard, str] | None = None
     for row in here:
@@ -280,9 +268,28 @@ def replay_step(
             mine = {**mine, **row.effect(mine, data)}
         to_state = state if row.dest is None else row.dest
         return Step(state, to_state, mine, outcome if row.outcome is None else row.outcome, row)
+    raise _refusal(here, trigger, state, refusal)
+
+
+def _check_rules(here: Sequence[TransitionDef], trigger: str, data: Mapping[str, Any]) -> None:
+    """The data rules of the rows a trigger may take (what a schema cannot say)."""
+    for row in here:
+        for rule in row.rules:
+            reason = rule.check(data)
+            if reason is not None:
+                raise InvalidInput(f"{trigger}: {reason}", field="data")
+
+
+def _refusal(
+    here: Sequence[TransitionDef],
+    trigger: str,
+    state: str,
+    refusal: tuple[Guard, str] | None,
+) -> TransitionRefused:
+    """No row passed: the first guard that failed, else no row routes by this data."""
     if refusal is not None:
         guard, reason = refusal
-        raise TransitionRefused(
+        return TransitionRefused(
             f"refused by rule guard {guard.name} ({guard.citation}): {reason}",
             rule="guard",
             citation=guard.citation,
@@ -291,7 +298,7 @@ def replay_step(
             guard=guard.name,
             reason=reason,
         )
-    raise TransitionRefused(
+    return TransitionRefused(
         f"refused by rule state ({here[0].citation}): no row of {trigger} matches the data",
         rule="state",
         citation=here[0].citation,

@@ -30,11 +30,14 @@ from shouhu.engine.policy_rules import (
     DeadlineRule,
     Kind,
     Start,
+    _Known,
     _not_toml,
     _rule,
     _Where,
 )
 from shouhu.engine.policy_toml import _rule_lines, _toml_str
+from shouhu.workflows.spec import WorkflowDef
+from shouhu.workflows.workflowset import WorkflowSet
 
 __all__ = [
     "BASES",
@@ -92,8 +95,12 @@ class PolicyPack:
         """The tracked rules by name."""
         return {r.name: r for r in self._tracked}
 
-    def started_by(self, trigger: str, workflow: str | None = None) -> tuple[DeadlineRule, ...]:
-        """The tracked rules (in pack order) that ``trigger`` may start (on ``workflow``)."""
+    def started_by(
+        self, trigger: str, workflow: str | WorkflowDef | None = None
+    ) -> tuple[DeadlineRule, ...]:
+        """The tracked rules (in pack order) that ``trigger`` may start (on ``workflow``: a
+        type, or a definition — then a rule without ``applies_to`` starts only if the
+        workflow can meet it, :meth:`DeadlineRule.applies`)."""
         rules = self._starts.get(trigger, ())
         if workflow is None:
             return rules
@@ -138,22 +145,19 @@ def default_pack() -> PolicyPack:
     return parse_pack(text, "default.toml")
 
 
-def known_triggers() -> set[str]:
-    """Every trigger of every registered workflow, and each one's opening (``report``,
-    ``register``)."""
-    names = {"report"}
-    for (type_, version), wf in workflows.REGISTRY.items():
-        del type_, version
-        names.update(wf.triggers)
-        names.add(wf.opening)
-    return names
+def known_triggers(wfs: WorkflowSet | None = None) -> set[str]:
+    """Every trigger of every workflow of ``wfs`` (default: the default set), and each one's
+    opening (``report``, ``register``)."""
+    return (wfs or workflows.DEFAULT).triggers()
 
 
-def parse_pack(text: str, source: str = "<pack>") -> PolicyPack:
+def parse_pack(text: str, source: str = "<pack>", *, wfs: WorkflowSet | None = None) -> PolicyPack:
     """A :class:`PolicyPack` from TOML text; ``InvalidInput`` naming the line and key if bad.
 
     A pack with ``extends`` is resolved against the shipped pack it names: the result is the
-    effective, complete pack."""
+    effective, complete pack. Its triggers and ``applies_to`` types are checked against the
+    workflows of ``wfs`` (default: the default set): an embedder's pack names its own."""
+    known = _Known.of(wfs or workflows.DEFAULT)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -184,13 +188,12 @@ def parse_pack(text: str, source: str = "<pack>") -> PolicyPack:
             )
         if not isinstance(tables, dict) or not tables:
             raise where.error(None, "deadlines", "no [deadlines.KIND] tables")
-        triggers = known_triggers()
-        rules = [_rule(n, body, where, triggers) for n, body in tables.items()]
+        rules = [_rule(n, body, where, known) for n, body in tables.items()]
         parent_id = None
     else:
         if not isinstance(tables, dict):
             raise where.error(None, "deadlines", "deadlines must be [deadlines.KIND] tables")
-        parent_id, rules = _inherit(pack, f"{name}@{version}", tables, where)
+        parent_id, rules = _inherit(pack, f"{name}@{version}", tables, where, known)
     return PolicyPack(
         name=name,
         version=version,
@@ -218,7 +221,7 @@ def shipped_packs() -> Mapping[str, str]:
 
 
 def _inherit(
-    pack: Mapping[str, Any], own_id: str, tables: Mapping[str, Any], where: _Where
+    pack: Mapping[str, Any], own_id: str, tables: Mapping[str, Any], where: _Where, known: _Known
 ) -> tuple[str, list[DeadlineRule]]:
     """The parent's id and the effective rules of a pack that ``extends`` a shipped one: the
     parent's rules in its order (each changed field by field by the child's table of its name,
@@ -256,7 +259,6 @@ def _inherit(
         )
     inherited: dict[str, Any] = parent_doc["deadlines"]
     removed = _removed(pack, parent_id, inherited, tables, where)
-    triggers = known_triggers()
     rules: list[DeadlineRule] = []
     for name, body in inherited.items():
         if name in removed:
@@ -264,9 +266,9 @@ def _inherit(
         changes = tables.get(name, {})
         if not isinstance(changes, dict):
             raise where.error("deadlines", name, f"deadlines.{name} must be a table")
-        rules.append(_rule(name, {**body, **changes}, where, triggers))
+        rules.append(_rule(name, {**body, **changes}, where, known))
     rules += [
-        _rule(name, body, where, triggers) for name, body in tables.items() if name not in inherited
+        _rule(name, body, where, known) for name, body in tables.items() if name not in inherited
     ]
     if not rules:
         raise where.error("pack", "remove", f"no deadlines left of {parent_id!r}")

@@ -7,13 +7,15 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from shouhu import workflows
 from shouhu.engine.periods import Period, parse_period, period_end
 from shouhu.errors import InvalidInput
+from shouhu.workflows.spec import WorkflowDef
+from shouhu.workflows.workflowset import WorkflowSet
 
 Kind = Literal["duty", "maturity", "check"]
 KINDS: tuple[str, ...] = ("duty", "maturity", "check")
@@ -66,9 +68,19 @@ class DeadlineRule:
             return 0
         return self.period.years * 12 + self.period.months
 
-    def applies(self, workflow: str | None) -> bool:
-        """Whether the rule starts on cases of ``workflow`` (None: any)."""
-        return not self.applies_to or workflow is None or workflow in self.applies_to
+    def applies(self, workflow: str | WorkflowDef | None) -> bool:
+        """Whether the rule starts on cases of ``workflow`` (None: any).
+
+        A rule with ``applies_to`` starts on those types. One without starts on any workflow
+        that can meet it: a duty whose ``met_by`` triggers a workflow has none of (the police
+        dispatch, for a type no police act in) is no duty of that workflow's cases."""
+        if workflow is None:
+            return True
+        if isinstance(workflow, str):
+            return not self.applies_to or workflow in self.applies_to
+        if self.applies_to:
+            return workflow.type in self.applies_to
+        return not self.met_by or any(workflow.rows(t) for t in self.met_by)
 
 
 _KEYS = {
@@ -111,7 +123,20 @@ def _not_toml(text: str, source: str, exc: tomllib.TOMLDecodeError) -> InvalidIn
     )
 
 
-def _rule(name: str, body: Any, where: _Where, triggers: set[str]) -> DeadlineRule:
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What a pack's rules may name: the triggers and the types of a set of workflows."""
+
+    triggers: frozenset[str]
+    types: frozenset[str]
+
+    @classmethod
+    def of(cls, wfs: WorkflowSet) -> _Known:
+        return cls(frozenset(wfs.triggers()), frozenset(wfs.all_types()))
+
+
+def _rule(name: str, body: Any, where: _Where, known: _Known) -> DeadlineRule:
+    triggers = known.triggers
     table = f"deadlines.{name}"
     if not isinstance(body, dict):
         raise where.error("deadlines", name, f"{table} must be a table")
@@ -171,12 +196,11 @@ def _rule(name: str, body: Any, where: _Where, triggers: set[str]) -> DeadlineRu
             )
     applies_to: tuple[str, ...] = ()
     if "applies_to" in body:
-        known = {t for t, _ in workflows.REGISTRY}
         value = body["applies_to"]
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
             raise where.error(table, "applies_to", "applies_to must be a list of workflow types")
         for t in value:
-            if t not in known:
+            if t not in known.types:
                 raise where.error(table, "applies_to", f"unknown workflow type {t!r}")
         applies_to = tuple(value)
     return DeadlineRule(
@@ -206,7 +230,7 @@ def _strings(body: Mapping[str, Any], key: str, where: _Where, table: str) -> li
 
 
 def _triggers(
-    body: Mapping[str, Any], key: str, where: _Where, table: str, known: set[str]
+    body: Mapping[str, Any], key: str, where: _Where, table: str, known: AbstractSet[str]
 ) -> tuple[str, ...]:
     names = _strings(body, key, where, table)
     for n in names:
@@ -215,7 +239,7 @@ def _triggers(
     return tuple(names)
 
 
-def _start(text: str, table: str, where: _Where, known: set[str]) -> Start:
+def _start(text: str, table: str, where: _Where, known: AbstractSet[str]) -> Start:
     trigger, _, fld = text.partition(":")
     if trigger not in known:
         raise where.error(table, "starts_on", f"unknown trigger {trigger!r}")

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine.model import DEADLINE_STATUSES, Access, Child
@@ -44,7 +43,7 @@ def history(self: Engine, case_id: str) -> list[EventView]:
 def next(self: Engine, case_id: str) -> list[TriggerOption]:
     """The triggers possible now, with roles, destinations, data and the state of guards."""
     case = load(self, case_id)
-    wf = workflows.get(case.type, case.workflow_version)
+    wf = self.workflows.get(case.type, case.workflow_version)
     out = []
     for row in wf.available(case.state):
         if row.kind == "system":
@@ -81,14 +80,14 @@ def cases(
         raise InvalidInput(f"after: {after[:20]!r} is not a case id", field="after")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
         raise InvalidInput("limit: expected a whole number", field="limit")
-    if type is not None and type not in workflows.all_types():
+    if type is not None and type not in self.workflows.all_types():
         raise InvalidInput(
             f"unknown report type or watch type {str(type)[:40]!r} "
-            f"(types: {', '.join(workflows.all_types())})",
+            f"(types: {', '.join(self.workflows.all_types())})",
             field="type",
         )
     if state is not None and state not in {
-        s for t in workflows.all_types() for s in workflows.latest(t).state_names
+        s for t in self.workflows.all_types() for s in self.workflows.latest(t).state_names
     }:
         raise InvalidInput(f"unknown state {str(state)[:40]!r}", field="state")
     if limit is not None and limit < 1:
@@ -141,7 +140,7 @@ def read_identity(
     what: str = "identity",
 ) -> Child:
     """The child's identity, recorded in the access log (who, role, when, why)."""
-    who = v.actor(actor)
+    who = v.actor(actor, self.workflows.roles)
     if who.role in RESERVED_ROLES:
         raise TransitionRefused(
             f"refused by rule role (engine): the {who.role} role reads no identity",

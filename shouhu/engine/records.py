@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine.hashing import GENESIS, sealed
@@ -27,6 +26,7 @@ from shouhu.workflows.spec import FieldDef, WorkflowDef
 
 if TYPE_CHECKING:
     from shouhu.engine.core import Engine
+    from shouhu.engine.machines import Step
 
 #: How far ahead of the engine's clock an ``occurred_at`` may be (clock skew between desks).
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -70,7 +70,7 @@ def load(self: Engine, case_id: str, tx: Transaction | None = None) -> CaseRecor
 
 
 def case_view(self: Engine, record: CaseRecord, events: list[Event] | None = None) -> CaseView:
-    wf = workflows.get(record.type, record.workflow_version)
+    wf = self.workflows.get(record.type, record.workflow_version)
     loader = (lambda: events) if events is not None else (lambda: self.store.events(record.id))
 
     def deadlines() -> list[dict[str, Any]]:
@@ -174,7 +174,7 @@ def log_events(self: Engine, events: Iterable[Event]) -> None:
     rules = self.policy.tracked_by_name
     for e in events:
         rule = rules.get(e.trigger)
-        wf = workflows.get(e.workflow, e.workflow_version)
+        wf = self.workflows.get(e.workflow, e.workflow_version)
         data: Any = WITHHELD
         if rule is None or not dl.personal(rule):
             data = _without_text(e.data, wf.fields(e.trigger))
@@ -237,3 +237,89 @@ def open_case(
         **case,
     )
     return ev, record
+
+
+def advance(
+    self: Engine,
+    case: CaseRecord,
+    wf: WorkflowDef,
+    done: Step,
+    trigger: str,
+    actor: tuple[str, str],
+    when: datetime,
+    recorded: datetime,
+    data: dict[str, Any],
+    effects: dict[str, Any] | None,
+    facts: dict[str, Any],
+) -> tuple[Event, CaseRecord]:
+    """An accepted step as the next event of ``case`` (sealed onto its chain) and the case's
+    projection after it: the one way a trigger (``transitions``) and a due deadline (the
+    sweep) move a case. A final state closes it at ``when``."""
+    seq = case.version + 1
+    ev = seal(
+        self,
+        case.id,
+        seq,
+        wf,
+        trigger,
+        done.from_state,
+        done.to_state,
+        actor[0],
+        actor[1],
+        when,
+        recorded,
+        data,
+        case.head_hash,
+        effects,
+    )
+    closes = wf.state(done.to_state).final
+    new = _advanced(
+        case,
+        state=done.to_state,
+        version=seq,
+        head_hash=ev.hash,
+        facts=facts,
+        outcome=done.outcome,
+        last_occurred_at=when,
+        updated_at=recorded,
+        closed_at=when if closes and case.closed_at is None else case.closed_at,
+    )
+    return ev, new
+
+
+def _advanced(
+    case: CaseRecord,
+    *,
+    state: str,
+    version: int,
+    head_hash: str,
+    facts: dict[str, Any],
+    outcome: str | None,
+    last_occurred_at: datetime,
+    updated_at: datetime,
+    closed_at: datetime | None,
+) -> CaseRecord:
+    """``dataclasses.replace(case, ...)`` with what a transition changes, built directly
+    (``replace`` walks the dataclass's fields on every call); every other field is copied, as
+    the tests check field by field."""
+    return CaseRecord(
+        id=case.id,
+        type=case.type,
+        workflow_version=case.workflow_version,
+        state=state,
+        version=version,
+        head_hash=head_hash,
+        child=case.child,
+        location=case.location,
+        reporter=case.reporter,
+        discovered_at=case.discovered_at,
+        reported_at=case.reported_at,
+        last_occurred_at=last_occurred_at,
+        created_at=case.created_at,
+        updated_at=updated_at,
+        facts=facts,
+        outcome=outcome,
+        closed_at=closed_at,
+        late=case.late,
+        report_delay_seconds=case.report_delay_seconds,
+    )

@@ -43,6 +43,7 @@ from shouhu.engine.screening import (  # the screening plan, found here too
 )
 from shouhu.engine.timeutil import local_date, local_iso, parse_instant
 from shouhu.errors import InvalidInput
+from shouhu.workflows.workflowset import WorkflowSet
 
 #: The kinds of person on the ledger, by watch type (the short names of ``shouhu register``).
 KINDS: dict[str, str] = {
@@ -271,7 +272,7 @@ class _Duty:
 
 
 def _as_recorded_and_due(
-    r: Replay, cutoff: datetime, windows: Mapping[str, int], zone: str
+    r: Replay, cutoff: datetime, windows: Mapping[str, int], zone: str, wfs: WorkflowSet
 ) -> tuple[list[_Duty], tuple[datetime, str] | None]:
     """The watch's duties as of ``cutoff``, and when and why it left the ledger unrecorded.
 
@@ -282,7 +283,7 @@ def _as_recorded_and_due(
     cancelled the duties after it. Both are counted, so the return does not depend on when
     the scheduler last swept.
     """
-    wf = workflows.get(r.type, r.steps[-1].workflow_version)
+    wf = wfs.get(r.type, r.steps[-1].workflow_version)
     closing: tuple[datetime, str] | None = None
     if r.state != "off_ledger":
         for d in r.deadlines:
@@ -322,10 +323,11 @@ def _add_case(
     cutoff: datetime,
     windows: Mapping[str, int],
     zone: str,
+    wfs: WorkflowSet,
 ) -> None:
     kind = KINDS[r.type]
     q = place.quarter
-    duties, closing = _as_recorded_and_due(r, cutoff, windows, zone)
+    duties, closing = _as_recorded_and_due(r, cutoff, windows, zone, wfs)
     if r.state == "on_ledger" and closing is None:
         place.on_ledger[kind] += 1
     exits = [(e.occurred_at, r.outcome or e.trigger) for e in events if e.to_state == "off_ledger"]
@@ -364,6 +366,7 @@ def ledger_return(
     now: datetime,
     zone: str,
     windows: Mapping[str, int],
+    wfs: WorkflowSet = workflows.DEFAULT,
 ) -> LedgerReturn:
     """The quarter's return from ``watches`` (each case with a way to read its events);
     ``windows``: the calendar duties' window lengths in months, by kind (the policy's)."""
@@ -382,14 +385,14 @@ def ledger_return(
         events = read()
         # the state at the cut-off, excluding an event at that very instant (the next
         # quarter's); duties then still pending and due by the cut-off went unmet
-        r = replay(events, zone=zone, at=cutoff - timedelta(microseconds=1))
+        r = replay(events, zone=zone, at=cutoff - timedelta(microseconds=1), wfs=wfs)
         if not r.ok:
             broken.append(record.id)
         key = (record.location.township, record.location.village)
         place = villages.get(key)
         if place is None:
             place = villages[key] = PlaceReturn(key[0], key[1], quarter)
-        _add_case(place, r, events, start, cutoff, windows, zone)
+        _add_case(place, r, events, start, cutoff, windows, zone, wfs)
     ordered = [villages[k] for k in sorted(villages)]
     townships: dict[str, PlaceReturn] = {}
     total = PlaceReturn("", None, quarter)

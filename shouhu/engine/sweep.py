@@ -12,14 +12,13 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine.machines import step
 from shouhu.engine.model import CaseRecord, Deadline, DeadlineWrite
 from shouhu.engine.outbox import step_notices
 from shouhu.engine.ports import Commit, Transaction
-from shouhu.engine.records import FUTURE_TOLERANCE, load, log_events, seal
+from shouhu.engine.records import FUTURE_TOLERANCE, advance, load, log_events
 from shouhu.engine.requests import Fired, Instant
 from shouhu.engine.timeutil import local_iso, parse_instant
 from shouhu.engine.views import WITHHELD
@@ -112,7 +111,7 @@ def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> li
 def fire_row(
     self: Engine, tx: Transaction, case: CaseRecord, d: Deadline, recorded: datetime
 ) -> tuple[Fired, CaseRecord, list[datetime]]:
-    wf = workflows.get(case.type, case.workflow_version)
+    wf = self.workflows.get(case.type, case.workflow_version)
     rule = next((r for r in self.policy.tracked() if r.name == d.kind), None)
     own = wf.rows(d.kind)
     trigger, data, status = dl.due_event(
@@ -138,32 +137,18 @@ def fire_row(
         writes.append(write)
         effects.append(started)
         spawned.append(write.deadline.due_at)
-    ev = seal(
+    ev, new = advance(
         self,
-        case.id,
-        seq,
+        case,
         wf,
+        done,
         trigger,
-        done.from_state,
-        done.to_state,
-        "shouhu scheduler",
-        "system",
+        ("shouhu scheduler", "system"),
         when,
         recorded,
         clean,
-        case.head_hash,
         {"deadlines": effects},
-    )
-    new = replace(
-        case,
-        state=done.to_state,
-        version=seq,
-        head_hash=ev.hash,
-        facts=done.facts,
-        outcome=done.outcome,
-        last_occurred_at=when,
-        updated_at=recorded,
-        closed_at=when if closes and case.closed_at is None else case.closed_at,
+        done.facts,
     )
     notices = step_notices(self, done.row, new, ev, clean, tx.deadlines(case.id), writes)
     tx.append(Commit(new, (ev,), case.version, tuple(writes), notices))

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from shouhu import workflows
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine.duplicates import refuse_raised_twin
@@ -26,13 +25,14 @@ from shouhu.engine.machines import allowed_rows, step
 from shouhu.engine.model import CaseRecord, Deadline
 from shouhu.engine.outbox import step_notices
 from shouhu.engine.ports import Commit, Transaction
-from shouhu.engine.records import (
+from shouhu.engine.records import (  # _advanced: a test of the projection imports it here
+    _advanced,  # noqa: F401
+    advance,
     case_view,
     load,
     log_events,
     not_after,
     occurred_instant,
-    seal,
 )
 from shouhu.engine.requests import FireRequest, Instant, ReportRequest
 from shouhu.engine.staged import _Staged
@@ -68,7 +68,7 @@ def fire(
     again and the trigger judged again, up to :data:`FIRE_ATTEMPTS` times.
     """
     _check_expected(expected_version)
-    name, role = _operator(actor, trigger)
+    name, role = _operator(self, actor, trigger)
     return _fire(self, case_id, trigger, name, role, occurred_at, data, expected_version)
 
 
@@ -110,7 +110,7 @@ def _fire_batch(self: Engine, requests: Sequence[FireRequest]) -> list[CaseSumma
                         f"expected a FireRequest, not {type(r).__name__}", field="request"
                     )
                 _check_expected(r.expected_version)
-                name, role = _operator(r.actor, r.trigger)
+                name, role = _operator(self, r.actor, r.trigger)
                 _check_trigger(r.trigger)
                 case = load(self, r.case_id, tx)
                 new = _step(
@@ -201,7 +201,7 @@ def _step(
             expected=expected_version,
             actual=case.version,
         )
-    wf = workflows.get(case.type, case.workflow_version)
+    wf = self.workflows.get(case.type, case.workflow_version)
     now = self.clock.now()
     when = occurred_instant(self, occurred_at, now)
     if when < case.last_occurred_at:
@@ -220,11 +220,11 @@ def _step(
     not_after(self, clean, fields, when)
     linked: Commit | None = None
     if wf.opening == "register" and trigger == "raise_report":
-        linked = _raised_report(self, case, actor_name, when, clean)
+        linked = _raised_report(self, case, (actor_name, role), when, clean)
         refuse_raised_twin(self, tx, case, linked.case)
         clean["report_case"] = linked.case.id
-    # The workflow's shared ``transitions`` machine decides (architecture: definitions are
-    # data, ``transitions`` executes them); the derived table serves only verify's verdict.
+    # The one executor decides (machines.step: the definition's rows as a table, held to its
+    # ``transitions`` machine by the tests); replay and verify judge with the same function.
     done = step(wf, case.state, case.facts, trigger, role, clean, case.outcome)
     seq = case.version + 1
     closed = wf.state(done.to_state).final
@@ -238,34 +238,20 @@ def _step(
         when=when,
         seq=seq,
         closes=closed,
-        workflow=wf.type,
+        workflow=wf,
     )
-    ev = seal(
+    ev, new = advance(
         self,
-        case.id,
-        seq,
+        case,
         wf,
+        done,
         trigger,
-        done.from_state,
-        done.to_state,
-        actor_name,
-        role,
+        (actor_name, role),
         when,
         now,
         clean,
-        case.head_hash,
         {"deadlines": changes.effects} if changes.effects else None,
-    )
-    new = _advanced(
-        case,
-        state=done.to_state,
-        version=seq,
-        head_hash=ev.hash,
-        facts={**done.facts, **changes.facts},
-        outcome=done.outcome,
-        last_occurred_at=when,
-        updated_at=now,
-        closed_at=when if closed and case.closed_at is None else case.closed_at,
+        {**done.facts, **changes.facts},
     )
     notices = step_notices(self, done.row, new, ev, clean, existing, changes.writes)
     if linked is not None:
@@ -275,10 +261,16 @@ def _step(
 
 
 def _raised_report(
-    self: Engine, watch: CaseRecord, actor_name: str, when: datetime, data: dict[str, Any]
+    self: Engine,
+    watch: CaseRecord,
+    actor: tuple[str, str],
+    when: datetime,
+    data: dict[str, Any],
 ) -> Commit:
-    """The report ``raise_report`` files about a watched child: the village committee as
-    the (mandatory) reporter, the watch's child and place; it records the watch's id."""
+    """The report ``raise_report`` files about a watched child: the body that raised it (the
+    village committee, the only role the watches let raise one) as the mandatory reporter,
+    the watch's child and place; it records the watch's id."""
+    actor_name, role = actor
     if data.get("report_case"):
         raise InvalidInput("report_case is set by the engine, not given", field="report_case")
     c = watch.child
@@ -291,7 +283,7 @@ def _raised_report(
             **({"id_number": c.id_number} if c.id_number else {}),
         },
         location=watch.location,
-        reporter={"kind": "village_committee", "name": actor_name},
+        reporter={"kind": role, "name": actor_name},
         discovered_at=data.get("discovered_at") or when,
         occurred_at=when,
         data=extra,
@@ -305,7 +297,7 @@ def catch_up(
     """Fire this case's calendar duties whose window ended at or before ``when``, and a
     maturity that closes it (``turns_16``), before an event at ``when`` is judged. Returns
     the case then and its deadline rows as they then stand (read once, used by the event)."""
-    wf = workflows.get(case.type, case.workflow_version)
+    wf = self.workflows.get(case.type, case.workflow_version)
     rules = self.policy.tracked_by_name
     while True:
         rows = tx.deadlines(case.id)
@@ -360,9 +352,11 @@ def _check_trigger(trigger: object) -> None:
         raise InvalidInput("trigger: expected a trigger name", field="trigger")
 
 
-def _operator(actor: Mapping[str, Any] | BaseModel, trigger: object) -> tuple[str, str]:
+def _operator(
+    self: Engine, actor: Mapping[str, Any] | BaseModel, trigger: object
+) -> tuple[str, str]:
     """The actor's name and role; the reserved roles (``system``, ``auditor``) are refused."""
-    name, role = v.actor_parts(actor)
+    name, role = v.actor_parts(actor, self.workflows.roles)
     if role in RESERVED_ROLES:
         raise TransitionRefused(
             f"refused by rule role (engine): the {role} role is the scheduler's alone; "
@@ -374,41 +368,3 @@ def _operator(actor: Mapping[str, Any] | BaseModel, trigger: object) -> tuple[st
             role=role,
         )
     return name, role
-
-
-def _advanced(
-    case: CaseRecord,
-    *,
-    state: str,
-    version: int,
-    head_hash: str,
-    facts: dict[str, Any],
-    outcome: str | None,
-    last_occurred_at: datetime,
-    updated_at: datetime,
-    closed_at: datetime | None,
-) -> CaseRecord:
-    """``dataclasses.replace(case, ...)`` with what a transition changes, built directly
-    (``replace`` walks the dataclass's fields on every call); every other field is copied, as
-    the tests check field by field."""
-    return CaseRecord(
-        id=case.id,
-        type=case.type,
-        workflow_version=case.workflow_version,
-        state=state,
-        version=version,
-        head_hash=head_hash,
-        child=case.child,
-        location=case.location,
-        reporter=case.reporter,
-        discovered_at=case.discovered_at,
-        reported_at=case.reported_at,
-        last_occurred_at=last_occurred_at,
-        created_at=case.created_at,
-        updated_at=updated_at,
-        facts=facts,
-        outcome=outcome,
-        closed_at=closed_at,
-        late=case.late,
-        report_delay_seconds=case.report_delay_seconds,
-    )

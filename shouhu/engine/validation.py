@@ -241,13 +241,15 @@ class ReporterIn(BaseModel):
     name: str
 
 
-def actor(value: Mapping[str, Any] | ActorIn | Any) -> ActorIn:
-    """A checked actor; the role must be one of the known roles."""
-    name, role = actor_parts(value)
+def actor(value: Mapping[str, Any] | ActorIn | Any, roles: Mapping[str, str] = ROLES) -> ActorIn:
+    """A checked actor; the role must be one of ``roles`` (an engine's: its workflow set's)."""
+    name, role = actor_parts(value, roles)
     return ActorIn(name=name, role=role)
 
 
-def actor_parts(value: Mapping[str, Any] | ActorIn | Any) -> tuple[str, str]:
+def actor_parts(
+    value: Mapping[str, Any] | ActorIn | Any, roles: Mapping[str, str] = ROLES
+) -> tuple[str, str]:
     """(name, role) of a checked actor: what :func:`actor` checks and gives, without building
     the model. A plain dict of exactly ``name`` and ``role``, both text, is read directly (what
     the model would give: :func:`_plain`'s test, spelt out, as it runs on every transition)."""
@@ -261,9 +263,9 @@ def actor_parts(value: Mapping[str, Any] | ActorIn | Any) -> tuple[str, str]:
         raw_name, raw_role = a.name, a.role
     name = clean_text(raw_name, field="actor", max_length=100)
     role = raw_role.strip() if isinstance(raw_role, str) else raw_role
-    if role not in ROLES:
+    if role not in roles:
         raise InvalidInput(
-            f"unknown role {str(role)[:40]!r} (roles: {', '.join(ROLES)})", field="role"
+            f"unknown role {str(role)[:40]!r} (roles: {', '.join(roles)})", field="role"
         )
     return name, role
 

@@ -1,7 +1,9 @@
 """What the law asks, as data: one workflow per report type, all on the shared spine.
 
-``get(type, version)`` returns a definition; ``latest(type)`` the one new cases use. Old
-versions stay registered so that a case replays under the version it was recorded with.
+:data:`DEFAULT` is the :class:`WorkflowSet` an engine uses unless given its own: the six report
+types and the ledger's three watches. ``get(type, version)`` returns one of its definitions;
+``latest(type)`` the one new cases use. Old versions stay in a set so that a case replays under
+the version it was recorded with.
 """
 
 from __future__ import annotations
@@ -16,63 +18,62 @@ from shouhu.workflows import (
     watch,
 )
 from shouhu.workflows.spec import DataRule, FieldDef, Guard, StateDef, TransitionDef, WorkflowDef
-from shouhu.workflows.vocab import REPORT_TYPES, WATCH_TYPES
+from shouhu.workflows.workflowset import WorkflowSet
 
-_ALL: tuple[WorkflowDef, ...] = (
-    solo_living.WORKFLOW,
-    missing_child.WORKFLOW,
-    guardian_incapacity.WORKFLOW,
-    guardian_nonperformance.WORKFLOW,
-    suspected_abuse.WORKFLOW,
-    suspected_harm.WORKFLOW,
-    *watch.WORKFLOWS,
+#: The set an engine uses unless it is given one: the six report types, in the order of the
+#: documents, then the ledger's three watches.
+DEFAULT = WorkflowSet(
+    (
+        solo_living.WORKFLOW,
+        missing_child.WORKFLOW,
+        guardian_incapacity.WORKFLOW,
+        guardian_nonperformance.WORKFLOW,
+        suspected_abuse.WORKFLOW,
+        suspected_harm.WORKFLOW,
+        *watch.WORKFLOWS,
+    )
 )
 
-REGISTRY: dict[tuple[str, int], WorkflowDef] = {(w.type, w.version): w for w in _ALL}
-LATEST: dict[str, WorkflowDef] = {}
-for _w in sorted(_ALL, key=lambda w: w.version):
-    LATEST[_w.type] = _w
-
-
-_TYPES: list[tuple[str, ...]] = []  # types(), remembered until the next register()
+#: The default set's definitions by ``(type, version)``, and the latest of each type.
+REGISTRY: dict[tuple[str, int], WorkflowDef] = DEFAULT.registry
+LATEST: dict[str, WorkflowDef] = DEFAULT._latest
 
 
 def types() -> tuple[str, ...]:
-    """The report types, in the order of the documents."""
-    if not _TYPES:
-        _TYPES.append(tuple(t for t in REPORT_TYPES if t in LATEST))
-    return _TYPES[0]
+    """The default set's report types, in the order of the documents."""
+    return DEFAULT.types()
 
 
 def watch_types() -> tuple[str, ...]:
-    """The ledger's watch types (child, woman, elderly)."""
-    return tuple(t for t in WATCH_TYPES if t in LATEST)
+    """The default set's watch types (child, woman, elderly)."""
+    return DEFAULT.watch_types()
 
 
 def all_types() -> tuple[str, ...]:
-    """Every workflow type: the six report types, then the watches."""
-    return (*types(), *watch_types())
+    """Every type of the default set: the six report types, then the watches."""
+    return DEFAULT.all_types()
 
 
 def latest(type_: str) -> WorkflowDef:
-    """The definition new cases of ``type_`` use. ``KeyError`` if unknown."""
-    return LATEST[type_]
+    """The definition new cases of ``type_`` use in the default set. ``KeyError`` if unknown."""
+    return DEFAULT.latest(type_)
 
 
 def get(type_: str, version: int) -> WorkflowDef:
-    """One registered definition. ``KeyError`` if unknown."""
-    return REGISTRY[(type_, version)]
+    """One definition of the default set. ``KeyError`` if unknown."""
+    return DEFAULT.get(type_, version)
 
 
 def register(workflow: WorkflowDef) -> None:
-    """Add a definition (a new version, or a new type from an embedding system)."""
-    REGISTRY[(workflow.type, workflow.version)] = workflow
-    if workflow.type not in LATEST or LATEST[workflow.type].version <= workflow.version:
-        LATEST[workflow.type] = workflow
-    _TYPES.clear()
+    """Add a definition to the default set, in place: every engine opened without a set of
+    its own then knows it. An embedding system had better give its engines a set of their own
+    (``Engine.open(url, workflows=DEFAULT.with_(MY_WORKFLOW))``)."""
+    DEFAULT.add(workflow)
 
 
 __all__ = [
+    "DEFAULT",
+    "LATEST",
     "REGISTRY",
     "DataRule",
     "FieldDef",
@@ -80,6 +81,7 @@ __all__ = [
     "StateDef",
     "TransitionDef",
     "WorkflowDef",
+    "WorkflowSet",
     "all_types",
     "get",
     "latest",

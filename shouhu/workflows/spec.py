@@ -89,6 +89,27 @@ class NoticeDef:
 
 
 @dataclass(frozen=True, slots=True)
+class Eligibility:
+    """Whom a watch may hold: a rule checked when a person is registered (the ledger's
+    definitions), refused as ``rule`` with ``citation`` and ``message``.
+
+    One of: ``under_age`` (refused from that whole year of age, counted as the Civil Code
+    counts; ``{until}`` is when the person reaches it), ``min_age`` (refused below it;
+    ``{age}``), or ``since_field`` and ``since_period`` (the registration's date in that field
+    must lie that period back; ``{since}``, ``{until}``). ``{birthdate}`` and ``{age}`` are
+    always there; ``field`` is the input a refusal names."""
+
+    rule: str
+    citation: str
+    message: str
+    under_age: int | None = None
+    min_age: int | None = None
+    since_field: str | None = None
+    since_period: str | None = None
+    field: str = "birthdate"
+
+
+@dataclass(frozen=True, slots=True)
 class TransitionDef:
     """A trigger from some states to one state (or staying, ``dest=None``), for some roles.
 
@@ -130,6 +151,15 @@ class WorkflowDef:
     #: The first event's trigger: ``report`` for the six report types, ``register`` for the
     #: ledger's watches. ``report_data``/``report_effect`` are that event's data and facts.
     opening: str = "report"
+    #: Roles this workflow adds to shouhu's own (``vocab.ROLES``), as (name, Chinese name):
+    #: an embedding system's body, e.g. ``("education_bureau", "县级教育行政部门")``.
+    roles: tuple[tuple[str, str], ...] = ()
+    #: A watch's: the roles that may register a person on it (keep the ledger).
+    registrars: tuple[str, ...] = ()
+    #: A watch's: whom it may hold, checked at registration.
+    eligibility: tuple[Eligibility, ...] = ()
+    #: A watch's: whether its people are screened before the holidays (001 §四(三)5).
+    screened: bool = False
     _by_trigger: dict[str, tuple[TransitionDef, ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -217,7 +247,7 @@ def validate(wf: WorkflowDef) -> list[str]:
                 edges[s].add(t.dest)
         if t.dest is not None and t.dest not in known:
             problems.append(f"{t.trigger}: unknown destination {t.dest!r}")
-        unknown_roles = set(t.roles) - set(ROLES)
+        unknown_roles = set(t.roles) - set(ROLES) - {name for name, _ in wf.roles}
         if not t.roles or unknown_roles:
             problems.append(f"{t.trigger}: roles {sorted(unknown_roles) or 'missing'}")
         if not t.citation:

@@ -20,6 +20,7 @@ from typing import Any
 
 from shouhu.workflows.spec import (
     Effect,
+    Eligibility,
     Facts,
     FieldDef,
     NoticeDef,
@@ -136,6 +137,16 @@ CHILD_WATCH = WorkflowDef(
     states=STATES,
     initial="on_ledger",
     opening="register",
+    registrars=REGISTRARS,
+    eligibility=(
+        Eligibility(
+            "under_16",
+            C_CHILD_DEF,
+            "a left-behind child is under 16; born {birthdate}, the child is 16 from {until}",
+            under_age=16,
+        ),
+    ),
+    screened=True,
     report_data=(
         FieldDef(
             "parents_away",
@@ -257,6 +268,18 @@ WOMAN_WATCH = WorkflowDef(
     states=STATES,
     initial="on_ledger",
     opening="register",
+    registrars=REGISTRARS,
+    eligibility=(
+        Eligibility(
+            "half_year",
+            C_WOMAN_DEF,
+            "the husband must have been away half a year or more; away since {since}, that "
+            "holds from {until}",
+            since_field="husband_away_since",
+            since_period="P6M",
+            field="husband_away_since",
+        ),
+    ),
     report_data=(
         FieldDef(
             "husband_away_since",
@@ -315,6 +338,15 @@ ELDERLY_WATCH = WorkflowDef(
     states=STATES,
     initial="on_ledger",
     opening="register",
+    registrars=REGISTRARS,
+    eligibility=(
+        Eligibility(
+            "aged_60",
+            C_ELDER_AGE,
+            "an elder is 60 or older; this person is {age}",
+            min_age=60,
+        ),
+    ),
     description=(
         "A left-behind elder on the ledger, visited regularly (定期探访, 000 §三五); the interval "
         "is a local choice in the policy pack."

@@ -16,7 +16,12 @@ from hypothesis import strategies as st
 from test_random_histories import draw_data
 
 from shouhu import workflows
-from shouhu.engine.machines import machine_for, replay_step, step
+
+# The names this test was written with: ``step``, the ``transitions`` machine (now the
+# oracle, machine_step), and ``replay_step``, the table (now the one executor, step).
+from shouhu.engine.machines import machine_for
+from shouhu.engine.machines import machine_step as step
+from shouhu.engine.machines import step as replay_step
 from shouhu.errors import ShouhuError
 from shouhu.workflows.spec import WorkflowDef
 from shouhu.workflows.vocab import ROLES
