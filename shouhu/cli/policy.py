@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from shouhu.cli.common import SETTINGS, ShouhuGroup, _console, _print_json
+from shouhu.cli.common import SETTINGS, ShouhuGroup, _console, _print_json, _workflows
 from shouhu.errors import InvalidInput
 
 policy_app = typer.Typer(
@@ -32,19 +32,22 @@ def policy_show(
 ) -> None:
     """The policy pack in force (the national defaults, or --policy / SHOUHU_POLICY)."""
     from shouhu.adapters.policyfile import load_pack
-    from shouhu.engine.policy import describe
+    from shouhu.engine.policy import describe, rest_days
 
     if fmt not in {"table", "toml", "json"}:
         raise InvalidInput(
             f"--format: expected table, toml or json, not {fmt[:20]!r}", field="format"
         )
-    pack = load_pack(SETTINGS.policy)
+    pack = load_pack(SETTINGS.policy, wfs=_workflows())
     if effective and fmt != "json":
         sys.stdout.write(pack.to_toml())
     elif fmt == "toml":
         sys.stdout.write(pack.text if pack.text.endswith("\n") else pack.text + "\n")
     elif fmt == "json":
-        _print_json({"id": pack.id, "source": pack.source, "deadlines": describe(pack)})
+        shown = {"id": pack.id, "source": pack.source, "deadlines": describe(pack)}
+        if pack.calendar:  # the rest days of Civil Code Art. 203, per year
+            shown["rest_days"] = rest_days(pack)
+        _print_json(shown)
     else:
         from shouhu.cli.render import render_policy
 

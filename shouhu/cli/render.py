@@ -323,3 +323,12 @@ def render_policy(console: Console, pack: Any) -> None:
         ):
             if value:
                 console.print(Text(f"    {label}: {value}", style="dim"))
+        if pack.calendar and not r.extends and r.kind == "duty" and r.period.is_calendar:
+            console.print(Text(f"    not extended past rest days: {r.art203_reason}", style="dim"))
+    for y in pack.calendar.years:
+        console.print(
+            Text(
+                f"• rest days {y.year} (Civil Code Art. 203): {len(y.rest)} holiday rest days, "
+                f"{len(y.work)} weekend days worked — {y.citation}"
+            )
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from shouhu.engine.model import Deadline, DeadlineWrite
@@ -207,11 +207,14 @@ def on_event(
             for d in existing:
                 if d.kind == rule.name and d.status == "pending":
                     cancel(out, d, when, seq, zone, f"restarted by {trigger}")
-        due = rule.due(begin, zone).astimezone(UTC)
+        end, rest = rule.due_under(begin, zone, pack.calendar)
+        due = end.astimezone(UTC)
         counted = local_iso(begin, zone) if isinstance(begin, datetime) else begin.isoformat()
         if personal(rule):
             counted = "withheld (personal data)"
         extra: dict[str, Any] = {"fact": rule.fact} if rule.fact else {}
+        if rest is not None and (rest.moved or rest.unknown_year is not None):
+            extra["rest_days"] = rest.effect()  # Art. 203: moved, or flagged
         start(out, pack, zone, case_id, rule, due, when, seq, counted_from=counted, **extra)
         if rule.fact:
             out.facts[rule.fact] = local_iso(due, zone)
@@ -260,7 +263,7 @@ def view(d: Deadline, pack: PolicyPack, zone: str) -> dict[str, Any]:
     late: int | None = None
     if d.met_at is not None:
         late = max(0, int((d.met_at - d.due_at).total_seconds()))
-    return {
+    out = {
         "id": d.id,
         "case_id": d.case_id,
         "kind": d.kind,
@@ -275,3 +278,18 @@ def view(d: Deadline, pack: PolicyPack, zone: str) -> dict[str, Any]:
         # withhold it (see shouhu.engine.views.public_deadline)
         "personal": rule is not None and personal(rule),
     }
+    unknown = unjudged_year(d, rule, pack, zone)
+    if unknown is not None:  # Art. 203 could not be applied: flagged, not assumed
+        out["rest_days_unknown_year"] = unknown
+    return out
+
+
+def unjudged_year(
+    d: Deadline, rule: DeadlineRule | None, pack: PolicyPack, zone: str
+) -> int | None:
+    """The year a pending duty's last day falls in when it should extend past rest days
+    (Art. 203) and the pack has no calendar for that year; else None."""
+    if d.status != "pending" or rule is None or not rule.extends or not pack.calendar:
+        return None
+    last = local(d.due_at, zone).date() - timedelta(days=1)
+    return None if pack.calendar.year(last.year) is not None else last.year

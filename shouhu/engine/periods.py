@@ -11,9 +11,10 @@ Civil Code, Book One, Chapter Ten (期间计算):
   (this module treats minutes and seconds like hours).
 * **Art. 202** — a period counted in months or years ends on the corresponding day of the last
   month; where that month has no such day, it ends on that month's last day.
-* **Art. 203** — where the last day is a statutory holiday the period is extended to the day after
-  the holiday; the last day ends at 24:00. (The holiday extension applies to procedural time
-  limits and needs a holiday calendar; it is *not* applied here.)
+* **Art. 203** — where the last day is a statutory holiday (a rest day) the period is extended to
+  the day after the rest days; the last day ends at 24:00. The 24:00 is applied here; the
+  extension needs the State Council's calendar of rest days, which a policy pack carries, and is
+  applied to the duties that take it by :mod:`shouhu.engine.restdays`.
 * **Art. 204** — the law or the parties may agree otherwise; this module encodes the default.
 * **Art. 1259** — "以上" (… or more) includes the number itself: a ground that needs "six months or
   more" holds from the instant six months have run out, not one second earlier.

@@ -34,8 +34,10 @@ from shouhu.engine.policy_rules import (
     _not_toml,
     _rule,
     _Where,
+    parse_calendar,
 )
-from shouhu.engine.policy_toml import _rule_lines, _toml_str
+from shouhu.engine.policy_toml import _calendar_lines, _rule_lines, _toml_str
+from shouhu.engine.restdays import RestCalendar
 from shouhu.workflows.spec import WorkflowDef
 from shouhu.workflows.workflowset import WorkflowSet
 
@@ -50,6 +52,7 @@ __all__ = [
     "describe",
     "known_triggers",
     "parse_pack",
+    "rest_days",
     "shipped_packs",
     "triggers_of",
 ]
@@ -70,6 +73,9 @@ class PolicyPack:
     text: str = field(default="", repr=False, compare=False)
     #: The id of the shipped pack it extends (``None``: the pack is complete in its own text).
     extends: str | None = field(default=None, compare=False)
+    #: The rest days (Civil Code Art. 203) of the years the pack has a State Council notice
+    #: for (``[calendar.YYYY]``); empty: no duty is extended past rest days.
+    calendar: RestCalendar = field(default_factory=RestCalendar)
 
     @property
     def id(self) -> str:
@@ -134,6 +140,8 @@ class PolicyPack:
             out.append(f"description = {_toml_str(self.description)}")
         for r in self.rules:
             out += ["", f"[deadlines.{r.name}]", *_rule_lines(r)]
+        for y in self.calendar.years:
+            out += ["", *_calendar_lines(y)]
         return "\n".join(out) + "\n"
 
 
@@ -163,12 +171,15 @@ def parse_pack(text: str, source: str = "<pack>", *, wfs: WorkflowSet | None = N
     except tomllib.TOMLDecodeError as exc:
         raise _not_toml(text, source, exc) from None
     where = _Where(text, source)
-    unknown_top = set(doc) - {"pack", "deadlines"}
+    unknown_top = set(doc) - {"pack", "deadlines", "calendar"}
     if unknown_top:
         key = sorted(unknown_top)[0]
         raise where.error(
-            None, key, f"unknown table or key {key!r} (expected [pack], [deadlines.*])"
+            None,
+            key,
+            f"unknown table or key {key!r} (expected [pack], [deadlines.*], [calendar.YYYY])",
         )
+    years = parse_calendar(doc.get("calendar", {}), where)
     pack = doc.get("pack")
     if not isinstance(pack, dict):
         raise where.error(None, "pack", "missing [pack] table with name and version")
@@ -194,6 +205,8 @@ def parse_pack(text: str, source: str = "<pack>", *, wfs: WorkflowSet | None = N
         if not isinstance(tables, dict):
             raise where.error(None, "deadlines", "deadlines must be [deadlines.KIND] tables")
         parent_id, rules = _inherit(pack, f"{name}@{version}", tables, where, known)
+        parent = tomllib.loads(shipped_packs()[parent_id]).get("calendar", {})
+        years = RestCalendar(parse_calendar(parent, where)).merged(years).years
     return PolicyPack(
         name=name,
         version=version,
@@ -202,6 +215,7 @@ def parse_pack(text: str, source: str = "<pack>", *, wfs: WorkflowSet | None = N
         source=source,
         text=text,
         extends=parent_id,
+        calendar=RestCalendar(years),
     )
 
 
@@ -311,6 +325,22 @@ def describe(pack: PolicyPack) -> list[dict[str, Any]]:
             "citation": r.citation,
         }
         for r in pack.rules
+    ]
+
+
+def rest_days(pack: PolicyPack) -> list[dict[str, Any]]:
+    """The pack's calendar of rest days (Civil Code Art. 203), a year a row, and the duties
+    whose last day moves past them."""
+    moving = [r.name for r in pack.rules if r.extends]
+    return [
+        {
+            "year": y.year,
+            "citation": y.citation,
+            "rest": [d.isoformat() for d in sorted(y.rest)],
+            "work": [d.isoformat() for d in sorted(y.work)],
+            "extends": moving,
+        }
+        for y in pack.calendar.years
     ]
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from shouhu.engine.periods import Period, parse_period, period_end
+from shouhu.engine.restdays import Extension, RestCalendar, YearCalendar, days_of, extend
 from shouhu.errors import InvalidInput
 from shouhu.workflows.spec import WorkflowDef
 from shouhu.workflows.workflowset import WorkflowSet
@@ -56,10 +57,34 @@ class DeadlineRule:
     align: str | None = None
     #: The workflow types whose cases the rule starts on (empty: every type).
     applies_to: tuple[str, ...] = ()
+    #: False: a duty that does not extend past rest days (Civil Code Art. 203), with the
+    #: pack's reason in ``art203_reason``.
+    art203: bool = True
+    art203_reason: str = ""
 
     def due(self, start: datetime | date, zone: str) -> datetime:
-        """When a deadline started at ``start`` falls due (Civil Code counting)."""
+        """When a deadline started at ``start`` falls due (Civil Code Arts 201–202)."""
         return period_end(start, self.period, zone)
+
+    @property
+    def extends(self) -> bool:
+        """Whether the duty's last day moves past rest days (Art. 203): a duty counted in
+        days, months or years, not calendar-aligned, unless its pack says why not. A maturity
+        (a ground that holds once time has run) and a calendar-aligned duty (its windows are
+        the calendar's own) do not: docs/deadlines.md."""
+        return (
+            self.art203 and self.kind == "duty" and self.period.is_calendar and self.align is None
+        )
+
+    def due_under(
+        self, start: datetime | date, zone: str, calendar: RestCalendar
+    ) -> tuple[datetime, Extension | None]:
+        """:meth:`due`, and for a duty that :attr:`extends` under a pack with a calendar, its
+        last day moved past rest days (Art. 203) and what was done (else None)."""
+        end = period_end(start, self.period, zone)
+        if not calendar or not self.extends:
+            return end, None
+        return extend(end, calendar, zone)
 
     @property
     def window_months(self) -> int:
@@ -98,6 +123,8 @@ _KEYS = {
     "fact",
     "align",
     "applies_to",
+    "art203",
+    "art203_reason",
 }
 _REQUIRED = ("period", "starts_on", "met_by", "cancelled_by", "basis", "citation")
 
@@ -203,6 +230,7 @@ def _rule(name: str, body: Any, where: _Where, known: _Known) -> DeadlineRule:
             if t not in known.types:
                 raise where.error(table, "applies_to", f"unknown workflow type {t!r}")
         applies_to = tuple(value)
+    art203, reason = _art203(body, table, where, kind, period, align)
     return DeadlineRule(
         name=name,
         kind=kind,
@@ -219,7 +247,100 @@ def _rule(name: str, body: Any, where: _Where, known: _Known) -> DeadlineRule:
         fact=body.get("fact") or None,
         align=align,
         applies_to=applies_to,
+        art203=art203,
+        art203_reason=reason,
     )
+
+
+def _art203(
+    body: Mapping[str, Any], table: str, where: _Where, kind: str, period: Period, align: Any
+) -> tuple[bool, str]:
+    """``art203 = false`` with an ``art203_reason``: a duty that does not extend past rest
+    days. Only a duty counted in calendar units, not aligned, extends at all."""
+    if "art203" not in body:
+        if "art203_reason" in body:
+            raise where.error(table, "art203_reason", "art203_reason goes with art203 = false")
+        return True, ""
+    value = body["art203"]
+    if not isinstance(value, bool):
+        raise where.error(table, "art203", "art203 must be true or false")
+    if kind != "duty" or not period.is_calendar or align is not None:
+        raise where.error(
+            table,
+            "art203",
+            "only a duty counted in days, months or years (not calendar-aligned) extends past "
+            "rest days (Civil Code Art. 203); this one never does",
+        )
+    reason = body.get("art203_reason", "")
+    if not isinstance(reason, str):
+        raise where.error(table, "art203_reason", "art203_reason must be text")
+    if value:
+        if reason:
+            raise where.error(table, "art203_reason", "art203_reason goes with art203 = false")
+        return True, ""
+    if not reason.strip():
+        raise where.error(
+            table,
+            "art203_reason",
+            "art203 = false needs art203_reason: why Art. 203 does not apply",
+        )
+    return False, reason.strip()
+
+
+def parse_calendar(tables: Any, where: _Where) -> tuple[YearCalendar, ...]:
+    """The ``[calendar.YYYY]`` tables of a pack: each year's statutory holiday rest days
+    (``rest``), the weekend days worked in exchange (``work``), and the notice (``citation``).
+    A day is ``YYYY-MM-DD`` or a range ``YYYY-MM-DD/YYYY-MM-DD``."""
+    if not isinstance(tables, dict):
+        raise where.error(None, "calendar", "calendar must be [calendar.YYYY] tables")
+    out = []
+    for key, body in tables.items():
+        table = f"calendar.{key}"
+        if not (isinstance(key, str) and key.isdigit() and len(key) == 4):
+            raise where.error("calendar", key, f"{table}: the table's name is a year, YYYY")
+        if not isinstance(body, dict):
+            raise where.error("calendar", key, f"{table} must be a table")
+        unknown = set(body) - {"rest", "work", "citation"}
+        if unknown:
+            bad = sorted(unknown)[0]
+            raise where.error(table, bad, f"unknown key {bad!r} (rest, work, citation)")
+        citation = body.get("citation")
+        if not isinstance(citation, str) or not citation.strip():
+            raise where.error(table, "citation", "citation: the State Council notice, as text")
+        year = int(key)
+        rest = _days(body, "rest", year, table, where)
+        work = _days(body, "work", year, table, where)
+        for day in sorted(work):
+            if day.weekday() < 5:
+                raise where.error(
+                    table, "work", f"{day.isoformat()} is a weekday: work lists weekend days worked"
+                )
+        both = rest & work
+        if both:
+            first = min(both).isoformat()
+            raise where.error(table, "work", f"{first} is both a rest day and a working day")
+        out.append(YearCalendar(year, rest, work, citation.strip()))
+    return tuple(sorted(out, key=lambda y: y.year))
+
+
+def _days(
+    body: Mapping[str, Any], key: str, year: int, table: str, where: _Where
+) -> frozenset[date]:
+    value = body.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise where.error(table, key, f"{key} must be a list of dates (YYYY-MM-DD[/YYYY-MM-DD])")
+    out: set[date] = set()
+    for text in value:
+        try:
+            days = days_of(text)
+        except ValueError:
+            raise where.error(
+                table, key, f"{text!r} is not a date or a range (YYYY-MM-DD[/YYYY-MM-DD])"
+            ) from None
+        if any(d.year != year for d in days):
+            raise where.error(table, key, f"{text!r} is not in {year}")
+        out.update(days)
+    return frozenset(out)
 
 
 def _strings(body: Mapping[str, Any], key: str, where: _Where, table: str) -> list[str]:

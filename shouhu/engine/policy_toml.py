@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shouhu.engine.policy_rules import DeadlineRule
+from shouhu.engine.restdays import YearCalendar
 
 
 def _toml_str(text: str) -> str:
@@ -61,4 +62,16 @@ def _rule_lines(r: DeadlineRule) -> list[str]:
     for key, value in (("notify", r.notify), ("note", r.note)):
         if value:
             out.append(f"{key} = {_toml_str(value)}")
+    if not r.art203:
+        out += ["art203 = false", f"art203_reason = {_toml_str(r.art203_reason)}"]
     return out
+
+
+def _calendar_lines(y: YearCalendar) -> list[str]:
+    """A year's ``[calendar.YYYY]`` table: its days one by one, in order."""
+    return [
+        f"[calendar.{y.year}]",
+        f"rest = {_toml_list(d.isoformat() for d in sorted(y.rest))}",
+        f"work = {_toml_list(d.isoformat() for d in sorted(y.work))}",
+        f"citation = {_toml_str(y.citation)}",
+    ]

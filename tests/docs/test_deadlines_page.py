@@ -216,3 +216,20 @@ def test_the_walk_through_records_what_the_page_says(page_run: ScriptRun) -> Non
         assert [(r["kind"], r["status"]) for r in city] == [("dispatch", "missed")]
         states = sorted(c.state for c in engine.cases())
     assert states == ["dispatched", "petitioned", "reported"]
+
+
+def test_the_rest_day_examples_are_what_a_duty_under_the_2026_2_pack_computes() -> None:
+    """Each (started, period, …, runs out) row of the Art. 203 table, to the second."""
+    from dataclasses import replace
+
+    from shouhu.engine.periods import parse_period
+    from shouhu.engine.policy import parse_pack, shipped_packs
+
+    pack = parse_pack(shipped_packs()["cn-national-default@2026.2"])
+    rows = table_rows(section("Rest days: Art. 203 (`cn-national-default@2026.2`)"))
+    assert len(rows) >= 4
+    for row in rows:
+        start, period, expected = quoted(row[0])[0], quoted(row[1])[0], quoted(row[4])[0]
+        rule = replace(pack.rule("assessment"), period=parse_period(period))
+        end, _ = rule.due_under(date.fromisoformat(start), "Asia/Shanghai", pack.calendar)
+        assert end.isoformat() == expected, row

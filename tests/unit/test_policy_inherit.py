@@ -202,7 +202,7 @@ def test_an_error_in_a_changed_rule_names_the_child_s_line_and_key() -> None:
         ),
         ('"hubei-wuhan@2026.1"', f"a pack extends one of: {DEFAULT_ID}"),
         ('"./national.toml"', "no shipped pack is './national.toml'"),
-        ("3", f"extends must be a shipped pack's id ({DEFAULT_ID})"),
+        ("3", f"extends must be a shipped pack's id ({DEFAULT_ID}, "),
         ('""', "extends must be a shipped pack's id"),
     ],
     ids=["bare name", "other version", "unknown", "a path", "not text", "empty"],
@@ -215,8 +215,8 @@ def test_extends_names_a_shipped_pack_by_its_id(value: str, message: str) -> Non
     assert bad.field == "pack.extends"
 
 
-def test_the_shipped_packs_are_the_default_by_its_id() -> None:
-    assert list(shipped_packs()) == [DEFAULT_ID]
+def test_the_shipped_packs_are_the_default_by_its_id_and_its_successor_with_rest_days() -> None:
+    assert list(shipped_packs()) == [DEFAULT_ID, "cn-national-default@2026.2"]
     assert default_pack().id == DEFAULT_ID
     assert default_pack().extends is None
 
