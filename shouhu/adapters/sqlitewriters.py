@@ -13,19 +13,19 @@ from sqlalchemy.engine import Engine
 from shouhu.adapters.sqltx import _SqliteTx
 
 if TYPE_CHECKING:
-    from shouhu.adapters.sqlstore import SqlStore
+    from shouhu.adapters.sqlitestore import SqliteStore
 
 
 class _SqliteWrite:
     """One write transaction on a SQLite file, as one context manager: ``BEGIN IMMEDIATE`` on
     a connection of the store's :class:`_Writers`, ``COMMIT`` when the block ends, ``ROLLBACK``
     if it raises, the connection given back either way; driver errors, the block's included,
-    become :class:`StoreUnavailable` as ``SqlStore._errors()`` makes them (what ``_errors()``
+    become :class:`StoreUnavailable` as ``SqliteStore._errors()`` makes them (what ``_errors()``
     around a generator context manager did, without two generators per transition)."""
 
     __slots__ = ("cur", "held", "store", "writers")
 
-    def __init__(self, store: SqlStore, writers: _Writers) -> None:
+    def __init__(self, store: SqliteStore, writers: _Writers) -> None:
         self.store = store
         self.writers = writers
 
@@ -43,7 +43,6 @@ class _SqliteWrite:
                 self.writers.give(held)
                 raise
         self.held, self.cur = held, cur
-        assert self.store.fast is not None  # a SQLite store always has its fast path
         return _SqliteTx(self.store, self.store.fast, cur)
 
     def __exit__(
