@@ -3,10 +3,12 @@ and used by both SQL stores.
 
 A :class:`Codec` knows its table's columns in table order and, from each column's type, how
 SQLite stores it (instants as naive UTC text, JSON as text, booleans as 0/1, dates as ISO
-text); it makes the table's ``SELECT`` and ``INSERT``. What is written once per table, by
-hand, is the record's shape: ``values`` (a record → its columns' Python values, what
-SQLAlchemy Core binds on PostgreSQL) and ``record`` (a row's values by column name → the
-record, what Core's rows become). On SQLite's stored tuples, ``row`` is ``encode(values(r))``
+text); it makes the table's ``SELECT`` and ``INSERT``. The record's shape is given once per
+table: ``values`` (a record → its columns' Python values, what SQLAlchemy Core binds on
+PostgreSQL: :mod:`shouhu.engine.columns`' functions, :func:`_event_values`) and ``record`` (a
+row's values by column name → the record, what Core's rows become: made from the record's
+fields, :func:`_fields_of`, but a case's, whose child, place and reporter nest: :func:`_record`).
+On SQLite's stored tuples, ``row`` is ``encode(values(r))``
 and ``of`` is ``record(decode(row))``; the hot path's tables (cases, events, deadlines) have
 them unrolled (:func:`case_row`, :func:`event_row`, :func:`deadline_row`, :func:`record_of`,
 :func:`deadline_of`: no dict per row, no call per column), held equal to the generated ones
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -176,7 +179,7 @@ def _codec(column: sa.Column[Any]) -> tuple[Encoder, Decoder]:
     return _same, _same
 
 
-# -- the records' shapes, written once per table ---------------------------------------------
+# -- the records' shapes: a case's written by hand, the others' made from their fields ----
 
 
 def _record(row: Any) -> CaseRecord:
@@ -232,60 +235,27 @@ def _event_values(e: Event) -> dict[str, Any]:
     }
 
 
-def _event(row: Any) -> Event:
-    return Event(
-        case_id=row["case_id"],
-        seq=row["seq"],
-        workflow=row["workflow"],
-        workflow_version=row["workflow_version"],
-        policy_version=row["policy_version"],
-        trigger=row["trigger"],
-        from_state=row["from_state"],
-        to_state=row["to_state"],
-        actor=row["actor"],
-        role=row["role"],
-        occurred_at=row["occurred_at"],
-        recorded_at=row["recorded_at"],
-        data=dict(row["data"] or {}),
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-        effects=dict(row["effects"] or {}),
-    )
+def _fields_of(cls: Callable[..., R], table: sa.Table) -> Callable[[Any], R]:
+    """The record of a row by column name, for a record whose fields are its table's columns
+    (every field but a computed one): each field its column's value; a JSON column's, an
+    object (``{}`` for NULL)."""
+    objects = [c.name for c in table.columns if isinstance(c.type, sa.JSON)]
+    names = [f.name for f in fields(cls) if f.init and f.name not in objects]  # type: ignore[arg-type]
+    if not set(names) <= set(table.c.keys()):
+        raise RuntimeError(f"sqlcodec: {cls} has fields that {table.name} has not")
+
+    def record(row: Any) -> R:
+        values = {n: row[n] for n in names}
+        for n in objects:
+            values[n] = dict(row[n] or {})
+        return cls(**values)
+
+    return record
 
 
-def _deadline(row: Any) -> Deadline:
-    return Deadline(
-        id=row["id"],
-        case_id=row["case_id"],
-        kind=row["kind"],
-        status=row["status"],
-        due_at=row["due_at"],
-        started_at=row["started_at"],
-        started_seq=row["started_seq"],
-        policy_version=row["policy_version"],
-        closed_at=row["closed_at"],
-        closed_seq=row["closed_seq"],
-        met_at=row["met_at"],
-    )
-
-
-def _notice(row: Any) -> Notice:
-    return Notice(
-        id=row["id"],
-        key=row["key"],
-        case_id=row["case_id"],
-        seq=row["seq"],
-        kind=row["kind"],
-        recipient=row["recipient"],
-        payload=dict(row["payload"] or {}),
-        status=row["status"],
-        created_at=row["created_at"],
-        attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"],
-        last_error=row["last_error"],
-        delivered_at=row["delivered_at"],
-        channel=row["channel"],
-    )
+_event = _fields_of(Event, EVENTS)
+_deadline = _fields_of(Deadline, DEADLINES)
+_notice = _fields_of(Notice, OUTBOX)
 
 
 # -- unrolled on SQLite's tuples: the hot path ----------------------------------------------
@@ -409,21 +379,6 @@ def deadline_row(d: Deadline) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def _access(row: Any) -> Access:
-    return Access(row["case_id"], row["actor"], row["role"], row["reason"], row["what"], row["at"])
-
-
-def _intake(row: Any) -> Intake:
-    return Intake(row["source"], row["external_id"], row["case_id"], row["imported_at"])
-
-
-def _journal_entry(r: Any) -> JournalEntry:
-    body = dict(r["body"] or {})
-    return JournalEntry(
-        r["seq"], r["kind"], r["case_id"], body, r["recorded_at"], r["prev_hash"], r["hash"]
-    )
-
-
 class Codec(Generic[R]):
     """A table's codec: generated from its columns, but for the record's shape (``values``,
     ``record``) and, on the hot path, the unrolled ``row`` / ``of`` it is given."""
@@ -477,9 +432,9 @@ CASE = Codec(CASES, case_columns, _record, row=case_row, of=record_of)
 EVENT = Codec(EVENTS, _event_values, _event, row=event_row)
 DEADLINE = Codec(DEADLINES, deadline_columns, _deadline, row=deadline_row, of=deadline_of)
 NOTICE = Codec(OUTBOX, notice_columns, _notice)
-ACCESS = Codec(ACCESS_LOG, access_columns, _access)
-INTAKE_CODEC = Codec(INTAKE, intake_columns, _intake)
-JOURNAL_CODEC = Codec(JOURNAL, journal_columns, _journal_entry)
+ACCESS = Codec(ACCESS_LOG, access_columns, _fields_of(Access, ACCESS_LOG))
+INTAKE_CODEC = Codec(INTAKE, intake_columns, _fields_of(Intake, INTAKE))
+JOURNAL_CODEC = Codec(JOURNAL, journal_columns, _fields_of(JournalEntry, JOURNAL))
 
 _UNROLLED = (
     (CASE.insert_names, CASE_COLUMNS),

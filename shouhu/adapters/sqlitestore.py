@@ -2,11 +2,11 @@
 from the table definitions (:mod:`~shouhu.adapters.sqlite_fast`,
 :mod:`~shouhu.adapters.sqlcodec`); commits by :func:`~shouhu.adapters.sqlwrite.apply_sqlite`.
 
-A file's writes run on the store's own write connections
-(:mod:`~shouhu.adapters.sqlitewriters`); a database in memory (``sqlite://``) has one
-connection per thread from SQLAlchemy's pool, and its writes run on that one. SQLAlchemy
-keeps the pool, the PRAGMAs of each connection (:func:`~shouhu.adapters.sqlbase._sqlite_pragmas`)
-and the migrations.
+Every write is one :class:`~shouhu.adapters.sqlitewriters._SqliteWrite` (``BEGIN IMMEDIATE``
+… ``COMMIT``): on a file, on one of the store's own write connections (``_Writers``); in
+memory (``sqlite://``), on the pool's connection of the thread, which is the database
+(``_PoolWriter``). SQLAlchemy keeps the pool, the PRAGMAs of each connection
+(:func:`~shouhu.adapters.sqlbase._sqlite_pragmas`) and the migrations.
 """
 
 from __future__ import annotations
@@ -32,11 +32,9 @@ from shouhu.adapters.sqlcodec import (
     _enc_dt,
 )
 from shouhu.adapters.sqlite_fast import SqliteFast
-from shouhu.adapters.sqlitewriters import _SqliteWrite, _Writers
+from shouhu.adapters.sqlitewriters import _PoolWriter, _SqliteWrite, _Writers
 from shouhu.adapters.sqlrows import _DERIVED, _sqlite_cell_codecs, _sqlite_journal_append
 from shouhu.adapters.sqlstore import SqlStore
-from shouhu.adapters.sqltx import _SqliteTx
-from shouhu.adapters.sqlwrite import apply_sqlite
 from shouhu.engine import columns
 from shouhu.engine.columns import access_body
 from shouhu.engine.model import (
@@ -78,8 +76,9 @@ class SqliteStore(SqlStore):
         _sqlite_pragmas(self.engine)
         self.fast = SqliteFast()
         pool = self.engine.pool
+        self._writer: _Writers | _PoolWriter = _PoolWriter(self.engine)  # memory: the pool's
         if isinstance(pool, QueuePool):  # a file: one database whichever connection
-            self._writers = _Writers(self.engine, pool.size())
+            self._writers = self._writer = _Writers(self.engine, pool.size())
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -236,50 +235,19 @@ class SqliteStore(SqlStore):
 
     def write(self) -> AbstractContextManager[Transaction]:
         """One write transaction: load, then append; commits when the block ends."""
-        if self._writers is not None:  # a file: the hot path, one object per write
-            return _SqliteWrite(self, self._writers)
-        return self._write_memory()
-
-    @contextmanager
-    def _write_memory(self) -> Iterator[Transaction]:
-        with self._errors(), self._write_raw() as cur:
-            yield _SqliteTx(self, self.fast, cur)
+        return _SqliteWrite(self, self._writer)
 
     def commit_many(self, commits: Sequence[Commit]) -> None:
         if not commits:
             return
-        with self._errors(), self._write_raw() as cur:
-            apply_sqlite(cur, self.fast, commits)
+        with _SqliteWrite(self, self._writer) as tx:
+            tx.append_many(commits)
 
     def record_access(self, access: Access) -> None:
-        with self._errors(), self._write_raw() as cur:
-            cur.execute(ACCESS.insert, ACCESS.row(access))
-            _sqlite_journal_append(cur, "access", access.case_id, access_body(access), access.at)
+        with _SqliteWrite(self, self._writer) as tx:
+            tx.cur.execute(ACCESS.insert, ACCESS.row(access))
+            _sqlite_journal_append(tx.cur, "access", access.case_id, access_body(access), access.at)
 
     def close(self) -> None:
-        if self._writers is not None:
-            self._writers.close()
+        self._writer.close()
         super().close()
-
-    @contextmanager
-    def _write_raw(self) -> Iterator[Any]:
-        """A write transaction (``BEGIN IMMEDIATE``) on a driver connection: on a file, one of
-        the store's own write connections (:class:`_Writers`: no pool checkout per write); in
-        memory, the pool's."""
-        if self._writers is not None:
-            with _SqliteWrite(self, self._writers) as tx:
-                yield tx.cur
-            return
-        raw = self.engine.raw_connection()
-        try:
-            driver = raw.driver_connection
-            cur = driver.cursor()  # type: ignore[union-attr]
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-            except BaseException:
-                driver.rollback()  # type: ignore[union-attr]
-                raise
-            driver.commit()  # type: ignore[union-attr]
-        finally:
-            raw.close()
