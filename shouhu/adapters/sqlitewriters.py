@@ -1,5 +1,6 @@
-"""The SQLite file's write connections: :class:`_Writers` keeps them, :class:`_SqliteWrite`
-runs one write transaction on one."""
+"""The SQLite store's write connections: :class:`_Writers` keeps a file's, :class:`_PoolWriter`
+lends the pool's (a database in memory), :class:`_SqliteWrite` runs one write transaction on
+one."""
 
 from __future__ import annotations
 
@@ -13,19 +14,20 @@ from sqlalchemy.engine import Engine
 from shouhu.adapters.sqltx import _SqliteTx
 
 if TYPE_CHECKING:
-    from shouhu.adapters.sqlstore import SqlStore
+    from shouhu.adapters.sqlitestore import SqliteStore
 
 
 class _SqliteWrite:
-    """One write transaction on a SQLite file, as one context manager: ``BEGIN IMMEDIATE`` on
-    a connection of the store's :class:`_Writers`, ``COMMIT`` when the block ends, ``ROLLBACK``
-    if it raises, the connection given back either way; driver errors, the block's included,
-    become :class:`StoreUnavailable` as ``SqlStore._errors()`` makes them (what ``_errors()``
-    around a generator context manager did, without two generators per transition)."""
+    """One write transaction of the SQLite store, as one context manager: ``BEGIN IMMEDIATE``
+    on a connection of the store's :class:`_Writers` (or :class:`_PoolWriter`), ``COMMIT``
+    when the block ends, ``ROLLBACK`` if it raises, the connection given back either way;
+    driver errors, the block's included, become :class:`StoreUnavailable` as
+    ``SqliteStore._errors()`` makes them (what ``_errors()`` around a generator context manager
+    did, without two generators per transition)."""
 
     __slots__ = ("cur", "held", "store", "writers")
 
-    def __init__(self, store: SqlStore, writers: _Writers) -> None:
+    def __init__(self, store: SqliteStore, writers: _Writers | _PoolWriter) -> None:
         self.store = store
         self.writers = writers
 
@@ -43,7 +45,6 @@ class _SqliteWrite:
                 self.writers.give(held)
                 raise
         self.held, self.cur = held, cur
-        assert self.store.fast is not None  # a SQLite store always has its fast path
         return _SqliteTx(self.store, self.store.fast, cur)
 
     def __exit__(
@@ -64,6 +65,24 @@ class _SqliteWrite:
             if exc is not None:  # the block's own error: a driver error is mapped, as before
                 self.store._errors().__exit__(typ, exc, tb)
         return False
+
+
+class _PoolWriter:
+    """A database in memory (``sqlite://``): the database is the pool's connection (one per
+    thread), so a write checks that one out and gives it back, and keeps none of its own."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def take(self) -> tuple[Any, Any, int]:
+        raw = self.engine.raw_connection()
+        return raw.driver_connection, raw, 0
+
+    def give(self, held: tuple[Any, Any, int]) -> None:
+        held[1].close()  # back to the pool (which rolls back a transaction left open)
+
+    def close(self) -> None:
+        """Nothing of its own to close: the engine's ``dispose`` closes the pool's."""
 
 
 class _Writers:

@@ -1,5 +1,5 @@
-"""The store's write transactions: :class:`_SqlTx` on a SQLAlchemy connection (PostgreSQL,
-and SQLite in memory) and :class:`_SqliteTx` on a SQLite driver cursor."""
+"""The stores' write transactions: :class:`_SqlTx` on a SQLAlchemy connection (the PostgreSQL
+store) and :class:`_SqliteTx` on a SQLite driver cursor (the SQLite store)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,19 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from shouhu.adapters.sqlcodec import DEADLINE, NOTICE
 from shouhu.adapters.sqlite_fast import SqliteFast
 from shouhu.adapters.sqlrows import (
     _CASE_DEADLINES,
     _DUE,
     _NOTICE_MUTABLE,
     _REPORT_LOCK,
-    _deadline,
     _journal_append,
-    _notice,
-    _notice_values,
     _report_lock_key,
     _sqlite_dt,
     _sqlite_journal_append,
 )
+from shouhu.adapters.sqlwrite import apply_core, apply_sqlite
 from shouhu.adapters.tables import (
     CASES,
     OPEN_WATCH,
@@ -40,13 +39,14 @@ from shouhu.engine.model import (
 from shouhu.engine.ports import Commit
 
 if TYPE_CHECKING:
-    from shouhu.adapters.sqlstore import SqlStore
+    from shouhu.adapters.pgstore import PostgresStore
+    from shouhu.adapters.sqlitestore import SqliteStore
 
 
 class _SqlTx:
     """A :class:`~shouhu.engine.ports.Transaction` on one connection inside BEGIN … COMMIT."""
 
-    def __init__(self, store: SqlStore, conn: Connection) -> None:
+    def __init__(self, store: PostgresStore, conn: Connection) -> None:
         self.store = store
         self.conn = conn
 
@@ -54,14 +54,14 @@ class _SqlTx:
         return self.store._load(self.conn, case_id)
 
     def append(self, commit: Commit) -> None:
-        self.store._apply(self.conn, [commit])
+        apply_core(self.conn, [commit])
 
     def append_many(self, commits: Sequence[Commit]) -> None:
-        self.store._apply(self.conn, commits)
+        apply_core(self.conn, commits)
 
     def deadlines(self, case_id: str) -> list[Deadline]:
         rows = self.conn.execute(_CASE_DEADLINES, {"case_id": case_id}).mappings()
-        return [_deadline(r) for r in rows]
+        return [DEADLINE.record(r) for r in rows]
 
     def notices_due(self, now: datetime, limit: int) -> list[Notice]:
         stmt = (
@@ -72,13 +72,12 @@ class _SqlTx:
             )
             .order_by(OUTBOX.c.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        if self.store.dialect == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        return [_notice(r) for r in self.conn.execute(stmt).mappings()]
+        return [NOTICE.record(r) for r in self.conn.execute(stmt).mappings()]
 
     def update_notice(self, notice: Notice, *, at: datetime) -> None:
-        values = _notice_values(notice)
+        values = NOTICE.values(notice)
         self.conn.execute(
             OUTBOX.update()
             .where(OUTBOX.c.id == notice.id)
@@ -118,10 +117,9 @@ class _SqlTx:
         since: datetime,
         until: datetime,
     ) -> str | None:
-        if self.store.dialect == "postgresql":
-            # Held to the end of the transaction: a twin filing the same child waits here
-            # until this report is committed (or rolled back), then finds it.
-            self.conn.execute(_REPORT_LOCK, _report_lock_key(type, birthdate))
+        # Held to the end of the transaction: a twin filing the same child waits here until
+        # this report is committed (or rolled back), then finds it.
+        self.conn.execute(_REPORT_LOCK, _report_lock_key(type, birthdate))
         same: Any = CASES.c.child_name == name
         if id_number:
             same = sa.or_(
@@ -145,17 +143,14 @@ class _SqlTx:
         return None if found is None else str(found)
 
     def due(self, now: datetime, limit: int) -> list[Deadline]:
-        stmt = _DUE
-        if self.store.dialect == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        rows = self.conn.execute(stmt, {"now": now, "limit": limit}).mappings()
-        return [_deadline(r) for r in rows]
+        rows = self.conn.execute(_DUE, {"now": now, "limit": limit}).mappings()
+        return [DEADLINE.record(r) for r in rows]
 
 
 class _SqliteTx:
     """A :class:`~shouhu.engine.ports.Transaction` on a driver cursor inside BEGIN … COMMIT."""
 
-    def __init__(self, store: SqlStore, fast: SqliteFast, cur: Any) -> None:
+    def __init__(self, store: SqliteStore, fast: SqliteFast, cur: Any) -> None:
         self.store = store
         self.fast = fast
         self.cur = cur
@@ -164,10 +159,10 @@ class _SqliteTx:
         return self.fast.load_record(self.cur, case_id)
 
     def append(self, commit: Commit) -> None:
-        self.store._apply_fast(self.cur, self.fast, [commit])
+        apply_sqlite(self.cur, self.fast, [commit])
 
     def append_many(self, commits: Sequence[Commit]) -> None:
-        self.store._apply_fast(self.cur, self.fast, commits)
+        apply_sqlite(self.cur, self.fast, commits)
 
     def deadlines(self, case_id: str) -> list[Deadline]:
         return self.fast.case_deadline_records(self.cur, case_id)
@@ -176,10 +171,10 @@ class _SqliteTx:
         return self.fast.due_records(self.cur, now, limit)
 
     def notices_due(self, now: datetime, limit: int) -> list[Notice]:
-        return [_notice(r) for r in self.fast.notices_due(self.cur, now, limit)]
+        return [NOTICE.record(r) for r in self.fast.notices_due(self.cur, now, limit)]
 
     def update_notice(self, notice: Notice, *, at: datetime) -> None:
-        self.fast.update_notice(self.cur, _notice_values(notice))
+        self.fast.update_notice(self.cur, NOTICE.values(notice))
         _sqlite_journal_append(self.cur, "notice", notice.case_id, notice_body(notice), at)
 
     def same_person(

@@ -1,5 +1,6 @@
-"""Writing commits: :func:`apply_core` with SQLAlchemy Core statements (PostgreSQL, and SQLite
-in memory), :func:`apply_sqlite` on a SQLite driver cursor. Both write the same rows: a new
+"""Writing commits, one writer per dialect: :func:`apply_core` with SQLAlchemy Core statements
+(the PostgreSQL store), :func:`apply_sqlite` on a SQLite driver cursor (the SQLite store, a
+file or memory). Both write the same rows, with the same codecs: a new
 case's row or a version-guarded update, the events, the deadline rows (inserted, or updated
 from the status the engine read), the intake rows and the notices; a lost race writes nothing
 and raises :class:`~shouhu.errors.Conflict`."""
@@ -14,17 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from shouhu.adapters.sqlcodec import CASE, DEADLINE, EVENT, INTAKE_CODEC, NOTICE
 from shouhu.adapters.sqlite_fast import SqliteFast
 from shouhu.adapters.sqlrows import (
-    _case_values,
     _conflict,
     _deadline_conflict,
-    _deadline_values,
-    _event_values,
     _external_conflict,
     _intake_values,
-    _notice_values,
-    _sqlite_dt,
 )
 from shouhu.adapters.tables import (
     CASES,
@@ -56,25 +53,25 @@ def apply_core(conn: Connection, commits: Sequence[Commit]) -> None:
     new = [c for c in commits if c.expected_version is None]
     if new:
         try:
-            conn.execute(_INSERT_CASE, [_case_values(c.case) for c in new])
+            conn.execute(_INSERT_CASE, [CASE.values(c.case) for c in new])
         except IntegrityError:  # PostgreSQL aborts the transaction: no lookup after this
             raise _conflict(None, new[0]) from None
     for c in commits:
         if c.expected_version is None:
             continue
-        values = _case_values(c.case)
+        values = CASE.values(c.case)
         values["b_id"] = values.pop("id")
         values["b_expected"] = c.expected_version
         if conn.execute(_UPDATE_CASE, values).rowcount != 1:
             raise _version_conflict(conn, c)
-    events = [_event_values(e) for c in commits for e in c.events]
+    events = [EVENT.values(e) for c in commits for e in c.events]
     if events:
         try:
             conn.execute(_INSERT_EVENT, events)
         except IntegrityError:
             raise _conflict(None, commits[0]) from None
     writes = [w for c in commits for w in c.deadlines]
-    inserts = [_deadline_values(w.deadline) for w in writes if w.deadline.id is None]
+    inserts = [DEADLINE.values(w.deadline) for w in writes if w.deadline.id is None]
     if inserts:
         conn.execute(_INSERT_DEADLINE, [{k: v for k, v in d.items() if k != "id"} for d in inserts])
     intake = _intake_values(commits)
@@ -83,13 +80,13 @@ def apply_core(conn: Connection, commits: Sequence[Commit]) -> None:
             conn.execute(INTAKE.insert(), intake)
         except IntegrityError:
             raise _external_conflict(commits) from None
-    notices = [_notice_values(n) for c in commits for n in c.notices]
+    notices = [NOTICE.values(n) for c in commits for n in c.notices]
     if notices:
         conn.execute(OUTBOX.insert(), [{k: v for k, v in n.items() if k != "id"} for n in notices])
     for w in writes:
         if w.deadline.id is None:
             continue
-        values = _deadline_values(w.deadline)
+        values = DEADLINE.values(w.deadline)
         values["b_id"] = values.pop("id")
         values["b_expected"] = w.expected_status
         if conn.execute(_UPDATE_DEADLINE, values).rowcount != 1:
@@ -118,24 +115,17 @@ def apply_sqlite(cur: Any, fast: SqliteFast, commits: Sequence[Commit]) -> None:
     inserts = [w.deadline for w in writes if w.deadline.id is None]
     if inserts:
         fast.insert_deadlines(cur, inserts)
-    notices = [_notice_values(n) for c in commits for n in c.notices]
+    notices = [NOTICE.values(n) for c in commits for n in c.notices]
     if notices:
         fast.insert_notices(cur, notices)
     intake = _intake_values(commits)
     if intake:
         try:
-            cur.executemany(
-                "INSERT INTO intake (source, external_id, case_id, imported_at) "
-                "VALUES (?, ?, ?, ?)",
-                [
-                    (i["source"], i["external_id"], i["case_id"], _sqlite_dt(i["imported_at"]))
-                    for i in intake
-                ],
-            )
+            cur.executemany(INTAKE_CODEC.insert, [INTAKE_CODEC.encode(i) for i in intake])
         except sqlite3.IntegrityError:
             raise _external_conflict(commits) from None
     for w in writes:
         if w.deadline.id is None or w.expected_status is None:
             continue
-        if fast.update_deadline(cur, _deadline_values(w.deadline), w.expected_status) != 1:
+        if fast.update_deadline(cur, DEADLINE.values(w.deadline), w.expected_status) != 1:
             raise _deadline_conflict(w)

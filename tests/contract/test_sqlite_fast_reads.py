@@ -1,8 +1,10 @@
 """A transition reads its case row and deadline rows straight from SQLite's tuples
-(:func:`~shouhu.adapters.sqlite_fast.record_of`, :func:`~shouhu.adapters.sqlite_fast.deadline_of`):
+(:func:`~shouhu.adapters.sqlcodec.record_of`, :func:`~shouhu.adapters.sqlcodec.deadline_of`):
 each must equal what the store's ``_record`` / ``_deadline`` make of the same row decoded
 column by column by the column codecs, for every value a column can hold — NULLs, booleans,
-dates, instants and JSON."""
+dates, instants and JSON. Likewise the rows a record, an event and a deadline write
+(:func:`~shouhu.adapters.sqlcodec.case_row`, ``event_row``, ``deadline_row``) must be the
+generated codec's (:meth:`~shouhu.adapters.sqlcodec.Codec.encoded`)."""
 
 from __future__ import annotations
 
@@ -15,16 +17,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shouhu import Engine, FakeClock
-from shouhu.adapters.sqlite_fast import (
+from shouhu.adapters.sqlcodec import (
+    CASE,
     CASE_COLUMNS,
+    DEADLINE,
     DEADLINE_COLUMNS,
-    SqliteFast,
+    EVENT,
+    EVENT_COLUMNS,
+    NOTICE,
+    _deadline,
     _dec_dt,
+    _record,
+    case_row,
     deadline_of,
+    deadline_row,
     dumps,
+    event_row,
     record_of,
 )
-from shouhu.adapters.sqlrows import _deadline, _record
+from shouhu.adapters.sqlite_fast import SqliteFast
 
 FAST = SqliteFast()
 
@@ -237,5 +248,82 @@ def test_the_rows_of_a_real_file_read_back_as_the_slow_path_reads_them(tmp_path:
         rows = list(store.deadlines())
         assert {"met", "pending"} <= {d.status for d in rows}  # closed and open rows were read
         assert any(d.closed_at and d.closed_seq and d.met_at for d in rows)
+    finally:
+        engine.close()
+
+
+def event_rows() -> st.SearchStrategy[tuple[Any, ...]]:
+    columns: dict[str, st.SearchStrategy[Any]] = dict.fromkeys(EVENT_COLUMNS, TEXT)
+    columns.update(
+        seq=st.integers(1, 1000),
+        workflow_version=st.integers(1, 5),
+        policy_version=st.none() | TEXT,
+        from_state=st.none() | TEXT,
+        occurred_at=INSTANTS,
+        recorded_at=INSTANTS,
+        data=FACTS,
+        effects=FACTS,
+    )
+    return st.tuples(st.integers(1, 10**9), *(columns[name] for name in EVENT_COLUMNS))
+
+
+@settings(max_examples=300, deadline=None)
+@given(row=case_rows())
+def test_a_record_writes_the_row_its_column_encoders_give(row: tuple[Any, ...]) -> None:
+    """The unrolled writer of the hot path is the generated codec's: encode(values(record))."""
+    record = CASE.decoded(row)
+    assert case_row(record) == CASE.encoded(record)
+    assert CASE.row is case_row
+
+
+@settings(max_examples=300, deadline=None)
+@given(row=deadline_rows())
+def test_a_deadline_writes_the_row_its_column_encoders_give(row: tuple[Any, ...]) -> None:
+    deadline = DEADLINE.decoded(row)
+    assert deadline_row(deadline) == DEADLINE.encoded(deadline)
+    assert DEADLINE.row is deadline_row
+    assert DEADLINE.of is deadline_of
+
+
+@settings(max_examples=300, deadline=None)
+@given(row=event_rows())
+def test_an_event_writes_the_row_its_column_encoders_give(row: tuple[Any, ...]) -> None:
+    event = EVENT.decoded(row)
+    assert event_row(event) == EVENT.encoded(event)
+    assert EVENT.row is event_row
+
+
+def test_the_rows_of_a_real_file_are_what_the_codecs_write(tmp_path: Any) -> None:
+    """Every stored row reads back to a record the codecs write as stored (an event's JSON
+    columns: the same values; the hot path writes the text its hash sealed)."""
+    clock = FakeClock(datetime(2026, 3, 10, 2, 0, tzinfo=UTC))
+    engine = Engine.open(f"sqlite:///{tmp_path / 'rows.db'}", clock=clock)
+    try:
+        case = engine.report(
+            "suspected_harm",
+            child={"name": "王小明", "birthdate": "2016-02-01", "id_number": "110105201602011238"},
+            location="石桥村, 青山镇, 青山县",
+            reporter={"kind": "school", "name": "青山镇中心小学"},
+            discovered_at="2026-03-02T08:10",
+            occurred_at="2026-03-02T08:30",
+            data={"description": "手臂有淤青 “引号”"},
+        )
+        engine.fire(case.id, "dispatch", actor={"name": "李警官", "role": "police"})
+        store = engine.store
+        with store.write() as tx:
+            cur = tx.cur  # type: ignore[attr-defined]
+            for codec in (CASE, EVENT, DEADLINE, NOTICE):
+                rows = cur.execute(codec.select).fetchall()
+                assert rows or codec is NOTICE  # (no notice for this case)
+                for raw in rows:
+                    stored = [raw[codec.names.index(n)] for n in codec.insert_names]
+                    record = codec.of(raw)
+                    assert record == codec.decoded(raw)
+                    written = list(codec.row(record))
+                    assert written == list(codec.encoded(record))
+                    if codec is EVENT:  # its JSON as the hash sealed it: the same values
+                        for i in (EVENT.insert_names.index("data"), EVENT_COLUMNS.index("effects")):
+                            stored[i], written[i] = json.loads(stored[i]), json.loads(written[i])
+                    assert written == stored
     finally:
         engine.close()

@@ -25,7 +25,7 @@ from alembic.runtime.migration import MigrationContext
 
 from shouhu import Engine, FakeClock
 from shouhu.adapters import migrate
-from shouhu.adapters.sqlrows import _case_values, _deadline_values, _event_values
+from shouhu.adapters.sqlcodec import _event_values
 from shouhu.adapters.sqlstore import SqlStore
 from shouhu.adapters.tables import (
     ACCESS_LOG,
@@ -38,6 +38,8 @@ from shouhu.adapters.tables import (
     SQLITE_APPEND_ONLY,
 )
 from shouhu.engine.audit import replay
+from shouhu.engine.columns import case_columns as _case_values
+from shouhu.engine.columns import deadline_columns as _deadline_values
 from shouhu.engine.hashing import GENESIS, canonical
 from shouhu.engine.model import CaseRecord, Deadline, Event
 from shouhu.engine.timeutil import utc_iso

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shouhu.adapters.sqlite_fast import _dec_dt, _dec_dt_text, _dec_json, _dec_object
+from shouhu.adapters.sqlcodec import _dec_dt, _dec_dt_text, _dec_json, _dec_object
 from shouhu.engine.hashing import (
     _SORTED_KEYS,
     HASHED_FIELDS,

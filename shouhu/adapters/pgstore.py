@@ -1,0 +1,236 @@
+"""The PostgreSQL store: SQLAlchemy Core statements, rows and records by the tables' codecs
+(:mod:`~shouhu.adapters.sqlcodec`); commits by :func:`~shouhu.adapters.sqlwrite.apply_core`.
+
+Concurrency is the server's: a version-guarded update per case, ``FOR UPDATE SKIP LOCKED``
+for the sweep's deadlines and the outbox's notices, advisory locks for the journal's appends
+and the duplicate-report check (:mod:`~shouhu.adapters.sqlrows`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from shouhu.adapters.sqlcodec import ACCESS, CASE, DEADLINE, EVENT, JOURNAL_CODEC, NOTICE
+from shouhu.adapters.sqlrows import _DERIVED, _journal_append
+from shouhu.adapters.sqlstore import SqlStore
+from shouhu.adapters.sqltx import _SqlTx
+from shouhu.adapters.sqlwrite import apply_core
+from shouhu.adapters.tables import (
+    ACCESS_LOG,
+    CASES,
+    DEADLINES,
+    EVENTS,
+    INTAKE,
+    JOURNAL,
+    OUTBOX,
+)
+from shouhu.engine import columns
+from shouhu.engine.columns import access_body
+from shouhu.engine.model import (
+    Access,
+    CaseHead,
+    CaseRecord,
+    Deadline,
+    Event,
+    JournalEntry,
+    Link,
+    Notice,
+)
+from shouhu.engine.ports import Commit, Transaction
+
+# Statements built once: SQLAlchemy's compiled cache then serves every call (the hot path).
+_LOAD = sa.select(CASES).where(CASES.c.id == sa.bindparam("case_id"))
+_EVENTS = (
+    sa.select(EVENTS).where(EVENTS.c.case_id == sa.bindparam("case_id")).order_by(EVENTS.c.seq)
+)
+
+
+class PostgresStore(SqlStore):
+    """The :class:`~shouhu.engine.ports.Store` on a PostgreSQL server."""
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _stream(self, stmt: Any, per: int = 1000) -> Iterator[Any]:
+        """The rows of a query, streamed from a server-side cursor (memory stays flat)."""
+        with self._errors(), self.engine.connect() as conn:
+            yield from conn.execution_options(stream_results=True, yield_per=per).execute(stmt)
+
+    def load(self, case_id: str) -> CaseRecord | None:
+        with self._errors(), self.engine.connect() as conn:
+            return self._load(conn, case_id)
+
+    def _load(self, conn: Connection, case_id: str) -> CaseRecord | None:
+        row = conn.execute(_LOAD, {"case_id": case_id}).mappings().first()
+        return None if row is None else CASE.record(row)
+
+    def events(self, case_id: str) -> list[Event]:
+        with self._errors(), self.engine.connect() as conn:
+            rows = conn.execute(_EVENTS, {"case_id": case_id}).mappings()
+            return [EVENT.record(r) for r in rows]
+
+    def list_cases(
+        self,
+        *,
+        type: str | None = None,
+        state: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+        overdue: bool = False,
+    ) -> Iterator[CaseRecord]:
+        stmt = sa.select(CASES).order_by(CASES.c.id)
+        if overdue:
+            late = sa.select(DEADLINES.c.case_id).where(
+                DEADLINES.c.status == "missed", DEADLINES.c.met_at.is_(None)
+            )
+            stmt = stmt.where(CASES.c.id.in_(late))
+        if type:
+            stmt = stmt.where(CASES.c.type == type)
+        if state:
+            stmt = stmt.where(CASES.c.state == state)
+        if after:
+            stmt = stmt.where(CASES.c.id > after)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        for row in self._stream(stmt, 500):
+            yield CASE.record(row._mapping)
+
+    def deadlines(
+        self,
+        *,
+        case_id: str | None = None,
+        status: str | None = None,
+        due_before: datetime | None = None,
+    ) -> Iterator[Deadline]:
+        stmt = sa.select(DEADLINES).order_by(DEADLINES.c.due_at, DEADLINES.c.id)
+        if case_id is not None:
+            stmt = stmt.where(DEADLINES.c.case_id == case_id)
+        if status is not None:
+            stmt = stmt.where(DEADLINES.c.status == status)
+        if due_before is not None:
+            stmt = stmt.where(DEADLINES.c.due_at <= due_before)
+        for row in self._stream(stmt, 500):
+            yield DEADLINE.record(row._mapping)
+
+    def next_due(self) -> datetime | None:
+        stmt = (
+            sa.select(DEADLINES.c.due_at)
+            .where(DEADLINES.c.status == "pending")
+            .order_by(DEADLINES.c.due_at)
+            .limit(1)
+        )
+        with self._errors(), self.engine.connect() as conn:
+            value: datetime | None = conn.execute(stmt).scalar_one_or_none()
+        return value
+
+    def all_events(self) -> Iterator[Event]:
+        for row in self._stream(sa.select(EVENTS).order_by(EVENTS.c.case_id, EVENTS.c.seq)):
+            yield EVENT.record(row._mapping)
+
+    def audit_links(self) -> Iterator[Link]:
+        """Every event as ``verify`` reads it (:class:`~shouhu.engine.ports.AuditReads`)."""
+        yield from map(Link.of, self.all_events())
+
+    def audit_heads(self) -> Iterator[CaseHead]:
+        """Every case row's head and projection, in id order."""
+        for r in self.list_cases():
+            yield CaseHead(r.id, r.version, r.head_hash, r.state, r.outcome, r.facts)
+
+    def notices(self, *, status: str | None = None, case_id: str | None = None) -> list[Notice]:
+        stmt = sa.select(OUTBOX).order_by(OUTBOX.c.id)
+        if status is not None:
+            stmt = stmt.where(OUTBOX.c.status == status)
+        if case_id is not None:
+            stmt = stmt.where(OUTBOX.c.case_id == case_id)
+        with self._errors(), self.engine.connect() as conn:
+            return [NOTICE.record(r) for r in conn.execute(stmt).mappings()]
+
+    def known_external(self, source: str, ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        with self._errors(), self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                stmt = sa.select(INTAKE.c.external_id, INTAKE.c.case_id).where(
+                    INTAKE.c.source == source, INTAKE.c.external_id.in_(chunk)
+                )
+                out.update((ext, cid) for ext, cid in conn.execute(stmt))
+        return out
+
+    def heads(self, at: datetime | None = None) -> Iterator[tuple[str, int, str]]:
+        last = sa.select(EVENTS.c.case_id, sa.func.max(EVENTS.c.seq).label("seq"))
+        if at is not None:
+            last = last.where(EVENTS.c.recorded_at <= at)
+        sub = last.group_by(EVENTS.c.case_id).subquery()
+        stmt = (
+            sa.select(EVENTS.c.case_id, EVENTS.c.seq, EVENTS.c.hash)
+            .join(sub, sa.and_(EVENTS.c.case_id == sub.c.case_id, EVENTS.c.seq == sub.c.seq))
+            .order_by(EVENTS.c.case_id)
+        )
+        yield from ((case_id, seq, head) for case_id, seq, head in self._stream(stmt))
+
+    def accesses(self, case_id: str | None = None) -> list[Access]:
+        stmt = sa.select(ACCESS_LOG).order_by(ACCESS_LOG.c.id)
+        if case_id is not None:
+            stmt = stmt.where(ACCESS_LOG.c.case_id == case_id)
+        with self._errors(), self.engine.connect() as conn:
+            return [ACCESS.record(r) for r in conn.execute(stmt).mappings()]
+
+    # -- the journal and the derived tables, for verify ---------------------------------------
+
+    def journal(self) -> Iterator[JournalEntry]:
+        for row in self._stream(sa.select(JOURNAL).order_by(JOURNAL.c.seq)):
+            yield JOURNAL_CODEC.record(row._mapping)
+
+    def journal_head(self, at: datetime | None = None) -> tuple[int, str] | None:
+        stmt = sa.select(JOURNAL.c.seq, JOURNAL.c.hash).order_by(JOURNAL.c.seq.desc()).limit(1)
+        if at is not None:
+            stmt = stmt.where(JOURNAL.c.recorded_at <= at)
+        with self._errors(), self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def stored_cells(self, table: str, *, case_id: str | None = None) -> Iterator[tuple[Any, ...]]:
+        t = _DERIVED[table]
+        names = columns.DERIVED_TABLES[table]
+        order = [t.c.id] if "case_id" not in t.c or table == "access_log" else [t.c.case_id]
+        if table not in ("cases", "access_log"):
+            order.append(t.c.id)
+        key = t.c.id if table == "cases" else t.c.case_id
+        stmt = sa.select(*[t.c[n] for n in names]).order_by(*order)
+        if case_id is not None:
+            stmt = stmt.where(key == case_id)
+        for typed in self._stream(stmt):
+            yield tuple(columns.cell(v) for v in typed)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def write(self) -> AbstractContextManager[Transaction]:
+        """One write transaction: load, then append; commits when the block ends."""
+        return self._write_tx()
+
+    @contextmanager
+    def _write_tx(self) -> Iterator[Transaction]:
+        with self._errors(), self._write() as conn:
+            yield _SqlTx(self, conn)
+
+    def commit_many(self, commits: Sequence[Commit]) -> None:
+        if not commits:
+            return
+        with self._errors(), self._write() as conn:
+            apply_core(conn, commits)
+
+    def record_access(self, access: Access) -> None:
+        with self._errors(), self._write() as conn:
+            conn.execute(ACCESS_LOG.insert(), ACCESS.values(access))
+            _journal_append(conn, "access", access.case_id, access_body(access), access.at)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction on a pooled connection."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
