@@ -158,10 +158,20 @@ def sealed(**event: Unpack[NewEvent]) -> tuple[str, str, str]:
     effects = event.get("effects") or {}
     data_json = _CANONICAL.encode(event["data"])
     effects_json = _CANONICAL.encode(effects)
-    row = (
-        *(event[k] for k in _NEW_ROW),  # type: ignore[literal-required]
-        utc_iso(event["occurred_at"]),
-        utc_iso(event["recorded_at"]),
+    e = event
+    row = (  # STORED_ROW order up to the instants, written out: every write hashes once
+        e["case_id"],
+        e["seq"],
+        e["workflow"],
+        e["workflow_version"],
+        e["policy_version"],
+        e["trigger"],
+        e["from_state"],
+        e["to_state"],
+        e["actor"],
+        e["role"],
+        utc_iso(e["occurred_at"]),
+        utc_iso(e["recorded_at"]),
     )
     empty_key = event.get("empty_effects_key", False)
     effects_member = f',"effects":{effects_json}' if effects or empty_key else ""

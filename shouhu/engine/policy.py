@@ -108,9 +108,18 @@ class PolicyPack:
         type, or a definition — then a rule without ``applies_to`` starts only if the
         workflow can meet it, :meth:`DeadlineRule.applies`)."""
         rules = self._starts.get(trigger, ())
-        if workflow is None:
+        if workflow is None or not rules:
             return rules
-        return tuple(r for r in rules if r.applies(workflow))
+        key = (trigger, workflow) if isinstance(workflow, str) else (trigger, id(workflow))
+        hit = self._started.get(key)
+        if hit is None or hit[0] is not workflow:  # the definition itself, not a reused id
+            hit = self._started[key] = (workflow, tuple(r for r in rules if r.applies(workflow)))
+        return hit[1]
+
+    @cached_property
+    def _started(self) -> dict[tuple[str, object], tuple[object, tuple[DeadlineRule, ...]]]:
+        """``started_by``'s answers, by trigger and workflow (a pack's rules never change)."""
+        return {}
 
     @cached_property
     def _starts(self) -> dict[str, tuple[DeadlineRule, ...]]:

@@ -22,7 +22,7 @@ class WorkflowSet:
     opened by a registration on the ledger (``opening == "register"``). Types are listed in the
     order they were first given."""
 
-    __slots__ = ("_latest", "_order", "_roles", "registry")
+    __slots__ = ("_latest", "_of_opening", "_order", "_roles", "registry")
 
     def __init__(self, definitions: Iterable[WorkflowDef] = ()) -> None:
         #: Every definition, by ``(type, version)``.
@@ -30,6 +30,7 @@ class WorkflowSet:
         self._latest: dict[str, WorkflowDef] = {}
         self._order: list[str] = []
         self._roles: dict[str, str] | None = None
+        self._of_opening: dict[str, tuple[str, ...]] = {}
         for wf in definitions:
             self.add(wf)
 
@@ -52,6 +53,7 @@ class WorkflowSet:
         if workflow.type not in self._order:
             self._order.append(workflow.type)
         self._roles = None
+        self._of_opening.clear()
 
     def with_(self, *definitions: WorkflowDef | Iterable[WorkflowDef]) -> WorkflowSet:
         """A new set: this one's definitions and ``definitions`` (each a definition or an
@@ -98,8 +100,12 @@ class WorkflowSet:
         return (*self.types(), *self.watch_types())
 
     def _of(self, opening: str) -> tuple[str, ...]:
-        latest = self._latest
-        return tuple(t for t in self._order if t in latest and latest[t].opening == opening)
+        hit = self._of_opening.get(opening)  # asked on every report: kept until the next add
+        if hit is None:
+            latest = self._latest
+            hit = tuple(t for t in self._order if t in latest and latest[t].opening == opening)
+            self._of_opening[opening] = hit
+        return hit
 
     def triggers(self) -> set[str]:
         """Every trigger of every definition, and each one's opening (``report``,
