@@ -33,6 +33,7 @@ from shouhu.engine.columns import (
 )
 from shouhu.engine.model import (
     CaseRecord,
+    Child,
     Deadline,
     Notice,
 )
@@ -85,9 +86,8 @@ class _SqlTx:
         )
         _journal_append(self.conn, "notice", notice.case_id, notice_body(notice), at)
 
-    def same_person(
-        self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
-    ) -> str | None:
+    def same_person(self, types: Sequence[str], child: Child, village: str) -> str | None:
+        id_number, name, birthdate = child.id_number, child.name, child.birthdate
         ways = [
             sa.and_(
                 CASES.c.child_name == name,
@@ -108,15 +108,8 @@ class _SqlTx:
             found += [str(i) for i in self.conn.execute(stmt).scalars()]
         return min(found, default=None)
 
-    def open_report(
-        self,
-        type: str,
-        id_number: str | None,
-        name: str,
-        birthdate: date,
-        since: datetime,
-        until: datetime,
-    ) -> str | None:
+    def open_report(self, type: str, child: Child, since: datetime, until: datetime) -> str | None:
+        id_number, name, birthdate = child.id_number, child.name, child.birthdate
         # Held to the end of the transaction: a twin filing the same child waits here until
         # this report is committed (or rolled back), then finds it.
         self.conn.execute(_REPORT_LOCK, _report_lock_key(type, birthdate))
@@ -177,9 +170,8 @@ class _SqliteTx:
         self.fast.update_notice(self.cur, NOTICE.values(notice))
         _sqlite_journal_append(self.cur, "notice", notice.case_id, notice_body(notice), at)
 
-    def same_person(
-        self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
-    ) -> str | None:
+    def same_person(self, types: Sequence[str], child: Child, village: str) -> str | None:
+        id_number, name, birthdate = child.id_number, child.name, child.birthdate
         head = (
             f"SELECT id FROM cases WHERE {OPEN_WATCH} AND type IN ({', '.join('?' * len(types))})"
         )
@@ -201,15 +193,8 @@ class _SqliteTx:
                 found.append(str(row[0]))
         return min(found, default=None)
 
-    def open_report(
-        self,
-        type: str,
-        id_number: str | None,
-        name: str,
-        birthdate: date,
-        since: datetime,
-        until: datetime,
-    ) -> str | None:
+    def open_report(self, type: str, child: Child, since: datetime, until: datetime) -> str | None:
+        id_number, name, birthdate = child.id_number, child.name, child.birthdate
         # BEGIN IMMEDIATE holds the write lock: no twin can file between this and the commit.
         # The unary + keeps SQLite on the reported_at index (a window's reports), off the type
         # index (every case of the type) and off the id number index for IS NULL (most cases).

@@ -60,9 +60,7 @@ def refuse_duplicates(
                 self, case, None, f"request {same[0]} of this batch", rule, "report", ""
             )
         else:
-            twin = tx.open_report(
-                case.type, child.id_number, child.name, child.birthdate, since, until
-            )
+            twin = tx.open_report(case.type, child, since, until)
             if twin is not None:
                 refused[i] = duplicate_report(self, case, twin, f"case {twin}", rule, "report", "")
         group.append((i, case))
@@ -118,8 +116,7 @@ def refuse_raised_twin(
     child has an open report of the type within the pack's duplicate window."""
     rule = duplicate_rule(self)
     since, until = window(self, rule, report.reported_at)
-    c = report.child
-    twin = tx.open_report(report.type, c.id_number, c.name, c.birthdate, since, until)
+    twin = tx.open_report(report.type, report.child, since, until)
     if twin is not None:
         raise duplicate_report(
             self, report, twin, f"case {twin}", rule, "raise_report", watch.state

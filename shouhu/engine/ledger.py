@@ -303,13 +303,7 @@ def _unknown_township(
 
 
 def _same_person(tx: Transaction, case: CaseRecord) -> str | None:
-    return tx.same_person(
-        (case.type,),
-        case.child.id_number,
-        case.child.name,
-        case.child.birthdate,
-        case.location.village,
-    )
+    return tx.same_person((case.type,), case.child, case.location.village)
 
 
 def _duplicate(self: Engine, case: CaseRecord, same: str) -> Conflict:

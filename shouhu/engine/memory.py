@@ -7,12 +7,21 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from shouhu.engine import columns
 from shouhu.engine.columns import access_body, chain_entry, notice_body
-from shouhu.engine.model import Access, CaseRecord, Deadline, Event, Intake, JournalEntry, Notice
+from shouhu.engine.model import (
+    Access,
+    CaseRecord,
+    Child,
+    Deadline,
+    Event,
+    Intake,
+    JournalEntry,
+    Notice,
+)
 from shouhu.engine.ports import Commit, same_child
 from shouhu.errors import Conflict
 
@@ -316,9 +325,8 @@ class _MemoryTx:
     def update_notice(self, notice: Notice, *, at: datetime) -> None:
         self.store.update_notice(notice, at=at)
 
-    def same_person(
-        self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
-    ) -> str | None:
+    def same_person(self, types: Sequence[str], child: Child, village: str) -> str | None:
+        id_number, name, birthdate = child.id_number, child.name, child.birthdate
         with self.store._lock:
             for c in sorted(self.store._cases.values(), key=lambda c: c.id):
                 if c.type not in types or c.closed_at is not None:
@@ -331,15 +339,8 @@ class _MemoryTx:
                     return c.id
         return None
 
-    def open_report(
-        self,
-        type: str,
-        id_number: str | None,
-        name: str,
-        birthdate: date,
-        since: datetime,
-        until: datetime,
-    ) -> str | None:
+    def open_report(self, type: str, child: Child, since: datetime, until: datetime) -> str | None:
+        id_number, name, birthdate = child.id_number, child.name, child.birthdate
         with self.store._lock:
             for c in sorted(self.store._cases.values(), key=lambda c: c.id):
                 if c.type != type or c.closed_at is not None or c.child.birthdate != birthdate:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from shouhu.engine.model import (
     Access,
     CaseHead,
     CaseRecord,
+    Child,
     Deadline,
     DeadlineWrite,
     Event,
@@ -76,23 +77,13 @@ class Transaction(Protocol):
         derived from the journal, and ``verify`` checks them against it)."""
         ...
 
-    def same_person(
-        self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
-    ) -> str | None:
+    def same_person(self, types: Sequence[str], child: Child, village: str) -> str | None:
         """The id of an open case of ``types`` about the same person (the same id number, or
         the same name, birthdate and village), or None: the ledger's duplicate check, made
         inside the write transaction."""
         ...
 
-    def open_report(
-        self,
-        type: str,
-        id_number: str | None,
-        name: str,
-        birthdate: date,
-        since: datetime,
-        until: datetime,
-    ) -> str | None:
+    def open_report(self, type: str, child: Child, since: datetime, until: datetime) -> str | None:
         """The id of the earliest open case of report ``type`` about the same child — the same
         id number, or the same name and birthdate where the two do not carry different id
         numbers — reported from ``since`` to ``until``, or None: the duplicate-report check,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 
-from shouhu.engine.model import CaseRecord, Deadline, DeadlineWrite, Notice
+from shouhu.engine.model import CaseRecord, Child, Deadline, DeadlineWrite, Notice
 from shouhu.engine.ports import Commit, Transaction, same_child
 
 #: Where the ids of deadline rows new in a batch start while it is staged (above any id a
@@ -74,22 +74,13 @@ class _Staged:
     def update_notice(self, notice: Notice, *, at: datetime) -> None:
         self.tx.update_notice(notice, at=at)
 
-    def same_person(
-        self, types: Sequence[str], id_number: str | None, name: str, birthdate: date, village: str
-    ) -> str | None:
-        return self.tx.same_person(types, id_number, name, birthdate, village)
+    def same_person(self, types: Sequence[str], child: Child, village: str) -> str | None:
+        return self.tx.same_person(types, child, village)
 
-    def open_report(
-        self,
-        type: str,
-        id_number: str | None,
-        name: str,
-        birthdate: date,
-        since: datetime,
-        until: datetime,
-    ) -> str | None:
+    def open_report(self, type: str, child: Child, since: datetime, until: datetime) -> str | None:
         """The store's answer, and the reports this batch has filed (``raise_report``) so far;
         a stored case this batch has closed is open no longer."""
+        id_number, name, birthdate = child.id_number, child.name, child.birthdate
         found = [
             cid
             for cid, commits in self.commits.items()
@@ -101,7 +92,7 @@ class _Staged:
             and since <= c.reported_at <= until
             and same_child(c.child.id_number, c.child.name, id_number, name)
         ]
-        stored = self.tx.open_report(type, id_number, name, birthdate, since, until)
+        stored = self.tx.open_report(type, child, since, until)
         if stored is not None and stored in self.cases:
             staged = self.cases[stored]
             if staged is not None and staged.closed_at is not None:
