@@ -38,10 +38,21 @@ from shouhu.engine.model import (
     Notice,
 )
 from shouhu.engine.ports import Commit
+from shouhu.workflows.vocab import WATCH_TYPES
 
 if TYPE_CHECKING:
     from shouhu.adapters.pgstore import PostgresStore
     from shouhu.adapters.sqlitestore import SqliteStore
+
+
+def _open_watch(types: Sequence[str]) -> str:
+    """The open-watch predicate of the partial unique indexes (so the planner uses them) for
+    the shipped watch types; for a watch type an embedding system adds, which those indexes
+    do not cover, only ``closed_at IS NULL``."""
+    return OPEN_WATCH if set(types) <= _SHIPPED_WATCHES else "closed_at IS NULL"
+
+
+_SHIPPED_WATCHES = frozenset(WATCH_TYPES)
 
 
 class _SqlTx:
@@ -88,6 +99,8 @@ class _SqlTx:
 
     def same_person(self, types: Sequence[str], child: Child, village: str) -> str | None:
         id_number, name, birthdate = child.id_number, child.name, child.birthdate
+        for t in sorted(set(types) - _SHIPPED_WATCHES):  # no unique index: serialise twins
+            self.conn.execute(_REPORT_LOCK, _report_lock_key(t, birthdate))
         ways = [
             sa.and_(
                 CASES.c.child_name == name,
@@ -101,7 +114,7 @@ class _SqlTx:
         for same in ways:  # one query per unique index (an OR would scan the kind's watches)
             stmt = (
                 sa.select(CASES.c.id)
-                .where(sa.text(OPEN_WATCH), CASES.c.type.in_(list(types)), same)
+                .where(sa.text(_open_watch(types)), CASES.c.type.in_(list(types)), same)
                 .order_by(CASES.c.id)
                 .limit(1)
             )
@@ -173,7 +186,8 @@ class _SqliteTx:
     def same_person(self, types: Sequence[str], child: Child, village: str) -> str | None:
         id_number, name, birthdate = child.id_number, child.name, child.birthdate
         head = (
-            f"SELECT id FROM cases WHERE {OPEN_WATCH} AND type IN ({', '.join('?' * len(types))})"
+            f"SELECT id FROM cases WHERE {_open_watch(types)} "
+            f"AND type IN ({', '.join('?' * len(types))})"
         )
         asks = [
             (

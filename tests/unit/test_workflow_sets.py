@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shouhu import Engine, FakeClock, InvalidInput, TransitionRefused, workflows
+from shouhu import Conflict, Engine, FakeClock, InvalidInput, TransitionRefused, workflows
 from shouhu.engine.policy import parse_pack
 from shouhu.workflows import DEFAULT, FieldDef, StateDef, TransitionDef, WorkflowDef, WorkflowSet
 from shouhu.workflows.vocab import REPORT_TYPES, WATCH_TYPES
@@ -190,3 +190,38 @@ def test_a_bad_shouhu_workflows_is_one_line_exit_2_and_no_database(
     assert len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "c.db").exists()
+
+
+@pytest.mark.parametrize("where", ["memory", "sqlite", "postgresql"])
+def test_a_watch_type_of_the_embedders_keeps_one_open_watch_per_person(
+    tmp_path: Path, where: str, request: pytest.FixtureRequest
+) -> None:
+    """一人一档 for a watch the shipped indexes do not know (a county's orphan register): the
+    same person registered again is refused naming the open watch, on every store."""
+    orphans = replace(
+        CHILD_WATCH, type="orphan_watch", zh="孤儿台账", eligibility=(), screened=False
+    )
+    wfs = DEFAULT.with_(orphans)
+    clock = FakeClock(T0)
+    if where == "memory":
+        engine = Engine.in_memory(clock=clock, workflows=wfs)
+    else:
+        url = (
+            request.getfixturevalue("pg_url")
+            if where == "postgresql"
+            else f"sqlite:///{tmp_path / 'c.db'}"
+        )
+        engine = Engine.open(url, clock=clock, workflows=wfs)
+    person = {"name": "李小红", "birthdate": "2014-09-01"}
+    actor = {"name": "石桥村村委会", "role": "village_committee"}
+    data = {"parents_away": "both"}
+    first = engine.register(
+        "orphan_watch", person=person, location="石桥村, 青山镇", actor=actor, data=data
+    )
+    with pytest.raises(Conflict) as refused:
+        engine.register(
+            "orphan_watch", person=person, location="石桥村, 青山镇", actor=actor, data=data
+        )
+    assert refused.value.data["rule"] == "duplicate"
+    assert first.id in str(refused.value)
+    engine.close()
