@@ -292,6 +292,8 @@ def render_deadlines(
             if d["due_at"] != WITHHELD
             else "withheld (personal data)"
         )
+        if d.get("rest_days_unknown_year"):  # Art. 203 not applied: no calendar for the year
+            due += f" (not extended: no {d['rest_days_unknown_year']} rest-day calendar)"
         met = (d["met_at"] or "")[:16].replace("T", " ")
         cells = [d["kind"], due, d["status"], f"{met} {_late(d.get('late_seconds'))}".strip()]
         table.add_row(*([d["case_id"], *cells] if with_case else cells))

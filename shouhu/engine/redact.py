@@ -110,11 +110,16 @@ def identity_secrets(*blocks: Mapping[str, Any] | None) -> tuple[str, ...]:
 
 
 def public_deadline(item: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A deadline (a row's view, or an event's ``deadlines`` effect) with its due time
-    withheld when it is counted from personal data (``turns_16``: the birthdate)."""
+    """A deadline (a row's view, or an event's ``deadlines`` effect) with its due time — and
+    the rest days that moved it (Art. 203) — withheld when it is counted from personal data
+    (``turns_16``: the birthdate)."""
     counted = item.get("counted_from")
     if item.get("personal") or (isinstance(counted, str) and counted.startswith(WITHHELD)):
-        return {**item, "due_at": WITHHELD}
+        shown = {**item, "due_at": WITHHELD}
+        for key in ("rest_days", "rest_days_unknown_year"):  # Art. 203's days tell it too
+            if key in shown:
+                shown[key] = WITHHELD
+        return shown
     return item
 
 

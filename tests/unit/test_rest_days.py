@@ -273,3 +273,29 @@ def test_policy_show_names_the_rest_days_and_the_duties_they_move(tmp_path: Path
         "assessment",
         "guardian_restored",
     ]
+
+
+def test_a_duty_counted_from_a_birthdate_shows_no_rest_day_that_would_date_it() -> None:
+    """A city's duty counted from the birthdate and moved past rest days: its due time and
+    the days that moved it are withheld wherever the identity is."""
+    pack = parse_pack(
+        BASE
+        + '[deadlines.birthday_check]\nkind = "duty"\nperiod = "P15D"\n'
+        + 'applies_to = ["child_watch"]\nstarts_on = ["register:birthdate"]\n'
+        + 'met_by = ["record_visit"]\ncancelled_by = []\nbasis = "local"\ncitation = "test"\n',
+        "city.toml",
+    )
+    engine = Engine.in_memory(clock=FakeClock(cst("2026-12-06T09:00:00+08:00")), policy=pack)
+    watch = engine.register(
+        "child",
+        person={"name": "李小红", "birthdate": "2014-09-21"},  # 2014: a year with no notice
+        location="石桥村, 青山镇",
+        actor={"name": "石桥村村委会", "role": "village_committee"},
+        data={"parents_away": "both"},
+    )
+    shown = json.dumps(watch.to_dict(ZONE), ensure_ascii=False)
+    assert "2014" not in shown  # not the due time, not the year the calendar lacks
+    (recorded,) = [
+        e for e in engine.history(watch.id)[0].effects["deadlines"] if e["kind"] == "birthday_check"
+    ]
+    assert recorded["rest_days"]["unknown_year"] == 2014  # in the event, for the audit
