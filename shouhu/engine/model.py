@@ -82,6 +82,30 @@ class Event:
     data_json: str | None = field(default=None, init=False, compare=False, repr=False)
     effects_json: str | None = field(default=None, init=False, compare=False, repr=False)
 
+    def hashed(self) -> dict[str, Any]:
+        """Every hashed field exactly as hashed (:mod:`shouhu.engine.hashing`, documented in
+        ``docs/concepts.md``): instants as UTC text, ``from``/``to`` as the hash names them,
+        ``effects`` only when it is not empty — what a third party recomputes the hash from."""
+        out: dict[str, Any] = {
+            "case_id": self.case_id,
+            "seq": self.seq,
+            "workflow": self.workflow,
+            "workflow_version": self.workflow_version,
+            "policy_version": self.policy_version,
+            "trigger": self.trigger,
+            "from": self.from_state,
+            "to": self.to_state,
+            "actor": self.actor,
+            "role": self.role,
+            "occurred_at": utc_iso(self.occurred_at),
+            "recorded_at": utc_iso(self.recorded_at),
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+        }
+        if self.effects:
+            out["effects"] = dict(self.effects)
+        return out
+
     def computed_hash(self, *, empty_effects_key: bool = False) -> str:
         """The hash this event's content and ``prev_hash`` should have.
 

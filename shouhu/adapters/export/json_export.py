@@ -16,9 +16,8 @@ from shouhu.adapters.export.common import (
 )
 from shouhu.engine.audit import Broken, Replay
 from shouhu.engine.hashing import GENESIS, HASHED_FIELDS
-from shouhu.engine.model import Event
 from shouhu.engine.redact import public_effects
-from shouhu.engine.timeutil import local_iso, utc_iso
+from shouhu.engine.timeutil import local_iso
 from shouhu.engine.views import CaseView
 
 FORMAT = "shouhu-case-export"
@@ -32,30 +31,6 @@ NOT_VERIFIABLE = (
     "event 1 holds the child's identity: export with --include-identity to re-verify the "
     "whole chain (events 2… verify from event 1's hash)"
 )
-
-
-def _hashed_event(e: Event) -> dict[str, Any]:
-    """Every hashed field of ``e`` exactly as hashed (see ``shouhu.engine.hashing``):
-    ``effects`` only when it is not empty."""
-    out: dict[str, Any] = {
-        "case_id": e.case_id,
-        "seq": e.seq,
-        "workflow": e.workflow,
-        "workflow_version": e.workflow_version,
-        "policy_version": e.policy_version,
-        "trigger": e.trigger,
-        "from": e.from_state,
-        "to": e.to_state,
-        "actor": e.actor,
-        "role": e.role,
-        "occurred_at": utc_iso(e.occurred_at),
-        "recorded_at": utc_iso(e.recorded_at),
-        "data": e.data,
-        "prev_hash": e.prev_hash,
-    }
-    if e.effects:
-        out["effects"] = dict(e.effects)
-    return out
 
 
 def export_json(
@@ -76,7 +51,7 @@ def export_json(
     out_events: list[dict[str, Any]] = []
     redacted_seqs: list[int] = []
     for e in events:
-        item = _hashed_event(e)
+        item = e.hashed()
         if red.active:
             shown = red.value(item)  # event 1's identity block, and free text naming the child
             if "effects" in shown:  # a due time counted from the birthdate reveals it
