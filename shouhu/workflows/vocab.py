@@ -12,6 +12,13 @@ ROLES: Final[dict[str, str]] = {
     "civil_affairs": "县级民政部门",
     "village_committee": "村(居)民委员会",
     "close_relative": "近亲属",
+    # Civil Code Art. 36 para 2 adds these to those who may petition to revoke a guardian;
+    # a school also hands its pupils over before the holidays (001 §四(二)3, 市教育局).
+    "school": "学校",
+    "medical_institution": "医疗机构",
+    "womens_federation": "妇女联合会",
+    "disabled_persons_federation": "残疾人联合会",
+    "minors_protection_org": "未成年人保护组织",
     "court": "人民法院",
     "auditor": "监督检查",
     "system": "系统(调度)",

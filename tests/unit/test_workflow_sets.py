@@ -46,7 +46,7 @@ def seventh(version: int = 1, *, extra_state: bool = False) -> WorkflowDef:
         zh="控辍保学",
         en="stopped coming to school",
         citation=CITE,
-        roles=(("school", "中小学校"),),
+        roles=(("education_bureau", "县级教育行政部门"),),
         states=tuple(states),
         initial="reported",
         transitions=tuple(rows),
@@ -77,8 +77,8 @@ def test_with_makes_a_new_set_and_leaves_the_default_as_it_was() -> None:
     assert "school_dropout" in mine
     assert "school_dropout" not in DEFAULT
     assert "school_dropout" not in workflows.all_types()
-    assert mine.roles["school"] == "中小学校"
-    assert "school" not in DEFAULT.roles
+    assert mine.roles["education_bureau"] == "县级教育行政部门"
+    assert "education_bureau" not in DEFAULT.roles
 
 
 def test_an_engine_without_the_type_refuses_it_and_one_given_it_files_fires_and_verifies() -> None:
@@ -100,8 +100,8 @@ def test_an_engine_without_the_type_refuses_it_and_one_given_it_files_fires_and_
 def test_a_role_only_the_embedders_workflow_names_is_unknown_to_an_engine_without_it() -> None:
     engine = Engine.in_memory(clock=FakeClock(T0))
     case_id = report(engine, "solo_living")
-    with pytest.raises(InvalidInput, match="unknown role 'school'"):
-        engine.fire(case_id, "dispatch", actor={"name": "张老师", "role": "school"})
+    with pytest.raises(InvalidInput, match="unknown role 'education_bureau'"):
+        engine.fire(case_id, "dispatch", actor={"name": "王科长", "role": "education_bureau"})
 
 
 def test_a_case_replays_under_the_version_it_was_recorded_with_after_a_new_version() -> None:
