@@ -33,6 +33,8 @@ TOWNSHIP = {"name": "青山镇 儿童督导员 陈静", "role": "township"}
 CIVIL = {"name": "县民政局 未成年人保护科", "role": "civil_affairs"}
 VILLAGE = {"name": "石桥村委会 儿童主任 赵兰", "role": "village_committee"}
 COURT = {"name": "县人民法院", "role": "court"}
+#: The bodies the township brings to an assessment (001 §四(三)3: 会同民政、公安 … 等有关部门).
+PARTICIPANTS = "civil_affairs,police,education,village_committee,school"
 
 
 @dataclass
@@ -69,7 +71,12 @@ STORIES = [
                 24 * 8,
                 "complete_assessment",
                 TOWNSHIP,
-                {"safety": "medium", "guardianship": "high", "health": "low"},
+                {
+                    "safety": "medium",
+                    "guardianship": "high",
+                    "health": "low",
+                    "participants": PARTICIPANTS,
+                },
             ),
             (
                 24 * 9,
@@ -99,7 +106,12 @@ STORIES = [
                 24 * 5,
                 "complete_assessment",
                 TOWNSHIP,
-                {"safety": "low", "guardianship": "medium", "health": "low"},
+                {
+                    "safety": "low",
+                    "guardianship": "medium",
+                    "health": "low",
+                    "participants": PARTICIPANTS,
+                },
             ),
             (24 * 6, "close", TOWNSHIP, {"summary": "孩子安全，监护人加强看护"}),
         ],
@@ -122,7 +134,12 @@ STORIES = [
                 24 * 10,
                 "complete_assessment",
                 TOWNSHIP,
-                {"safety": "medium", "guardianship": "high", "health": "medium"},
+                {
+                    "safety": "medium",
+                    "guardianship": "high",
+                    "health": "medium",
+                    "participants": PARTICIPANTS,
+                },
             ),
             (
                 24 * 11,
@@ -130,6 +147,7 @@ STORIES = [
                 CIVIL,
                 {"services": "social_assistance,medical_treatment"},
             ),
+            (24 * 20, "parents_returned", POLICE, {}),
             (24 * 40, "close", TOWNSHIP, {"summary": "父亲返乡，纳入低保"}),
         ],
     ),
@@ -152,10 +170,21 @@ STORIES = [
                 24 * 7,
                 "complete_assessment",
                 TOWNSHIP,
-                {"safety": "high", "guardianship": "high", "health": "medium"},
+                {
+                    "safety": "high",
+                    "guardianship": "high",
+                    "health": "medium",
+                    "participants": PARTICIPANTS,
+                },
             ),
             (24 * 8, "start_intervention", CIVIL, {}),
             (24 * 8 + 1, "petition_revocation", CIVIL, {"ground": "nonperformance_six_months"}),
+            (
+                24 * 8 + 3,
+                "record_unsupervised_danger",
+                VILLAGE,
+                {"description": "冬夜独自在家无取暖"},
+            ),
             (24 * 9, "education_given", POLICE, {}),
             (24 * 16, "refused_to_correct", VILLAGE, {}),
             (
@@ -180,11 +209,17 @@ STORIES = [
         "东岭村, 白石乡, 丰都县",
         {"kind": "medical", "name": "丰都县人民医院"},
         timedelta(minutes=40),
-        report_data={"description": "多处陈旧性伤痕，孩子称被继父殴打"},
+        report_data={"description": "多处陈旧性伤痕，孩子称被父亲殴打"},
         steps=[
             (0.3, "dispatch", POLICE, {}),
-            (0.8, "stop_violence", POLICE, {}),
+            (
+                0.8,
+                "stop_violence",
+                POLICE,
+                {"seriously_hurt": True, "safety_threatened": True, "unattended_in_danger": False},
+            ),
             (1.5, "collect_evidence", POLICE, {}),
+            (1.6, "record_perpetrator", POLICE, {"relation": "parent", "act": "domestic_violence"}),
             (2, "arrange_medical_care", POLICE, {}),
             (20, "record_injury_assessment", POLICE, {"severity": "serious"}),
             (20.2, "complete_emergency", POLICE, {}),
@@ -196,7 +231,12 @@ STORIES = [
                 24 * 6,
                 "complete_assessment",
                 TOWNSHIP,
-                {"safety": "high", "guardianship": "high", "health": "high"},
+                {
+                    "safety": "high",
+                    "guardianship": "high",
+                    "health": "high",
+                    "participants": PARTICIPANTS,
+                },
             ),
             (24 * 6 + 2, "start_intervention", POLICE, {}),
             (24 * 7, "police_sanction", POLICE, {"kind": "criminal_case"}),
@@ -221,6 +261,7 @@ STORIES = [
         steps=[
             (0.5, "dispatch", POLICE, {}),
             (1, "stop_harm", POLICE, {}),
+            (1.2, "collect_evidence", POLICE, {}),
             (1.5, "arrange_medical_care", POLICE, {}),
             (30, "record_injury_assessment", POLICE, {"severity": "minor"}),
             (30.5, "complete_emergency", POLICE, {}),
@@ -230,7 +271,12 @@ STORIES = [
                 24 * 9,
                 "complete_assessment",
                 TOWNSHIP,
-                {"safety": "medium", "guardianship": "medium", "health": "medium"},
+                {
+                    "safety": "medium",
+                    "guardianship": "medium",
+                    "health": "medium",
+                    "participants": PARTICIPANTS,
+                },
             ),
             (
                 24 * 10,
@@ -250,7 +296,12 @@ STORIES = [
         timedelta(hours=6),
         steps=[
             (0.7, "dispatch", POLICE, {}),
-            (2, "dismiss", POLICE, {"reason": "母亲在家，短暂外出购物"}),
+            (
+                2,
+                "dismiss",
+                POLICE,
+                {"reason_kind": "unfounded", "reason": "母亲在家，短暂外出购物"},
+            ),
         ],
     ),
 ]
@@ -429,10 +480,104 @@ def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
             if view.deadlines:
                 render_deadlines(console, list(view.deadlines), title="Deadlines", with_case=False)
             console.print(timeline_table(view, tz))
+            print_notices(engine, console, view.id)
             for line in refusals:
                 console.print(f"  [yellow]refused, nothing written[/yellow] — {line}")
+        ids.append(holiday_case(engine, console))
         keep_ledger(engine, console, engine.clock.now())
     return ids
+
+
+def print_notices(engine: core.Engine, console: Console, case_id: str) -> None:
+    """Who was told what, when: the outbox notices the case's events wrote (no child's name)."""
+    for n in engine.notices(case_id=case_id):
+        event = n.payload.get("event", {})
+        console.print(
+            f"  told: [bold]{n.kind}[/bold] → {n.recipient} · at {event.get('trigger')} "
+            f"{event.get('occurred_at')} · {n.payload.get('citation')}"
+        )
+
+
+#: Civil Code Art. 203 at work around the last National Day before today (2026: rest
+#: 10-01…10-07, Sunday 09-20 a make-up working day; 2025: rest 10-01…10-08): the township
+#: starts the assessment on 09-20, so its 15th day falls in the holiday.
+HOLIDAY = Story(
+    "Civil Code Art. 203: an assessment whose 15th day falls in the National Day holiday",
+    "missing_child",
+    {"name": "黄子涵", "birthdate": "2016-08-08"},
+    "柳树村, 白石乡, 丰都县",
+    {"kind": "school", "name": "白石乡中心小学"},
+    timedelta(minutes=30),
+    report_data={"last_seen_at": "{discovered-3h}", "last_seen_place": "放学路上"},
+    steps=[
+        (0.4, "dispatch", POLICE, {}),
+        (0.5, "start_search", POLICE, {}),
+        (5, "child_located", POLICE, {}),
+        (5.5, "complete_emergency", POLICE, {}),
+        (7, "notify_township", POLICE, {}),
+        (25, "start_assessment", TOWNSHIP, {}),  # 09-20
+        (
+            24 * 19 + 6,  # 10-08: past the 15th day, in time by Art. 203
+            "complete_assessment",
+            TOWNSHIP,
+            {
+                "safety": "low",
+                "guardianship": "medium",
+                "health": "low",
+                "participants": PARTICIPANTS,
+            },
+        ),
+        (24 * 20, "close", TOWNSHIP, {"summary": "孩子平安，家长加强接送"}),
+    ],
+)
+
+
+def holiday_reported(now: datetime) -> datetime:
+    """09:00 on 19 September of the last year whose National Day holiday has passed by ``now``
+    (with the assessment's weeks after it)."""
+    year = now.year if (now.month, now.day) >= (10, 20) else now.year - 1
+    return datetime.fromisoformat(f"{year}-09-19T09:00:00+08:00")
+
+
+def holiday_case(engine: core.Engine, console: Console) -> str:
+    """File :data:`HOLIDAY` on its fixed days and show the assessment's last day moved past
+    the holiday by Art. 203 (the ``started`` effect in the hash says so)."""
+    tz = engine.zone
+    story, reported = HOLIDAY, holiday_reported(engine.clock.now().astimezone(zone(tz)))
+    discovered = reported - story.discovered_before
+    case = engine.report(
+        story.type,
+        child=story.child,
+        location=story.location,
+        reporter=story.reporter,
+        discovered_at=discovered,
+        occurred_at=reported,
+        data={k: _expand(v, discovered, tz) for k, v in story.report_data.items()},
+    )
+    for hours, trigger, actor, data in story.steps:
+        engine.fire(
+            case.id, trigger, actor=actor, occurred_at=reported + timedelta(hours=hours), data=data
+        )
+    console.rule(f"[bold]{story.type}[/bold] — {story.title}")
+    view = engine.case(case.id)
+    render_deadlines(console, list(view.deadlines), title="Deadlines", with_case=False)
+    met = {d["kind"]: d.get("met_at") for d in view.deadlines}
+    for e in engine.history(case.id):
+        for d in e.effects.get("deadlines", []):
+            rest = d.get("rest_days")
+            if (
+                d.get("action") == "started"
+                and rest
+                and rest.get("extended_to") != rest.get("last_day")
+            ):
+                console.print(
+                    f"  {d['kind']}: {d.get('period')} from {local_iso(e.occurred_at, tz)}; its "
+                    f"last day {rest['last_day']} is a rest day, so Civil Code Art. 203 "
+                    f"(民法典第二百零三条) moves it to {rest['extended_to']}: due "
+                    f"{d.get('due_at')}, met {met.get(d['kind']) or '—'} "
+                    f"({', '.join(rest['notices'])})"
+                )
+    return case.id
 
 
 def main(argv: list[str] | None = None) -> int:

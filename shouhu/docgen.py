@@ -11,7 +11,7 @@ from pathlib import Path
 
 from shouhu import workflows
 from shouhu.workflows.diagram import mermaid
-from shouhu.workflows.spec import WorkflowDef
+from shouhu.workflows.spec import Requirement, WorkflowDef
 
 
 def page(wf: WorkflowDef) -> str:
@@ -47,7 +47,7 @@ def page(wf: WorkflowDef) -> str:
     for kind, title in (
         ("spine", "Spine transitions"),
         ("measure", "Emergency measures (the case stays `dispatched`)"),
-        ("fact", "Facts for the revocation grounds"),
+        ("fact", "Facts and acts recorded where they are learnt (the case stays where it is)"),
         ("system", "Scheduler events (role `system` only)"),
     ):
         rows = [t for t in wf.transitions if t.kind == kind]
@@ -72,6 +72,23 @@ def page(wf: WorkflowDef) -> str:
                 f"| `{t.trigger}`{when} | {', '.join(t.sources)} | {t.dest or '(stays)'} | "
                 f"{', '.join(t.roles)} | {data} | {guards} | {t.citation} |"
             )
+    if wf.grounds:
+        out += [
+            "",
+            "## Grounds for revoking a guardian",
+            "",
+            "A petition (`petition_revocation`) and a finding (`record_ground_found`) name one; "
+            "it holds only when everything it needs is on the record.",
+            "",
+            "| ground | label | the clause's words | needs on the record | citation |",
+            "|---|---|---|---|---|",
+        ]
+        out += [
+            f"| `{g.name}` | {g.label} | {g.quote} | "
+            + "; ".join(_requirement(r) for r in g.requires)
+            + f" | {g.citation} |"
+            for g in wf.grounds
+        ]
     notices = [(t, n) for t in wf.transitions for n in t.notices]
     if notices:
         out += [
@@ -82,7 +99,10 @@ def page(wf: WorkflowDef) -> str:
             "|---|---|---|---|",
         ]
         out += [
-            f"| `{t.trigger}` | `{n.kind}` | {n.recipient} | {n.citation} |" for t, n in notices
+            f"| `{t.trigger}` | `{n.kind}` | {n.recipient}"
+            + (f" (with {', '.join(f'`{k}`' for k in n.carries)})" if n.carries else "")
+            + f" | {n.citation} |"
+            for t, n in notices
         ]
         out.append("")
         out.append(
@@ -91,6 +111,12 @@ def page(wf: WorkflowDef) -> str:
         )
     out += ["", "`*` required. Lists are comma-separated on the command line.", ""]
     return "\n".join(out)
+
+
+def _requirement(r: Requirement) -> str:
+    facts = " or ".join(f"`{f}`" for f in (r.fact, *r.any_of))
+    values = "" if r.values == (True,) else " ∈ " + " / ".join(str(v) for v in r.values)
+    return f"{facts}{values}"
 
 
 def write_all(folder: Path) -> list[Path]:

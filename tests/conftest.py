@@ -40,7 +40,12 @@ _ASSESS = (
     (
         "complete_assessment",
         "township",
-        {"safety": "medium", "guardianship": "high", "health": "low"},
+        {
+            "safety": "medium",
+            "guardianship": "high",
+            "health": "low",
+            "participants": "civil_affairs,police,education,village_committee",
+        },
     ),
 )
 _ASSIST_AND_CLOSE = (
@@ -83,6 +88,7 @@ BRANCHES: dict[str, tuple[tuple[str, str, dict[str, Any]], ...]] = {
         ("dispatch", "police", {}),
         ("order_parents_return", "police", {}),
         ("place_in_temporary_care", "police", {"placement": "close_relative"}),
+        ("record_unsupervised_danger", "police", {"description": "独自在家,煤气未关"}),
         ("education_given", "police", {}),
         ("refused_to_correct", "village_committee", {}),
         ("complete_emergency", "police", {}),
@@ -94,8 +100,13 @@ BRANCHES: dict[str, tuple[tuple[str, str, dict[str, Any]], ...]] = {
     ),
     "suspected_abuse": (
         ("dispatch", "police", {}),
-        ("stop_violence", "police", {}),
+        (
+            "stop_violence",
+            "police",
+            {"seriously_hurt": True, "safety_threatened": False, "unattended_in_danger": False},
+        ),
         ("collect_evidence", "police", {}),
+        ("record_perpetrator", "police", {"relation": "parent", "act": "domestic_violence"}),
         ("arrange_medical_care", "police", {}),
         ("record_injury_assessment", "police", {"severity": "serious"}),
         ("place_in_shelter", "civil_affairs", {"placement": "temporary_shelter"}),

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from shouhu import Engine, FakeClock, workflows
-from shouhu.demo import STORIES, VILLAGE_LEDGER, run
+from shouhu.demo import HOLIDAY, STORIES, VILLAGE_LEDGER, run
 
 
 def test_demo_files_all_six_types_and_drives_each_to_closed(tmp_path: Path) -> None:
@@ -18,21 +18,43 @@ def test_demo_files_all_six_types_and_drives_each_to_closed(tmp_path: Path) -> N
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     out = io.StringIO()
     ids = run(url, Console(file=out, width=200))
-    assert len(ids) == len(STORIES)
+    assert len(ids) == len(STORIES) + 1  # and the holiday case
     with Engine.open(url) as engine:
         views = [engine.case(i) for i in ids]
     assert {v.type for v in views} == set(workflows.types())
     assert all(v.state == "closed" for v in views)
     assert {v.outcome for v in views} == {"resolved", "unfounded"}
     text = out.getvalue()
-    for v in views:
+    for v in views[: len(STORIES)]:
         assert f"Timeline of {v.id}" in text
     # The demo shows the rules refusing, with the rule and its citation.
-    assert "refused by rule guard ground_holds (001 §四(三)4)" in text
+    assert "refused by rule guard ground_holds (001 §四(三)4; Civil Code Art. 36" in text
     assert "refused by rule guard violence_stopped_and_child_safe (001 §四(三)2)" in text
     # No child's name is printed in the timelines (identity withheld by default).
-    for story in STORIES:
+    for story in (*STORIES, HOLIDAY):
         assert story.child["name"] not in text
+
+
+def test_demo_shows_the_township_told_at_dispatch_and_a_holiday_extended_deadline(
+    tmp_path: Path,
+) -> None:
+    """001 §四(三)2: the township is told when the police accept the report, and of a
+    dismissal; Civil Code Art. 203: an assessment started on 2026-09-20 whose 15th day
+    (10-05) falls in the National Day holiday runs out at the end of 10-08."""
+    out = io.StringIO()
+    clock = FakeClock(datetime.fromisoformat("2026-12-06T10:00:00+08:00"))
+    run(f"sqlite:///{tmp_path / 'demo.db'}", Console(file=out, width=250), clock)
+    text = out.getvalue()
+    assert (
+        "told: report_accepted → 青山镇 township government (乡镇人民政府/街道办事处) · at dispatch"
+        in text
+    )
+    assert "told: report_dismissed → 白石乡 township government" in text
+    assert (
+        "assessment: P15D from 2026-09-20T10:00:00+08:00; its last day 2026-10-05 is a rest day, "
+        "so Civil Code Art. 203 (民法典第二百零三条) moves it to 2026-10-08: due "
+        "2026-10-09T00:00:00+08:00, met 2026-10-08T15:00:00+08:00"
+    ) in text
 
 
 @pytest.mark.parametrize(

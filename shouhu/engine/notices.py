@@ -4,6 +4,7 @@ the due times then running — never the child's name, birthdate or id number.""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,10 @@ def notices_for(
         county=str(location.get("county") or ""),
         **{k: str(v) for k, v in data.items()},
     )
+    if "notify" in data:  # a pack's body may name the place: "{township} township government"
+        places = _Fill({k: fill[k] for k in ("village", "township", "county")})
+        with contextlib.suppress(ValueError, IndexError):  # braces of its own: as written
+            fill["notify"] = str(data["notify"]).format_map(places)
     out = []
     for nd in defs:
         recipient = nd.recipient.format_map(fill)[:200]
@@ -62,6 +67,8 @@ def notices_for(
             "event": {"seq": seq, "trigger": trigger, "occurred_at": local_iso(occurred_at, zone)},
             "due": [{"kind": k, "due_at": local_iso(t, zone)} for k, t in due],
         }
+        if nd.carries:  # choice values only (spec.validate): never free text
+            payload["data"] = {k: data.get(k) for k in nd.carries}
         if trigger == "deadline_missed":
             payload["missed"] = {"kind": data.get("kind"), "due_at": data.get("due_at")}
         out.append(

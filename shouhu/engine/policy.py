@@ -154,12 +154,18 @@ class PolicyPack:
         return "\n".join(out) + "\n"
 
 
+#: The shipped pack an engine uses unless given one: ``cn-national-default@2026.2`` (the rest
+#: days of Civil Code Art. 203 and the duties of the second definitions). ``default.toml``
+#: keeps 2026.1, under which earlier cases were recorded; ``extends`` may name either.
+DEFAULT_FILE = "national-2026.2.toml"
+
+
 def default_pack() -> PolicyPack:
-    """The national defaults shipped with shouhu (``shouhu/policies/default.toml``)."""
+    """The national defaults shipped with shouhu (``shouhu/policies/national-2026.2.toml``)."""
     from importlib import resources
 
-    text = resources.files("shouhu.policies").joinpath("default.toml").read_text(encoding="utf-8")
-    return parse_pack(text, "default.toml")
+    text = resources.files("shouhu.policies").joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
+    return parse_pack(text, DEFAULT_FILE)
 
 
 def known_triggers(wfs: WorkflowSet | None = None) -> set[str]:
@@ -258,7 +264,7 @@ def _inherit(
     if parent_id not in shipped:
         same = [i for i in shipped if i.rsplit("@", 1)[0] == parent_id.rsplit("@", 1)[0]]
         hint = (
-            f"; name it by its id, {same[0]!r} (name@version), so that this pack's own id "
+            f"; name it by its id, {same[-1]!r} (name@version), so that this pack's own id "
             "always names the same numbers, whatever defaults a later shouhu ships"
             if same
             else f"; a pack extends one of: {ids}"

@@ -30,6 +30,13 @@ DEFAULT = WorkflowSet(
         guardian_nonperformance.WORKFLOW,
         suspected_abuse.WORKFLOW,
         suspected_harm.WORKFLOW,
+        # The second definitions (issue 14): what new cases use; the first stay for replay.
+        solo_living.WORKFLOW_V2,
+        missing_child.WORKFLOW_V2,
+        guardian_incapacity.WORKFLOW_V2,
+        guardian_nonperformance.WORKFLOW_V2,
+        suspected_abuse.WORKFLOW_V2,
+        suspected_harm.WORKFLOW_V2,
         *watch.WORKFLOWS,
     )
 )

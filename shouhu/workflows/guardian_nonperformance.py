@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shouhu.workflows.care import CHILD_IN_CARE, care_measures
+from shouhu.workflows.care import CHILD_IN_CARE, CHILD_IN_CARE_V2, care_measures, care_measures_v2
 from shouhu.workflows.spec import Facts, FieldDef
 from shouhu.workflows.spine import report_workflow
+from shouhu.workflows.spine2 import report_workflow2
 
 
 def _since(facts: Facts, data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -33,4 +34,16 @@ WORKFLOW = report_workflow(
         "cannot be reached, the child is escorted into temporary care. Refusal of duties for six "
         "months or more is a ground for revoking guardianship."
     ),
+)
+
+#: Version 2 (issue 14): temporary care only when the parents cannot be reached, and then the
+#: parents are still sought (the pack's ``guardian_redesignation`` duty).
+WORKFLOW_V2 = report_workflow2(
+    "guardian_nonperformance",
+    WORKFLOW.en,
+    measures=care_measures_v2(admonish=False),
+    guards=(CHILD_IN_CARE_V2,),
+    report_data=WORKFLOW.report_data,
+    report_effect=_since,
+    description=WORKFLOW.description,
 )

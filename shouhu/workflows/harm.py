@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from shouhu.workflows.spec import FieldDef, TransitionDef
-from shouhu.workflows.spine import copies, measure
-from shouhu.workflows.vocab import INJURY_SEVERITIES
+from collections.abc import Mapping
+from typing import Any
+
+from shouhu.workflows.spec import Facts, FieldDef, Guard, TransitionDef
+from shouhu.workflows.spine import C_EMERGENCY, copies, measure
+from shouhu.workflows.vocab import EVIDENCE_MEASURES, INJURY_SEVERITIES
 
 DESCRIPTION = FieldDef("description", "text", description="what was seen or heard")
 
@@ -19,5 +22,54 @@ def evidence_measures() -> tuple[TransitionDef, ...]:
             "the injury assessment is recorded (鉴定伤情)",
             data=(FieldDef("severity", "choice", required=True, choices=INJURY_SEVERITIES),),
             effect=copies(injury_severity="severity"),
+        ),
+    )
+
+
+# --- version 2 (issue 14) ------------------------------------------------------------------
+
+
+def _not_taken(facts: Facts, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {"not_taken": {**facts.get("not_taken", {}), data["measure"]: data["reason"]}}
+
+
+def _laid(facts: Facts, data: Mapping[str, Any]) -> str | None:
+    done = {
+        "collect_evidence": facts.get("collect_evidence"),
+        "arrange_medical_care": facts.get("arrange_medical_care"),
+        "record_injury_assessment": facts.get("injury_severity") is not None,
+    }
+    waived = facts.get("not_taken", {})
+    missing = [m for m in EVIDENCE_MEASURES if not done[m] and m not in waived]
+    if not missing:
+        return None
+    return (
+        "evidence, medical care and an injury assessment lay the basis for intervention; not "
+        f"yet recorded, nor recorded as not taken with a reason: {', '.join(missing)}"
+    )
+
+
+#: 对于上述两种情形,要按照有关规定调查取证,协助其就医、鉴定伤情,为进一步采取干预措施…打下基础.
+BASIS_LAID = Guard(
+    "basis_laid",
+    "evidence collected, medical care and an injury assessment recorded, or each recorded as "
+    "not taken with the reason",
+    f"{C_EMERGENCY} — 调查取证,协助其就医、鉴定伤情",
+    _laid,
+)
+
+
+def evidence_measures_v2() -> tuple[TransitionDef, ...]:
+    """Version 2: each of the three measures, or a recorded reason it was not taken."""
+    return (
+        *evidence_measures(),
+        measure(
+            "record_measure_not_taken",
+            "a measure was not taken, and why (e.g. no injury to assess)",
+            data=(
+                FieldDef("measure", "choice", required=True, choices=EVIDENCE_MEASURES),
+                FieldDef("reason", "text", required=True, description="why not"),
+            ),
+            effect=_not_taken,
         ),
     )

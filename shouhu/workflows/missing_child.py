@@ -7,6 +7,7 @@ from typing import Any
 
 from shouhu.workflows.spec import Facts, FieldDef, Guard
 from shouhu.workflows.spine import C_EMERGENCY, measure, report_workflow
+from shouhu.workflows.spine2 import report_workflow2
 
 
 def _located(facts: Facts, data: Mapping[str, Any]) -> str | None:
@@ -15,17 +16,30 @@ def _located(facts: Facts, data: Mapping[str, Any]) -> str | None:
 
 CHILD_LOCATED = Guard("child_located", "the child has been located", C_EMERGENCY, _located)
 
+MEASURES = (
+    measure("start_search", "the rapid child-search mechanism starts (儿童失踪快速查找机制)"),
+    measure("child_located", "the child has been found"),
+)
+
 WORKFLOW = report_workflow(
     "missing_child",
     "Child missing",
-    measures=(
-        measure("start_search", "the rapid child-search mechanism starts (儿童失踪快速查找机制)"),
-        measure("child_located", "the child has been found"),
-    ),
+    measures=MEASURES,
     guards=(CHILD_LOCATED,),
     report_data=(
         FieldDef("last_seen_at", "datetime", description="when the child was last seen"),
         FieldDef("last_seen_place", "text", max_length=200, description="where"),
     ),
     description="Police start the rapid child-search mechanism; the emergency ends when found.",
+)
+
+#: Version 2 (issue 14): the spine's second definition; a child not found within the pack's
+#: ``missing_child_unfound`` period still reaches the township.
+WORKFLOW_V2 = report_workflow2(
+    "missing_child",
+    WORKFLOW.en,
+    measures=MEASURES,
+    guards=(CHILD_LOCATED,),
+    report_data=WORKFLOW.report_data,
+    description=WORKFLOW.description,
 )

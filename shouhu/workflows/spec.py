@@ -86,6 +86,51 @@ class NoticeDef:
     kind: str
     recipient: str
     citation: str
+    #: Data keys of the transition copied into the notice (``data`` in its payload): only
+    #: choice fields, so free text — which might name the child — never leaves the record.
+    carries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One condition of a :class:`Ground`: the fact ``fact`` is one of ``values`` — or, with
+    ``any_of``, one of those facts is. ``missing`` says what is not yet recorded; it may name
+    facts (``{nonperformance_since}``)."""
+
+    fact: str
+    missing: str
+    values: tuple[Any, ...] = (True,)
+    any_of: tuple[str, ...] = ()
+
+    def holds(self, facts: Facts) -> bool:
+        return any(facts.get(f) in self.values for f in (self.fact, *self.any_of))
+
+
+@dataclass(frozen=True, slots=True)
+class Ground:
+    """A ground in law for revoking a guardian, as data: its name (the petition's ``ground``),
+    a short label, its clause and the clause's words, and what must be on the record for it
+    to hold — every requirement. A later law is a new workflow version with new grounds."""
+
+    name: str
+    label: str
+    citation: str
+    quote: str
+    requires: tuple[Requirement, ...]
+
+    def unmet(self, facts: Facts) -> str | None:
+        """Why the ground does not hold on ``facts``; ``None`` when it does."""
+        missing = [r for r in self.requires if not r.holds(facts)]
+        if not missing:
+            return None
+        fill = _Blank({k: v for k, v in facts.items() if v is not None})
+        why = "; ".join(r.missing.format_map(fill) for r in missing)
+        return f"ground {self.label} ({self.quote}) needs: {why}"
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +205,9 @@ class WorkflowDef:
     eligibility: tuple[Eligibility, ...] = ()
     #: A watch's: whether its people are screened before the holidays (001 §四(三)5).
     screened: bool = False
+    #: The grounds for revoking a guardian a petition may rest on (001 §四(三)4; Civil Code
+    #: Art. 36), each with its clause and what it needs on the record.
+    grounds: tuple[Ground, ...] = ()
     _by_trigger: dict[str, tuple[TransitionDef, ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -254,6 +302,12 @@ def validate(wf: WorkflowDef) -> list[str]:
             problems.append(f"{t.trigger}: no citation")
         if t.when is not None and t.when[0] not in {f.name for f in t.data}:
             problems.append(f"{t.trigger}: routes on {t.when[0]!r}, which it does not take")
+        choices = {f.name for f in t.data if f.kind in ("choice", "choices", "bool")}
+        for nd in t.notices:
+            if set(nd.carries) - choices:
+                problems.append(
+                    f"{t.trigger}: notice {nd.kind} carries a field that is not a choice"
+                )
     for trig, rows in wf._by_trigger.items():
         if len(rows) > 1 and any(r.when is None for r in rows):
             problems.append(f"{trig}: several rows, so each must route by data (`when`)")

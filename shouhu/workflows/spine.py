@@ -6,7 +6,7 @@ assessed → assisting | intervening → petitioned → closed (001 §四(三)1�
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from shouhu.workflows.spec import (
@@ -14,6 +14,7 @@ from shouhu.workflows.spec import (
     Effect,
     Facts,
     FieldDef,
+    Ground,
     Guard,
     NoticeDef,
     StateDef,
@@ -399,8 +400,11 @@ def report_workflow(
     report_effect: Effect | None = None,
     description: str = "",
     version: int = 1,
+    build: Callable[[tuple[Guard, ...]], tuple[TransitionDef, ...]] | None = None,
+    grounds: tuple[Ground, ...] = (),
 ) -> WorkflowDef:
-    """A report type's workflow: the spine, its measures and its ``complete_emergency`` guard."""
+    """A report type's workflow: the spine (``build``, default version 1's), its measures and
+    its ``complete_emergency`` guard."""
     return WorkflowDef(
         type=type_,
         version=version,
@@ -409,8 +413,9 @@ def report_workflow(
         citation=C_REPORT,
         states=STATES,
         initial="reported",
-        transitions=(*spine(guards), *measures),
+        transitions=(*(build or spine)(guards), *measures),
         report_data=report_data,
         report_effect=report_effect,
         description=description,
+        grounds=grounds,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shouhu.workflows.harm import DESCRIPTION, evidence_measures
+from shouhu.workflows.harm import BASIS_LAID, DESCRIPTION, evidence_measures, evidence_measures_v2
 from shouhu.workflows.spec import Facts, FieldDef, Guard
 from shouhu.workflows.spine import (
     C_EMERGENCY,
@@ -14,6 +14,7 @@ from shouhu.workflows.spine import (
     measure,
     report_workflow,
 )
+from shouhu.workflows.spine2 import report_workflow2
 from shouhu.workflows.vocab import SHELTER_PLACEMENTS
 
 
@@ -32,20 +33,22 @@ VIOLENCE_STOPPED = Guard(
     _violence_stopped_and_safe,
 )
 
+SHELTER = measure(
+    "place_in_shelter",
+    "civil affairs, helped by police, place the child in shelter (临时庇护)",
+    data=(FieldDef("placement", "choice", required=True, choices=SHELTER_PLACEMENTS),),
+    effect=copies(shelter="placement"),
+    roles=("police", "civil_affairs"),
+    notices=(PLACEMENT_NOTICE,),
+)
+
 WORKFLOW = report_workflow(
     "suspected_abuse",
     "Suspected domestic violence, abuse or abandonment",
     measures=(
         measure("stop_violence", "police stop the violence (依法制止)"),
         *evidence_measures(),
-        measure(
-            "place_in_shelter",
-            "civil affairs, helped by police, place the child in shelter (临时庇护)",
-            data=(FieldDef("placement", "choice", required=True, choices=SHELTER_PLACEMENTS),),
-            effect=copies(shelter="placement"),
-            roles=("police", "civil_affairs"),
-            notices=(PLACEMENT_NOTICE,),
-        ),
+        SHELTER,
     ),
     guards=(VIOLENCE_STOPPED,),
     report_data=(DESCRIPTION,),
@@ -54,4 +57,60 @@ WORKFLOW = report_workflow(
         "unattended in danger, civil affairs place the child in shelter. Evidence, medical care "
         "and an injury assessment lay the basis for intervention."
     ),
+)
+
+
+# --- version 2 (issue 14) ------------------------------------------------------------------
+
+#: 对因家庭暴力身体受到严重伤害、面临人身安全威胁或者处于无人照料等危险状态的,应通知并协助民政部门
+#: 将其安置到临时庇护场所、救助管理机构或福利机构实施保护 (001 §四(三)2).
+DANGERS = {
+    "seriously_hurt": "seriously hurt in body (身体受到严重伤害)",
+    "safety_threatened": "under threat to personal safety (面临人身安全威胁)",
+    "unattended_in_danger": "unattended and in danger (处于无人照料等危险状态)",
+}
+
+
+def _stopped(facts: Facts, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {"stop_violence": True, **{k: data[k] for k in DANGERS}}
+
+
+def _stopped_and_sheltered(facts: Facts, data: Mapping[str, Any]) -> str | None:
+    if not facts.get("stop_violence"):
+        return "the violence has not been recorded as stopped (stop_violence)"
+    found = [words for k, words in DANGERS.items() if facts.get(k)]
+    if facts.get("injury_severity") == "serious":
+        found.append("seriously hurt (injury assessment)")
+    if found and not facts.get("shelter"):
+        return f"the child is {'; '.join(found)} and not yet in shelter (place_in_shelter)"
+    return None
+
+
+VIOLENCE_STOPPED_V2 = Guard(
+    "violence_stopped_and_child_safe",
+    "the violence is stopped and, where the child is seriously hurt, threatened or unattended "
+    "in danger, the child is in shelter",
+    C_EMERGENCY,
+    _stopped_and_sheltered,
+)
+
+WORKFLOW_V2 = report_workflow2(
+    "suspected_abuse",
+    WORKFLOW.en,
+    measures=(
+        measure(
+            "stop_violence",
+            "police stop the violence (依法制止), recording what shelter depends on",
+            data=tuple(
+                FieldDef(k, "bool", required=True, description=words)
+                for k, words in DANGERS.items()
+            ),
+            effect=_stopped,
+        ),
+        *evidence_measures_v2(),
+        SHELTER,
+    ),
+    guards=(VIOLENCE_STOPPED_V2, BASIS_LAID),
+    report_data=(DESCRIPTION,),
+    description=WORKFLOW.description,
 )

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shouhu.workflows.harm import DESCRIPTION, evidence_measures
+from shouhu.workflows.harm import BASIS_LAID, DESCRIPTION, evidence_measures, evidence_measures_v2
 from shouhu.workflows.spec import Facts, Guard
 from shouhu.workflows.spine import C_EMERGENCY, measure, report_workflow
+from shouhu.workflows.spine2 import report_workflow2
 
 
 def _harm_stopped(facts: Facts, data: Mapping[str, Any]) -> str | None:
@@ -21,17 +22,27 @@ def _harm_stopped(facts: Facts, data: Mapping[str, Any]) -> str | None:
 
 HARM_STOPPED = Guard("harm_stopped", "the harm is stopped", C_EMERGENCY, _harm_stopped)
 
+STOP_HARM = measure("stop_harm", "police stop the harm and protect the child (制止侵害、实施保护)")
+
 WORKFLOW = report_workflow(
     "suspected_harm",
     "Suspected accidental injury or unlawful harm",
-    measures=(
-        measure("stop_harm", "police stop the harm and protect the child (制止侵害、实施保护)"),
-        *evidence_measures(),
-    ),
+    measures=(STOP_HARM, *evidence_measures()),
     guards=(HARM_STOPPED,),
     report_data=(DESCRIPTION,),
     description=(
         "Police stop the harm and protect the child, collect evidence, and help the child to "
         "medical care and an injury assessment."
     ),
+)
+
+#: Version 2 (issue 14): evidence, medical care and an injury assessment — or the reason one
+#: was not taken — before the emergency is complete.
+WORKFLOW_V2 = report_workflow2(
+    "suspected_harm",
+    WORKFLOW.en,
+    measures=(STOP_HARM, *evidence_measures_v2()),
+    guards=(HARM_STOPPED, BASIS_LAID),
+    report_data=(DESCRIPTION,),
+    description=WORKFLOW.description,
 )

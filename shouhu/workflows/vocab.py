@@ -90,6 +90,73 @@ SHELTER_PLACEMENTS: Final[tuple[str, ...]] = (
 INJURY_SEVERITIES: Final[tuple[str, ...]] = ("none", "minor", "serious")
 COURT_OUTCOMES: Final[tuple[str, ...]] = ("revoked", "rejected")
 
+# --- the second definitions of the six report types (issue 14) ---------------------------
+#: Who may petition the court to revoke a guardian: 001 §四(三)4 (其近亲属、村(居)民委员会、
+#: 县级民政部门) and Civil Code Art. 36 para 2 (学校、医疗机构、妇女联合会、残疾人联合会、
+#: 未成年人保护组织 …). A residents' committee acts as ``village_committee``.
+PETITIONERS: Final[tuple[str, ...]] = (
+    "close_relative",
+    "village_committee",
+    "civil_affairs",
+    "school",
+    "medical_institution",
+    "womens_federation",
+    "disabled_persons_federation",
+    "minors_protection_org",
+)
+#: Who did the harm, as recorded: the first two are the child's guardians (父母或受委托监护人,
+#: 001 §四(三)4).
+PERPETRATOR_RELATIONS: Final[tuple[str, ...]] = (
+    "parent",
+    "entrusted_guardian",
+    "other_relative",
+    "acquaintance",
+    "stranger",
+    "unknown",
+)
+GUARDIAN_RELATIONS: Final[tuple[str, ...]] = ("parent", "entrusted_guardian")
+#: What was done: ground (c) names the first three (实施家庭暴力、虐待或遗弃).
+HARM_ACTS: Final[tuple[str, ...]] = (
+    "domestic_violence",
+    "abuse",
+    "abandonment",
+    "other_harm",
+    "accident",
+)
+#: The bodies that may take part in the assessment (001 §四(三)3: 会同民政、公安、人力资源社会保障、
+#: 教育、卫生计生、司法行政等有关部门和妇联、共青团等群团组织,在村(居)民委员会、中小学校、医疗机构
+#: 以及亲属、社会工作专业服务机构的协助下).
+ASSESSMENT_BODIES: Final[dict[str, str]] = {
+    "civil_affairs": "民政",
+    "police": "公安",
+    "human_resources_social_security": "人力资源社会保障",
+    "education": "教育",
+    "health": "卫生计生",
+    "justice": "司法行政",
+    "womens_federation": "妇联",
+    "youth_league": "共青团",
+    "village_committee": "村(居)民委员会",
+    "school": "中小学校",
+    "medical_institution": "医疗机构",
+    "relatives": "亲属",
+    "social_workers": "社会工作专业服务机构",
+}
+#: Why police close a report at the start (told to the township, 001 §四(三)2).
+DISMISSAL_REASONS: Final[tuple[str, ...]] = (
+    "unfounded",
+    "not_a_child_in_scope",
+    "duplicate_of_another_case",
+    "handled_by_another_authority",
+)
+#: The measures laid down for abuse and harm (调查取证、协助就医、鉴定伤情), each recorded or
+#: recorded as not taken with a reason.
+EVIDENCE_MEASURES: Final[tuple[str, ...]] = (
+    "collect_evidence",
+    "arrange_medical_care",
+    "record_injury_assessment",
+)
+RESTORATION_OUTCOMES: Final[tuple[str, ...]] = ("restored", "rejected")
+
 #: The ledger's watches (台账, 一人一档): each registered person is a case (001 §四(二)2; 000 §三五;
 #: 002 §(六)).
 WATCH_TYPES: Final[dict[str, str]] = {

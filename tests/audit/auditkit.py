@@ -142,6 +142,7 @@ def seed_every_table(engine: Engine) -> None:
         "designate_entrusted_guardian",
         guardian_name="王桂英",
     )
+    fire(engine, target, "2026-03-02T10:40:00", "admonish_parents")
     fire(engine, target, "2026-03-02T11:00:00", "complete_emergency")
     fire(engine, target, "2026-03-02T12:00:00", "notify_township")
     fire(engine, target, "2026-03-03T09:00:00", "start_assessment", TOWNSHIP)

@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shouhu import Engine, FakeClock
+from shouhu import Engine, FakeClock, workflows
 from shouhu.engine.hashing import GENESIS, HASHED_FIELDS
 from shouhu.engine.memory import MemoryStore
 from shouhu.engine.model import Event
+from shouhu.engine.policy import parse_pack, shipped_packs
 from shouhu.engine.timeutil import utc_iso
+from shouhu.workflows.workflowset import WorkflowSet
 
 ZONE = "Asia/Shanghai"
 TZ = ZoneInfo(ZONE)
@@ -56,6 +58,12 @@ def local(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=TZ)
 
 
+#: The golden histories were recorded under the first definitions and the first national
+#: pack; they are written again under those, whatever new cases use today.
+FIRST_DEFINITIONS = WorkflowSet(tuple(wf for (_, v), wf in workflows.REGISTRY.items() if v == 1))
+GOLDEN_PACK = "cn-national-default@2026.1"
+
+
 @dataclass
 class Desk:
     """One case on its own engine: files the report and fires each step at its local time."""
@@ -67,7 +75,12 @@ class Desk:
     def __post_init__(self) -> None:
         self.clock = FakeClock(local("2025-01-01T00:00"))
         self.engine = Engine(
-            MemoryStore(), self.clock, zone=ZONE, id_factory=lambda now: self.case_id
+            MemoryStore(),
+            self.clock,
+            zone=ZONE,
+            id_factory=lambda now: self.case_id,
+            policy=parse_pack(shipped_packs()[GOLDEN_PACK]),
+            workflows=FIRST_DEFINITIONS,
         )
 
     def _at(self, when: str) -> datetime:

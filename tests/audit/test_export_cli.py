@@ -55,8 +55,12 @@ def seed(engine: Engine) -> str:
         safety="high",
         guardianship="high",
         health="medium",
+        participants="civil_affairs,police",
     )
     fire(engine, case_id, "2026-03-10T10:00:00", "start_intervention", CIVIL)
+    fire(
+        engine, case_id, "2026-03-10T10:00:00", "record_no_means_of_living", TOWNSHIP
+    )  # ground (b): 生活无着
     fire(
         engine,
         case_id,

@@ -35,10 +35,10 @@ def test_every_demo_case_replays_to_its_record_and_verifies(tmp_path: Path) -> N
     from shouhu.demo import VILLAGE_LEDGER, run
 
     url = "sqlite:///" + str(tmp_path / "demo.db")
-    assert len(run(url, Console(file=io.StringIO()))) == 7
+    assert len(run(url, Console(file=io.StringIO()))) == 8  # 7 stories and the holiday case
     with Engine.open(url, zone=ZONE) as engine:
         ids = [c.id for c in engine.cases()]
-        assert len(ids) == 7 + len(VILLAGE_LEDGER)
+        assert len(ids) == 8 + len(VILLAGE_LEDGER)
         for case_id in ids:
             rebuilt = engine.replay(case_id)
             case = engine.case(case_id)
@@ -87,6 +87,7 @@ def timed_case(lib: Engine) -> str:
     case_id = file_report(lib, at=REPORTED)
     fire(lib, case_id, DISPATCHED, "dispatch")
     fire(lib, case_id, DESIGNATED, "designate_entrusted_guardian", guardian_name="王桂英")
+    fire(lib, case_id, "2026-03-02T12:00:00", "admonish_parents")
     fire(lib, case_id, "2026-03-02T12:00:00", "complete_emergency")
     return case_id
 
@@ -102,7 +103,7 @@ def timed_case(lib: Engine) -> str:
         ("2026-03-02T11:42:58", "dispatched", 2),
         (DESIGNATED, "dispatched", 3),
         ("2026-03-02T11:59:59", "dispatched", 3),
-        ("2026-03-02T12:00:00", "emergency_handled", 4),
+        ("2026-03-02T12:00:00", "emergency_handled", 5),
     ],
 )
 def test_replay_at_an_instant_includes_events_at_that_second_and_not_after(
@@ -186,6 +187,7 @@ def test_replay_reports_each_deadlines_due_time_lateness_and_open_ones(
     fire(lib, case_id, "2026-03-02T09:45:00", "dispatch")  # due 09:30: 15 minutes late
     fire(lib, case_id, "2026-03-02T10:00:00", "order_parents_return")  # guardian_restored P7D
     fire(lib, case_id, "2026-03-02T11:00:00", "parents_returned")  # meets it on time
+    fire(lib, case_id, "2026-03-02T11:30:00", "admonish_parents")
     fire(lib, case_id, "2026-03-02T11:30:00", "complete_emergency")  # township_notice PT24H
     lib.run_due("2026-03-03T12:00:00")  # the notice is missed: deadline_missed
     fire(lib, case_id, "2026-03-03T13:30:00", "notify_township")  # done 2 hours late
@@ -254,11 +256,11 @@ def _entrusted_only(facts: object, data: object) -> str | None:
     return "v2: the parents' return alone no longer ends the emergency"
 
 
-def solo_living_v2() -> workflows.WorkflowDef:
-    """Version 2 of solo_living: a stricter guard and an extra measure."""
+def solo_living_v3() -> workflows.WorkflowDef:
+    """A version 3 of solo_living: a stricter guard and an extra measure."""
     return report_workflow(
         "solo_living",
-        "Child living alone, out of a guardian's care (v2)",
+        "Child living alone, out of a guardian's care (v3)",
         measures=(
             *care_measures(admonish=True),
             measure("notify_school", "police tell the child's school (v2)"),
@@ -271,35 +273,37 @@ def solo_living_v2() -> workflows.WorkflowDef:
                 _entrusted_only,
             ),
         ),
-        version=2,
+        version=3,
     )
 
 
 def test_a_definition_change_does_not_rewrite_the_past(lib: Engine, restore_registry: None) -> None:
-    """A case recorded under v1 replays under v1 after v2 ships, although v2 would refuse its
-    history; new cases use v2."""
+    """A case recorded under v2 replays under v2 after v3 ships, although v3 would refuse its
+    history; new cases use v3."""
     old = file_report(lib, at="2026-03-02T08:30:00")
     fire(lib, old, "2026-03-02T09:00:00", "dispatch")
+    fire(lib, old, "2026-03-02T09:30:00", "order_parents_return")
     fire(lib, old, "2026-03-02T10:00:00", "parents_returned")
+    fire(lib, old, "2026-03-02T10:30:00", "admonish_parents")
     fire(lib, old, "2026-03-02T10:30:00", "complete_emergency")
 
-    workflows.register(solo_living_v2())
-    assert workflows.latest("solo_living").version == 2
+    workflows.register(solo_living_v3())
+    assert workflows.latest("solo_living").version == 3
 
     rebuilt = lib.replay(old)
     assert rebuilt.ok, (rebuilt.illegal, rebuilt.differences)
-    assert {s.workflow_version for s in rebuilt.steps} == {1}
+    assert {s.workflow_version for s in rebuilt.steps} == {2}
     assert rebuilt.state == "emergency_handled"
     assert lib.verify(old).ok
-    # the same history read under v2 would be refused: the check above is not vacuous
-    as_v2 = [replace(e, workflow_version=2) for e in lib.store.events(old)]
-    assert [seq for seq, _ in replay(as_v2, zone=ZONE).illegal] == [4]
-    # the old case keeps moving under v1: v2's extra measure does not exist for it
+    # the same history read under v3 would be refused: the check above is not vacuous
+    as_v3 = [replace(e, workflow_version=3) for e in lib.store.events(old)]
+    assert [seq for seq, _ in replay(as_v3, zone=ZONE).illegal] == [6]
+    # the old case keeps moving under v2: v3's extra measure does not exist for it
     with pytest.raises(InvalidInput, match="unknown trigger 'notify_school'"):
         lib.fire(old, "notify_school", actor=POLICE, occurred_at="2026-03-02T10:40:00")
 
     new = file_report(lib, at="2026-03-02T11:00:00")
-    assert lib.case(new).workflow.version == 2
+    assert lib.case(new).workflow.version == 3
     fire(lib, new, "2026-03-02T11:20:00", "dispatch")
     fire(lib, new, "2026-03-02T11:30:00", "notify_school")
     fire(lib, new, "2026-03-02T11:40:00", "parents_returned")
@@ -309,15 +313,15 @@ def test_a_definition_change_does_not_rewrite_the_past(lib: Engine, restore_regi
     fire(lib, new, "2026-03-02T12:10:00", "complete_emergency")
     rebuilt_new = lib.replay(new)
     assert rebuilt_new.ok
-    assert {s.workflow_version for s in rebuilt_new.steps} == {2}
+    assert {s.workflow_version for s in rebuilt_new.steps} == {3}
     assert lib.verify().ok
 
 
-def test_the_registry_is_back_to_version_1_after_the_change() -> None:
-    """The previous test restored the registry: solo_living is at version 1 for everyone."""
-    assert workflows.latest("solo_living").version == 1
+def test_the_registry_is_back_to_version_2_after_the_change() -> None:
+    """The previous test restored the registry: solo_living is at version 2 for everyone."""
+    assert workflows.latest("solo_living").version == 2
     with pytest.raises(KeyError):
-        workflows.get("solo_living", 2)
+        workflows.get("solo_living", 3)
 
 
 # --- an illegal history ---------------------------------------------------------------------
@@ -464,6 +468,7 @@ def test_civil_affairs_petition_ground_is_checked_by_replay(lib: Engine, dba: Db
         safety="high",
         guardianship="high",
         health="low",
+        participants="civil_affairs,police",
     )
     fire(lib, case_id, "2026-03-05T10:00:00", "start_intervention", CIVIL)
     lib.close()
@@ -477,7 +482,7 @@ def test_civil_affairs_petition_ground_is_checked_by_replay(lib: Engine, dba: Db
         case_id=case_id,
         seq=seq,
         workflow=last["workflow"],
-        workflow_version=1,
+        workflow_version=last["workflow_version"],
         policy_version=last["policy_version"],
         trigger="petition_revocation",
         from_state="intervening",
@@ -494,11 +499,12 @@ def test_civil_affairs_petition_ground_is_checked_by_replay(lib: Engine, dba: Db
     dba.execute(
         "INSERT INTO events (case_id, seq, workflow, workflow_version, policy_version, trigger, "
         "from_state, to_state, actor, role, occurred_at, recorded_at, data, effects, prev_hash, "
-        "hash) VALUES (?, ?, ?, 1, ?, 'petition_revocation', 'intervening', 'petitioned', ?, "
+        "hash) VALUES (?, ?, ?, ?, ?, 'petition_revocation', 'intervening', 'petitioned', ?, "
         "'civil_affairs', ?, ?, ?, '{}', ?, ?)",
         case_id,
         seq,
         last["workflow"],
+        last["workflow_version"],
         last["policy_version"],
         CIVIL["name"],
         stored,

@@ -13,7 +13,7 @@ import json
 import re
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, timedelta
+from datetime import UTC, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,8 @@ from shouhu import Engine, FakeClock
 from shouhu.engine.hashing import event_hash
 from shouhu.engine.model import Event
 
+CST = timezone(timedelta(hours=8))
+
 ANCHOR = re.compile(
     r"^shouhu-anchor-v1:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z):(\d+):([0-9a-f]{64})$"
 )
@@ -30,7 +32,9 @@ ANCHOR = re.compile(
 
 def seed(engine: Engine) -> tuple[str, str, str]:
     """Three cases: the target (6 events), and two bystanders (3 and 2 events)."""
-    target = file_report(engine, at="2026-03-02T08:30:00")
+    # guardian_incapacity: an entrusted guardian ends the emergency (no admonition, which the
+    # second definition of solo_living asks for)
+    target = file_report(engine, "guardian_incapacity", at="2026-03-02T08:30:00")
     fire(engine, target, "2026-03-02T09:45:00", "dispatch")  # 15 minutes late
     fire(
         engine,
@@ -284,6 +288,13 @@ def backdate_dispatch(db: Path, case_id: str, *, rows_too: bool = True) -> None:
             text,
             case_id,
         )
+        # … and the notice the dispatch wrote to the township (report_accepted), which names
+        # the event's time
+        dba = Dba(db)
+        (row,) = dba.rows("SELECT id, payload FROM outbox WHERE case_id = ? AND seq = 2", case_id)
+        payload = json.loads(row["payload"])
+        payload["event"]["occurred_at"] = when.astimezone(CST).isoformat()
+        dba.execute("UPDATE outbox SET payload = ? WHERE id = ?", json.dumps(payload), row["id"])
 
 
 def test_a_rewritten_chain_with_its_deadline_row_left_as_it_was_fails_plain_verify(
@@ -346,6 +357,7 @@ def test_an_anchor_still_holds_after_legitimate_later_events(
         safety="low",
         guardianship="medium",
         health="low",
+        participants="civil_affairs,police",
     )
     fire(lib, second, "2026-03-05T09:00:00", "child_located")
     file_report(lib, "suspected_harm", at="2026-03-06T09:00:00")
@@ -377,6 +389,7 @@ def test_an_anchor_does_not_protect_events_recorded_after_it(
         safety="low",
         guardianship="medium",
         health="low",
+        participants="civil_affairs,police",
     )
     audit_clock.advance(hours=1)
     second_anchor = lib.anchor()
@@ -396,7 +409,12 @@ def test_a_whole_case_removed_passes_plain_verify_but_not_the_anchor(
     anchor = lib.anchor()
     lib.close()
     dba.drop_triggers()
-    for table, column in (("events", "case_id"), ("deadlines", "case_id"), ("cases", "id")):
+    for table, column in (
+        ("events", "case_id"),
+        ("deadlines", "case_id"),
+        ("outbox", "case_id"),
+        ("cases", "id"),
+    ):
         dba.execute(f"DELETE FROM {table} WHERE {column} = ?", third)
     assert cli("audit", "verify").exit_code == 0
     data = json.loads(cli("audit", "verify", "--anchor", anchor, "--json").stdout)

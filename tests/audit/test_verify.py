@@ -197,6 +197,7 @@ def test_verify_reports_an_event_a_guard_refuses(lib: Engine, dba: Dba) -> None:
         safety="high",
         guardianship="high",
         health="low",
+        participants="civil_affairs,police",
     )
     fire(lib, case_id, "2026-03-05T10:00:00", "start_intervention", CIVIL)
     lib.close()

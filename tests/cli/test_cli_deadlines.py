@@ -19,10 +19,10 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from shouhu.cli import app
-from shouhu.engine.policy import default_pack, describe
+from shouhu.engine.policy import DEFAULT_FILE, default_pack, describe
 
 MATURITY = "nonperformance_six_months"
-DEFAULT_ID = "cn-national-default@2026.1"
+DEFAULT_ID = "cn-national-default@2026.2"
 CITY_ID = "cn-national-default@2026.7"
 
 #: guardian_nonperformance from ``reported`` to ``intervening``, meeting every duty on the way.
@@ -33,13 +33,20 @@ TO_INTERVENING: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("complete_emergency", "police", ()),
     ("notify_township", "police", ()),
     ("start_assessment", "township", ()),
-    ("complete_assessment", "township", ("safety=low", "guardianship=high", "health=low")),
+    (
+        "complete_assessment",
+        "township",
+        ("safety=low", "guardianship=high", "health=low", "participants=civil_affairs,police"),
+    ),
     ("start_intervention", "civil_affairs", ()),
+    ("record_no_means_of_living", "township", ()),  # ground (b)'s 生活无着
+    # temporary care is not a guardian restored: the guardian designated later
+    ("designate_entrusted_guardian", "police", ("guardian_name=王二叔",)),
 )
 
 
 def default_text() -> str:
-    return resources.files("shouhu.policies").joinpath("default.toml").read_text(encoding="utf-8")
+    return resources.files("shouhu.policies").joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
 
 
 @dataclass
@@ -154,7 +161,7 @@ def city_file(tmp_path: Path) -> Path:
     head = '[deadlines.dispatch]\nkind = "duty"\nperiod = "PT1H"'
     assert head in text
     text = text.replace(head, '[deadlines.dispatch]\nkind = "duty"\nperiod = "PT30M"')
-    text = text.replace('version = "2026.1"', 'version = "2026.7"')
+    text = text.replace('version = "2026.2"', 'version = "2026.7"')
     path = tmp_path / "city.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -195,8 +202,11 @@ def test_ground_b_is_refused_until_six_months_have_run_to_the_second(
     refused = petition(cli, case_id, second_before)
     assert refused.exit_code == 3
     line = one_error_line(refused)
-    assert line.startswith("shouhu: error: refused by rule guard ground_holds (001 §四(三)4): ")
-    assert f"it holds from {holds}" in line
+    assert line.startswith(
+        "shouhu: error: refused by rule guard ground_holds "
+        "(001 §四(三)4; Civil Code Art. 36 (《民法典》第三十六条)): "
+    )
+    assert f"holds from {holds}" in line
 
     assert cli.sweep(second_before) == []
     fired = cli.sweep(holds)

@@ -221,7 +221,7 @@ def test_the_rows_of_a_real_file_read_back_as_the_slow_path_reads_them(tmp_path:
             "dismiss",
             actor=police,
             occurred_at="2026-03-02T09:20",
-            data={"reason": "查无实据"},
+            data={"reason_kind": "unfounded", "reason": "查无实据"},
         )
         store = engine.store
         fast = store.fast

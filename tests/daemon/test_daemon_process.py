@@ -13,15 +13,16 @@ from pathlib import Path
 import pytest
 
 from shouhu import Engine
+from shouhu.engine.policy import DEFAULT_FILE
 from shouhu.policies import __file__ as policies_init
 
-DEFAULT_PACK = Path(policies_init).with_name("default.toml")
+DEFAULT_PACK = Path(policies_init).with_name(DEFAULT_FILE)
 
 
 def city_pack(tmp_path: Path, dispatch: str) -> Path:
     """The default pack with the dispatch period changed, as a city's own pack."""
     text = DEFAULT_PACK.read_text(encoding="utf-8")
-    text = text.replace('version = "2026.1"', 'version = "test-1"')
+    text = text.replace('version = "2026.2"', 'version = "test-1"')
     text = text.replace('period = "PT1H"', f'period = "{dispatch}"', 1)
     path = tmp_path / "city.toml"
     path.write_text(text, encoding="utf-8")

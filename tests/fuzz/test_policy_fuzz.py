@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from shouhu.cli import app
-from shouhu.engine.policy import parse_pack
+from shouhu.engine.policy import DEFAULT_FILE, parse_pack
 from shouhu.errors import InvalidInput
 
-DEFAULT = resources.files("shouhu.policies").joinpath("default.toml").read_text(encoding="utf-8")
+DEFAULT = resources.files("shouhu.policies").joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
 DISPATCH = '[deadlines.dispatch]\nkind = "duty"\nperiod = "PT1H"'
 
 

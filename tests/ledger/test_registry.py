@@ -357,7 +357,12 @@ def test_a_closed_report_no_longer_puts_a_child_on_the_screening() -> None:
     engine, ids = screening_ledger()
     (entry,) = [e for e in engine.screening("2026-07-01").entries if e.case_id == ids["rep"]]
     police = {"name": "派出所", "role": "police"}
-    engine.fire(entry.open_reports[0], "dismiss", actor=police, data={"reason": "查无实据"})
+    engine.fire(
+        entry.open_reports[0],
+        "dismiss",
+        actor=police,
+        data={"reason_kind": "unfounded", "reason": "查无实据"},
+    )
     assert ids["rep"] not in {e.case_id for e in engine.screening("2026-07-01").entries}
 
 

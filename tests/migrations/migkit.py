@@ -23,7 +23,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from shouhu import Engine, FakeClock
+from shouhu import Engine, FakeClock, workflows
 from shouhu.adapters import migrate
 from shouhu.adapters.sqlcodec import _event_values
 from shouhu.adapters.sqlstore import SqlStore
@@ -42,7 +42,9 @@ from shouhu.engine.columns import case_columns as _case_values
 from shouhu.engine.columns import deadline_columns as _deadline_values
 from shouhu.engine.hashing import GENESIS, canonical
 from shouhu.engine.model import CaseRecord, Deadline, Event
+from shouhu.engine.policy import parse_pack, shipped_packs
 from shouhu.engine.timeutil import utc_iso
+from shouhu.workflows.workflowset import WorkflowSet
 
 ZONE = "Asia/Shanghai"
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
@@ -112,8 +114,12 @@ class OldCase:
 
 
 def _todays_case() -> tuple[CaseRecord, list[Event], list[Deadline]]:
-    """A solo-living report and three police actions, by today's engine (in memory)."""
-    with Engine.in_memory(clock=FakeClock(NOW), zone=ZONE) as eng:
+    """A solo-living report and three police actions, by today's engine (in memory) under the
+    definitions and the pack those builds had: the first definitions (no notice at dispatch)
+    and cn-national-default@2026.1."""
+    first = WorkflowSet(tuple(wf for (_, v), wf in workflows.REGISTRY.items() if v == 1))
+    pack = parse_pack(shipped_packs()["cn-national-default@2026.1"])
+    with Engine.in_memory(clock=FakeClock(NOW), zone=ZONE, workflows=first, policy=pack) as eng:
         case = eng.report(
             "solo_living",
             child=CHILD,

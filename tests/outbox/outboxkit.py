@@ -24,13 +24,18 @@ CHILD_WITH_ID = {
     "id_number": "11010520160201123" + id_check_digit("11010520160201123"),
 }
 
-#: solo_living from ``reported`` to ``township_notified``: the township notice is written.
+#: solo_living from ``reported`` to ``township_notified``: the township is told twice — when
+#: the police accept the report (``report_accepted``, at dispatch) and after the handling.
 TO_TOWNSHIP: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("dispatch", "police", {}),
     ("designate_entrusted_guardian", "police", {"guardian_name": GUARDIAN_NAME}),
+    ("admonish_parents", "police", {}),
     ("complete_emergency", "police", {}),
     ("notify_township", "police", {}),
 )
+#: A missing child dispatched: one notice, ``report_accepted``, to the township, naming the
+#: search's due time (the pack's ``missing_child_township``).
+TO_DISPATCH: tuple[tuple[str, str, dict[str, Any]], ...] = (("dispatch", "police", {}),)
 
 
 @dataclass(frozen=True)
@@ -130,10 +135,11 @@ def serve(ep: Endpoint) -> tuple[ThreadingHTTPServer, threading.Thread]:
 
 
 def drive_to_township(engine: Engine, make_driver: Any, **report: Any) -> str:
-    """File a solo_living report and take it to ``township_notified``; the case id."""
+    """File a missing_child report and dispatch: one notice, the township told that the police
+    accepted it (``report_accepted``); the case id."""
     d = make_driver(engine)
-    d.report("solo_living", **report)
-    d.run(TO_TOWNSHIP)
+    d.report("missing_child", **report)
+    d.run(TO_DISPATCH)
     return str(d.case_id)
 
 

@@ -43,7 +43,7 @@ def test_the_jsonl_channel_appends_one_line_per_notice_to_a_0600_file(
     assert [json.loads(line)["key"] for line in lines] == [first.key, second.key]
     rows = [json.loads(line) for line in lines]
     assert [r["case_id"] for r in rows] == [a, b]
-    assert rows[0]["notice"] == "township_notice"
+    assert rows[0]["notice"] == "report_accepted"
     assert rows[0]["location"] == {"village": "石桥村", "township": "青山镇", "county": None}
     assert rows[0]["due"]
     text = path.read_text(encoding="utf-8")
@@ -122,11 +122,11 @@ def test_the_log_channel_writes_a_structlog_line_without_the_childs_identity(
     assert line["level"] == "info"
     assert line["key"] == n.key
     assert line["case_id"] == case_id
-    assert line["case_type"] == "solo_living"
-    assert line["notice"] == "township_notice"
+    assert line["case_type"] == "missing_child"
+    assert line["notice"] == "report_accepted"
     assert line["recipient"] == n.recipient
     assert line["location"]["township"] == "青山镇"
-    assert line["trigger"] == "notify_township"
+    assert line["trigger"] == "dispatch"
     assert line["seq"] == n.seq
     assert line["due"]
     for secret in identity_of(engine, case_id):

@@ -47,7 +47,7 @@ def test_notify_township_writes_the_township_notice_with_its_event(
     d = make_driver(store_engine)
     d.report("solo_living", child=CHILD_WITH_ID)
     d.run(TO_TOWNSHIP[:-1])
-    assert store_engine.notices(case_id=d.case_id) == []
+    assert [n.kind for n in store_engine.notices(case_id=d.case_id)] == ["report_accepted"]
     d.fire(*TO_TOWNSHIP[-1])
     n = the_notice_of(store_engine, d.case_id, "notify_township", "township_notice")
     assert n.recipient == "青山镇 township government (乡镇人民政府/街道办事处)"
@@ -66,7 +66,7 @@ def test_a_refused_trigger_writes_no_notice(store_engine: Engine, make_driver: A
     d.run(TO_TOWNSHIP[:-1])
     with pytest.raises(TransitionRefused):
         d.fire("notify_township", "village_committee")  # role
-    assert store_engine.notices() == []
+    assert [n.kind for n in store_engine.notices()] == ["report_accepted"]  # dispatch's only
     assert "notify_township" not in [e.trigger for e in store_engine.store.events(d.case_id)]
 
 
@@ -78,9 +78,9 @@ def test_a_lost_race_writes_no_notice(store_engine: Engine, make_driver: Any) ->
     stale = store_engine.case(d.case_id).version - 1
     with pytest.raises(Conflict):
         d.fire("notify_township", "police", expected_version=stale)
-    assert store_engine.notices() == []
+    assert [n.kind for n in store_engine.notices()] == ["report_accepted"]
     d.fire("notify_township", "police", expected_version=stale + 1)
-    assert len(store_engine.notices()) == 1
+    assert [n.kind for n in store_engine.notices()] == ["report_accepted", "township_notice"]
 
 
 def test_place_in_temporary_care_notifies_civil_affairs(
@@ -135,7 +135,10 @@ def test_six_months_of_nonperformance_notify_those_who_may_petition(
     d.until("guardian_nonperformance", "refused_to_correct")
     matures = datetime(2026, 3, 16, tzinfo=CST)
     assert store_engine.case(d.case_id).facts["nonperformance_matures_at"] == matures.isoformat()
-    assert [n.kind for n in store_engine.notices(case_id=d.case_id)] == ["placement"]
+    assert [n.kind for n in store_engine.notices(case_id=d.case_id)] == [
+        "report_accepted",
+        "placement",
+    ]
 
     clock.set(matures)
     fired = [f for f in store_engine.run_due() if f.trigger == "nonperformance_six_months"]
@@ -150,6 +153,7 @@ def test_every_notice_in_a_whole_branch_is_written_once_with_its_own_event(
 ) -> None:
     """Across all six branches, notices are exactly those the workflow calls for, one each."""
     expected = {
+        "dispatch": "report_accepted",
         "notify_township": "township_notice",
         "place_in_temporary_care": "placement",
         "place_in_shelter": "placement",

@@ -68,7 +68,7 @@ def test_outbox_deliver_posts_to_the_webhook_and_outbox_list_shows_it_delivered(
     assert (row["status"], row["attempts"], row["channel"]) == ("delivered", 1, "webhook,log")
     assert row["case_id"] == case_id
     assert row["key"] == seen.key
-    assert row["payload"]["notice"] == "township_notice"
+    assert row["payload"]["notice"] == "report_accepted"
 
     again = cli("outbox", "deliver", SHOUHU_WEBHOOK_URL=endpoint.url)
     assert again.exit_code == 0

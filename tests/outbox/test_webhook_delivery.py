@@ -76,7 +76,7 @@ def test_a_notice_reaches_the_endpoint_despite_a_first_503_with_one_idempotency_
     requests = endpoint.seen()
     assert len(requests) == 2
     assert [r.key for r in requests] == [notice.key, notice.key]
-    assert notice.key == f"{case_id}:{notice.seq}:township_notice"
+    assert notice.key == f"{case_id}:{notice.seq}:report_accepted"
     assert_no_identity(endpoint, identity_of(store_engine, case_id))
 
 
@@ -94,16 +94,16 @@ def test_the_webhook_body_is_the_notice_as_json_without_the_childs_identity(
     assert seen.key == delivered.key
     body = seen.json()
     assert body["case_id"] == case_id
-    assert body["case_type"] == "solo_living"
-    assert body["notice"] == "township_notice"
+    assert body["case_type"] == "missing_child"
+    assert body["notice"] == "report_accepted"
     assert body["recipient"] == "青山镇 township government (乡镇人民政府/街道办事处)"
     assert body["location"]["village"] == "石桥村"
     assert body["location"]["township"] == "青山镇"
     assert body["key"] == delivered.key
-    assert body["event"]["trigger"] == "notify_township"
+    assert body["event"]["trigger"] == "dispatch"
     due = {d["kind"]: d["due_at"] for d in body["due"]}
-    assert "assessment_start" in due
-    assert due["assessment_start"].endswith("+08:00")
+    assert "missing_child_township" in due  # the search's period: the township told if unmet
+    assert due["missing_child_township"].endswith("+08:00")
     assert_no_identity(endpoint, identity_of(sqlite_engine, case_id))
 
 

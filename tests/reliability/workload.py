@@ -58,7 +58,12 @@ _ASSESS: tuple[tuple[str, str, dict[str, str]], ...] = (
     (
         "complete_assessment",
         "township",
-        {"safety": "medium", "guardianship": "high", "health": "low"},
+        {
+            "safety": "medium",
+            "guardianship": "high",
+            "health": "low",
+            "participants": "civil_affairs,police",
+        },
     ),
     ("arrange_assistance", "township", {"services": "guardianship_guidance"}),
     ("close", "township", {"summary": "帮扶到位"}),

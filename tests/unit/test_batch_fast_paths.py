@@ -85,7 +85,7 @@ def test_a_sealed_event_hashes_as_event_hash_and_its_json_is_the_canonical_text(
         "seq": seq,
         "workflow": "suspected_harm",
         "workflow_version": 1,
-        "policy_version": "cn-national-default@2026.1",
+        "policy_version": "cn-national-default@2026.2",
         "trigger": "report",
         "from_state": from_state,
         "to_state": "reported",

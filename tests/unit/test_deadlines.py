@@ -33,8 +33,20 @@ TO_INTERVENING: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("complete_emergency", "police", {}),
     ("notify_township", "police", {}),
     ("start_assessment", "township", {}),
-    ("complete_assessment", "township", {"safety": "low", "guardianship": "high", "health": "low"}),
+    (
+        "complete_assessment",
+        "township",
+        {
+            "safety": "low",
+            "guardianship": "high",
+            "health": "low",
+            "participants": "civil_affairs,police",
+        },
+    ),
     ("start_intervention", "civil_affairs", {}),
+    ("record_no_means_of_living", "township", {}),  # ground (b)'s 生活无着
+    # temporary care is not a guardian restored: one designated meets guardian_redesignation
+    ("designate_entrusted_guardian", "police", {"guardian_name": "王二叔"}),
 )
 
 
@@ -209,7 +221,7 @@ def test_the_maturity_deadline_records_how_it_was_counted(desk: Desk) -> None:
         "counted_from": "2025-08-31",
         "fact": "nonperformance_matures_at",
     }
-    assert report.policy_version == "cn-national-default@2026.1"
+    assert report.policy_version == "cn-national-default@2026.2"
 
 
 def test_a_petition_on_ground_b_is_refused_before_maturity_naming_when_it_will_hold(
@@ -225,7 +237,10 @@ def test_a_petition_on_ground_b_is_refused_before_maturity_naming_when_it_will_h
     before = desk.engine.case(desk.case_id).version
     with pytest.raises(TransitionRefused) as refused:
         petition(desk, cst("2026-02-28T23:59:59"))
-    assert (refused.value.rule, refused.value.citation) == ("guard", "001 §四(三)4")
+    assert (refused.value.rule, refused.value.citation) == (
+        "guard",
+        "001 §四(三)4; Civil Code Art. 36 (《民法典》第三十六条)",
+    )
     assert "ground_holds" in str(refused.value)
     assert "2026-03-01T00:00:00+08:00" in str(refused.value)
     assert desk.engine.case(desk.case_id).version == before
@@ -380,16 +395,21 @@ def test_a_duty_met_in_time_is_not_escalated(desk: Desk) -> None:
 
 
 def test_each_duty_starts_on_its_trigger_and_is_met_by_the_next_step(desk: Desk) -> None:
-    """The default chain of duties: each started and met in turn, with Civil Code due times."""
+    """The default chain of duties: each started and met in turn, with Civil Code due times —
+    Art. 203 included: assessment_start's last day, 02-23, is the last day of the 2026 Spring
+    Festival holiday, so it runs to the end of 02-24; the assessment's, Saturday 03-07, moves
+    to Monday 03-09. Temporary care cancels guardian_restored and starts
+    guardian_redesignation, met by the guardian designated later."""
     desk.report("guardian_nonperformance", at=cst("2026-02-20T09:00"))
     desk.run(TO_INTERVENING)
     due = {r["kind"]: (r["status"], r["due_at"]) for r in desk.rows()}
     assert due == {
         "dispatch": ("met", "2026-02-20T10:00:00+08:00"),
-        "guardian_restored": ("met", "2026-02-28T00:00:00+08:00"),
+        "guardian_restored": ("cancelled", "2026-02-28T00:00:00+08:00"),
+        "guardian_redesignation": ("met", "2026-03-24T00:00:00+08:00"),
         "township_notice": ("met", "2026-02-21T09:20:00+08:00"),
-        "assessment_start": ("met", "2026-02-24T00:00:00+08:00"),
-        "assessment": ("met", "2026-03-08T00:00:00+08:00"),
+        "assessment_start": ("met", "2026-02-25T00:00:00+08:00"),
+        "assessment": ("met", "2026-03-10T00:00:00+08:00"),
     }
 
 
@@ -410,7 +430,11 @@ def test_dismissing_a_report_meets_the_dispatch_deadline(any_desk: Desk) -> None
     """dismiss is one of the triggers that meet dispatch: met, nothing pending, nothing fired."""
     desk = any_desk
     desk.report(at=cst("2026-03-02T09:00"))
-    desk.fire("dismiss", data={"reason": "查无此事"}, at=cst("2026-03-02T09:40"))
+    desk.fire(
+        "dismiss",
+        data={"reason_kind": "unfounded", "reason": "查无此事"},
+        at=cst("2026-03-02T09:40"),
+    )
     (row,) = desk.rows("dispatch")
     assert (row["status"], row["met_at"]) == ("met", "2026-03-02T09:40:00+08:00")
     assert desk.sweep(cst("2026-03-03T09:00")) == []
@@ -422,7 +446,7 @@ def test_closing_a_case_cancels_its_pending_deadlines(any_desk: Desk) -> None:
     first = desk.report(at=cst("2026-03-02T09:00"))
     desk.fire("dispatch")
     desk.fire("order_parents_return")
-    desk.fire("dismiss", data={"reason": "父母已返回，查无遗弃"})
+    desk.fire("dismiss", data={"reason_kind": "unfounded", "reason": "父母已返回，查无遗弃"})
     (row,) = desk.rows("guardian_restored")
     assert row["status"] == "cancelled"
     (event,) = desk.events("dismiss")
@@ -500,6 +524,7 @@ def test_an_escalation_after_a_later_event_happens_at_that_event_not_before_it(
         (
             ("dispatch", "police", {}),
             ("order_parents_return", "police", {}),
+            ("admonish_parents", "police", {}),
             ("parents_returned", "police", {}),
             ("complete_emergency", "police", {}),
         )
@@ -582,7 +607,7 @@ def test_the_case_view_lists_its_deadlines_with_local_due_times(desk: Desk) -> N
     assert row["status"] == "pending"
     assert row["basis"] == "local"
     assert row["citation"].startswith("001 §四(三)2")
-    assert row["policy_version"] == "cn-national-default@2026.1"
+    assert row["policy_version"] == "cn-national-default@2026.2"
 
 
 def test_deadlines_across_cases_filter_by_case_status_and_due_time(any_desk: Desk) -> None:
@@ -620,7 +645,7 @@ def test_every_event_records_the_pack_in_force(any_desk: Desk) -> None:
     desk.fire("dispatch")
     events = [v.event for v in desk.engine.history(desk.case_id)]
     assert [e.trigger for e in events] == ["report", "deadline_missed", "dispatch"]
-    assert {e.policy_version for e in events} == {"cn-national-default@2026.1"}
+    assert {e.policy_version for e in events} == {"cn-national-default@2026.2"}
     assert all(e.computed_hash() == e.hash for e in events)
 
 

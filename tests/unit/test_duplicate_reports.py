@@ -133,7 +133,11 @@ def test_another_type_another_child_or_a_closed_case_is_no_duplicate(
     report(store_engine, child={"name": "李小红", "birthdate": BIRTHDATE})
     report(store_engine, child={"name": NAME, "birthdate": "2016-02-02"})
     store_engine.fire(
-        first.id, "dismiss", actor=POLICE, occurred_at="2026-03-02T09:00", data={"reason": "误报"}
+        first.id,
+        "dismiss",
+        actor=POLICE,
+        occurred_at="2026-03-02T09:00",
+        data={"reason_kind": "unfounded", "reason": "误报"},
     )
     again = report(store_engine, occurred_at="2026-03-02T09:30")
     assert again.id != first.id
@@ -159,7 +163,7 @@ def test_the_window_is_24_hours_either_side_by_default_and_a_city_pack_sets_its_
         text.replace(
             '[deadlines.duplicate_window]\nkind = "check"\nperiod = "PT24H"',
             '[deadlines.duplicate_window]\nkind = "check"\nperiod = "PT2H"',
-        ).replace('"2026.1"', '"2026.1-city"'),
+        ).replace('"2026.2"', '"2026.2-city"'),
         "city.toml",
     )
     assert str(city.rule("duplicate_window").period) == "PT2H"
@@ -171,7 +175,7 @@ def test_the_window_is_24_hours_either_side_by_default_and_a_city_pack_sets_its_
         report(engine, occurred_at="2026-03-02T10:30:01")
     start = text.index("[deadlines.duplicate_window]")
     without = text[:start] + text[text.index("[deadlines.", start + 1) :]
-    bare = parse_pack(without.replace('"2026.1"', '"2026.1-bare"'), "bare.toml")
+    bare = parse_pack(without.replace('"2026.2"', '"2026.2-bare"'), "bare.toml")
     assert bare.check("duplicate_window") is None
     with Engine.in_memory(clock=clock, zone=ZONE, policy=bare) as engine:
         report(engine, occurred_at="2026-03-02T08:30")

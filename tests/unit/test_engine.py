@@ -23,6 +23,7 @@ from shouhu.engine.hashing import GENESIS
 from shouhu.engine.model import Location
 from shouhu.engine.records import parse_location
 from shouhu.engine.validation import check_id_number, id_check_digit
+from shouhu.workflows.vocab import DISMISSAL_REASONS, PETITIONERS
 
 SIX = (
     "solo_living",
@@ -35,6 +36,9 @@ SIX = (
 C_EMERGENCY = "001 §四(三)2"
 C_ASSESS = "001 §四(三)3"
 C_INTERVENE = "001 §四(三)4"
+C_PETITION = "001 §四(三)4; Civil Code Art. 36 (《民法典》第三十六条)"
+#: What police record when they stop the violence (the second definition of suspected_abuse).
+NO_DANGER = {"seriously_hurt": False, "safety_threatened": False, "unattended_in_danger": False}
 ID17 = "11010520160201123"
 
 
@@ -88,7 +92,12 @@ def test_solo_living_records_the_measures_and_the_arranged_services(driver: Any)
     case = driver.fire(
         "complete_assessment",
         "township",
-        {"safety": "high", "guardianship": "low", "health": "medium"},
+        {
+            "safety": "high",
+            "guardianship": "low",
+            "health": "medium",
+            "participants": "civil_affairs,police",
+        },
     )
     assert case.state == "assessed"
     assert (case.facts["safety"], case.facts["guardianship"], case.facts["health"]) == (
@@ -168,16 +177,22 @@ def test_ground_a_is_refused_until_education_and_refusal_are_both_recorded(drive
             (
                 "complete_assessment",
                 "township",
-                {"safety": "low", "guardianship": "low", "health": "low"},
+                {
+                    "safety": "low",
+                    "guardianship": "low",
+                    "health": "low",
+                    "participants": "civil_affairs,police",
+                },
             ),
             ("start_intervention", "police", {}),
+            ("record_unsupervised_danger", "village_committee", {"description": "独自在家"}),
             ("education_given", "police", {}),
         )
     )
     ground = {"ground": "unsupervised_danger_uncorrected"}
     with pytest.raises(TransitionRefused) as exc:
         driver.fire("petition_revocation", "close_relative", ground)
-    assert refusal(exc) == ("guard", C_INTERVENE)
+    assert refusal(exc) == ("guard", C_PETITION)
     assert "refused_to_correct" in str(exc.value)
     driver.fire("refused_to_correct", "township")
     assert driver.fire("petition_revocation", "close_relative", ground).state == "petitioned"
@@ -192,7 +207,10 @@ def test_suspected_abuse_with_serious_injury_needs_shelter_before_the_emergency_
     with pytest.raises(TransitionRefused) as exc:
         driver.fire("complete_emergency")
     assert refusal(exc) == ("guard", C_EMERGENCY)
-    driver.fire("stop_violence")
+    driver.fire("stop_violence", data=NO_DANGER)
+    driver.fire("collect_evidence")
+    driver.fire("arrange_medical_care")
+    driver.fire("record_perpetrator", data={"relation": "parent", "act": "abuse"})
     driver.fire("record_injury_assessment", data={"severity": "serious"})
     with pytest.raises(TransitionRefused) as exc:
         driver.fire("complete_emergency")
@@ -208,7 +226,12 @@ def test_suspected_abuse_with_serious_injury_needs_shelter_before_the_emergency_
             (
                 "complete_assessment",
                 "township",
-                {"safety": "high", "guardianship": "high", "health": "high"},
+                {
+                    "safety": "high",
+                    "guardianship": "high",
+                    "health": "high",
+                    "participants": "civil_affairs,police",
+                },
             ),
             ("start_intervention", "police", {}),
         )
@@ -223,7 +246,10 @@ def test_suspected_abuse_without_serious_injury_ends_the_emergency_once_violence
     """A minor injury needs no shelter; ground (c) then does not hold for a petition."""
     driver.report("suspected_abuse")
     driver.fire("dispatch")
-    driver.fire("stop_violence")
+    driver.fire("stop_violence", data=NO_DANGER)
+    driver.fire("collect_evidence")
+    driver.fire("arrange_medical_care")
+    driver.fire("record_perpetrator", data={"relation": "parent", "act": "abuse"})
     driver.fire("record_injury_assessment", data={"severity": "minor"})
     assert driver.fire("complete_emergency").state == "emergency_handled"
     driver.run(
@@ -233,14 +259,19 @@ def test_suspected_abuse_without_serious_injury_ends_the_emergency_once_violence
             (
                 "complete_assessment",
                 "township",
-                {"safety": "low", "guardianship": "low", "health": "low"},
+                {
+                    "safety": "low",
+                    "guardianship": "low",
+                    "health": "low",
+                    "participants": "civil_affairs,police",
+                },
             ),
             ("start_intervention", "civil_affairs", {}),
         )
     )
     with pytest.raises(TransitionRefused) as exc:
         driver.fire("petition_revocation", "civil_affairs", {"ground": "serious_harm"})
-    assert refusal(exc) == ("guard", C_INTERVENE)
+    assert refusal(exc) == ("guard", C_PETITION)
 
 
 def test_suspected_harm_ends_the_emergency_only_after_the_harm_is_stopped(driver: Any) -> None:
@@ -253,6 +284,14 @@ def test_suspected_harm_ends_the_emergency_only_after_the_harm_is_stopped(driver
     assert refusal(exc) == ("guard", C_EMERGENCY)
     assert exc.value.data["guard"] == "harm_stopped"
     driver.fire("stop_harm")
+    with pytest.raises(TransitionRefused) as exc:  # the basis for intervention is laid too
+        driver.fire("complete_emergency")
+    assert exc.value.data["guard"] == "basis_laid"
+    driver.fire("arrange_medical_care")
+    driver.fire(
+        "record_measure_not_taken",
+        data={"measure": "record_injury_assessment", "reason": "擦伤,无需鉴定"},
+    )
     assert driver.fire("complete_emergency").state == "emergency_handled"
 
 
@@ -300,7 +339,7 @@ def test_the_system_role_is_refused_to_operators(driver: Any) -> None:
         ("order_parents_return", {}),
         ("education_given", {}),
         ("complete_emergency", {}),
-        ("dismiss", {"reason": "看错了"}),
+        ("dismiss", {"reason_kind": "unfounded", "reason": "看错了"}),
     ],
 )
 def test_the_auditor_can_never_write(driver: Any, trigger: str, data: dict[str, Any]) -> None:
@@ -329,7 +368,12 @@ def test_the_six_month_ground_never_holds_without_the_scheduler(driver: Any) -> 
             (
                 "complete_assessment",
                 "township",
-                {"safety": "low", "guardianship": "high", "health": "low"},
+                {
+                    "safety": "low",
+                    "guardianship": "high",
+                    "health": "low",
+                    "participants": "civil_affairs,police",
+                },
             ),
             ("start_intervention", "civil_affairs", {}),
         )
@@ -339,7 +383,7 @@ def test_the_six_month_ground_never_holds_without_the_scheduler(driver: Any) -> 
     before = snapshot(driver.engine, case.id)
     with pytest.raises(TransitionRefused) as exc:
         driver.fire("petition_revocation", "civil_affairs", {"ground": "nonperformance_six_months"})
-    assert refusal(exc) == ("guard", C_INTERVENE)
+    assert refusal(exc) == ("guard", C_PETITION)
     assert exc.value.data["guard"] == "ground_holds"
     assert snapshot(driver.engine, case.id) == before
 
@@ -360,7 +404,7 @@ def test_dismiss_closes_the_case_as_unfounded(driver: Any, state_before: str) ->
     driver.report()
     if state_before == "dispatched":
         driver.fire("dispatch")
-    case = driver.fire("dismiss", data={"reason": "孩子与祖父母同住"})
+    case = driver.fire("dismiss", data={"reason_kind": "unfounded", "reason": "孩子与祖父母同住"})
     assert case.state == "closed"
     assert case.outcome == "unfounded"
     assert case.facts["dismissal_reason"] == "孩子与祖父母同住"
@@ -377,7 +421,7 @@ def test_dismiss_needs_a_reason(driver: Any) -> None:
 def test_a_closed_case_refuses_every_trigger(driver: Any) -> None:
     """After close nothing more can happen, for any role."""
     driver.report()
-    driver.fire("dismiss", data={"reason": "误报"})
+    driver.fire("dismiss", data={"reason_kind": "unfounded", "reason": "误报"})
     for trigger, role in (
         ("dispatch", "police"),
         ("education_given", "township"),
@@ -952,7 +996,7 @@ def test_every_event_carries_the_citation_of_its_clause(driver: Any, branches: A
     assert cites["report"] == "001 §四(三)1"
     assert cites["dispatch"] == C_EMERGENCY
     assert cites["start_assessment"] == C_ASSESS
-    assert cites["petition_revocation"] == C_INTERVENE
+    assert cites["petition_revocation"] == C_PETITION  # 001 §四(三)4; Civil Code Art. 36
     assert cites["record_court_decision"] == C_INTERVENE
 
 
@@ -994,7 +1038,13 @@ def test_next_lists_the_triggers_possible_now_with_roles_and_data(driver: Any) -
     assert options["dispatch"].to == ("dispatched",)
     assert options["dismiss"].to == ("closed",)
     assert options["dismiss"].data == (
-        {"name": "reason", "kind": "text", "required": True, "description": "why it is unfounded"},
+        {
+            "name": "reason_kind",
+            "kind": "choice",
+            "required": True,
+            "choices": list(DISMISSAL_REASONS),
+        },
+        {"name": "reason", "kind": "text", "required": True, "description": "why, in words"},
     )
 
 
@@ -1044,6 +1094,8 @@ def test_next_shows_whether_complete_emergencys_guard_holds(driver: Any) -> None
     assert "not yet in anyone's care" in g["reason"]
     assert g["citation"] == C_EMERGENCY
     driver.fire("designate_entrusted_guardian", data={"guardian_name": "王大爷"})
+    assert "训诫" in guard()["reason"]  # a child living alone: the parents admonished too
+    driver.fire("admonish_parents")
     g = guard()
     assert g["holds"] is True
     assert "reason" not in g
@@ -1062,7 +1114,12 @@ def test_next_shows_for_which_grounds_a_petition_holds(driver: Any) -> None:
             (
                 "complete_assessment",
                 "township",
-                {"safety": "low", "guardianship": "low", "health": "low"},
+                {
+                    "safety": "low",
+                    "guardianship": "low",
+                    "health": "low",
+                    "participants": "civil_affairs,police",
+                },
             ),
             ("start_intervention", "police", {}),
         )
@@ -1072,12 +1129,13 @@ def test_next_shows_for_which_grounds_a_petition_holds(driver: Any) -> None:
         (opt,) = [
             o for o in driver.engine.next(driver.case_id) if o.trigger == "petition_revocation"
         ]
-        assert opt.roles == ("civil_affairs", "close_relative", "village_committee")
+        assert opt.roles == tuple(sorted(PETITIONERS))
         (g,) = opt.guards
         return g
 
     assert guard()["holds"] is False
     assert guard()["holds_for"] == {"ground": []}
+    driver.fire("record_unsupervised_danger", data={"description": "独自在家"})
     driver.fire("education_given")
     driver.fire("refused_to_correct")
     g = guard()

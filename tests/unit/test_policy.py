@@ -18,16 +18,16 @@ import pytest
 from shouhu import Engine, FakeClock, InvalidInput
 from shouhu.adapters.policyfile import POLICY_ENV, load_pack
 from shouhu.engine.periods import parse_period
-from shouhu.engine.policy import default_pack, describe, known_triggers, parse_pack
+from shouhu.engine.policy import DEFAULT_FILE, default_pack, describe, known_triggers, parse_pack
 
 CST = timezone(timedelta(hours=8))
 ZONE = "Asia/Shanghai"
-DEFAULT_ID = "cn-national-default@2026.1"
-CITY_ID = "cn-national-default@2026.1-xianning"
+DEFAULT_ID = "cn-national-default@2026.2"
+CITY_ID = "cn-national-default@2026.2-xianning"
 
 
 def default_text() -> str:
-    return resources.files("shouhu.policies").joinpath("default.toml").read_text(encoding="utf-8")
+    return resources.files("shouhu.policies").joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
 
 
 def city_text() -> str:
@@ -36,7 +36,7 @@ def city_text() -> str:
     head = '[deadlines.dispatch]\nkind = "duty"\nperiod = "PT1H"'
     assert head in text
     text = text.replace(head, '[deadlines.dispatch]\nkind = "duty"\nperiod = "PT30M"')
-    return text.replace('version = "2026.1"', 'version = "2026.1-xianning"')
+    return text.replace('version = "2026.2"', 'version = "2026.2-xianning"')
 
 
 def line_of(text: str, needle: str, after: str | None = None) -> int:
@@ -96,6 +96,9 @@ def test_the_default_pack_names_the_deadlines_of_the_mechanism() -> None:
         "assessment_start": ("duty", "P3D", "local"),
         "assessment": ("duty", "P15D", "local"),
         "guardian_restored": ("duty", "P7D", "local"),
+        "guardian_redesignation": ("duty", "P30D", "local"),
+        "missing_child_township": ("duty", "P3D", "local"),
+        "petition_by_others": ("duty", "P30D", "local"),
         "nonperformance_six_months": ("maturity", "P6M", "law"),
         "report_delay": ("check", "PT24H", "local"),
         "duplicate_window": ("check", "PT24H", "local"),
@@ -125,6 +128,7 @@ LEDGER_CITATIONS = {
     "regular_visit": "000 §三五",
     "turns_16": "001, opening paragraph",
     "screening_visit": "001 §四(三)5",
+    "missing_child_township": "001 §四(三)2",
 }
 
 
@@ -137,8 +141,8 @@ def test_every_default_rule_names_only_known_triggers_and_has_a_citation() -> No
         assert set(rule.cancelled_by) <= known
         if rule.applies_to:  # the ledger's standing duties (001 §四(二)2; 000 §三五)
             assert rule.citation.startswith(LEDGER_CITATIONS[rule.name])
-        else:
-            assert rule.citation.startswith("001 §四(三)")
+        else:  # the seed's clause, or the Civil Code article that completes it (Art. 36)
+            assert rule.citation.startswith(("001 §四(三)", "Civil Code Art. 36"))
         if rule.basis == "local":
             assert rule.kind != "maturity"  # a legal ground's period is the law's, not ours
 
@@ -171,7 +175,7 @@ def test_a_path_given_wins_over_the_environment(
 ) -> None:
     """load_pack(path) ignores SHOUHU_POLICY."""
     other = tmp_path / "other.toml"
-    other.write_text(city_text().replace("2026.1-xianning", "2026.9"), encoding="utf-8")
+    other.write_text(city_text().replace("2026.2-xianning", "2026.9"), encoding="utf-8")
     monkeypatch.setenv(POLICY_ENV, str(other))
     assert load_pack(city_file).id == CITY_ID
     assert load_pack().id == "cn-national-default@2026.9"
@@ -310,7 +314,7 @@ BAD: list[tuple[str, Mutation, tuple[str, str | None], str, str]] = [
     ),
     (
         "unknown key in [pack]",
-        lambda t: t.replace('version = "2026.1"', 'version = "2026.1"\nowner = "咸宁市"'),
+        lambda t: t.replace('version = "2026.2"', 'version = "2026.2"\nowner = "咸宁市"'),
         ("owner", "[pack]"),
         "pack.owner",
         "unknown key 'owner'",
@@ -324,7 +328,7 @@ BAD: list[tuple[str, Mutation, tuple[str, str | None], str, str]] = [
     ),
     (
         "missing pack version",
-        lambda t: t.replace('version = "2026.1"\n', ""),
+        lambda t: t.replace('version = "2026.2"\n', ""),
         ("[pack]", None),
         "pack.version",
         "version",
@@ -430,7 +434,7 @@ def test_an_unknown_table_is_refused_with_its_line_and_name() -> None:
 def test_a_pack_without_its_pack_table_or_deadlines_is_refused() -> None:
     """No [pack], or no [deadlines.*]: refused, naming what is missing."""
     text = default_text()
-    no_pack = text.replace('[pack]\nname = "cn-national-default"\nversion = "2026.1"\n', "")
+    no_pack = text.replace('[pack]\nname = "cn-national-default"\nversion = "2026.2"\n', "")
     no_pack = "\n".join(ln for ln in no_pack.splitlines() if not ln.startswith("description"))
     with pytest.raises(InvalidInput, match=r"missing \[pack\] table"):
         parse_pack(no_pack, "city.toml")
@@ -477,7 +481,7 @@ def test_a_maturity_started_under_another_pack_still_matures_as_its_ground(
     cut = text[
         text.index("[deadlines.nonperformance_six_months]") : text.index("[deadlines.report_delay]")
     ]
-    pack = parse_pack(text.replace(cut, "").replace('"2026.1"', '"2026.1-no-six-months"'), "c.toml")
+    pack = parse_pack(text.replace(cut, "").replace('"2026.2"', '"2026.2-no-six-months"'), "c.toml")
     clock.set(datetime(2026, 3, 1, 0, 0, tzinfo=CST))
     with Engine.open(url, clock=clock, policy=pack) as city:
         fired = city.run_due()

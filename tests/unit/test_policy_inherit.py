@@ -23,7 +23,7 @@ from shouhu.engine.periods import parse_period
 from shouhu.engine.policy import default_pack, parse_pack, shipped_packs
 
 CST = timezone(timedelta(hours=8))
-DEFAULT_ID = "cn-national-default@2026.1"
+DEFAULT_ID = "cn-national-default@2026.2"
 
 #: A city that dispatches within 30 minutes and keeps every other national default.
 TEN_LINES = """\
@@ -31,7 +31,7 @@ TEN_LINES = """\
 [pack]
 name = "hubei-xianning"
 version = "2026.1"
-extends = "cn-national-default@2026.1"
+extends = "cn-national-default@2026.2"
 
 [deadlines.dispatch]
 period = "PT30M"
@@ -162,7 +162,7 @@ def test_a_bad_remove_is_refused_on_its_line(extra: str, message: str) -> None:
 
 
 def test_remove_without_extends_or_of_everything_is_refused() -> None:
-    text = default_pack().text.replace('version = "2026.1"', 'version = "2"\nremove = ["dispatch"]')
+    text = default_pack().text.replace('version = "2026.2"', 'version = "2"\nremove = ["dispatch"]')
     assert "remove needs extends" in str(refused(text))
     every = ", ".join(f'"{r.name}"' for r in default_pack().rules)
     assert "no deadlines left" in str(refused(head(f"remove = [{every}]\n")))
@@ -200,9 +200,12 @@ def test_an_error_in_a_changed_rule_names_the_child_s_line_and_key() -> None:
             '"cn-national-default@2025.9"',
             f"no shipped pack is 'cn-national-default@2025.9'; name it by its id, '{DEFAULT_ID}'",
         ),
-        ('"hubei-wuhan@2026.1"', f"a pack extends one of: {DEFAULT_ID}"),
+        (
+            '"hubei-wuhan@2026.1"',
+            f"a pack extends one of: cn-national-default@2026.1, {DEFAULT_ID}",
+        ),
         ('"./national.toml"', "no shipped pack is './national.toml'"),
-        ("3", f"extends must be a shipped pack's id ({DEFAULT_ID}, "),
+        ("3", f"extends must be a shipped pack's id (cn-national-default@2026.1, {DEFAULT_ID})"),
         ('""', "extends must be a shipped pack's id"),
     ],
     ids=["bare name", "other version", "unknown", "a path", "not text", "empty"],
@@ -216,31 +219,31 @@ def test_extends_names_a_shipped_pack_by_its_id(value: str, message: str) -> Non
 
 
 def test_the_shipped_packs_are_the_default_by_its_id_and_its_successor_with_rest_days() -> None:
-    assert list(shipped_packs()) == [DEFAULT_ID, "cn-national-default@2026.2"]
+    assert list(shipped_packs()) == ["cn-national-default@2026.1", DEFAULT_ID]
     assert default_pack().id == DEFAULT_ID
     assert default_pack().extends is None
 
 
 def test_a_child_may_not_take_its_parent_s_id() -> None:
     """The child's id is on every event: the parent's would name the parent's numbers."""
-    text = head('\n[deadlines.dispatch]\nperiod = "PT30M"\n', "cn-national-default", "2026.1")
+    text = head('\n[deadlines.dispatch]\nperiod = "PT30M"\n', "cn-national-default", "2026.2")
     bad = refused(text)
     assert str(bad).startswith("policy city.toml: line 3: pack.version: ")
     assert "needs an id of its own" in str(bad)
-    same_name = parse_pack(head("", "cn-national-default", "2026.1-xianning"), "city.toml")
-    assert same_name.id == "cn-national-default@2026.1-xianning"
+    same_name = parse_pack(head("", "cn-national-default", "2026.2-xianning"), "city.toml")
+    assert same_name.id == "cn-national-default@2026.2-xianning"
 
 
 def test_a_chain_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """Were a shipped pack to extend another, extending it is refused: one level only (and so
     no cycle)."""
-    hubei = '[pack]\nname = "hubei"\nversion = "1"\nextends = "cn-national-default@2026.1"\n'
+    hubei = '[pack]\nname = "hubei"\nversion = "1"\nextends = "cn-national-default@2026.2"\n'
     shipped = {**shipped_packs(), "hubei@1": hubei}
     monkeypatch.setattr(policy, "shipped_packs", lambda: shipped)
     text = '[pack]\nname = "xianning"\nversion = "1"\nextends = "hubei@1"\n'
     bad = refused(text)
     assert str(bad).startswith("policy city.toml: line 4: pack.extends: ")
-    assert "'hubei@1' itself extends 'cn-national-default@2026.1'" in str(bad)
+    assert "'hubei@1' itself extends 'cn-national-default@2026.2'" in str(bad)
     assert "not a chain" in str(bad)
 
 

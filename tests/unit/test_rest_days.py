@@ -272,6 +272,9 @@ def test_policy_show_names_the_rest_days_and_the_duties_they_move(tmp_path: Path
         "assessment_start",
         "assessment",
         "guardian_restored",
+        "guardian_redesignation",
+        "missing_child_township",
+        "petition_by_others",
     ]
 
 

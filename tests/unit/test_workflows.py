@@ -117,13 +117,17 @@ def test_spine_states_carry_chinese_and_english_labels() -> None:
 
 
 @pytest.mark.parametrize("type_", SIX)
-def test_every_transition_carries_a_citation_into_the_seed_document(type_: str) -> None:
-    """Every transition and every guard cites a clause of 001 §四(三)."""
+def test_every_transition_carries_a_citation_into_the_seed_document_or_the_civil_code(
+    type_: str,
+) -> None:
+    """Every transition and every guard cites a clause of 001 §四(三), or the Civil Code
+    article (Arts. 36, 38) the second definitions add."""
     wf = workflows.latest(type_)
+    cites = ("001 §四(三)", "Civil Code Art. 36", "Civil Code Art. 38")
     for t in wf.transitions:
-        assert t.citation.startswith("001 §四(三)"), t.trigger
+        assert t.citation.startswith(cites), t.trigger
         for g in t.guards:
-            assert g.citation.startswith("001 §四(三)"), g.name
+            assert g.citation.startswith(cites), g.name
 
 
 @pytest.mark.parametrize("type_", SIX)
@@ -155,9 +159,11 @@ def test_the_scheduler_triggers_are_for_the_system_role_only(type_: str) -> None
     ],
 )
 def test_complete_emergency_is_guarded_by_the_types_own_rule(type_: str, guard: str) -> None:
-    """Each type ends its emergency only when its own guard holds."""
+    """Each type ends its emergency only when its own guard holds; abuse and harm also need
+    the basis for intervention laid (evidence, medical care, injury assessment)."""
     (row,) = workflows.latest(type_).rows("complete_emergency")
-    assert [g.name for g in row.guards] == [guard]
+    laid = ["basis_laid"] if type_ in ("suspected_abuse", "suspected_harm") else []
+    assert [g.name for g in row.guards] == [guard, *laid]
 
 
 def test_the_petition_is_guarded_by_its_ground() -> None:
