@@ -19,6 +19,7 @@ from shouhu.engine.model import CaseRecord, Deadline, DeadlineWrite
 from shouhu.engine.outbox import step_notices
 from shouhu.engine.ports import Commit, Transaction
 from shouhu.engine.records import FUTURE_TOLERANCE, advance, load, log_events
+from shouhu.engine.rejudge import rejudge
 from shouhu.engine.requests import Fired, Instant
 from shouhu.engine.timeutil import local_iso, parse_instant
 from shouhu.engine.views import WITHHELD
@@ -50,6 +51,10 @@ def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> li
             f"({local_iso(clock_now, self.zone)}): deadlines cannot be fired early",
             field="now",
         )
+    if self.rejudged_under != self.policy.id:
+        # Art. 203: a duty flagged for a year this pack has rest days for is judged anew
+        # first, so that a due time the old computation passed is not reported missed
+        rejudge(self, at, actor="shouhu scheduler")
     fired: list[Fired] = []
     conflicts = 0
     while True:

@@ -34,6 +34,7 @@ from shouhu.engine.records import (  # _advanced: a test of the projection impor
     not_after,
     occurred_instant,
 )
+from shouhu.engine.rejudge import before_step
 from shouhu.engine.requests import FireRequest, Instant, ReportRequest
 from shouhu.engine.staged import _Staged
 from shouhu.engine.sweep import fire_row, firing_order
@@ -299,8 +300,15 @@ def catch_up(
     the case then and its deadline rows as they then stand (read once, used by the event)."""
     wf = self.workflows.get(case.type, case.workflow_version)
     rules = self.policy.tracked_by_name
+    judged = False  # Civil Code Art. 203: flagged duties this pack can judge, re-judged first
     while True:
         rows = tx.deadlines(case.id)
+        if not judged:
+            judged = True
+            rejudged = before_step(self, tx, case, rows, when, recorded)
+            if rejudged is not None:
+                case = rejudged
+                continue
         due = [
             d
             for d in rows
