@@ -3,20 +3,18 @@ many sweepers start at once under a pack that adds the year, each flagged case g
 ``rest_days_rejudged`` event, no duty is reported missed that the new computation has not
 passed, and ``audit verify`` (derived deadlines == replay) holds.
 
-The 2027 calendar is the TEST FIXTURE of ``tests/unit/test_rest_days_rejudged.py``, not law.
+The 2027 calendar is the TEST FIXTURE of ``tests/contract/test_rest_days_rejudged.py``, not law.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from shouhu import Engine, FakeClock
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_rest_days_rejudged import assessing, city, cst, national
+
+from shouhu import Engine, FakeClock
 
 SWEEPERS = 4
 CASES = 12

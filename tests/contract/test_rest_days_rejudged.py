@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BRANCHES
 from typer.testing import CliRunner
 
 from shouhu import Engine, FakeClock
@@ -42,6 +41,15 @@ work = ["2027-02-14"]
 citation = "TEST FIXTURE — not the State Council's 2027 notice"
 """
 TOWNSHIP = {"name": "青山镇政府", "role": "township"}
+#: A solo_living case's steps up to the start of its assessment (as tests/conftest.py's branch).
+TO_ASSESSMENT: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("dispatch", "police", {}),
+    ("order_parents_return", "police", {}),
+    ("admonish_parents", "police", {}),
+    ("designate_entrusted_guardian", "police", {"guardian_name": "王大爷"}),
+    ("complete_emergency", "police", {}),
+    ("notify_township", "police", {}),
+)
 
 
 def national() -> PolicyPack:
@@ -69,8 +77,7 @@ def assessing(engine: Engine, started: str) -> str:
         occurred_at=at,
         new_case=True,
     )
-    steps = BRANCHES["solo_living"]
-    for trigger, role, data in steps[: [s[0] for s in steps].index("start_assessment")]:
+    for trigger, role, data in TO_ASSESSMENT:
         at += timedelta(minutes=5)
         engine.fire(
             case.id, trigger, actor={"name": "经办人", "role": role}, occurred_at=at, data=data
