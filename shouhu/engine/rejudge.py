@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from shouhu.engine import deadlines as dl
@@ -31,11 +32,11 @@ from shouhu.engine import validation as v
 from shouhu.engine.machines import step
 from shouhu.engine.model import CaseRecord, Deadline, DeadlineWrite, Event
 from shouhu.engine.outbox import step_notices
-from shouhu.engine.policy import PolicyPack
+from shouhu.engine.policy import PolicyPack, parse_pack, shipped_packs
 from shouhu.engine.ports import Commit, Transaction
 from shouhu.engine.records import advance, load
 from shouhu.engine.requests import Instant
-from shouhu.engine.restdays import Extension, extend
+from shouhu.engine.restdays import Extension, RestCalendar, extend
 from shouhu.engine.timeutil import local, local_iso, parse_instant
 from shouhu.errors import Conflict
 from shouhu.workflows.system import C_ART_203, REST_DAYS_REJUDGED
@@ -126,15 +127,31 @@ def judged(
 
 def may_judge(pack: PolicyPack, zone: str, d: Deadline) -> bool:
     """Whether ``pack`` may judge the pending row ``d`` anew: a duty that extends, started (or
-    last judged) under another pack, whose last day is in a year ``pack`` has rest days for.
-    Which of these are flagged, the case's events say (:func:`flags`)."""
+    last judged) under another pack, whose last day is in a year ``pack`` has rest days for,
+    and — when that other pack is a shipped one — which it flagged. Which of the others are
+    flagged, the case's events say (:func:`flags`)."""
     if d.status != "pending" or d.policy_version == pack.id or not pack.calendar:
         return False
     rule = pack.tracked_by_name.get(d.kind)
     if rule is None or not rule.extends:
         return False
     last = local(d.due_at, zone).date() - timedelta(days=1)
-    return pack.calendar.year(last.year) is not None
+    if pack.calendar.year(last.year) is None:
+        return False
+    before = _shipped_calendar(d.policy_version)
+    if before is None:
+        return True  # a city's pack, not at hand: its events say
+    # A shipped pack judged it as it would now: without a calendar it flagged nothing, and
+    # it flagged a due time it cannot extend for want of a year (a judged one is a working
+    # day's end, which it leaves as it is).
+    return bool(before) and extend(d.due_at, before, zone)[1].unknown_year is not None
+
+
+@cache
+def _shipped_calendar(policy_id: str) -> RestCalendar | None:
+    """The rest days of the shipped pack ``policy_id``, or None if it is not one."""
+    text = shipped_packs().get(policy_id)
+    return None if text is None else parse_pack(text, f"{policy_id}.toml").calendar
 
 
 def candidates(self: Engine) -> list[str]:

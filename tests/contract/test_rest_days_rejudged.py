@@ -330,3 +330,15 @@ def test_deadlines_rejudge_prints_what_moved_and_the_report_and_deadlines_show_t
     assert json.loads(run("deadlines", "rejudge", "--json", policy=city_file)) == []
     verified = runner.invoke(app, ["--policy", city_file, "audit", "verify"])
     assert verified.exit_code == 0, verified.stdout
+
+
+def test_a_duty_started_under_a_pack_without_rest_days_is_not_rejudged(stores: Any) -> None:
+    """Under ``cn-national-default@2026.1`` (no calendar) nothing was flagged: a pack with rest
+    days judges the duties it starts, and leaves the recorded ones as they were."""
+    clock = FakeClock(cst("2026-09-21T10:00"))
+    old = stores(parse_pack(shipped_packs()["cn-national-default@2026.1"], "default.toml"), clock)
+    case_id = assessing(old, "2026-09-20T09:00")  # 15th day: 10-05, in the National Day rest
+    new = stores(national(), clock)
+    assert new.rejudge() == []
+    assert assessment(new, case_id)["due_at"] == "2026-10-06T00:00:00+08:00"
+    assert events(new, case_id, "rest_days_rejudged") == []
