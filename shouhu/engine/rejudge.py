@@ -225,6 +225,9 @@ def before_step(
 def _rejudge_case(
     self: Engine, case_id: str, at: datetime, recorded: datetime, dry_run: bool, actor: str
 ) -> list[Rejudged]:
+    if dry_run:  # read, write nothing
+        case, events = load(self, case_id), self.store.events(case_id)
+        return plan(self, case, list(self.store.deadlines(case_id=case_id)), events, None)
     for _ in range(ATTEMPTS):
         events = self.store.events(case_id)
         try:
@@ -238,8 +241,6 @@ def _rejudge_case(
                         actual=case.version,
                     )
                 rows = tx.deadlines(case_id)
-                if dry_run:
-                    return plan(self, case, rows, events, None)
                 return record(self, tx, case, rows, events, at, recorded, actor)[1]
         except Conflict:
             continue  # another sweep (or an operator) wrote the case first: read it again

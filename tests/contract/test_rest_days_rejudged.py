@@ -328,6 +328,11 @@ def test_deadlines_rejudge_prints_what_moved_and_the_report_and_deadlines_show_t
     assert "2027-02-15T00:00:00+08:00" in text
     assert "re-judged under Civil Code Art. 203 (policy test-city-2027@1)" in text
     assert json.loads(run("deadlines", "rejudge", "--json", policy=city_file)) == []
+    page = run("audit", "export", case_id, "--output", "-", policy=city_file)
+    assert (
+        "re-judged assessment under Civil Code Art. 203: due 2027-02-08T00:00:00+08:00, "
+        "moved to 2027-02-15T00:00:00+08:00"
+    ) in page
     verified = runner.invoke(app, ["--policy", city_file, "audit", "verify"])
     assert verified.exit_code == 0, verified.stdout
 
