@@ -41,6 +41,10 @@ def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> li
     may not be later than the clock, or than a horizon this engine swept to before (if the
     wall clock stepped back since, that instant has passed all the same); the horizon a
     sweep used is kept in :attr:`swept_to` (the latest) and logged with each firing.
+
+    The first sweep of an engine under a pack first re-judges the duties flagged for a year
+    the pack now has rest days for (Civil Code Art. 203, :func:`shouhu.engine.rejudge.rejudge`),
+    so that a due time only the old computation passed is not reported missed.
     """
     clock_now = self.clock.now()
     at = clock_now if now is None else parse_instant(now, self.zone, field="now")

@@ -297,7 +297,9 @@ def catch_up(
 ) -> tuple[CaseRecord, list[Deadline]]:
     """Fire this case's calendar duties whose window ended at or before ``when``, and a
     maturity that closes it (``turns_16``), before an event at ``when`` is judged. Returns
-    the case then and its deadline rows as they then stand (read once, used by the event)."""
+    the case then and its deadline rows as they then stand (read once, used by the event).
+    First, its duties flagged for a year the pack now has rest days for are re-judged (Civil
+    Code Art. 203, :func:`shouhu.engine.rejudge.before_step`)."""
     wf = self.workflows.get(case.type, case.workflow_version)
     rules = self.policy.tracked_by_name
     judged = False  # Civil Code Art. 203: flagged duties this pack can judge, re-judged first
