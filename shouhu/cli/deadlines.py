@@ -1,16 +1,25 @@
-"""``shouhu deadlines``: deadlines across cases, by due time."""
+"""``shouhu deadlines``: deadlines across cases, by due time; ``shouhu deadlines rejudge``:
+flagged due times judged anew under the pack's rest days (Civil Code Art. 203)."""
 
 # No ``from __future__ import annotations``: typer reads every command's annotations on each
 # start (even for ``--help``), and objects cost it less than strings to compile and eval.
 
+import sys
 from typing import Annotated
 
 import typer
 
-from shouhu.cli.common import JsonOpt, _console, _engine, _print_json
+from shouhu.cli.common import JsonOpt, ShouhuGroup, _console, _engine, _print_json
+
+deadlines_app = typer.Typer(
+    cls=ShouhuGroup,
+    help="Deadlines across cases, by due time; `rejudge`: flagged ones under new rest days.",
+)
 
 
+@deadlines_app.callback(invoke_without_command=True)
 def deadlines_cmd(
+    ctx: typer.Context,
     case: Annotated[str | None, typer.Option("--case", help="Only this case.")] = None,
     due_before: Annotated[
         str | None, typer.Option("--due-before", help="Only those due at or before (ISO 8601).")
@@ -21,6 +30,8 @@ def deadlines_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Deadlines across cases, by due time (due_at in local time with its offset)."""
+    if ctx.invoked_subcommand is not None:
+        return
     with _engine(write=False) as engine:
         from shouhu.engine.views import public_deadline
 
@@ -35,3 +46,28 @@ def deadlines_cmd(
         from shouhu.cli.render import render_deadlines
 
         render_deadlines(_console(), rows, title=f"Deadlines ({len(rows)})")
+
+
+@deadlines_app.command("rejudge")
+def rejudge_cmd(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would move; record nothing.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Flagged due times judged anew now that the pack has the year (Civil Code Art. 203)."""
+    with _engine(write=not dry_run) as engine:
+        done = [r.to_dict(engine.zone) for r in engine.rejudge(dry_run=dry_run)]
+        if as_json:
+            _print_json(done)
+            return
+        for r in done:
+            verdict = f"moved to {r['due_at']}" if r["moved"] else "confirmed (not a rest day)"
+            seq = "" if r["seq"] is None else f" (#{r['seq']})"
+            sys.stdout.write(f"{r['case_id']}  {r['kind']}  due {r['was']}  {verdict}{seq}\n")
+        n = len(done)
+        verb = "would be re-judged" if dry_run else "re-judged"
+        sys.stdout.write(
+            f"{n} deadline{'' if n == 1 else 's'} {verb} under Civil Code Art. 203 "
+            f"(policy {engine.policy.id})\n"
+        )

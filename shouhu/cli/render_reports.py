@@ -82,6 +82,19 @@ def render_report(console: Console, report: Any) -> None:
             else "",
         )
     console.print(t)
+    flagged = {k: s["not_extended_no_calendar"] for k, s in d["deadlines"].items()}
+    if any(flagged.values()):  # issue 14: flagged, not silently assumed
+        t = Table(
+            title="Due times not extended past rest days (Civil Code Art. 203): the pack has "
+            "no rest days for the year"
+        )
+        t.add_column("kind")
+        t.add_column("pending, met or missed", justify="right")
+        for kind, n in flagged.items():
+            if n:
+                t.add_row(kind, str(n))
+        t.add_row("total", str(sum(flagged.values())))
+        console.print(t)
     t = Table(title="Reports by reporter kind (late = after the policy's bound, 001 §四(三)1)")
     for col in ("reporter kind", "mandatory", "reports", "late"):
         t.add_column(col)

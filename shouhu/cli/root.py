@@ -40,7 +40,7 @@ app = typer.Typer(
 # top-level commands first, then the groups: ``--help`` lists them in this order
 app.command(cls=TypesHelp)(report.report)
 app.command(cls=TypesHelp)(report.register)
-app.command("deadlines")(deadlines.deadlines_cmd)
+app.add_typer(deadlines.deadlines_app, name="deadlines")
 app.command()(info.info)
 app.add_typer(case.case_app, name="case")
 app.add_typer(workflow.workflow_app, name="workflow")

@@ -70,6 +70,9 @@ class DeadlineCompliance:
     late_seconds: int | None = None
     closed_seq: int | None = None
     personal: bool = False  # counted from personal data: its due time reveals it
+    #: The year of its last day that the pack had no rest days for (Civil Code Art. 203): its
+    #: due time was computed without extension, and not re-judged since. None: judged.
+    unknown_year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,7 @@ def replay(
             late_seconds=d.get("late_seconds"),
             closed_seq=d.get("closed_seq"),
             personal=bool(d.get("personal")),
+            unknown_year=d.get("unknown_year"),
         )
         for d in sorted(deadlines.values(), key=lambda d: (d["due_at"], d["started_seq"]))
     )
@@ -324,6 +328,7 @@ def _apply_effects(
                 "started_seq": seq,
                 "status": "pending",
                 "personal": str(item.get("counted_from", "")).startswith("withheld"),
+                "unknown_year": _unknown_year(item),
             }
             if item.get("fact"):
                 out = {**out, item["fact"]: item["due_at"]}
@@ -338,7 +343,20 @@ def _apply_effects(
             d.update(met_at=occurred_at, late_seconds=item.get("late_seconds"))
         elif action in {"missed", "fired", "cancelled"}:
             d.update(status=action, closed_seq=seq)
+        elif action == "rejudged":  # Civil Code Art. 203, judged anew (shouhu.engine.rejudge)
+            del deadlines[key]
+            to = item["to"]
+            d.update(due_at=parse_instant(to, "UTC"), unknown_year=_unknown_year(item))
+            deadlines[(item["kind"], to)] = d
+            if item.get("fact"):
+                out = {**out, item["fact"]: to}
     return out
+
+
+def _unknown_year(item: Mapping[str, Any]) -> int | None:
+    rest = item.get("rest_days")
+    year = rest.get("unknown_year") if isinstance(rest, Mapping) else None
+    return year if isinstance(year, int) else None
 
 
 def _differences(

@@ -25,6 +25,9 @@ class KindStats:
     open: int = 0
     fired: int = 0
     cancelled: int = 0
+    #: Pending, met or missed, its due time computed without Art. 203's extension for want of
+    #: the year's rest days in the pack (and not re-judged since): issue 14's flag.
+    not_extended: int = 0
     lateness: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -40,6 +43,7 @@ class KindStats:
             "open": self.open,
             "fired": self.fired,
             "cancelled": self.cancelled,
+            "not_extended_no_calendar": self.not_extended,
             "median_lateness_seconds": median,
             "worst_lateness_seconds": ordered[-1] if ordered else None,
         }
@@ -67,6 +71,8 @@ class ComplianceReport:
             self.broken.append(record.id)
         for d in r.deadlines:
             k = self.deadlines.setdefault(d.kind, KindStats())
+            if d.unknown_year is not None and d.status in {"pending", "met", "missed"}:
+                k.not_extended += 1  # Civil Code Art. 203 could not be applied: flagged
             if d.status == "met":
                 if d.late_seconds:
                     k.met_late += 1

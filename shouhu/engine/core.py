@@ -13,6 +13,7 @@ that owns it (a newcomer finds the code by its name; ``docs/architecture.md`` is
                               the retries of a write that lost a race
 ``engine/staged.py``          a batch's write transaction (``fire_many``)
 ``engine/sweep.py``           ``run_due``: the deadline sweep, one row fired
+``engine/rejudge.py``         ``rejudge``: flagged rest days judged anew (Civil Code Art. 203)
 ``engine/outbox.py``          ``notices``, ``deliver``, and the notices a step calls for
 ``engine/queries.py``         ``case``, ``history``, ``next``, ``cases``, ``deadlines``,
                               ``next_due``, ``accesses``, ``read_identity``
@@ -52,7 +53,16 @@ from shouhu.engine.requests import Fired, FireRequest, Instant, ReportRequest
 from shouhu.workflows import DEFAULT, WorkflowSet
 
 if TYPE_CHECKING:
-    from shouhu.engine import auditing, intake, ledger, outbox, queries, sweep, transitions
+    from shouhu.engine import (
+        auditing,
+        intake,
+        ledger,
+        outbox,
+        queries,
+        rejudge,
+        sweep,
+        transitions,
+    )
     from shouhu.engine.duplicates import DUPLICATE_WINDOW
     from shouhu.engine.intake import IDEMPOTENCY_SOURCE
     from shouhu.engine.transitions import FIRE_ATTEMPTS
@@ -143,6 +153,9 @@ class Engine:
         self._std_log = logging.getLogger("shouhu.engine")
         #: The latest horizon a sweep of this engine fired up to (``run_due``), or None.
         self.swept_to: datetime | None = None
+        #: The pack whose calendar this engine last re-judged flagged duties under (the sweep
+        #: does it once per pack: ``rejudge``), or None.
+        self.rejudged_under: str | None = None
 
     # -- context management ------------------------------------------------------------------
 
@@ -171,6 +184,7 @@ class Engine:
         # -- deadlines and notices (sweep.py, outbox.py) ------------------------------------------
 
         run_due = sweep.run_due
+        rejudge = rejudge.rejudge
         notices = outbox.notices
         deliver = outbox.deliver
 
@@ -209,6 +223,7 @@ class Engine:
         # -- deadlines and notices (sweep.py, outbox.py) ------------------------------------------
 
         run_due = _Part("sweep")
+        rejudge = _Part("rejudge")
         notices = _Part("outbox")
         deliver = _Part("outbox")
 

@@ -267,6 +267,8 @@ def _deadline_effects(out: CaseTables, link: Link) -> None:
             c.update(met_at=when)
         elif action in {"missed", "fired", "cancelled"}:
             c.update(status=action, closed_at=when, closed_seq=link.seq)
+        elif action == "rejudged":  # Art. 203 judged anew: the pack that judged it, its due time
+            c.update(due_at=utc_text(str(item["to"])), policy_version=link.policy_version)
         else:
             out.problems.append(f"event {link.seq}: unknown deadline action {action!r}")
 

@@ -161,7 +161,32 @@ def seal(
     )
     object.__setattr__(ev, "data_json", data_json)  # what was hashed is what is stored
     object.__setattr__(ev, "effects_json", effects_json)
+    if effects.get("deadlines"):
+        warn_unextended(self, case_id, effects["deadlines"])
     return ev
+
+
+def warn_unextended(self: Engine, case_id: str, items: Iterable[Mapping[str, Any]]) -> None:
+    """Issue 14: a duty started with its due time computed without Civil Code Art. 203's
+    extension, for want of the year's rest days in the pack, is flagged in the logs too — its
+    case, kind and the year; of a duty counted from a birthdate, not the year (it would date
+    the birth)."""
+    for item in items:
+        rest = item.get("rest_days")
+        if item.get("action") != "started" or not isinstance(rest, Mapping):
+            continue
+        year = rest.get("unknown_year")
+        if year is None:
+            continue
+        personal = str(item.get("counted_from", "")).startswith("withheld")
+        self.log.warning(
+            "deadline_not_extended",
+            case_id=case_id,
+            kind=item.get("kind"),
+            year="withheld" if personal else year,
+            reason="the policy pack has no rest days for the year (Civil Code Art. 203)",
+            policy_version=self.policy_version,
+        )
 
 
 def log_events(self: Engine, events: Iterable[Event]) -> None:

@@ -19,6 +19,7 @@ from shouhu.engine.model import CaseRecord, Deadline, DeadlineWrite
 from shouhu.engine.outbox import step_notices
 from shouhu.engine.ports import Commit, Transaction
 from shouhu.engine.records import FUTURE_TOLERANCE, advance, load, log_events
+from shouhu.engine.rejudge import rejudge
 from shouhu.engine.requests import Fired, Instant
 from shouhu.engine.timeutil import local_iso, parse_instant
 from shouhu.engine.views import WITHHELD
@@ -40,6 +41,10 @@ def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> li
     may not be later than the clock, or than a horizon this engine swept to before (if the
     wall clock stepped back since, that instant has passed all the same); the horizon a
     sweep used is kept in :attr:`swept_to` (the latest) and logged with each firing.
+
+    The first sweep of an engine under a pack first re-judges the duties flagged for a year
+    the pack now has rest days for (Civil Code Art. 203, :func:`shouhu.engine.rejudge.rejudge`),
+    so that a due time only the old computation passed is not reported missed.
     """
     clock_now = self.clock.now()
     at = clock_now if now is None else parse_instant(now, self.zone, field="now")
@@ -50,6 +55,10 @@ def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> li
             f"({local_iso(clock_now, self.zone)}): deadlines cannot be fired early",
             field="now",
         )
+    if self.rejudged_under != self.policy.id:
+        # Art. 203: a duty flagged for a year this pack has rest days for is judged anew
+        # first, so that a due time the old computation passed is not reported missed
+        rejudge(self, at, actor="shouhu scheduler")
     fired: list[Fired] = []
     conflicts = 0
     while True:

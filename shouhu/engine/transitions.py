@@ -34,6 +34,7 @@ from shouhu.engine.records import (  # _advanced: a test of the projection impor
     not_after,
     occurred_instant,
 )
+from shouhu.engine.rejudge import before_step
 from shouhu.engine.requests import FireRequest, Instant, ReportRequest
 from shouhu.engine.staged import _Staged
 from shouhu.engine.sweep import fire_row, firing_order
@@ -296,11 +297,20 @@ def catch_up(
 ) -> tuple[CaseRecord, list[Deadline]]:
     """Fire this case's calendar duties whose window ended at or before ``when``, and a
     maturity that closes it (``turns_16``), before an event at ``when`` is judged. Returns
-    the case then and its deadline rows as they then stand (read once, used by the event)."""
+    the case then and its deadline rows as they then stand (read once, used by the event).
+    First, its duties flagged for a year the pack now has rest days for are re-judged (Civil
+    Code Art. 203, :func:`shouhu.engine.rejudge.before_step`)."""
     wf = self.workflows.get(case.type, case.workflow_version)
     rules = self.policy.tracked_by_name
+    judged = False  # Civil Code Art. 203: flagged duties this pack can judge, re-judged first
     while True:
         rows = tx.deadlines(case.id)
+        if not judged:
+            judged = True
+            rejudged = before_step(self, tx, case, rows, when, recorded)
+            if rejudged is not None:
+                case = rejudged
+                continue
         due = [
             d
             for d in rows

@@ -21,6 +21,7 @@ from shouhu.workflows.spec import (
     TransitionDef,
     WorkflowDef,
 )
+from shouhu.workflows.system import rest_days_rejudged
 from shouhu.workflows.vocab import (
     COURT_OUTCOMES,
     REPORT_TYPES,
@@ -387,6 +388,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             kind="system",
             notices=(NoticeDef("deadline_missed", "{notify}", C_REPORT),),
         ),
+        rest_days_rejudged(OPEN_STATES),
     )
 
 

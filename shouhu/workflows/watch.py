@@ -29,6 +29,7 @@ from shouhu.workflows.spec import (
     WorkflowDef,
 )
 from shouhu.workflows.spine import copies
+from shouhu.workflows.system import rest_days_rejudged
 from shouhu.workflows.vocab import PARENTS_AWAY, REPORT_TYPES, WATCH_TYPES, WOMEN_SERVICES
 
 C_CHILD = "001 §四(二)2"
@@ -256,6 +257,7 @@ CHILD_WATCH = WorkflowDef(
             kind="system",
         ),
         _missed(C_CHILD),
+        rest_days_rejudged(OPEN),
     ),
 )
 
@@ -326,6 +328,7 @@ WOMAN_WATCH = WorkflowDef(
         ),
         _closing("moved_away", "she moved away", C_WOMAN, "moved_away"),
         _missed(C_WOMAN),
+        rest_days_rejudged(OPEN),
     ),
 )
 
@@ -372,6 +375,7 @@ ELDERLY_WATCH = WorkflowDef(
         _closing("moved_away", "moved away", C_ELDERLY, "moved_away"),
         _closing("deceased", "passed away", C_ELDERLY, "deceased"),
         _missed(C_ELDERLY),
+        rest_days_rejudged(OPEN),
     ),
 )
 

@@ -151,6 +151,7 @@ def test_deadlines_met_late_missed_and_open_with_median_and_worst_lateness(
         "open": 0,
         "fired": 0,
         "cancelled": 0,
+        "not_extended_no_calendar": 0,
         "median_lateness_seconds": None,
         "worst_lateness_seconds": None,
     }

@@ -22,6 +22,7 @@ import pytest
 
 from shouhu import Engine, FakeClock, ShouhuError, workflows
 from shouhu.adapters.logging import configure
+from shouhu.engine.policy import parse_pack
 from shouhu.workflows.spec import FieldDef, TransitionDef, WorkflowDef
 from tests.security.test_security import CHILD, GUARDIAN, SECRETS
 
@@ -160,6 +161,25 @@ def exercise(engine: Engine, clock: FakeClock, wf: WorkflowDef) -> None:
     for _ in range(14):
         clock.advance(days=30)
         engine.run_due()
+    rejudged(engine, clock, wf)
+
+
+def rejudged(engine: Engine, clock: FakeClock, wf: WorkflowDef) -> None:
+    """Civil Code Art. 203 re-judged: a (test) duty of 15 days, started now (2027), flagged
+    under a pack without 2027's rest days, then re-judged under one that has them (a TEST
+    FIXTURE calendar, not the law)."""
+    meets = next(t.trigger for t in wf.transitions if t.dest is None and t.kind != "system")
+    probe = (
+        '[pack]\nname = "probe"\nversion = "1"\nextends = "cn-national-default@2026.2"\n'
+        f'[deadlines.probe]\nkind = "duty"\nperiod = "P15D"\napplies_to = ["{wf.type}"]\n'
+        f'starts_on = ["{wf.opening}"]\nmet_by = ["{meets}"]\ncancelled_by = []\n'
+        'basis = "local"\ncitation = "test"\n'
+    )
+    year = '[calendar.2027]\nrest = ["2027-05-01/2027-05-05"]\ncitation = "TEST FIXTURE"\n'
+    before = Engine(engine.store, clock, zone="Asia/Shanghai", policy=parse_pack(probe, "p.toml"))
+    open_case(before, wf)
+    after = parse_pack(probe.replace('"1"', '"2"', 1) + year, "p2.toml")
+    Engine(engine.store, clock, zone="Asia/Shanghai", policy=after).run_due()
 
 
 @pytest.mark.parametrize("fmt", ["console", "json"])

@@ -132,6 +132,10 @@ def _deadline_effect(item: Any, zone: str) -> str:
         return f"cancelled {kind}" + (f" ({reason})" if reason else "")
     if action in {"missed", "fired"}:
         return f"{action} {kind} (due {due})"
+    if action == "rejudged":  # Civil Code Art. 203, once the pack has the year's rest days
+        to = _local_text(item.get("to"), zone)
+        verdict = f"moved to {to}" if to != due else "confirmed"
+        return f"re-judged {kind} under Civil Code Art. 203: due {due}, {verdict}"
     return f"{action} {kind} (due {due})"
 
 
