@@ -19,7 +19,7 @@ from shouhu.engine.timeutil import zone as _zone
 from shouhu.workflows.spec import WorkflowDef
 
 #: Data fields that are personal: a period counted from one shows no ``counted_from``.
-PERSONAL_FIELDS = frozenset({"birthdate"})
+PERSONAL_FIELDS = frozenset({"birthdate", "minor_birthdate"})
 
 
 def window_start(t: datetime, months: int, zone: str, shift: int = 0) -> datetime:
