@@ -1,0 +1,142 @@
+"""The court's new guardian on the child's watch: a report case's decision recorded on the
+ledger in the same transaction (001 §四(三)4 — 另行指定监护人; Civil Code Arts. 36, 38)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from conftest import BRANCHES, CHILD_BIRTHDATE, CHILD_NAME, Driver
+
+from shouhu import Engine, FireRequest
+from shouhu.engine.guardianship import decision
+from shouhu.errors import TransitionRefused
+
+VC = {"name": "村儿童主任", "role": "village_committee"}
+COURT = ("record_court_decision", "court", {"outcome": "revoked", "new_guardian": "王奶奶"})
+
+
+def watched_child(engine: Engine, **data: Any) -> str:
+    """The report's child (王小明, 石桥村, 青山镇) on the ledger since 1 March."""
+    return engine.register(
+        "child",
+        person={"name": CHILD_NAME, "birthdate": CHILD_BIRTHDATE},
+        location="石桥村, 青山镇",
+        actor=VC,
+        at="2026-03-01T09:00",
+        data={"parents_away": "both", "guardian": "张奶奶", "agreement_signed": True, **data},
+    ).id
+
+
+def up_to_the_court(engine: Engine) -> Driver:
+    d = Driver(engine)
+    d.report("guardian_nonperformance")
+    d.until("guardian_nonperformance", "record_court_decision")
+    return d
+
+
+def test_the_childs_watch_records_the_guardian_the_court_appoints(store_engine: Engine) -> None:
+    """On memory, SQLite and PostgreSQL: the revocation on the report case puts the new
+    guardian on the watch by a guardian_changed event naming the case, and verify agrees."""
+    watch = watched_child(store_engine)
+    d = up_to_the_court(store_engine)
+    d.fire(*COURT)
+    events = store_engine.store.events(watch)
+    last = events[-1]
+    assert last.trigger == "guardian_changed"
+    assert last.role == "system"
+    assert last.data["decision"] == "revoked"
+    assert last.data["guardian"] == "王奶奶"
+    assert last.data["report_case"] == d.case_id
+    assert "另行指定监护人" in last.data["citation"]
+    shown = store_engine.case(watch)
+    assert shown.facts["guardian"] == "王奶奶"
+    assert shown.facts["agreement_signed"] is False
+    assert store_engine.verify().ok
+
+
+def test_a_rejected_petition_leaves_the_watch_as_it_was(engine: Engine) -> None:
+    watch = watched_child(engine)
+    d = up_to_the_court(engine)
+    before = len(engine.store.events(watch))
+    d.fire("record_court_decision", "court", {"outcome": "rejected"})
+    assert len(engine.store.events(watch)) == before
+    assert engine.case(watch).facts["guardian"] == "张奶奶"
+
+
+def test_a_child_on_no_ledger_has_the_decision_recorded_on_the_report_alone(
+    engine: Engine,
+) -> None:
+    d = up_to_the_court(engine)
+    case = d.fire(*COURT)
+    assert case.state == "assisting"
+    assert [c.type for c in engine.cases()] == ["guardian_nonperformance"]
+
+
+def test_the_decision_and_the_watch_event_are_written_together_or_not_at_all(
+    engine: Engine,
+) -> None:
+    """A batch whose next request is refused writes neither the decision nor the watch's
+    event."""
+    watch = watched_child(engine)
+    d = up_to_the_court(engine)
+    before_watch, before_report = (
+        len(engine.store.events(watch)),
+        len(engine.store.events(d.case_id)),
+    )
+    court = {"name": "县人民法院", "role": "court"}
+    with pytest.raises(TransitionRefused):
+        engine.fire_many(
+            [
+                FireRequest(d.case_id, "record_court_decision", court, data=COURT[2]),
+                FireRequest(d.case_id, "record_court_decision", court, data=COURT[2]),
+            ]
+        )
+    assert len(engine.store.events(watch)) == before_watch
+    assert len(engine.store.events(d.case_id)) == before_report
+
+
+def test_no_one_but_the_engine_records_a_court_decision_on_the_watch(engine: Engine) -> None:
+    watch = watched_child(engine)
+    with pytest.raises(TransitionRefused):
+        engine.fire(
+            watch,
+            "guardian_changed",
+            actor={"name": "县人民法院", "role": "court"},
+            data={"decision": "revoked", "guardian": "王奶奶", "report_case": "X"},
+        )
+
+
+def test_the_new_guardian_on_the_watch_puts_no_childs_identity_in_logs_or_notices(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    watch = watched_child(engine)
+    d = up_to_the_court(engine)
+    with caplog.at_level(logging.DEBUG, logger="shouhu"):
+        d.fire(*COURT)
+    text = caplog.text + repr(engine.notices())
+    assert engine.store.events(watch)[-1].trigger == "guardian_changed"
+    for secret in (CHILD_NAME, CHILD_BIRTHDATE):
+        assert secret not in text
+
+
+def test_a_restored_guardian_is_what_the_restoration_decision_tells_the_watch() -> None:
+    """Civil Code Art. 38: a restoration granted is recorded on the watch as restored; one
+    refused, or a court decision that revoked no one, changes nothing."""
+    restored = decision("record_restoration_decision", {"outcome": "restored"})
+    assert restored is not None
+    assert restored["decision"] == "restored"
+    assert "Art. 38" in restored["citation"]
+    with_name = decision(
+        "record_restoration_decision", {"outcome": "restored", "guardian": "王大明"}
+    )
+    assert with_name is not None and with_name["guardian"] == "王大明"
+    assert decision("record_restoration_decision", {"outcome": "rejected"}) is None
+    assert decision("record_court_decision", {"outcome": "rejected"}) is None
+    revoked = decision("record_court_decision", {"outcome": "revoked", "new_guardian": "王奶奶"})
+    assert revoked is not None and revoked["guardian"] == "王奶奶"
+
+
+def test_the_branch_used_here_reaches_the_court() -> None:
+    assert "record_court_decision" in [s[0] for s in BRANCHES["guardian_nonperformance"]]
