@@ -281,6 +281,9 @@ C_DE_FACTO = (
     "003 §二 — 对父母双方(或一方死亡)重病、重残、服刑在押、强制隔离戒毒、失联等事实无人抚养困境儿童"
 )
 C_DIFFICULTY = "003 §一(一) — 困境儿童辍学、失学问题; 003 §二 — 落实困境儿童分类救助政策"
+C_PARENTS_AWAY = (
+    "国发〔2016〕13号 (which 001 implements) — 父母双方外出务工或一方外出务工另一方无监护能力"
+)
 C_MINOR = "Civil Code Art. 17 — 不满十八周岁的自然人为未成年人"
 C_HANDOVER = (
     "001 §四(二)3 市教育局 — 假期前各中小学要与留守儿童所在地基层组织、家庭、委托监护人做好交接工作"
@@ -345,7 +348,7 @@ def _category_eligibility() -> tuple[Eligibility, ...]:
         ),
         Eligibility(
             "parents_away",
-            C_CHILD_DEF + " — 父母双方外出务工或一方外出务工另一方无监护能力",
+            C_PARENTS_AWAY,
             "{reason}",
             field="parents_away",
             when=("category", "left_behind"),
