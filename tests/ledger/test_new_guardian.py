@@ -138,3 +138,12 @@ def test_a_restored_guardian_is_what_the_restoration_decision_tells_the_watch() 
     revoked = decision("record_court_decision", {"outcome": "revoked", "new_guardian": "王奶奶"})
     assert revoked is not None
     assert revoked["guardian"] == "王奶奶"
+
+
+def test_a_decision_fired_in_a_batch_tells_the_watch_in_that_batch(engine: Engine) -> None:
+    watch = watched_child(engine)
+    d = up_to_the_court(engine)
+    court = {"name": "县人民法院", "role": "court"}
+    engine.fire_many([FireRequest(d.case_id, "record_court_decision", court, data=COURT[2])])
+    assert [e.trigger for e in engine.store.events(watch)] == ["register", "guardian_changed"]
+    assert engine.verify().ok
