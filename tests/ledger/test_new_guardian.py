@@ -7,13 +7,15 @@ import logging
 from typing import Any
 
 import pytest
-from conftest import CHILD_BIRTHDATE, CHILD_NAME, Driver
 
 from shouhu import Engine, FireRequest
 from shouhu.engine.guardianship import decision
 from shouhu.errors import TransitionRefused
 
 VC = {"name": "村儿童主任", "role": "village_committee"}
+#: The child the shared Driver reports (tests/conftest.py): 王小明, born 2016-02-01.
+CHILD_NAME = "王小明"
+CHILD_BIRTHDATE = "2016-02-01"
 COURT = ("record_court_decision", "court", {"outcome": "revoked", "new_guardian": "王奶奶"})
 
 
@@ -29,18 +31,20 @@ def watched_child(engine: Engine, **data: Any) -> str:
     ).id
 
 
-def up_to_the_court(engine: Engine) -> Driver:
-    d = Driver(engine)
+def up_to_the_court(engine: Engine, make_driver: Any) -> Any:
+    d = make_driver(engine)
     d.report("guardian_nonperformance")
     d.until("guardian_nonperformance", "record_court_decision")
     return d
 
 
-def test_the_childs_watch_records_the_guardian_the_court_appoints(store_engine: Engine) -> None:
+def test_the_childs_watch_records_the_guardian_the_court_appoints(
+    store_engine: Engine, make_driver: Any
+) -> None:
     """On memory, SQLite and PostgreSQL: the revocation on the report case puts the new
     guardian on the watch by a guardian_changed event naming the case, and verify agrees."""
     watch = watched_child(store_engine)
-    d = up_to_the_court(store_engine)
+    d = up_to_the_court(store_engine, make_driver)
     d.fire(*COURT)
     events = store_engine.store.events(watch)
     last = events[-1]
@@ -56,9 +60,9 @@ def test_the_childs_watch_records_the_guardian_the_court_appoints(store_engine: 
     assert store_engine.verify().ok
 
 
-def test_a_rejected_petition_leaves_the_watch_as_it_was(engine: Engine) -> None:
+def test_a_rejected_petition_leaves_the_watch_as_it_was(engine: Engine, make_driver: Any) -> None:
     watch = watched_child(engine)
-    d = up_to_the_court(engine)
+    d = up_to_the_court(engine, make_driver)
     before = len(engine.store.events(watch))
     d.fire("record_court_decision", "court", {"outcome": "rejected"})
     assert len(engine.store.events(watch)) == before
@@ -66,21 +70,21 @@ def test_a_rejected_petition_leaves_the_watch_as_it_was(engine: Engine) -> None:
 
 
 def test_a_child_on_no_ledger_has_the_decision_recorded_on_the_report_alone(
-    engine: Engine,
+    engine: Engine, make_driver: Any
 ) -> None:
-    d = up_to_the_court(engine)
+    d = up_to_the_court(engine, make_driver)
     case = d.fire(*COURT)
     assert case.state == "assisting"
     assert [c.type for c in engine.cases()] == ["guardian_nonperformance"]
 
 
 def test_the_decision_and_the_watch_event_are_written_together_or_not_at_all(
-    engine: Engine,
+    engine: Engine, make_driver: Any
 ) -> None:
     """A batch whose next request is refused writes neither the decision nor the watch's
     event."""
     watch = watched_child(engine)
-    d = up_to_the_court(engine)
+    d = up_to_the_court(engine, make_driver)
     before_watch, before_report = (
         len(engine.store.events(watch)),
         len(engine.store.events(d.case_id)),
@@ -97,7 +101,9 @@ def test_the_decision_and_the_watch_event_are_written_together_or_not_at_all(
     assert len(engine.store.events(d.case_id)) == before_report
 
 
-def test_no_one_but_the_engine_records_a_court_decision_on_the_watch(engine: Engine) -> None:
+def test_no_one_but_the_engine_records_a_court_decision_on_the_watch(
+    engine: Engine, make_driver: Any
+) -> None:
     watch = watched_child(engine)
     with pytest.raises(TransitionRefused):
         engine.fire(
@@ -109,10 +115,10 @@ def test_no_one_but_the_engine_records_a_court_decision_on_the_watch(engine: Eng
 
 
 def test_the_new_guardian_on_the_watch_puts_no_childs_identity_in_logs_or_notices(
-    engine: Engine, caplog: pytest.LogCaptureFixture
+    engine: Engine, make_driver: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     watch = watched_child(engine)
-    d = up_to_the_court(engine)
+    d = up_to_the_court(engine, make_driver)
     with caplog.at_level(logging.DEBUG, logger="shouhu"):
         d.fire(*COURT)
     text = caplog.text + repr(engine.notices())
@@ -140,9 +146,11 @@ def test_a_restored_guardian_is_what_the_restoration_decision_tells_the_watch() 
     assert revoked["guardian"] == "王奶奶"
 
 
-def test_a_decision_fired_in_a_batch_tells_the_watch_in_that_batch(engine: Engine) -> None:
+def test_a_decision_fired_in_a_batch_tells_the_watch_in_that_batch(
+    engine: Engine, make_driver: Any
+) -> None:
     watch = watched_child(engine)
-    d = up_to_the_court(engine)
+    d = up_to_the_court(engine, make_driver)
     court = {"name": "县人民法院", "role": "court"}
     engine.fire_many([FireRequest(d.case_id, "record_court_decision", court, data=COURT[2])])
     assert [e.trigger for e in engine.store.events(watch)] == ["register", "guardian_changed"]
