@@ -4,6 +4,7 @@ ledger in the same transaction (001 §四(三)4 — 另行指定监护人; Civil
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -155,3 +156,23 @@ def test_a_decision_fired_in_a_batch_tells_the_watch_in_that_batch(
     engine.fire_many([FireRequest(d.case_id, "record_court_decision", court, data=COURT[2])])
     assert [e.trigger for e in engine.store.events(watch)] == ["register", "guardian_changed"]
     assert engine.verify().ok
+
+
+def test_a_watch_registered_under_child_watch_v1_is_left_as_it_was(
+    tmp_path: Any, make_driver: Any
+) -> None:
+    """v1 has no guardian_changed: the decision is recorded on the report alone, and both
+    replay as recorded."""
+    from shouhu import FakeClock, workflows
+    from shouhu.workflows.workflowset import WorkflowSet
+
+    v1 = WorkflowSet(wf for key, wf in workflows.DEFAULT.registry.items() if key[1] == 1)
+    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    clock = FakeClock(datetime(2026, 3, 10, 2, 0, tzinfo=UTC))
+    with Engine.open(url, clock=clock, zone="Asia/Shanghai", workflows=v1) as old:
+        watch = watched_child(old)
+    with Engine.open(url, clock=clock, zone="Asia/Shanghai") as engine:
+        d = up_to_the_court(engine, make_driver)
+        assert d.fire(*COURT).state == "assisting"
+        assert [e.trigger for e in engine.store.events(watch)] == ["register"]
+        assert engine.verify().ok
