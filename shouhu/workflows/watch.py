@@ -517,6 +517,7 @@ CHILD_WATCH_V2 = replace(
                 FieldDef("citation", "text", max_length=200),
             ),
             effect=_guardian_changed,
+            kind="system",  # recorded by the engine only: not offered by ``next``
         ),
         TransitionDef(
             "turns_18",
