@@ -131,7 +131,9 @@ def _places(ret: Any) -> list[tuple[str, Any]]:
 
 
 def render_ledger_return(console: Console, ret: Any) -> None:
-    """``registry report``: the quarter's return as three tables."""
+    """``registry report``: the quarter's return as four tables."""
+    from shouhu.workflows.vocab import CHILD_CATEGORIES
+
     q = ret.quarter
     state = "quarter ended" if ret.complete else "quarter still running"
     console.print(
@@ -150,6 +152,18 @@ def render_ledger_return(console: Console, ret: Any) -> None:
             " / ".join(str(n) for n in p.on_ledger.values()),
             " / ".join(str(n) for n in p.entries.values()),
             " / ".join(str(n) for n in p.exits.values()),
+        )
+    console.print(t)
+    t = Table(title="Children by the ledger's category (003): on the ledger / entries")
+    t.add_column("township")
+    t.add_column("village")
+    for c in CHILD_CATEGORIES:
+        t.add_column(c, justify="right")
+    for township, p in places:
+        t.add_row(
+            township,
+            _place(p),
+            *(f"{p.children_on_ledger[c]} / {p.children_entries[c]}" for c in CHILD_CATEGORIES),
         )
     console.print(t)
     t = Table(title="Visit duties per month (children: monthly_visit, elderly: regular_visit)")

@@ -116,6 +116,25 @@ def register(
         str | None,
         typer.Option("--husband-away-since", help="woman: YYYY-MM-DD, away outside the county."),
     ] = None,
+    category: Annotated[
+        str | None,
+        typer.Option(
+            "--category",
+            help="child: left_behind (default), orphan, de_facto_unraised or in_difficulty (003).",
+        ),
+    ] = None,
+    father: Annotated[
+        str | None,
+        typer.Option("--father", help="child (orphan, de_facto_unraised): the father's situation."),
+    ] = None,
+    mother: Annotated[
+        str | None,
+        typer.Option("--mother", help="child (orphan, de_facto_unraised): the mother's situation."),
+    ] = None,
+    difficulty: Annotated[
+        str | None,
+        typer.Option("--difficulty", help="child (in_difficulty): why the child is in difficulty."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Put a person on the ledger (台账, 一人一档, 001 §四(二)2): a watch case with its duties."""
@@ -124,6 +143,7 @@ def register(
         data = {"parents_away": parents_away, "guardian": guardian}
         if agreement_signed:
             data["agreement_signed"] = True
+        data.update(category=category, father=father, mother=mother, difficulty=difficulty)
     elif kind in ("woman", "woman_watch"):
         data = {"husband_away_since": husband_away_since}
     given = {
@@ -131,6 +151,10 @@ def register(
         "--guardian": guardian,
         "--agreement-signed": agreement_signed or None,
         "--husband-away-since": husband_away_since,
+        "--category": category,
+        "--father": father,
+        "--mother": mother,
+        "--difficulty": difficulty,
     }
     stray = [
         opt

@@ -19,7 +19,7 @@ from shouhu.engine.timeutil import zone as _zone
 from shouhu.workflows.spec import WorkflowDef
 
 #: Data fields that are personal: a period counted from one shows no ``counted_from``.
-PERSONAL_FIELDS = frozenset({"birthdate"})
+PERSONAL_FIELDS = frozenset({"birthdate", "minor_birthdate"})
 
 
 def window_start(t: datetime, months: int, zone: str, shift: int = 0) -> datetime:
@@ -33,7 +33,10 @@ def window_start(t: datetime, months: int, zone: str, shift: int = 0) -> datetim
 
 
 def aligned_window(rule: DeadlineRule, d: Deadline, zone: str) -> tuple[datetime, datetime]:
-    """[start, due) of a calendar-aligned duty's window."""
+    """[start, due) of an aligned duty's window: the calendar period that ends at its due
+    time, or for a holiday duty the rule's ``period`` before the holiday's first day."""
+    if rule.align == HOLIDAYS:
+        return rule.window_opens(d.due_at, zone), d.due_at
     return window_start(d.due_at, rule.window_months, zone, -1), d.due_at
 
 
@@ -44,6 +47,8 @@ def personal(rule: DeadlineRule) -> bool:
 
 #: What a calendar-aligned duty's ``started`` effect adds.
 CALENDAR = {"align": "calendar"}
+#: ``align = "holidays"``: a duty due at 00:00 of each school holiday's first day.
+HOLIDAYS = "holidays"
 
 
 def start(
@@ -67,13 +72,52 @@ def start(
 
 def next_aligned(
     pack: PolicyPack, zone: str, rule: DeadlineRule, d: Deadline, when: datetime, seq: int
-) -> tuple[DeadlineWrite, dict[str, Any]]:
-    """The next window's duty after ``d`` (met or missed), and its ``started`` effect."""
-    due = window_start(d.due_at, rule.window_months, zone, 1)
+) -> tuple[DeadlineWrite, dict[str, Any]] | None:
+    """The next window's duty after ``d`` (met or missed), and its ``started`` effect; for a
+    holiday duty, the one before the pack's next holiday (None when it names no later one)."""
     out = Changes()
+    if rule.align == HOLIDAYS:
+        if not start_holiday(out, pack, zone, d.case_id, rule, d.due_at, when, seq):
+            return None
+        return out.writes[0], out.effects[0]
+    due = window_start(d.due_at, rule.window_months, zone, 1)
     counted = local_iso(d.due_at, zone)
     start(out, pack, zone, d.case_id, rule, due, when, seq, counted_from=counted, **CALENDAR)
     return out.writes[0], out.effects[0]
+
+
+def start_holiday(
+    out: Changes,
+    pack: PolicyPack,
+    zone: str,
+    case_id: str,
+    rule: DeadlineRule,
+    after: datetime,
+    when: datetime,
+    seq: int,
+) -> bool:
+    """Start the holiday duty before the pack's first holiday that starts after ``after``:
+    due at 00:00 of its first day, met by an event from ``period`` before it (001 §四(二)3 —
+    假期前…做好交接工作). False when the pack names no later holiday."""
+    holiday = pack.next_holiday(after, zone)
+    if holiday is None:
+        return False
+    due = holiday.starts(zone)
+    opens = local_iso(rule.window_opens(due, zone), zone)
+    start(
+        out,
+        pack,
+        zone,
+        case_id,
+        rule,
+        due,
+        when,
+        seq,
+        counted_from=opens,
+        align=HOLIDAYS,
+        holiday=holiday.name,
+    )
+    return True
 
 
 @dataclass
@@ -146,9 +190,10 @@ def on_event(
                 done = replace(d, status="met", closed_at=when, closed_seq=seq, met_at=when)
                 out.writes.append(DeadlineWrite(done, "pending"))
                 out.effect(d, "met", zone, late_seconds=0)
-                write, effect = next_aligned(pack, zone, rule, d, when, seq)
-                out.writes.append(write)
-                out.effects.append(effect)
+                following = next_aligned(pack, zone, rule, d, when, seq)
+                if following is not None:
+                    out.writes.append(following[0])
+                    out.effects.append(following[1])
                 continue
             if trigger in rule.cancelled_by:
                 cancel(out, d, when, seq, zone, trigger)
@@ -180,6 +225,10 @@ def on_event(
     for rule in pack.started_by(trigger, workflow):  # the others return None from _start_of
         begin = _start_of(rule, trigger, data, when, zone)
         if begin is None:
+            continue
+        if rule.align == HOLIDAYS:
+            if rule.name not in still_pending:
+                start_holiday(out, pack, zone, case_id, rule, when, when, seq)
             continue
         if rule.align:
             if rule.name in still_pending:

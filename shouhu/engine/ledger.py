@@ -36,6 +36,7 @@ from shouhu.engine.views import CaseView
 from shouhu.errors import Conflict, InvalidInput, TransitionRefused
 from shouhu.workflows.spec import WorkflowDef
 from shouhu.workflows.vocab import WATCH_KINDS
+from shouhu.workflows.watch import DEFAULT_CATEGORY
 
 if TYPE_CHECKING:  # imported by the functions using them: showing a case needs neither
     from shouhu.engine import registry as reg
@@ -125,6 +126,8 @@ def _register_commit(
     loc = parse_location(location)
     when = occurred_instant(self, at, now, field="at")
     clean = v.validate_data(f"register {kind}", wf.report_data, data, self.zone)
+    if any(f.name == "category" for f in wf.report_data) and not clean.get("category"):
+        clean["category"] = DEFAULT_CATEGORY  # recorded: the return counts it
     not_after(self, clean, wf.report_data, when)
     age = _registration_age(self, wf, birth, when, clean)
     child = Child(name, birth, idn, left_behind=True, age_at_discovery=age)
@@ -147,7 +150,7 @@ def _register_commit(
         case_id=case_id,
         existing=(),
         trigger="register",
-        data={**clean, "birthdate": birth.isoformat()},  # turns_16 counts from it
+        data={**clean, _age_key(clean): birth.isoformat()},  # turns_16/18 count from it
         when=when,
         seq=1,
         closes=False,
@@ -174,6 +177,14 @@ def _register_commit(
     return Commit(record, (ev,), None, tuple(changes.writes))
 
 
+def _age_key(data: Mapping[str, Any]) -> str:
+    """The registration's datum an ageing-out maturity counts from: ``birthdate`` (turns_16)
+    for a left-behind child, ``minor_birthdate`` (turns_18) for the ledger's other
+    categories of child, who are on it while minors (Civil Code Art. 17)."""
+    category = data.get("category")
+    return "birthdate" if category in (None, DEFAULT_CATEGORY) else "minor_birthdate"
+
+
 def _registration_age(
     self: Engine, wf: WorkflowDef, birth: date, when: datetime, data: Mapping[str, Any]
 ) -> int:
@@ -186,8 +197,15 @@ def _registration_age(
     if day <= anniversary(birth, age):
         age -= 1
     for rule in wf.eligibility:  # the workflow's definitions of whom it holds
-        names = {"birthdate": birth.isoformat(), "age": age}
-        if rule.under_age is not None and age >= rule.under_age:
+        if not rule.applies(data):
+            continue
+        names: dict[str, Any] = {"birthdate": birth.isoformat(), "age": age}
+        if rule.check is not None:
+            reason = rule.check(data)
+            if reason is None:
+                continue
+            names["reason"] = reason
+        elif rule.under_age is not None and age >= rule.under_age:
             until = period_end(birth, parse_period(f"P{rule.under_age}Y"), self.zone)
             names["until"] = local_iso(until, self.zone)
         elif rule.min_age is not None and age < rule.min_age:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache, cached_property
 from types import MappingProxyType
 from typing import Any
@@ -28,6 +29,7 @@ from shouhu.engine.policy_rules import (
     BASES,
     KINDS,
     DeadlineRule,
+    Holiday,
     Kind,
     Start,
     _Known,
@@ -35,8 +37,9 @@ from shouhu.engine.policy_rules import (
     _rule,
     _Where,
     parse_calendar,
+    parse_holidays,
 )
-from shouhu.engine.policy_toml import _calendar_lines, _rule_lines, _toml_str
+from shouhu.engine.policy_toml import _calendar_lines, _holiday_lines, _rule_lines, _toml_str
 from shouhu.engine.restdays import RestCalendar
 from shouhu.workflows.spec import WorkflowDef
 from shouhu.workflows.workflowset import WorkflowSet
@@ -45,6 +48,7 @@ __all__ = [
     "BASES",
     "KINDS",
     "DeadlineRule",
+    "Holiday",
     "Kind",
     "PolicyPack",
     "Start",
@@ -76,6 +80,14 @@ class PolicyPack:
     #: The rest days (Civil Code Art. 203) of the years the pack has a State Council notice
     #: for (``[calendar.YYYY]``); empty: no duty is extended past rest days.
     calendar: RestCalendar = field(default_factory=RestCalendar)
+    #: The school holidays (``[holidays.NAME]``) in the order of their first days: a duty
+    #: ``align = "holidays"`` falls due at each one's first day (001 §四(二)3, 假期前交接).
+    holidays: tuple[Holiday, ...] = ()
+
+    def next_holiday(self, after: datetime, zone: str) -> Holiday | None:
+        """The first holiday of the pack that starts (00:00 local of its first day) after the
+        instant ``after``; None when the pack has no later one."""
+        return next((h for h in self.holidays if h.starts(zone) > after), None)
 
     @property
     def id(self) -> str:
@@ -151,6 +163,8 @@ class PolicyPack:
             out += ["", f"[deadlines.{r.name}]", *_rule_lines(r)]
         for y in self.calendar.years:
             out += ["", *_calendar_lines(y)]
+        for h in self.holidays:
+            out += ["", *_holiday_lines(h)]
         return "\n".join(out) + "\n"
 
 
@@ -186,15 +200,17 @@ def parse_pack(text: str, source: str = "<pack>", *, wfs: WorkflowSet | None = N
     except tomllib.TOMLDecodeError as exc:
         raise _not_toml(text, source, exc) from None
     where = _Where(text, source)
-    unknown_top = set(doc) - {"pack", "deadlines", "calendar"}
+    unknown_top = set(doc) - {"pack", "deadlines", "calendar", "holidays"}
     if unknown_top:
         key = sorted(unknown_top)[0]
         raise where.error(
             None,
             key,
-            f"unknown table or key {key!r} (expected [pack], [deadlines.*], [calendar.YYYY])",
+            f"unknown table or key {key!r} (expected [pack], [deadlines.*], [calendar.YYYY], "
+            "[holidays.NAME])",
         )
     years = parse_calendar(doc.get("calendar", {}), where)
+    holidays = parse_holidays(doc.get("holidays", {}), where)
     pack = doc.get("pack")
     if not isinstance(pack, dict):
         raise where.error(None, "pack", "missing [pack] table with name and version")
@@ -220,8 +236,17 @@ def parse_pack(text: str, source: str = "<pack>", *, wfs: WorkflowSet | None = N
         if not isinstance(tables, dict):
             raise where.error(None, "deadlines", "deadlines must be [deadlines.KIND] tables")
         parent_id, rules = _inherit(pack, f"{name}@{version}", tables, where, known)
-        parent = tomllib.loads(shipped_packs()[parent_id]).get("calendar", {})
+        parent_doc = tomllib.loads(shipped_packs()[parent_id])
+        parent = parent_doc.get("calendar", {})
         years = RestCalendar(parse_calendar(parent, where)).merged(years).years
+        # the parent's holidays, each replaced by the child's of its name
+        own = {h.name for h in holidays}
+        inherited = parse_holidays(parent_doc.get("holidays", {}), where)
+        holidays = tuple(
+            sorted(
+                [*(h for h in inherited if h.name not in own), *holidays], key=lambda h: h.first_day
+            )
+        )
     return PolicyPack(
         name=name,
         version=version,
@@ -231,6 +256,7 @@ def parse_pack(text: str, source: str = "<pack>", *, wfs: WorkflowSet | None = N
         text=text,
         extends=parent_id,
         calendar=RestCalendar(years),
+        holidays=holidays,
     )
 
 

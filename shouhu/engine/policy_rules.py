@@ -9,10 +9,11 @@ import tomllib
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from shouhu.engine.periods import Period, parse_period, period_end
+from shouhu.engine.periods import Period, _add_months, parse_period, period_end
 from shouhu.engine.restdays import Extension, RestCalendar, YearCalendar, days_of, extend
 from shouhu.errors import InvalidInput
 from shouhu.workflows.spec import WorkflowDef
@@ -21,6 +22,28 @@ from shouhu.workflows.workflowset import WorkflowSet
 Kind = Literal["duty", "maturity", "check"]
 KINDS: tuple[str, ...] = ("duty", "maturity", "check")
 BASES: tuple[str, ...] = ("law", "local")
+#: ``align``: ``calendar`` (consecutive calendar months, quarters, years) or ``holidays`` (a
+#: duty before each school holiday's first day of the pack's ``[holidays.NAME]`` tables).
+ALIGNS: tuple[str, ...] = ("calendar", "holidays")
+_HOLIDAY = re.compile(r"^\d{4}-[a-z][a-z0-9_-]{0,30}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Holiday:
+    """A school holiday of a ``[holidays.NAME]`` table (``2027-winter``): its first day and
+    the clause or calendar it comes from. A duty ``align = "holidays"`` falls due at 00:00 of
+    the first day."""
+
+    name: str
+    first_day: date
+    citation: str
+    note: str = ""
+
+    def starts(self, zone: str) -> datetime:
+        """00:00 local of the first day, as aware UTC: the duty before it is due then."""
+        return datetime.combine(self.first_day, datetime.min.time(), ZoneInfo(zone)).astimezone(UTC)
+
+
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -53,7 +76,9 @@ class DeadlineRule:
     restart: bool = False
     fact: str | None = None
     #: ``"calendar"``: a recurring duty over consecutive calendar periods (months, quarters,
-    #: years) instead of a period counted from an event; see :mod:`shouhu.engine.deadlines`.
+    #: years) instead of a period counted from an event; ``"holidays"``: a duty due at the
+    #: first day of each holiday of the pack, met in the ``period`` before it; see
+    #: :mod:`shouhu.engine.deadlines`.
     align: str | None = None
     #: The workflow types whose cases the rule starts on (empty: every type).
     applies_to: tuple[str, ...] = ()
@@ -92,6 +117,16 @@ class DeadlineRule:
         if self.align != "calendar":
             return 0
         return self.period.years * 12 + self.period.months
+
+    def window_opens(self, due: datetime, zone: str) -> datetime:
+        """A holiday duty's window opens ``period`` before its due time (00:00 local of the
+        holiday's first day): years and months back with the day clamped to the month's end,
+        then days; 00:00 local of that day."""
+        tz = ZoneInfo(zone)
+        day = due.astimezone(tz).date()
+        day = _add_months(day, -(self.period.years * 12 + self.period.months))
+        day -= timedelta(days=self.period.days)
+        return datetime.combine(day, datetime.min.time(), tz).astimezone(UTC)
 
     def applies(self, workflow: str | WorkflowDef | None) -> bool:
         """Whether the rule starts on cases of ``workflow`` (None: any).
@@ -208,9 +243,21 @@ def _rule(name: str, body: Any, where: _Where, known: _Known) -> DeadlineRule:
     if "restart" in body and not isinstance(body["restart"], bool):
         raise where.error(table, "restart", "restart must be true or false")
     align = body.get("align")
-    if align is not None:
+    if align == "holidays":
+        if kind != "duty":
+            raise where.error(table, "align", "only a duty can be aligned to the holidays")
+        if not period.is_calendar or period.hours or period.minutes or period.seconds:
+            raise where.error(
+                table,
+                "period",
+                "a holiday duty's period is the window before the holiday's first day, in "
+                f"years, months or days (P14D, P1M), not {body['period']!r}",
+            )
+    elif align is not None:
         if align != "calendar":
-            raise where.error(table, "align", f'align must be "calendar", not {align!r}')
+            raise where.error(
+                table, "align", f'align must be "calendar" or "holidays", not {align!r}'
+            )
         if kind != "duty":
             raise where.error(table, "align", "only a duty can be calendar-aligned")
         months = period.years * 12 + period.months
@@ -321,6 +368,55 @@ def parse_calendar(tables: Any, where: _Where) -> tuple[YearCalendar, ...]:
             raise where.error(table, "work", f"{first} is both a rest day and a working day")
         out.append(YearCalendar(year, rest, work, citation.strip()))
     return tuple(sorted(out, key=lambda y: y.year))
+
+
+def parse_holidays(tables: Any, where: _Where) -> tuple[Holiday, ...]:
+    """The ``[holidays.NAME]`` tables of a pack (``NAME``: the year and a word,
+    ``2027-winter``): each school holiday's ``first_day`` (YYYY-MM-DD), its ``citation``
+    (where the date comes from) and an optional ``note``; in the order of their first days."""
+    if not isinstance(tables, dict):
+        raise where.error(None, "holidays", "holidays must be [holidays.NAME] tables")
+    out: list[Holiday] = []
+    for key, body in tables.items():
+        table = f"holidays.{key}"
+        if not (isinstance(key, str) and _HOLIDAY.match(key)):
+            raise where.error(
+                "holidays", key, f"{table}: the name is the year and a word, e.g. 2027-winter"
+            )
+        if not isinstance(body, dict):
+            raise where.error("holidays", key, f"{table} must be a table")
+        unknown = set(body) - {"first_day", "citation", "note"}
+        if unknown:
+            bad = sorted(unknown)[0]
+            raise where.error(table, bad, f"unknown key {bad!r} (first_day, citation, note)")
+        value = body.get("first_day")
+        first: date | None = None
+        if isinstance(value, date) and not isinstance(value, datetime):
+            first = value
+        elif isinstance(value, str):
+            try:
+                first = date.fromisoformat(value.strip()) if len(value.strip()) == 10 else None
+            except ValueError:
+                first = None
+        if first is None:
+            raise where.error(
+                table, "first_day", f"first_day must be a date, YYYY-MM-DD, not {value!r}"
+            )
+        if str(first.year) != key[:4]:
+            raise where.error(table, "first_day", f"{first.isoformat()} is not in {key[:4]}")
+        citation = body.get("citation")
+        if not isinstance(citation, str) or not citation.strip():
+            raise where.error(table, "citation", "citation: where the first day comes from")
+        note = body.get("note", "")
+        if not isinstance(note, str):
+            raise where.error(table, "note", "note must be text")
+        same = next((h for h in out if h.first_day == first), None)
+        if same is not None:
+            raise where.error(
+                table, "first_day", f"{first.isoformat()} is also the first day of {same.name}"
+            )
+        out.append(Holiday(key, first, citation.strip(), note.strip()))
+    return tuple(sorted(out, key=lambda h: h.first_day))
 
 
 def _days(

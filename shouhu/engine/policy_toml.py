@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shouhu.engine.policy_rules import DeadlineRule
+from shouhu.engine.policy_rules import DeadlineRule, Holiday
 from shouhu.engine.restdays import YearCalendar
 
 
@@ -75,3 +75,11 @@ def _calendar_lines(y: YearCalendar) -> list[str]:
         f"work = {_toml_list(d.isoformat() for d in sorted(y.work))}",
         f"citation = {_toml_str(y.citation)}",
     ]
+
+
+def _holiday_lines(h: Holiday) -> list[str]:
+    out = [f"[holidays.{h.name}]", f"first_day = {_toml_str(h.first_day.isoformat())}"]
+    out.append(f"citation = {_toml_str(h.citation)}")
+    if h.note:
+        out.append(f"note = {_toml_str(h.note)}")
+    return out

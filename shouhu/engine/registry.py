@@ -16,7 +16,10 @@ education and police) counts, per township and village:
   apart; a duty longer than a month counts in the month its period ends;
 - ``ledger_updates``: ``update_ledger`` events in the quarter, and the ``quarterly_update``
   duties whose quarter it is (due, done, missed, open);
-- ``reports_raised``: mandatory reports filed from the ledger (``raise_report``) in the quarter.
+- ``reports_raised``: mandatory reports filed from the ledger (``raise_report``) in the quarter;
+- ``children_by_category``: the children on the ledger and the entries of the quarter by the
+  ledger's category (003: left_behind, orphan, de_facto_unraised, in_difficulty); a child of
+  ``child_watch`` v1, registered before the categories, counts as ``left_behind``.
 
 The screening plan (001 §四(三)5: 寒暑假等重点时段…排查) lists the children on the ledger who
 need a safety visit before a holiday: those with no visit within the pack's ``screening_visit``
@@ -43,6 +46,8 @@ from shouhu.engine.screening import (  # the screening plan, found here too
 )
 from shouhu.engine.timeutil import local_date, local_iso, parse_instant
 from shouhu.errors import InvalidInput
+from shouhu.workflows.vocab import CHILD_CATEGORIES
+from shouhu.workflows.watch import DEFAULT_CATEGORY
 from shouhu.workflows.workflowset import WorkflowSet
 
 #: The kinds of person on the ledger, by watch type (the short names of ``shouhu register``).
@@ -125,6 +130,18 @@ def _kinds() -> dict[str, int]:
     return dict.fromkeys(KINDS.values(), 0)
 
 
+def _categories() -> dict[str, int]:
+    return dict.fromkeys(CHILD_CATEGORIES, 0)
+
+
+def category_of(events: Sequence[Event]) -> str:
+    """A child's category on the ledger, as its registration recorded it (v1: left_behind)."""
+    if not events:
+        return DEFAULT_CATEGORY
+    register = events[0].data.get("register") or {}
+    return str(register.get("category") or DEFAULT_CATEGORY)
+
+
 def _visits(q: Quarter) -> dict[str, dict[str, DutyCount]]:
     return {who: {m: DutyCount() for m in q.months} for who in VISIT_DUTIES.values()}
 
@@ -145,6 +162,9 @@ class PlaceReturn:
     updates: DutyCount = field(default_factory=DutyCount)
     reports_raised: int = 0
     reports_by_type: dict[str, int] = field(default_factory=dict)
+    #: children on the ledger and entries of the quarter, by the ledger's category (003)
+    children_on_ledger: dict[str, int] = field(default_factory=_categories)
+    children_entries: dict[str, int] = field(default_factory=_categories)
 
     def __post_init__(self) -> None:
         if not self.visits:
@@ -157,6 +177,8 @@ class PlaceReturn:
             (self.exits, other.exits),
             (self.exits_by_outcome, other.exits_by_outcome),
             (self.reports_by_type, other.reports_by_type),
+            (self.children_on_ledger, other.children_on_ledger),
+            (self.children_entries, other.children_entries),
         ):
             for k, n in theirs.items():
                 mine[k] = mine.get(k, 0) + n
@@ -182,6 +204,10 @@ class PlaceReturn:
             "ledger_updates": {"events": self.update_events, **self.updates.to_dict()},
             "reports_raised": self.reports_raised,
             "reports_by_type": dict(sorted(self.reports_by_type.items())),
+            "children_by_category": {
+                "on_ledger": dict(self.children_on_ledger),
+                "entries": dict(self.children_entries),
+            },
         }
 
     def csv_row(self) -> list[Any]:
@@ -195,6 +221,8 @@ class PlaceReturn:
                 row += [c.due, c.done, c.missed, c.open]
         row += [self.update_events, self.updates.due, self.updates.done, self.updates.missed]
         row += [self.updates.open, self.reports_raised]
+        row += [self.children_on_ledger[c] for c in CHILD_CATEGORIES]
+        row += [self.children_entries[c] for c in CHILD_CATEGORIES]
         return row
 
 
@@ -247,6 +275,8 @@ class LedgerReturn:
                 head += [f"visits_{who}_{m}_{x}" for x in ("due", "done", "missed", "open")]
         head += ["ledger_update_events", "quarterly_update_due", "quarterly_update_done"]
         head += ["quarterly_update_missed", "quarterly_update_open", "reports_raised"]
+        head += [f"on_ledger_children_{c}" for c in CHILD_CATEGORIES]
+        head += [f"entries_children_{c}" for c in CHILD_CATEGORIES]
         return head
 
     def csv_rows(self) -> Iterator[list[Any]]:
@@ -328,8 +358,11 @@ def _add_case(
     kind = KINDS[r.type]
     q = place.quarter
     duties, closing = _as_recorded_and_due(r, cutoff, windows, zone, wfs)
+    category = category_of(events) if r.type == "child_watch" else None
     if r.state == "on_ledger" and closing is None:
         place.on_ledger[kind] += 1
+        if category is not None:
+            place.children_on_ledger[category] += 1
     exits = [(e.occurred_at, r.outcome or e.trigger) for e in events if e.to_state == "off_ledger"]
     if closing is not None:
         exits.append(closing)
@@ -344,6 +377,8 @@ def _add_case(
             continue
         if e.seq == 1:
             place.entries[kind] += 1
+            if category is not None:
+                place.children_entries[category] += 1
         elif e.trigger == "update_ledger":
             place.update_events += 1
         elif e.trigger == "raise_report":

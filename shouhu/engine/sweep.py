@@ -141,11 +141,13 @@ def fire_row(
         gone = dl.on_close(tx.deadlines(case.id), when, seq, self.zone, fired=d.id)
         writes += gone.writes
         effects += gone.effects
-    elif rule is not None and rule.align:  # the next window's duty starts
-        write, started = dl.next_aligned(self.policy, self.zone, rule, d, when, seq)
-        writes.append(write)
-        effects.append(started)
-        spawned.append(write.deadline.due_at)
+    elif rule is not None and rule.align:  # the next window's duty starts (if any)
+        following = dl.next_aligned(self.policy, self.zone, rule, d, when, seq)
+        if following is not None:
+            write, started = following
+            writes.append(write)
+            effects.append(started)
+            spawned.append(write.deadline.due_at)
     ev, new = advance(
         self,
         case,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from shouhu.engine import deadlines as dl
+from shouhu.engine import guardianship
 from shouhu.engine import validation as v
 from shouhu.engine.duplicates import refuse_raised_twin
 from shouhu.engine.intake import report_commit
@@ -258,7 +259,31 @@ def _step(
     if linked is not None:
         tx.append(linked)
     tx.append(Commit(new, (ev,), case.version, tuple(changes.writes), notices))
+    _tell_watch(self, tx, case, trigger, clean, when)
     return new
+
+
+def _tell_watch(
+    self: Engine,
+    tx: Transaction,
+    report: CaseRecord,
+    trigger: str,
+    data: Mapping[str, Any],
+    when: datetime,
+) -> None:
+    """A court decision that changes the child's guardian, recorded on the child's open
+    watch in the same transaction (:mod:`shouhu.engine.guardianship`): judged and staged as
+    any event on the watch, its duties due before it caught up first."""
+    tell = guardianship.watch_to_tell(tx, self.workflows, report, trigger, data)
+    if tell is None:
+        return
+    watch = load(self, tell[0], tx)
+    at = max(when, watch.last_occurred_at)
+    wf = self.workflows.get(watch.type, watch.workflow_version)
+    watch, _ = catch_up(self, tx, watch, at, self.clock.now())
+    if wf.state(watch.state).final:  # aged out before the decision: off the ledger already
+        return
+    _step(self, tx, watch, guardianship.TRIGGER, "shouhu", "system", at, tell[1], None)
 
 
 def _raised_report(

@@ -141,8 +141,10 @@ class Eligibility:
     One of: ``under_age`` (refused from that whole year of age, counted as the Civil Code
     counts; ``{until}`` is when the person reaches it), ``min_age`` (refused below it;
     ``{age}``), or ``since_field`` and ``since_period`` (the registration's date in that field
-    must lie that period back; ``{since}``, ``{until}``). ``{birthdate}`` and ``{age}`` are
-    always there; ``field`` is the input a refusal names."""
+    must lie that period back; ``{since}``, ``{until}``), or ``check`` (a rule on the
+    registration's data: returns why it does not hold, or None). ``{birthdate}`` and
+    ``{age}`` are always there; ``field`` is the input a refusal names. ``when``
+    (``("category", "orphan")``): the rule holds only for a registration with that value."""
 
     rule: str
     citation: str
@@ -152,6 +154,12 @@ class Eligibility:
     since_field: str | None = None
     since_period: str | None = None
     field: str = "birthdate"
+    when: tuple[str, str] | None = None
+    check: Callable[[Data], str | None] | None = None
+
+    def applies(self, data: Data) -> bool:
+        """Whether the rule is one for a registration with these data (``when``)."""
+        return self.when is None or data.get(self.when[0]) == self.when[1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,3 +177,44 @@ WOMEN_SERVICES: Final[tuple[str, ...]] = (
     "psychological_support",
     "social_assistance",
 )
+
+#: The ledger's categories of child (003 §一(二), §二: 孤儿、事实无人抚养困境儿童、留守儿童 in the
+#: 信息台账; 困境儿童 beside them), with their Chinese names. A child registered on
+#: ``child_watch`` v1 is ``left_behind``.
+CHILD_CATEGORIES: Final[dict[str, str]] = {
+    "left_behind": "农村留守儿童",
+    "orphan": "孤儿",
+    "de_facto_unraised": "事实无人抚养儿童",
+    "in_difficulty": "困境儿童",
+}
+#: A parent's situation, the eligibility facts of an orphan and of a child no one in fact
+#: raises (003 §二: 父母双方(或一方死亡)重病、重残、服刑在押、强制隔离戒毒、失联).
+PARENT_SITUATIONS: Final[dict[str, str]] = {
+    "deceased": "死亡",
+    "serious_illness": "重病",
+    "severe_disability": "重残",
+    "imprisoned": "服刑在押",
+    "compulsory_rehab": "强制隔离戒毒",
+    "lost_contact": "失联",
+    "present": "在家且能抚养",
+}
+#: Why a child is in difficulty (困境儿童): the difficulties 003 names (辍学、失学; 家庭监护不力)
+#: and the grounds of 国务院关于加强困境儿童保障工作的意见 (000 cites it).
+CHILD_DIFFICULTIES: Final[dict[str, str]] = {
+    "family_poverty": "家庭贫困导致生活、就医、就学困难",
+    "disability": "自身残疾导致康复、照料、护理困难",
+    "guardianship_lacking": "家庭监护缺失或监护不当",
+    "out_of_school": "辍学、失学",
+}
+#: To whom a school hands a pupil over before the holidays (001 §四(二)3, 市教育局: 与留守儿童
+#: 所在地基层组织、家庭、委托监护人做好交接工作).
+HANDOVER_RECIPIENTS: Final[dict[str, str]] = {
+    "village_committee": "所在地基层组织(村(居)民委员会)",
+    "family": "家庭",
+    "entrusted_guardian": "委托监护人",
+}
+#: How a court's decision on guardianship changes a watched child's guardian.
+GUARDIAN_DECISIONS: Final[dict[str, str]] = {
+    "revoked": "撤销监护人资格、另行指定监护人",
+    "restored": "恢复监护人资格",
+}

@@ -422,13 +422,13 @@ def test_a_pack_that_is_not_toml_is_refused_with_the_line() -> None:
 
 
 def test_an_unknown_table_is_refused_with_its_line_and_name() -> None:
-    """[holidays] is not part of a pack: ``policy city.toml: line N: holidays: unknown …``."""
-    text = default_text() + '\n[holidays]\ncalendar = "cn"\n'
-    line = line_of(text, "[holidays]")
+    """[vacations] is not part of a pack: ``policy city.toml: line N: vacations: unknown …``."""
+    text = default_text() + '\n[vacations]\ncalendar = "cn"\n'
+    line = line_of(text, "[vacations]")
     with pytest.raises(InvalidInput) as bad:
         parse_pack(text, "city.toml")
-    assert str(bad.value).startswith(f"policy city.toml: line {line}: holidays: "), str(bad.value)
-    assert "unknown table or key 'holidays'" in str(bad.value)
+    assert str(bad.value).startswith(f"policy city.toml: line {line}: vacations: "), str(bad.value)
+    assert "unknown table or key 'vacations'" in str(bad.value)
 
 
 def test_a_pack_without_its_pack_table_or_deadlines_is_refused() -> None:
