@@ -193,6 +193,7 @@ def compliance_report(self: Engine, date_from: str | date, date_to: str | date) 
             record,
             _replay(events, zone=self.zone, projection=record, wfs=self.workflows),
             self.zone,
+            events,
         )
     return out
 

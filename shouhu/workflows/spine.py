@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shouhu.workflows.reporting import COMMEND_REPORTER
 from shouhu.workflows.spec import (
     DataRule,
     Effect,
@@ -386,6 +387,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             kind="system",
             notices=(NoticeDef("deadline_missed", "{notify}", C_REPORT),),
         ),
+        COMMEND_REPORTER,
     )
 
 
