@@ -68,7 +68,8 @@ def test_a_late_school_report_tells_the_county_education_bureau(lib: Engine, cli
     assert "001 §四(三)1" in notice.payload["citation"]
     assert "上级机关" in notice.payload["citation"]
     shown = json.dumps(notice.payload, ensure_ascii=False)
-    assert CHILD["name"] not in shown and CHILD["birthdate"] not in shown
+    assert CHILD["name"] not in shown
+    assert CHILD["birthdate"] not in shown
     # recorded with the report event, in its hash
     (event,) = [e for e in lib.history(case_id) if e.trigger == "report"]
     assert event.effects["report"]["superior"]["recipient"] == notice.recipient
@@ -93,9 +94,7 @@ def test_each_mandatory_reporter_kinds_late_report_tells_its_superior_organ(
     lib: Engine, kind: str, organ: str
 ) -> None:
     case_id = report(lib, {"kind": kind, "name": "某单位"})
-    assert [(n.kind, n.recipient) for n in lib.notices(case_id=case_id)] == [
-        ("late_report", organ)
-    ]
+    assert [(n.kind, n.recipient) for n in lib.notices(case_id=case_id)] == [("late_report", organ)]
 
 
 def test_a_report_in_time_or_by_a_citizen_tells_no_superior_organ(lib: Engine) -> None:
@@ -103,7 +102,8 @@ def test_a_report_in_time_or_by_a_citizen_tells_no_superior_organ(lib: Engine) -
     in_time = report(lib, SCHOOL, discovered="2026-03-01T09:00:00")
     citizen = report(lib, CITIZEN)
     assert lib.case(citizen).late is True
-    assert lib.notices(case_id=in_time) == [] and lib.notices(case_id=citizen) == []
+    assert lib.notices(case_id=in_time) == []
+    assert lib.notices(case_id=citizen) == []
 
 
 def test_a_late_report_filed_in_a_batch_tells_the_superior_organ_too(
@@ -151,7 +151,9 @@ def test_a_late_report_filed_in_a_batch_tells_the_superior_organ_too(
     assert cli.json("audit", "verify")["ok"] is True
 
 
-def test_verify_finds_a_late_report_notice_that_was_deleted(lib: Engine, cli: Cli, dba: Dba) -> None:
+def test_verify_finds_a_late_report_notice_that_was_deleted(
+    lib: Engine, cli: Cli, dba: Dba
+) -> None:
     report(lib, SCHOOL)
     assert dba.execute("DELETE FROM outbox WHERE kind = 'late_report'") == 1
     result = cli("audit", "verify")
@@ -175,7 +177,8 @@ def test_a_citizens_report_can_be_praised_and_a_schools_cannot(lib: Engine, cli:
         "case", "fire", school, "commend_reporter", "--actor", POLICE["name"], "--role", "police"
     )
     assert result.exit_code == 3
-    assert "voluntary_reporter" in result.stderr and "Traceback" not in result.stderr
+    assert "voluntary_reporter" in result.stderr
+    assert "Traceback" not in result.stderr
     assert len(lib.history(school)) == before
     assert cli.json("audit", "verify")["ok"] is True
 
@@ -235,7 +238,8 @@ def test_the_compliance_report_lists_late_report_notices_and_praised_reports(
         ],
     }
     table = cli.ok("audit", "report", "--from", "2026-03-01", "--to", "2026-03-31").stdout
-    assert "county education bureau" in table and "青山镇中心小学 (1)" in table
+    assert "county education bureau" in table
+    assert "青山镇中心小学 (1)" in table
     assert "Voluntary reports (citizens, social organisations): 2, praised" in table
     csv_out = cli.ok(
         "audit", "report", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv"
