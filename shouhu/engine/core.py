@@ -52,7 +52,16 @@ from shouhu.engine.requests import Fired, FireRequest, Instant, ReportRequest
 from shouhu.workflows import DEFAULT, WorkflowSet
 
 if TYPE_CHECKING:
-    from shouhu.engine import auditing, intake, ledger, outbox, queries, sweep, transitions
+    from shouhu.engine import (
+        auditing,
+        intake,
+        ledger,
+        outbox,
+        queries,
+        returns,
+        sweep,
+        transitions,
+    )
     from shouhu.engine.duplicates import DUPLICATE_WINDOW
     from shouhu.engine.intake import IDEMPOTENCY_SOURCE
     from shouhu.engine.transitions import FIRE_ATTEMPTS
@@ -165,6 +174,7 @@ class Engine:
         check_report = intake.check_report
         known_external = intake.known_external
         register = ledger.register
+        submit_return = returns.submit_return
         fire = transitions.fire
         fire_many = transitions.fire_many
 
@@ -203,6 +213,7 @@ class Engine:
         check_report = _Part("intake")
         known_external = _Part("intake")
         register = _Part("ledger")
+        submit_return = _Part("returns")
         fire = _Part("transitions")
         fire_many = _Part("transitions")
 

@@ -204,6 +204,22 @@ def _opening(case: dict[str, Any], first: Link) -> None:
     d = first.data
     loc = d["location"]
     case.update(village=loc["village"], township=loc["township"], county=loc.get("county"))
+    if first.trigger == "open_returns":  # a township's submissions: no person (returns.py)
+        registrar = d["registrar"]
+        case.update(
+            child_name="",
+            child_birthdate="1970-01-01",
+            child_id_number=None,
+            left_behind=False,
+            age_at_discovery=0,
+            reporter_kind=registrar["role"],
+            reporter_name=registrar["name"],
+            reporter_mandatory=False,
+            discovered_at=first.occurred_utc,
+            late=False,
+            report_delay_seconds=0,
+        )
+        return
     if first.trigger == "register":
         person, registrar = d["person"], d["registrar"]
         case.update(

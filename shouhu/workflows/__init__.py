@@ -15,6 +15,7 @@ from shouhu.workflows import (
     solo_living,
     suspected_abuse,
     suspected_harm,
+    township,
     watch,
 )
 from shouhu.workflows.spec import DataRule, FieldDef, Guard, StateDef, TransitionDef, WorkflowDef
@@ -31,6 +32,7 @@ DEFAULT = WorkflowSet(
         suspected_abuse.WORKFLOW,
         suspected_harm.WORKFLOW,
         *watch.WORKFLOWS,
+        township.WORKFLOW,
     )
 )
 
