@@ -177,3 +177,25 @@ def test_registry_submit_records_the_return_and_refuses_bad_input_on_one_line(
     assert "Traceback" not in again.stderr
     verified = _cli(tmp_path, "audit", "verify", "--json")
     assert json.loads(verified.stdout)["ok"] is True
+
+
+def test_on_postgresql_too_a_township_has_one_case_and_a_missed_quarter_is_told(
+    pg_url: str, clock: FakeClock
+) -> None:
+    with Engine.open(pg_url, clock=clock, zone=ZONE, policy=PACK) as engine:
+        case_id = engine.submit_return("青山镇", "2026Q3", actor=TOWNSHIP).id
+        loc = returns.Location("", "青山镇")
+        assert returns._open(engine, "青山镇", loc, ("乙", "township"), clock.now()) == case_id
+        clock.set(datetime(2027, 1, 20, tzinfo=UTC))
+        assert len(engine.run_due()) == 1
+        assert engine.run_due() == []
+        kinds = [n.kind for n in engine.notices(case_id=case_id)]
+        assert kinds.count("deadline_missed") == 1
+        assert engine.verify().ok
+
+
+def test_a_townships_submissions_are_not_counted_as_reports(engine: Engine) -> None:
+    engine.submit_return("青山镇", "2026Q3", actor=TOWNSHIP)
+    report = engine.compliance_report("2026-10-01", "2026-10-31").to_dict()
+    assert report["cases"] == 0
+    assert report["late_reports_by_reporter_kind"] == {}
