@@ -272,6 +272,7 @@ def test_policy_show_names_the_rest_days_and_the_duties_they_move(tmp_path: Path
         "assessment_start",
         "assessment",
         "guardian_restored",
+        "quarterly_submission",  # 15 days after the quarter: counted in days, it extends
     ]
 
 
