@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from shouhu.cli.common import (
+    AtOpt,
     IdentityOpt,
     JsonOpt,
     ReaderOpt,
@@ -81,6 +82,42 @@ def registry_report(
         from shouhu.cli.render_reports import render_ledger_return
 
         render_ledger_return(_console(), ret)
+
+
+@registry_app.command("submit")
+def registry_submit(
+    township: Annotated[str, typer.Option("--township", help="The township submitting.")],
+    quarter: Annotated[str, typer.Option("--quarter", help="The quarter, e.g. 2026Q3.")],
+    actor: Annotated[str, typer.Option("--actor", help="Who submits (a name).")],
+    role: Annotated[str, typer.Option("--role", help="township.")] = "township",
+    county: Annotated[str | None, typer.Option("--county", help="The township's county.")] = None,
+    at: AtOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the township's quarterly submission of its ledger to county civil affairs,
+    copied to the county education and public security bureaus (001 §四(二)2): three notices;
+    the next quarter's return is then due (the pack's quarterly_submission)."""
+    from shouhu.workflows.township import parse_quarter
+
+    if parse_quarter(quarter) is None:  # bad input before the database is opened
+        raise InvalidInput(
+            f"--quarter: expected a calendar quarter such as 2026Q3, not {quarter[:20]!r}",
+            field="quarter",
+        )
+    with _engine(write=True) as engine:
+        view = engine.submit_return(
+            township,
+            quarter,
+            actor={"name": actor, "role": role},
+            county=county,
+            occurred_at=at,
+        )
+        if as_json:
+            _print_json(view.to_dict(engine.zone))
+        else:
+            due = [d for d in view.deadlines if d["status"] == "pending"]
+            nxt = f"; next return due {due[0]['due_at']}" if due else ""
+            print(f"{view.id}: {township} submitted its return of {quarter}{nxt}")
 
 
 @registry_app.command("screening")

@@ -101,6 +101,29 @@ def render_report(console: Console, report: Any) -> None:
     for kind, who in d["late_reports_by_reporter_kind"].items():
         t.add_row(kind, "yes" if who["mandatory"] else "no", str(who["reports"]), str(who["late"]))
     console.print(t)
+    if d["late_report_notices_by_superior_organ"]:
+        t = Table(
+            title="Late mandatory reports: notices to the superior organ (001 §四(三)1 上级机关)"
+        )
+        for col in ("superior organ", "notices", "reporting bodies", "cases"):
+            t.add_column(col, overflow="fold")
+        for organ, sent in d["late_report_notices_by_superior_organ"].items():
+            bodies = ", ".join(f"{b} ({n})" for b, n in sent["reporting_bodies"].items())
+            t.add_row(organ, str(sent["notices"]), bodies, ", ".join(sent["cases"]))
+        console.print(t)
+    else:
+        console.print("Late mandatory reports: no notice to a superior organ in the window.")
+    praised = d["voluntary_reports_praised"]
+    console.print(
+        f"Voluntary reports (citizens, social organisations): {praised['reports']}, "
+        f"praised (表扬和奖励, 001 §四(三)1): {praised['praised']}"
+        + (
+            " — " + ", ".join(p["case_id"] for p in praised["praised_cases"])
+            if praised["praised_cases"]
+            else ""
+        )
+        + "."
+    )
     if d["six_month_ground"]:
         t = Table(title="Six-month ground reached (001 §四(三)4)")
         for col in ("case", "matured", "petition followed"):

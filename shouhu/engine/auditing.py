@@ -184,15 +184,18 @@ def compliance_report(self: Engine, date_from: str | date, date_to: str | date) 
     if end < start:
         raise InvalidInput("--to is before --from", field="to")
     out = ComplianceReport(start.isoformat(), end.isoformat())
+    # the reports and the ledger's watches; not a township's submissions (township_return)
+    counted = set(self.workflows.types()) | set(self.workflows.watch_types())
     for record in self.store.list_cases():
         day = local_date(record.reported_at, self.zone)
-        if not start <= day <= end:
+        if not start <= day <= end or record.type not in counted:
             continue
         events = self.store.events(record.id)
         out.add(
             record,
             _replay(events, zone=self.zone, projection=record, wfs=self.workflows),
             self.zone,
+            events,
         )
     return out
 

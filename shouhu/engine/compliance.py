@@ -4,11 +4,13 @@ ground and whether a petition followed. Built from replays (:mod:`shouhu.engine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from shouhu.engine.model import CaseRecord
+from shouhu.engine.model import CaseRecord, Event
 from shouhu.engine.timeutil import local_iso
+from shouhu.workflows.vocab import VOLUNTARY_REPORTER_KINDS
 
 if TYPE_CHECKING:
     from shouhu.engine.audit import Replay
@@ -62,8 +64,14 @@ class ComplianceReport:
     reports_by_reporter: dict[str, dict[str, Any]] = field(default_factory=dict)
     six_month: list[dict[str, Any]] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
+    #: Late mandatory reports' notices, by the superior organ told (001 §四(三)1 — 其上级机关).
+    late_notices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Voluntary reports and those the police commended (001 §四(三)1 — 表扬和奖励).
+    voluntary: dict[str, Any] = field(
+        default_factory=lambda: {"reports": 0, "praised": 0, "praised_cases": []}
+    )
 
-    def add(self, record: CaseRecord, r: Replay, tz: str) -> None:
+    def add(self, record: CaseRecord, r: Replay, tz: str, events: Sequence[Event] = ()) -> None:
         self.cases += 1
         self.by_type[record.type] = self.by_type.get(record.type, 0) + 1
         self.by_state[record.state] = self.by_state.get(record.state, 0) + 1
@@ -99,6 +107,7 @@ class ComplianceReport:
         if record.late:
             who["late"] += 1
             who["late_cases"].append(record.id)
+        self._reporters(record, r, tz, events)
         matured = next((s for s in r.steps if s.trigger == "nonperformance_six_months"), None)
         if matured is not None:
             petition = next(
@@ -118,6 +127,37 @@ class ComplianceReport:
                 }
             )
 
+    def _reporters(self, record: CaseRecord, r: Replay, tz: str, events: Sequence[Event]) -> None:
+        """The notice a late mandatory report sent its superior organ (recorded with the report
+        event), and the praise of a voluntary report (``commend_reporter``)."""
+        report = events[0].effects.get("report") if events and events[0].seq == 1 else None
+        superior = report.get("superior") if isinstance(report, dict) else None
+        if isinstance(superior, dict) and report and report.get("late"):
+            organ = self.late_notices.setdefault(
+                str(superior.get("recipient")),
+                {"notices": 0, "reporter_kinds": {}, "reporting_bodies": {}, "cases": []},
+            )
+            organ["notices"] += 1
+            kinds, bodies = organ["reporter_kinds"], organ["reporting_bodies"]
+            kinds[record.reporter.kind] = kinds.get(record.reporter.kind, 0) + 1
+            bodies[record.reporter.name] = bodies.get(record.reporter.name, 0) + 1
+            organ["cases"].append(record.id)
+        if record.reporter.kind not in VOLUNTARY_REPORTER_KINDS:  # a watch's registrar too
+            return
+        self.voluntary["reports"] += 1
+        praised = next(
+            (s for s in r.steps if s.trigger == "commend_reporter" and not s.refused), None
+        )
+        if praised is not None:
+            self.voluntary["praised"] += 1
+            self.voluntary["praised_cases"].append(
+                {
+                    "case_id": record.id,
+                    "reporter_kind": record.reporter.kind,
+                    "praised_at": local_iso(praised.occurred_at, tz),
+                }
+            )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "from": self.date_from,
@@ -127,6 +167,11 @@ class ComplianceReport:
             "by_state": dict(sorted(self.by_state.items())),
             "deadlines": {k: v.to_dict() for k, v in sorted(self.deadlines.items())},
             "late_reports_by_reporter_kind": dict(sorted(self.reports_by_reporter.items())),
+            "late_report_notices_by_superior_organ": {
+                k: {**v, "reporter_kinds": dict(sorted(v["reporter_kinds"].items()))}
+                for k, v in sorted(self.late_notices.items())
+            },
+            "voluntary_reports_praised": self.voluntary,
             "six_month_ground": self.six_month,
             "refused_actions": "not recorded: a refusal writes nothing, by design",
             "cases_failing_replay": self.broken,
@@ -146,6 +191,10 @@ class ComplianceReport:
             out.append(("reporter", kind, "reports", who["reports"]))
             out.append(("reporter", kind, "late", who["late"]))
             out.append(("reporter", kind, "mandatory", who["mandatory"]))
+        for organ, sent in d["late_report_notices_by_superior_organ"].items():
+            out.append(("late_report_notice", organ, "notices", sent["notices"]))
+        out.append(("voluntary_reports", "", "reports", d["voluntary_reports_praised"]["reports"]))
+        out.append(("voluntary_reports", "", "praised", d["voluntary_reports_praised"]["praised"]))
         for item in d["six_month_ground"]:
             out.append(("six_month", item["case_id"], "petitioned", item["petitioned"]))
         return out

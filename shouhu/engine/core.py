@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         outbox,
         queries,
         rejudge,
+        returns,
         sweep,
         transitions,
     )
@@ -178,6 +179,7 @@ class Engine:
         check_report = intake.check_report
         known_external = intake.known_external
         register = ledger.register
+        submit_return = returns.submit_return
         fire = transitions.fire
         fire_many = transitions.fire_many
 
@@ -217,6 +219,7 @@ class Engine:
         check_report = _Part("intake")
         known_external = _Part("intake")
         register = _Part("ledger")
+        submit_return = _Part("returns")
         fire = _Part("transitions")
         fire_many = _Part("transitions")
 

@@ -55,7 +55,7 @@ from shouhu.engine.compare import (
 )
 from shouhu.engine.hashing import GENESIS
 from shouhu.engine.model import JournalEntry, Link
-from shouhu.engine.notices import notices_for
+from shouhu.engine.notices import late_report_notices, notices_for
 from shouhu.workflows.spec import TransitionDef
 from shouhu.workflows.workflowset import WorkflowSet
 
@@ -131,6 +131,7 @@ def rebuild_tables(
             case["closed_at"] = link.occurred_utc
             break
     location = first.data.get("location") if isinstance(first.data, Mapping) else None
+    _late_report_notice(out, first, location, zone)
     for link, row in zip(links, rows, strict=False):
         if link.effects:
             try:
@@ -175,11 +176,50 @@ def rebuild_tables(
     return out
 
 
+def _late_report_notice(out: CaseTables, first: Link, location: Any, zone: str) -> None:
+    """The notice to the superior organ that a late mandatory report's event recorded."""
+    report = first.effects.get("report") if isinstance(first.effects, Mapping) else None
+    if first.trigger != "report" or not isinstance(report, Mapping):
+        return
+    reporter = first.data.get("reporter")
+    if not isinstance(location, Mapping) or not isinstance(reporter, Mapping):
+        return
+    for n in late_report_notices(
+        case_id=first.case_id,
+        case_type=first.workflow,
+        location=location,
+        reporter=reporter,
+        report=report,
+        occurred_at=datetime.fromisoformat(first.occurred_utc),
+        created_at=datetime.fromisoformat(first.recorded_utc),
+        zone=zone,
+    ):
+        cols = {k: cell(v) for k, v in notice_columns(n).items()}
+        cols.pop("id")
+        out.notices.append(cols)
+
+
 def _opening(case: dict[str, Any], first: Link) -> None:
     """The case row's columns that the opening event (``report`` or ``register``) records."""
     d = first.data
     loc = d["location"]
     case.update(village=loc["village"], township=loc["township"], county=loc.get("county"))
+    if first.trigger == "open_returns":  # a township's submissions: no person (returns.py)
+        registrar = d["registrar"]
+        case.update(
+            child_name="",
+            child_birthdate="1970-01-01",
+            child_id_number=None,
+            left_behind=False,
+            age_at_discovery=0,
+            reporter_kind=registrar["role"],
+            reporter_name=registrar["name"],
+            reporter_mandatory=False,
+            discovered_at=first.occurred_utc,
+            late=False,
+            report_delay_seconds=0,
+        )
+        return
     if first.trigger == "register":
         person, registrar = d["person"], d["registrar"]
         case.update(

@@ -19,6 +19,7 @@ from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine.duplicates import refuse_duplicates
 from shouhu.engine.model import CaseRecord, Child, Location, Reporter
+from shouhu.engine.notices import late_report_notices
 from shouhu.engine.ports import Commit
 from shouhu.engine.records import (
     anniversary,
@@ -34,6 +35,7 @@ from shouhu.engine.requests import Instant, ReportRequest
 from shouhu.engine.timeutil import local_date, local_iso
 from shouhu.engine.views import CaseView
 from shouhu.errors import Conflict, InvalidInput, TransitionRefused
+from shouhu.workflows.reporting import SUPERIOR_ORGANS
 from shouhu.workflows.spec import WorkflowDef
 
 if TYPE_CHECKING:
@@ -250,6 +252,16 @@ def report_commit(
     if bound is not None:
         late = occurred > bound.due(discovered, self.zone)
         effects["report"] = {"late": late, "delay_seconds": delay, "bound": str(bound.period)}
+        organ = SUPERIOR_ORGANS.get(kind) if late and mandatory else None
+        if organ is not None:
+            # 001 §四(三)1 — 负有强制报告责任的单位和人员未履行报告义务的,其上级机关……要严肃追责:
+            # the superior organ is told, by a notice written with this event, made again from it
+            effects["report"]["superior"] = {
+                "recipient": organ.recipient.format_map(
+                    {"township": loc.township, "village": loc.village, "county": loc.county or ""}
+                ),
+                "citation": organ.citation,
+            }
     if changes.effects:
         effects["deadlines"] = changes.effects
     ev, record = open_case(
@@ -271,7 +283,17 @@ def report_commit(
             "report_delay_seconds": delay,
         },
     )
-    return Commit(record, (ev,), None, tuple(changes.writes), external=external)
+    notices = late_report_notices(
+        case_id=case_id,
+        case_type=wf.type,
+        location=event_data["location"],
+        reporter=event_data["reporter"],
+        report=effects.get("report") or {},
+        occurred_at=occurred,
+        created_at=now,
+        zone=self.zone,
+    )
+    return Commit(record, (ev,), None, tuple(changes.writes), tuple(notices), external=external)
 
 
 def _report_checked(self: Engine, req: ReportRequest, now: datetime) -> _CheckedReport:

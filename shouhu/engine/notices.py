@@ -101,3 +101,58 @@ def normal_payload(payload: Any) -> Any:
     except Exception:  # a forged payload that is not even an instant: compared as it is
         return dict(payload)
     return out
+
+
+def late_report_notices(
+    *,
+    case_id: str,
+    case_type: str,
+    location: Mapping[str, Any],
+    reporter: Mapping[str, Any],
+    report: Mapping[str, Any],
+    occurred_at: datetime,
+    created_at: datetime,
+    zone: str,
+) -> list[Notice]:
+    """The notice a late mandatory report sends to the reporter's superior organ (上级机关):
+    001 §四(三)1 — 负有强制报告责任的单位和人员未履行报告义务的,其上级机关……要严肃追责.
+
+    ``report`` is the report event's ``effects["report"]``: the recipient and citation were
+    recorded there (``superior``) when the report was filed, so the engine writes this notice
+    and verify makes it again from the event alone. It names the reporting body (a mandatory
+    reporter is an organisation), its kind and the delay — never the child."""
+    superior = report.get("superior")
+    if not report.get("late") or not isinstance(superior, Mapping):
+        return []
+    key = f"{case_id}:1:late_report"
+    payload: dict[str, Any] = {
+        "key": key,
+        "notice": "late_report",
+        "recipient": str(superior.get("recipient", ""))[:200],
+        "citation": superior.get("citation"),
+        "case_id": case_id,
+        "case_type": case_type,
+        "state": "reported",
+        "location": dict(location),
+        "event": {"seq": 1, "trigger": "report", "occurred_at": local_iso(occurred_at, zone)},
+        "due": [],
+        "late_report": {
+            "reporting_body": reporter.get("name"),
+            "reporter_kind": reporter.get("kind"),
+            "delay_seconds": report.get("delay_seconds"),
+            "bound": report.get("bound"),
+        },
+    }
+    return [
+        Notice(
+            None,
+            key,
+            case_id,
+            1,
+            "late_report",
+            payload["recipient"],
+            payload,
+            "pending",
+            created_at,
+        )
+    ]

@@ -59,7 +59,11 @@ def next(self: Engine, case_id: str) -> list[TriggerOption]:
                 to=wf.destinations(row.trigger, case.state),
                 data=tuple(f.describe() for f in fields if not f.by_engine),
                 citation=row.citation,
-                guards=tuple(_guard_status(g, case.facts, fields) for r in here for g in r.guards),
+                guards=tuple(
+                    _guard_status(g, case.facts, fields, _by_engine(case, fields))
+                    for r in here
+                    for g in r.guards
+                ),
             )
         )
     return out
@@ -157,13 +161,28 @@ def read_identity(
     return record.child
 
 
+def _by_engine(case: Any, fields: tuple[FieldDef, ...]) -> dict[str, Any]:
+    """The data the engine fills in when the trigger is fired (``reporter_kind``, from the
+    case row), so a guard that reads it is judged here as firing would judge it."""
+    if any(f.name == "reporter_kind" and f.by_engine for f in fields):
+        return {"reporter_kind": case.reporter.kind}
+    return {}
+
+
 def _guard_status(
-    guard: Any, facts: Mapping[str, Any], fields: tuple[FieldDef, ...]
+    guard: Any,
+    facts: Mapping[str, Any],
+    fields: tuple[FieldDef, ...],
+    given: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Whether a guard holds now; for a guard that reads a choice, for which choices it holds."""
+    """Whether a guard holds now; for a guard that reads a choice, for which choices it holds.
+    ``given``: the data the engine fills in when the trigger is fired."""
+    given = dict(given or {})
     choice = builtins.next((f for f in fields if f.kind == "choice" and f.required), None)
     if choice is not None:
-        holds_for = [c for c in choice.choices if guard.check(facts, {choice.name: c}) is None]
+        holds_for = [
+            c for c in choice.choices if guard.check(facts, {**given, choice.name: c}) is None
+        ]
         return {
             "name": guard.name,
             "description": guard.description,
@@ -171,7 +190,7 @@ def _guard_status(
             "holds": bool(holds_for),
             "holds_for": {choice.name: holds_for},
         }
-    reason = guard.check(facts, {})
+    reason = guard.check(facts, given)
     return {
         "name": guard.name,
         "description": guard.description,

@@ -218,8 +218,13 @@ def _step(
     # Trigger, state and role come first: they say more than a data error would.
     allowed_rows(wf, case.state, trigger, role)
     fields = wf.fields(trigger)
+    _refuse_given(fields, data)
     clean = v.validate_data(trigger, fields, data, self.zone)
     not_after(self, clean, fields, when)
+    if any(f.name == "reporter_kind" and f.by_engine for f in fields):
+        # the guard judges the reporter's kind (commend_reporter, 001 §四(三)1): the case row
+        # holds it, the event's data records it, so replay and verify judge the same
+        clean["reporter_kind"] = case.reporter.kind
     linked: Commit | None = None
     if wf.opening == "register" and trigger == "raise_report":
         linked = _raised_report(self, case, (actor_name, role), when, clean)
@@ -284,6 +289,15 @@ def _tell_watch(
     if wf.state(watch.state).final:  # aged out before the decision: off the ledger already
         return
     _step(self, tx, watch, guardianship.TRIGGER, "shouhu", "system", at, tell[1], None)
+
+
+def _refuse_given(fields: Iterable[Any], data: Mapping[str, Any] | BaseModel | None) -> None:
+    """A field the engine fills (``reporter_kind``) is refused when a caller gives it."""
+    if not isinstance(data, Mapping):
+        return
+    for f in fields:
+        if f.by_engine and f.name == "reporter_kind" and data.get(f.name) is not None:
+            raise InvalidInput(f"{f.name} is set by the engine, not given", field=f.name)
 
 
 def _raised_report(

@@ -15,6 +15,7 @@ from shouhu.workflows import (
     solo_living,
     suspected_abuse,
     suspected_harm,
+    township,
     watch,
 )
 from shouhu.workflows.spec import DataRule, FieldDef, Guard, StateDef, TransitionDef, WorkflowDef
@@ -38,6 +39,7 @@ DEFAULT = WorkflowSet(
         suspected_abuse.WORKFLOW_V2,
         suspected_harm.WORKFLOW_V2,
         *watch.WORKFLOWS,
+        township.WORKFLOW,
     )
 )
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from shouhu.workflows.reporting import COMMEND_REPORTER
 from shouhu.workflows.spec import (
     DataRule,
     Facts,
@@ -361,6 +362,7 @@ def spine2(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef,
         rows.append(t)
     return (
         *rows,
+        COMMEND_REPORTER,  # 001 §四(三)1: 其他公民、社会组织积极向公安机关报告的…表扬和奖励
         *GROUND_FACTS,
         TransitionDef(
             "record_ground_found",

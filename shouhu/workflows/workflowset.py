@@ -96,8 +96,10 @@ class WorkflowSet:
         return self._of("register")
 
     def all_types(self) -> tuple[str, ...]:
-        """Every type: the report types, then the watches."""
-        return (*self.types(), *self.watch_types())
+        """Every type: the report types, then the watches, then any other (a township's
+        quarterly submissions, ``township_return``)."""
+        first = (*self.types(), *self.watch_types())
+        return (*first, *(t for t in self._order if t in self._latest and t not in first))
 
     def _of(self, opening: str) -> tuple[str, ...]:
         hit = self._of_opening.get(opening)  # asked on every report: kept until the next add

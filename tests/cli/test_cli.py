@@ -383,10 +383,7 @@ def test_workflow_show_json_and_text_describe_the_transitions(cli: Cli) -> None:
     triggers = {t["trigger"] for t in out["transitions"]}
     assert {"stop_violence", "place_in_shelter", "petition_revocation"} <= triggers
     # the seed's clause, or the Civil Code article that completes it (Arts. 36, 38, 203)
-    assert all(
-        t["citation"].startswith((CITATION, "Civil Code Art. "))
-        for t in out["transitions"]
-    )
+    assert all(t["citation"].startswith((CITATION, "Civil Code Art. ")) for t in out["transitions"])
     assert "Transitions" in cli.ok("workflow", "show", "suspected_abuse").stdout
 
 

@@ -82,11 +82,23 @@ def variants(fields: tuple[FieldDef, ...], now: datetime) -> list[dict[str, Any]
 STEMS = "甲乙丙丁戊己庚辛壬癸"
 
 
-def open_case(engine: Engine, wf: WorkflowDef, birthdate: str | None = None) -> str:
+def open_case(
+    engine: Engine,
+    wf: WorkflowDef,
+    birthdate: str | None = None,
+    reporter: dict[str, str] | None = None,
+    late: bool = False,
+) -> str:
+    n = sum(1 for _ in engine.cases())
+    if wf.opening == "open_returns":  # a township's quarterly submissions: a township each
+        day = engine.clock.now().date()
+        quarter = f"{day.year}Q{(day.month - 1) // 3 + 1}"
+        township = {"name": "青山镇 督导员", "role": "township"}
+        return engine.submit_return(f"青山镇{n}", quarter, actor=township).id
     if wf.opening == "register":
         kind = wf.type.split("_")[0]
         birth = {"child": CHILD["birthdate"], "woman": "1990-05-01", "elderly": "1950-05-01"}
-        n = sum(1 for _ in engine.cases())  # one open watch per person: a name each
+        # one open watch per person: a name each (n, the cases so far)
         person = {
             "name": CHILD["name"] + STEMS[n // 10 % 10] + STEMS[n % 10],
             "birthdate": birthdate or birth[kind],
@@ -104,8 +116,9 @@ def open_case(engine: Engine, wf: WorkflowDef, birthdate: str | None = None) -> 
         wf.type,
         child=CHILD,
         location=PLACE,
-        reporter={"kind": "school", "name": "青山镇中心小学"},
-        discovered_at=engine.clock.now() - timedelta(minutes=20),
+        reporter=reporter or {"kind": "school", "name": "青山镇中心小学"},
+        # a late one: its superior organ is told (late_report), without the child
+        discovered_at=engine.clock.now() - (timedelta(days=2) if late else timedelta(minutes=20)),
         data=data,
         new_case=True,  # the one child, a case for each path
     ).id
@@ -145,13 +158,15 @@ def exercise(engine: Engine, clock: FakeClock, wf: WorkflowDef) -> None:
         if t.kind == "system":
             continue
         source = min((s for s in t.sources if s in paths), key=lambda s: len(paths[s]))
-        case_id = open_case(engine, wf)
+        # praise is for a citizen's report (001 §四(三)1)
+        citizen = {"kind": "citizen", "name": "村民"} if t.trigger == "commend_reporter" else None
+        case_id = open_case(engine, wf, reporter=citizen)
         for step in paths[source]:
             if engine.case(case_id).state in step.sources:
                 advance(engine, clock, case_id, step, wf)
         advance(engine, clock, case_id, t, wf)
     # the scheduler's own events: missed duties, maturities, ageing out
-    open_case(engine, wf)
+    open_case(engine, wf, late=True)
     if wf.type == "child_watch":
         open_case(engine, wf, birthdate="2010-06-01")
     nonperforming = open_case(engine, wf)

@@ -571,7 +571,13 @@ def test_a_report_more_than_24_hours_after_discovery_is_marked_late_to_the_secon
     shown = case.to_dict(ZONE)
     assert (shown["late"], shown["report_delay_seconds"]) == (late, delay)
     (event,) = desk.events("report")
-    assert event.effects["report"] == {"late": late, "delay_seconds": delay, "bound": "PT24H"}
+    recorded = dict(event.effects["report"])
+    # a late school's report records the notice to its superior organ (001 §四(三)1)
+    superior = recorded.pop("superior", None)
+    assert recorded == {"late": late, "delay_seconds": delay, "bound": "PT24H"}
+    assert (superior or {}).get("recipient") == (
+        "county education bureau (县级教育行政部门)" if late else None
+    )
 
 
 def test_a_city_bound_on_report_delay_is_the_one_applied() -> None:

@@ -1030,10 +1030,21 @@ def test_every_refused_call_leaves_the_case_unchanged(
 
 
 def test_next_lists_the_triggers_possible_now_with_roles_and_data(driver: Any) -> None:
-    """Right after the report: dispatch or dismiss, for the police; dismiss needs a reason."""
+    """Right after the report: dispatch or dismiss, for the police; dismiss needs a reason.
+    Commending the reporter is offered in every open state, its guard judged on the case's
+    reporter: a school reported, so it does not hold."""
     driver.report()
     options = {o.trigger: o for o in driver.engine.next(driver.case_id)}
-    assert set(options) == {"dispatch", "dismiss"}
+    assert set(options) == {"dispatch", "dismiss", "commend_reporter"}
+    assert [g["holds"] for g in options["commend_reporter"].guards] == [False, True]
+    assert options["commend_reporter"].data == (
+        {
+            "name": "note",
+            "kind": "text",
+            "required": False,
+            "description": "the praise or reward given",
+        },
+    )
     assert options["dispatch"].roles == ("police",)
     assert options["dispatch"].to == ("dispatched",)
     assert options["dismiss"].to == ("closed",)
@@ -1146,7 +1157,8 @@ def test_next_shows_for_which_grounds_a_petition_holds(driver: Any) -> None:
 def test_next_on_a_petitioned_case_offers_both_court_outcomes(driver: Any) -> None:
     """record_court_decision may lead to assisting or intervening; only the court fires it."""
     _to_petitioned(driver)
-    (opt,) = driver.engine.next(driver.case_id)
+    opt, praise = driver.engine.next(driver.case_id)
+    assert praise.trigger == "commend_reporter"  # offered in every open state
     assert opt.trigger == "record_court_decision"
     assert opt.roles == ("court",)
     assert set(opt.to) == {"assisting", "intervening"}

@@ -275,6 +275,7 @@ def test_policy_show_names_the_rest_days_and_the_duties_they_move(tmp_path: Path
         "guardian_redesignation",
         "missing_child_township",
         "petition_by_others",
+        "quarterly_submission",  # 15 days after the quarter: counted in days, it extends
     ]
 
 
