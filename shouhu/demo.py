@@ -26,6 +26,7 @@ from shouhu.cli.render_reports import render_ledger_return, render_screening
 from shouhu.engine import core
 from shouhu.engine.clock import Clock
 from shouhu.engine.timeutil import local_iso, zone
+from shouhu.engine.views import CaseView
 from shouhu.errors import ShouhuError, TransitionRefused
 
 POLICE = {"name": "青山派出所 李警官", "role": "police"}
@@ -440,17 +441,7 @@ def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
         base = today - timedelta(days=75)
         for n, story in enumerate(STORIES):
             reported = base + timedelta(days=n, hours=n % 3)
-            discovered = reported - story.discovered_before
-            data = {k: _expand(v, discovered, tz) for k, v in story.report_data.items()}
-            case = engine.report(
-                story.type,
-                child=story.child,
-                location=story.location,
-                reporter=story.reporter,
-                discovered_at=discovered,
-                occurred_at=reported,
-                data=data,
-            )
+            case = file_story(engine, story, reported)
             refusals = []
             for hours, trigger, actor, step_data in story.steps:
                 at = reported + timedelta(hours=hours)
@@ -486,6 +477,20 @@ def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
         ids.append(holiday_case(engine, console))
         keep_ledger(engine, console, engine.clock.now())
     return ids
+
+
+def file_story(engine: core.Engine, story: Story, reported: datetime) -> CaseView:
+    """File the story's report at ``reported`` (discovered ``discovered_before`` earlier)."""
+    discovered = reported - story.discovered_before
+    return engine.report(
+        story.type,
+        child=story.child,
+        location=story.location,
+        reporter=story.reporter,
+        discovered_at=discovered,
+        occurred_at=reported,
+        data={k: _expand(v, discovered, engine.zone) for k, v in story.report_data.items()},
+    )
 
 
 def print_notices(engine: core.Engine, console: Console, case_id: str) -> None:
@@ -544,16 +549,7 @@ def holiday_case(engine: core.Engine, console: Console) -> str:
     the holiday by Art. 203 (the ``started`` effect in the hash says so)."""
     tz = engine.zone
     story, reported = HOLIDAY, holiday_reported(engine.clock.now().astimezone(zone(tz)))
-    discovered = reported - story.discovered_before
-    case = engine.report(
-        story.type,
-        child=story.child,
-        location=story.location,
-        reporter=story.reporter,
-        discovered_at=discovered,
-        occurred_at=reported,
-        data={k: _expand(v, discovered, tz) for k, v in story.report_data.items()},
-    )
+    case = file_story(engine, story, reported)
     for hours, trigger, actor, data in story.steps:
         engine.fire(
             case.id, trigger, actor=actor, occurred_at=reported + timedelta(hours=hours), data=data

@@ -46,7 +46,7 @@ def page(wf: WorkflowDef) -> str:
     out += [f"| `{s.name}` | {s.zh} | {s.en} |" for s in wf.states]
     for kind, title in (
         ("spine", "Spine transitions"),
-        ("measure", "Emergency measures (the case stays `dispatched`)"),
+        ("measure", "Emergency measures (the case stays where it is)"),
         ("fact", "Facts and acts recorded where they are learnt (the case stays where it is)"),
         ("system", "Scheduler events (role `system` only)"),
     ):

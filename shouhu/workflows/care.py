@@ -112,7 +112,7 @@ def care_measures_v2(*, admonish: bool) -> tuple[TransitionDef, ...]:
     联系不上农村留守儿童父母的), and placing the child there records that they could not be; it
     does not end the search for a guardian: the parents are told and a guardian designated
     later, in any open state (协助通知农村留守儿童父母立即返回或重新确定受委托监护人)."""
-    later = {"sources": FACT_STATES, "kind": "fact"}
+    later = {"sources": FACT_STATES}  # measures still, recorded in any open state after dispatch
     out: list[TransitionDef] = []
     for m in care_measures(admonish=admonish):
         if m.trigger in ("designate_entrusted_guardian", "parents_returned"):

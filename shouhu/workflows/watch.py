@@ -114,6 +114,25 @@ def _closing(
     )
 
 
+def _ages_out(trigger: str, citation: str, why: str) -> TransitionDef:
+    """The scheduler's event when a child reaches the age the pack's maturity ``trigger``
+    counts to: the watch closes (``aged_out``)."""
+    return TransitionDef(
+        trigger,
+        OPEN,
+        "off_ledger",
+        ("system",),
+        citation,
+        f"the child turned {trigger.removeprefix('turns_')} and is {why} (aged out)",
+        data=(
+            FieldDef("due_at", "datetime", required=True),
+            FieldDef("notify", "text", max_length=200),
+        ),
+        outcome="aged_out",
+        kind="system",
+    )
+
+
 def _missed(citation: str) -> TransitionDef:
     return TransitionDef(
         "deadline_missed",
@@ -253,20 +272,7 @@ CHILD_WATCH = WorkflowDef(
             C_CHILD,
             "moved_away",
         ),
-        TransitionDef(
-            "turns_16",
-            OPEN,
-            "off_ledger",
-            ("system",),
-            C_CHILD_DEF,
-            "the child turned 16 and is no longer a left-behind child (aged out)",
-            data=(
-                FieldDef("due_at", "datetime", required=True),
-                FieldDef("notify", "text", max_length=200),
-            ),
-            outcome="aged_out",
-            kind="system",
-        ),
+        _ages_out("turns_16", C_CHILD_DEF, "no longer a left-behind child"),
         _missed(C_CHILD),
         rest_days_rejudged(OPEN),
     ),
@@ -521,20 +527,7 @@ CHILD_WATCH_V2 = replace(
             effect=_guardian_changed,
             kind="system",  # recorded by the engine only: not offered by ``next``
         ),
-        TransitionDef(
-            "turns_18",
-            OPEN,
-            "off_ledger",
-            ("system",),
-            C_MINOR,
-            "the child turned 18 and is no longer a minor (aged out)",
-            data=(
-                FieldDef("due_at", "datetime", required=True),
-                FieldDef("notify", "text", max_length=200),
-            ),
-            outcome="aged_out",
-            kind="system",
-        ),
+        _ages_out("turns_18", C_MINOR, "no longer a minor"),
         _missed(C_CHILD),
     ),
 )

@@ -268,7 +268,12 @@ def test_an_assessment_completed_after_the_old_due_time_is_on_time_under_the_new
         "complete_assessment",
         actor=TOWNSHIP,
         occurred_at=cst("2027-02-10T09:00"),
-        data={"safety": "medium", "guardianship": "high", "health": "low"},
+        data={
+            "safety": "medium",
+            "guardianship": "high",
+            "health": "low",
+            "participants": "civil_affairs,police",
+        },
     )
     row = assessment(new, case_id)
     assert (row["status"], row["late_seconds"]) == ("met", 0)

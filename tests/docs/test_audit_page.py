@@ -154,25 +154,26 @@ def test_the_page_script_runs_to_the_end(page_run: PageRun) -> None:
 
 #: Output lines the page shows that a real run must print (case ids, instants, digests aside).
 KEY_LINES = {
-    "replay-head": "Replay of <CASE> — state petitioned (version 11)",
+    "replay-head": "Replay of <CASE> — state petitioned (version 12)",
     "replay-six-months": (
         "│  3 │ 2026-03-02 09:50 │ nonperformance_six_months │ dispatched        │ ok      │"
     ),
     "replay-late-dispatch": (
-        "│ dispatch                  │ 2026-03-02 09:30 │ met    │ 2026-03-02 09:50 │ late 0h20m │"
+        "│ dispatch                  │ 2026-03-02 09:30 │ met        │ 2026-03-02 09:50 │"
+        " late 0h20m │"
     ),
     "replay-verdict": "replay matches the record",
     "at-before": "Replay of <CASE> as of 2026-03-02 09:49 — state reported (version 1)",
     "at-on": "Replay of <CASE> as of 2026-03-02 09:50 — state dispatched (version 3)",
-    "verify-ok": "verified 2 cases, 14 events: ok",
+    "verify-ok": "verified 2 cases, 15 events: ok",
     "tampered": "BROKEN <CASE> at seq 2: event 2's content does not match its hash",
-    "tampered-verdict": "verified 2 cases, 14 events: FAILED",
+    "tampered-verdict": "verified 2 cases, 15 events: FAILED",
     "tampered-stderr": "shouhu: broken: <CASE> seq 2: event 2's content does not match its hash",
     "exit-1": "exit code 1",
     "anchor": "shouhu-anchor-v1:<TIME>:2:<SHA256>",
     "anchor-holds": "anchor of <TIME> (2 cases): holds",
-    "anchor-later": "verified 2 cases, 15 events: ok",
-    "erased-plain": "verified 1 cases, 12 events: ok",
+    "anchor-later": "verified 2 cases, 16 events: ok",
+    "erased-plain": "verified 1 cases, 13 events: ok",
     "erased-anchor": "anchor of <TIME> (2 cases): DOES NOT HOLD",
     "erased-stderr": "shouhu: broken: the anchor does not hold",
     "report-head": "Compliance report — cases reported 2026-03-01 … 2026-03-31: 2",
@@ -217,7 +218,7 @@ def test_the_python_examples_run_after_the_script(
         run_python(n, ns)
     out = capsys.readouterr().out.splitlines()
     assert re.fullmatch(r"anchor of \S+: 2 cases, holds", out[0]), out
-    assert re.fullmatch(r"[0-9A-Z]{16}: 12 events, chain intact, head [0-9a-f]{12}…", out[1]), out
+    assert re.fullmatch(r"[0-9A-Z]{16}: 13 events, chain intact, head [0-9a-f]{12}…", out[1]), out
     reads = out[2:]
     assert len(reads) == 2, reads
     assert reads[0].endswith("| audit export json | 未成年人保护专项监督 2026-03")

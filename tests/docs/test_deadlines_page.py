@@ -105,10 +105,12 @@ def test_the_worked_examples_are_what_add_period_computes() -> None:
     } <= examples
 
 
-def test_the_page_says_plainly_that_the_holiday_extension_is_not_applied() -> None:
-    """Art. 203's extension past public holidays: stated as not applied."""
+def test_the_page_says_plainly_where_the_holiday_extension_is_applied_and_where_not() -> None:
+    """Art. 203's extension past public holidays: applied under the default 2026.2, not under
+    2026.1."""
     part = section("How periods are counted")
-    assert "**Not applied:**" in part
+    assert "**Applied since `cn-national-default@2026.2`:**" in part
+    assert "**not applied**" in part
     assert "public holiday" in part
     for article in ("Arts. 200–204", "Art. 1259", "Art. 201", "Art. 202", "Art. 203"):
         assert article in part
@@ -119,7 +121,7 @@ def test_the_example_city_pack_loads_and_keeps_the_law() -> None:
     (block,) = fences("toml")
     pack = parse_pack(block, "xianning.toml")
     national = default_pack()
-    assert pack.id == "hubei-xianning@2026.1"
+    assert pack.id == "hubei-xianning@2026.1"  # the city's own version
     assert [r.name for r in pack.rules] == [r.name for r in national.rules]
     for rule in national.rules:
         if rule.basis == "law":

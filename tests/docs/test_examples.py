@@ -239,7 +239,8 @@ def test_concepts_refusal_lines_are_what_the_engine_says() -> None:
     refused("close", {"name": "张敏", "role": "township"})
     engine.fire(case.id, "dispatch", actor=police)
     refused("complete_emergency", police)
-    engine.fire(case.id, "parents_returned", actor=police)
+    for measure in ("order_parents_return", "parents_returned", "admonish_parents"):
+        engine.fire(case.id, measure, actor=police)
     engine.fire(case.id, "complete_emergency", actor=police)
     engine.fire(case.id, "notify_township", actor=police)
     refused("start_assessment", police)
@@ -325,8 +326,8 @@ KEY_LINES = {
     "dispatch": "<CASE>: dispatch — reported → dispatched 已出警 / Police dispatched (version 2)",
     "guard-refusal": (
         "shouhu: error: refused by rule guard child_in_care (001 §四(三)2): the child is not yet "
-        "in anyone's care: record parents_returned, designate_entrusted_guardian or "
-        "place_in_temporary_care first"
+        "in anyone's care: record parents_returned or designate_entrusted_guardian, or — if "
+        "the parents cannot be reached — place_in_temporary_care"
     ),
     "exit-3": "exit code 3",
     "duplicate-refusal": (

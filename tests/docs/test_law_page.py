@@ -39,6 +39,8 @@ def known_names() -> set[str]:
         wf = workflows.latest(t)
         names |= {wf.type, wf.opening, *wf.triggers, *wf.state_names}
         names |= {g.name for g in wf.grounds}
+        for f in wf.report_data:  # e.g. the ledger's categories
+            names |= set(f.choices)
         for row in wf.transitions:
             names |= {g.name for g in row.guards} | {n.kind for n in row.notices}
             for f in row.data:

@@ -161,6 +161,18 @@ def exercise(engine: Engine, clock: FakeClock, wf: WorkflowDef) -> None:
         # praise is for a citizen's report (001 §四(三)1)
         citizen = {"kind": "citizen", "name": "村民"} if t.trigger == "commend_reporter" else None
         case_id = open_case(engine, wf, reporter=citizen)
+        if t.trigger in ("petition_restoration", "record_restoration_decision"):
+            # restoration follows a revocation (Civil Code Art. 38): the court revokes first
+            court = next(r for r in wf.transitions if r.when == ("outcome", "revoked"))
+            for step in paths[court.sources[0]]:
+                advance(engine, clock, case_id, step, wf)
+            clock.advance(minutes=30)
+            engine.fire(  # not for an intentional crime against the child, which bars it
+                case_id,
+                court.trigger,
+                actor={"name": "法官", "role": "court"},
+                data={"outcome": "revoked", "new_guardian": GUARDIAN, "intentional_crime": False},
+            )
         for step in paths[source]:
             if engine.case(case_id).state in step.sources:
                 advance(engine, clock, case_id, step, wf)

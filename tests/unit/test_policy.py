@@ -99,6 +99,9 @@ def test_the_default_pack_names_the_deadlines_of_the_mechanism() -> None:
         "guardian_redesignation": ("duty", "P30D", "local"),
         "missing_child_township": ("duty", "P3D", "local"),
         "petition_by_others": ("duty", "P30D", "local"),
+        "holiday_handover": ("duty", "P14D", "local"),
+        "quarterly_submission": ("duty", "P15D", "local"),
+        "turns_18": ("maturity", "P18Y", "law"),
         "nonperformance_six_months": ("maturity", "P6M", "law"),
         "report_delay": ("check", "PT24H", "local"),
         "duplicate_window": ("check", "PT24H", "local"),
@@ -129,6 +132,9 @@ LEDGER_CITATIONS = {
     "turns_16": "001, opening paragraph",
     "screening_visit": "001 §四(三)5",
     "missing_child_township": "001 §四(三)2",
+    "holiday_handover": "001 §四(二)3",
+    "quarterly_submission": "001 §四(二)2",
+    "turns_18": "Civil Code Art. 17",
 }
 
 
