@@ -106,6 +106,14 @@ class Daemon:
                 max_instances=1,
                 misfire_grace_time=None,
             )
+            # Civil Code Art. 203: the pack this daemon runs under may add a year that pending
+            # duties were flagged for; they are judged anew once, now (each sweep after judges
+            # only what it is about to fire)
+            with self._lock:
+                try:
+                    self._engine.rejudge()
+                except ShouhuError as exc:  # e.g. the store is away: the sweeps still judge
+                    self._engine.log.warning("rejudge_failed", error=str(exc)[:200])
             scheduler.start()
             self._engine.log.info("daemon_started", interval=self._interval)
             while not self._stop_requested:

@@ -154,11 +154,13 @@ def _shipped_calendar(policy_id: str) -> RestCalendar | None:
     return None if text is None else parse_pack(text, f"{policy_id}.toml").calendar
 
 
-def candidates(self: Engine) -> list[str]:
-    """The cases with a pending duty the pack in force may judge anew (:func:`may_judge`)."""
+def candidates(self: Engine, due_by: datetime | None = None) -> list[str]:
+    """The cases with a pending duty the pack in force may judge anew (:func:`may_judge`);
+    with ``due_by``, only among the duties due by then (a sweep's: the index of due rows
+    answers, not a read of every pending row)."""
     if not self.policy.calendar:
         return []
-    rows = list(self.store.deadlines(status="pending"))
+    rows = self.store.deadlines(status="pending", due_before=due_by)
     return list(dict.fromkeys(d.case_id for d in rows if may_judge(self.policy, self.zone, d)))
 
 
@@ -168,18 +170,21 @@ def rejudge(
     *,
     dry_run: bool = False,
     actor: str = "shouhu scheduler",
+    due_by: datetime | None = None,
 ) -> list[Rejudged]:
     """Re-judge, by one recorded ``rest_days_rejudged`` event per case, every pending duty
     that was flagged for a year the pack in force now has rest days for (Civil Code Art. 203).
 
     ``now``: when (business time) the event occurred (default: the clock; never before the
-    case's last event). ``dry_run``: say what would move, write nothing."""
+    case's last event). ``dry_run``: say what would move, write nothing. ``due_by``: only the
+    duties due by then — what a sweep is about to fire (a re-judging only ever moves a due
+    time later, so no other duty could be reported missed too early)."""
     clock_now = self.clock.now()
     at = clock_now if now is None else parse_instant(now, self.zone, field="now")
     done: list[Rejudged] = []
-    for case_id in candidates(self):
+    for case_id in candidates(self, due_by):
         done += _rejudge_case(self, case_id, at, clock_now, dry_run, actor)
-    if not dry_run:
+    if not dry_run and due_by is None:
         self.rejudged_under = self.policy.id
     log_rejudged(self, done)
     return done

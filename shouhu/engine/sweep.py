@@ -42,9 +42,11 @@ def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> li
     wall clock stepped back since, that instant has passed all the same); the horizon a
     sweep used is kept in :attr:`swept_to` (the latest) and logged with each firing.
 
-    The first sweep of an engine under a pack first re-judges the duties flagged for a year
-    the pack now has rest days for (Civil Code Art. 203, :func:`shouhu.engine.rejudge.rejudge`),
-    so that a due time only the old computation passed is not reported missed.
+    Each sweep first re-judges the duties due by its horizon that were flagged for a year the
+    pack now has rest days for (Civil Code Art. 203, :func:`shouhu.engine.rejudge.rejudge`),
+    so that a due time only the old computation passed is not reported missed; the others
+    are re-judged when the daemon starts, before a step on their case, or by
+    ``shouhu deadlines rejudge``.
     """
     clock_now = self.clock.now()
     at = clock_now if now is None else parse_instant(now, self.zone, field="now")
@@ -56,9 +58,10 @@ def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> li
             field="now",
         )
     if self.rejudged_under != self.policy.id:
-        # Art. 203: a duty flagged for a year this pack has rest days for is judged anew
-        # first, so that a due time the old computation passed is not reported missed
-        rejudge(self, at, actor="shouhu scheduler")
+        # Art. 203: a duty due now but flagged for a year this pack has rest days for is
+        # judged anew first, so that a due time only the old computation passed is not
+        # reported missed (the others: the daemon's start, a step, `deadlines rejudge`)
+        rejudge(self, at, actor="shouhu scheduler", due_by=at)
     fired: list[Fired] = []
     conflicts = 0
     while True:

@@ -55,7 +55,8 @@ class RecordingLog:
 
 
 class FakeEngine:
-    """The port the daemon depends on: run_due, next_due, clock and log."""
+    """The port the daemon depends on: rejudge (once, at its start), run_due, next_due, clock
+    and log."""
 
     def __init__(self, *, slow: float = 0.0, failures: int = 0) -> None:
         self.clock = WallClock()
@@ -76,6 +77,11 @@ class FakeEngine:
         """A deadline written by 'another process': the daemon is not told."""
         with self._lock:
             self.pending.append(due_at)
+
+    def rejudge(self) -> list[Any]:
+        """Civil Code Art. 203's re-judging at the daemon's start: nothing flagged here."""
+        self.calls_rejudge = getattr(self, "calls_rejudge", 0) + 1
+        return []
 
     def run_due(self, now: datetime | None = None) -> list[FakeFired]:
         now = now or self.clock.now()
@@ -152,6 +158,17 @@ def test_the_daemon_sweeps_at_once_on_start_to_catch_up(running: Any) -> None:
     assert wait_for(lambda: len(engine.fired) == 1, timeout=2)
     assert engine.calls[0] - started < 1.0
     assert engine.pending == []
+
+
+def test_the_daemon_judges_flagged_rest_days_anew_once_when_it_starts(running: Any) -> None:
+    """Civil Code Art. 203: the pack a daemon starts under may add a year pending duties were
+    flagged for; it re-judges them once, before its first sweep, not on every sweep."""
+    engine = FakeEngine()
+    engine.add(soon(-60))
+    engine.add(soon(0.3))
+    running(Daemon(engine, interval=30))
+    assert wait_for(lambda: len(engine.fired) == 2, timeout=3)
+    assert engine.calls_rejudge == 1
 
 
 def test_the_daemon_wakes_at_the_next_due_time_not_only_on_the_interval(running: Any) -> None:
