@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from shouhu.workflows.spec import Facts, FieldDef, Guard, NoticeDef, TransitionDef
+from shouhu.workflows.spine import OPEN_STATES
 from shouhu.workflows.vocab import (
     MANDATORY_REPORTER_KINDS,
     REPORTER_KINDS,
@@ -65,20 +66,6 @@ SUPERIOR_ORGANS: Final[Mapping[str, NoticeDef]] = {
 }
 assert set(SUPERIOR_ORGANS) == set(MANDATORY_REPORTER_KINDS)
 
-#: The open states of the report types' spine (``spine.OPEN_STATES``, which imports this
-#: module; a test holds the two equal).
-REPORT_OPEN_STATES: Final[tuple[str, ...]] = (
-    "reported",
-    "dispatched",
-    "emergency_handled",
-    "township_notified",
-    "assessing",
-    "assessed",
-    "assisting",
-    "intervening",
-    "petitioned",
-)
-
 
 def _voluntary_reporter(facts: Facts, data: Mapping[str, Any]) -> str | None:
     kind = data.get("reporter_kind")
@@ -116,7 +103,7 @@ NOT_YET_COMMENDED = Guard(
 #: the event's data (``by_engine``), so the guard, replay and ``verify`` judge the same data.
 COMMEND_REPORTER: Final[TransitionDef] = TransitionDef(
     "commend_reporter",
-    REPORT_OPEN_STATES,
+    OPEN_STATES,
     None,
     ("police",),
     C_PRAISE,

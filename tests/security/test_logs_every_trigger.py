@@ -219,7 +219,7 @@ def rejudged(engine: Engine, clock: FakeClock, wf: WorkflowDef) -> None:
     before = Engine(engine.store, clock, zone="Asia/Shanghai", policy=parse_pack(probe, "p.toml"))
     open_case(before, wf)
     after = parse_pack(probe.replace('"1"', '"2"', 1) + year, "p2.toml")
-    Engine(engine.store, clock, zone="Asia/Shanghai", policy=after).run_due()
+    Engine(engine.store, clock, zone="Asia/Shanghai", policy=after).rejudge()  # as a daemon starts
 
 
 def court_decides_about_the_first_child(engine: Engine, clock: FakeClock) -> None:
