@@ -52,6 +52,10 @@ class FakeEngine:
         self.failures = failures
         self.order: list[str] = []
 
+    def rejudge(self) -> list[Any]:
+        """Civil Code Art. 203's re-judging when a daemon starts: nothing flagged here."""
+        return []
+
     def run_due(self, now: datetime | None = None) -> list[Any]:
         self.order.append("run_due")
         if self.failures:
