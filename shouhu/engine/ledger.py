@@ -34,9 +34,9 @@ from shouhu.engine.requests import Instant
 from shouhu.engine.timeutil import local_date, local_iso, parse_day, parse_instant
 from shouhu.engine.views import CaseView
 from shouhu.errors import Conflict, InvalidInput, TransitionRefused
+from shouhu.workflows.child_watch2 import DEFAULT_CATEGORY
 from shouhu.workflows.spec import WorkflowDef
 from shouhu.workflows.vocab import WATCH_KINDS
-from shouhu.workflows.watch import DEFAULT_CATEGORY
 
 if TYPE_CHECKING:  # imported by the functions using them: showing a case needs neither
     from shouhu.engine import registry as reg

@@ -25,19 +25,17 @@ from types import MappingProxyType
 from typing import Any
 
 from shouhu import workflows
+from shouhu.engine.policy_days import Holiday, parse_calendar, parse_holidays
 from shouhu.engine.policy_rules import (
     BASES,
     KINDS,
     DeadlineRule,
-    Holiday,
     Kind,
     Start,
     _Known,
     _not_toml,
     _rule,
     _Where,
-    parse_calendar,
-    parse_holidays,
 )
 from shouhu.engine.policy_toml import _calendar_lines, _holiday_lines, _rule_lines, _toml_str
 from shouhu.engine.restdays import RestCalendar

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shouhu.engine.policy_rules import DeadlineRule, Holiday
+from shouhu.engine.policy_days import Holiday
+from shouhu.engine.policy_rules import DeadlineRule
 from shouhu.engine.restdays import YearCalendar
 
 

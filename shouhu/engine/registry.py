@@ -46,8 +46,8 @@ from shouhu.engine.screening import (  # the screening plan, found here too
 )
 from shouhu.engine.timeutil import local_date, local_iso, parse_instant
 from shouhu.errors import InvalidInput
+from shouhu.workflows.child_watch2 import DEFAULT_CATEGORY
 from shouhu.workflows.vocab import CHILD_CATEGORIES
-from shouhu.workflows.watch import DEFAULT_CATEGORY
 from shouhu.workflows.workflowset import WorkflowSet
 
 #: The kinds of person on the ledger, by watch type (the short names of ``shouhu register``).

@@ -9,6 +9,7 @@ the version it was recorded with.
 from __future__ import annotations
 
 from shouhu.workflows import (
+    child_watch2,
     guardian_incapacity,
     guardian_nonperformance,
     missing_child,
@@ -39,6 +40,7 @@ DEFAULT = WorkflowSet(
         suspected_abuse.WORKFLOW_V2,
         suspected_harm.WORKFLOW_V2,
         *watch.WORKFLOWS,
+        child_watch2.CHILD_WATCH_V2,
         township.WORKFLOW,
     )
 )
