@@ -252,7 +252,7 @@ def test_the_anchor_check_fails_on_an_erased_case(page_run: PageRun, in_page_dir
 
 def _verifier_reasons() -> set[str]:
     """The reasons ``verify_chain`` gives, with each interpolated value as ``#``."""
-    source = (ROOT / "shouhu" / "engine" / "audit.py").read_text(encoding="utf-8")
+    source = (ROOT / "shouhu" / "engine" / "verification.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
     (fn,) = [
         n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "verify_chain"
