@@ -107,7 +107,10 @@ STEPS: dict[str, tuple[tuple[str, dict[str, str] | None], ...]] = {
     ),
     "suspected_abuse": (
         ("dispatch", None),
-        ("stop_violence", None),
+        (
+            "stop_violence",
+            {"seriously_hurt": False, "safety_threatened": True, "unattended_in_danger": False},
+        ),
         ("collect_evidence", None),
         ("arrange_medical_care", None),
     ),
