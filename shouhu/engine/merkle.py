@@ -225,6 +225,9 @@ def verify_consistency(
     Outside that range: equal sizes are consistent iff the proof is empty (PROOF(m, D[m]) = {})
     and the roots are equal; an old size of 0, a negative size, or an old size greater than
     the new one is False (the RFC defines no proof there).
+
+    As for inclusion, each size is bound to its root only as one tree head gives them both:
+    with the roots of other sizes the same path can fold to those roots too.
     """
     if old_size <= 0 or new_size < old_size:
         return False
