@@ -8,7 +8,8 @@ caller needs to act on it and the exit code the CLI maps it to::
     │   └── NotFound                 exit 2  no such case (an unknown id is bad input)
     ├── TransitionRefused            exit 3  the rules say no (state, role, guard, duplicate), cited
     ├── Conflict                     exit 4  someone else wrote first (optimistic concurrency)
-    └── StoreUnavailable             exit 5  the database cannot be opened, is busy or read-only
+    ├── StoreUnavailable             exit 5  the database cannot be opened, is busy or read-only
+    └── NotAuthenticated             exit 6  no credential, or one the operator registry refuses
 """
 
 from __future__ import annotations
@@ -100,9 +101,18 @@ class StoreUnavailable(ShouhuError):
     exit_code = 5
 
 
+class NotAuthenticated(ShouhuError):
+    """No credential where one is needed, or one that does not verify against the operator
+    registry (another database's, a disabled operator's, a key rotated away, tampered);
+    nothing was written."""
+
+    exit_code = 6
+
+
 __all__ = [
     "Conflict",
     "InvalidInput",
+    "NotAuthenticated",
     "NotFound",
     "ShouhuError",
     "StoreUnavailable",

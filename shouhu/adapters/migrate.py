@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 #: The newest revision; a test checks it against the scripts (``head()``). Kept here so that
 #: opening a store compares one string instead of importing Alembic.
-HEAD = "0005_journal"
+HEAD = "0006_operators"
 
 #: Where the revisions are: ``shouhu/migrations`` (``env.py``, ``versions/``).
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields
+from dataclasses import asdict, fields
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -32,6 +32,7 @@ from shouhu.adapters.tables import (
     EVENTS,
     INTAKE,
     JOURNAL,
+    OPERATOR_LOG,
     OUTBOX,
     UTCDateTime,
 )
@@ -53,6 +54,7 @@ from shouhu.engine.model import (
     JournalEntry,
     Location,
     Notice,
+    RegistryEntry,
     Reporter,
 )
 
@@ -232,6 +234,8 @@ def _event_values(e: Event) -> dict[str, Any]:
         "effects": e.effects,
         "prev_hash": e.prev_hash,
         "hash": e.hash,
+        "operator_id": e.operator_id,
+        "signature": e.signature,
     }
 
 
@@ -338,7 +342,7 @@ CASE_COLUMNS = (
 EVENT_COLUMNS = (
     "case_id", "seq", "workflow", "workflow_version", "policy_version", "trigger", "from_state",
     "to_state", "actor", "role", "occurred_at", "recorded_at", "data", "effects", "prev_hash",
-    "hash",
+    "hash", "operator_id", "signature",
 )  # fmt: skip
 DEADLINE_COLUMNS = (
     "case_id", "kind", "status", "due_at", "started_at", "started_seq", "policy_version",
@@ -367,7 +371,7 @@ def event_row(e: Event) -> tuple[Any, ...]:
         _enc_dt(e.recorded_at),
         dumps(e.data) if e.data_json is None else e.data_json,
         dumps(e.effects) if e.effects_json is None else e.effects_json,
-        e.prev_hash, e.hash,
+        e.prev_hash, e.hash, e.operator_id, e.signature,
     )  # fmt: skip
 
 
@@ -435,6 +439,7 @@ NOTICE = Codec(OUTBOX, notice_columns, _notice)
 ACCESS = Codec(ACCESS_LOG, access_columns, _fields_of(Access, ACCESS_LOG))
 INTAKE_CODEC = Codec(INTAKE, intake_columns, _fields_of(Intake, INTAKE))
 JOURNAL_CODEC = Codec(JOURNAL, journal_columns, _fields_of(JournalEntry, JOURNAL))
+REGISTRY_CODEC = Codec(OPERATOR_LOG, asdict, _fields_of(RegistryEntry, OPERATOR_LOG))
 
 _UNROLLED = (
     (CASE.insert_names, CASE_COLUMNS),

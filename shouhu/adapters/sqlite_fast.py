@@ -35,7 +35,7 @@ from shouhu.engine.model import CaseHead, CaseRecord, Deadline, Event, Link
 LINK_COLUMNS = (
     "case_id", "seq", "workflow", "workflow_version", "policy_version", "trigger", "from_state",
     "to_state", "actor", "role", "occurred_at", "recorded_at", "data", "effects", "prev_hash",
-    "hash",
+    "hash", "operator_id", "signature",
 )  # fmt: skip
 HEAD_COLUMNS = ("id", "version", "head_hash", "state", "outcome", "facts")
 AUDIT_CHUNK = 5000  # rows per fetch while verifying a whole database
@@ -94,10 +94,11 @@ class SqliteFast:
             chunk = cursor.fetchmany(AUDIT_CHUNK)
             if not chunk:
                 return
-            for c, s, w, wv, pv, t, f, to, a, r, o, rec, d, eff, prev, h in chunk:
+            for c, s, w, wv, pv, t, f, to, a, r, o, rec, d, eff, prev, h, op, sig in chunk:
                 yield Link(
-                    c, s, w, wv, pv, t, f, to, a, r, text(o), text(rec), obj(d), obj(eff), prev, h
-                )
+                    c, s, w, wv, pv, t, f, to, a, r, text(o), text(rec), obj(d), obj(eff), prev, h,
+                    op, sig,
+                )  # fmt: skip
 
     def heads(self, cursor: Any) -> Iterator[CaseHead]:
         """Every case row's head and projection, in id order."""

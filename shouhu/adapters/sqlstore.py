@@ -26,7 +26,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from shouhu.adapters.sqlbase import BUSY_TIMEOUT_MS, _DbErrors
 from shouhu.adapters.sqlcodec import dumps
 from shouhu.engine.ports import Commit
-from shouhu.errors import InvalidInput
+from shouhu.errors import Conflict, InvalidInput
 
 if TYPE_CHECKING:
     from shouhu.adapters.sqlite_fast import SqliteFast
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         JournalEntry,
         Link,
         Notice,
+        RegistryEntry,
     )
     from shouhu.engine.ports import Transaction
 
@@ -123,6 +124,87 @@ class SqlStore:
 
     def _errors(self) -> _DbErrors:
         return _DbErrors(self)
+
+    # -- the operator registry and the transparency log's leaves (issue 15) -------------------
+
+    def registry_entries(self, after: int = 0) -> list[RegistryEntry]:
+        """The registry's entries after ``seq`` ``after``, in order."""
+        from shouhu.adapters.sqlcodec import REGISTRY_CODEC
+        from shouhu.adapters.tables import OPERATOR_LOG
+
+        q = sa.select(OPERATOR_LOG).where(OPERATOR_LOG.c.seq > after).order_by(OPERATOR_LOG.c.seq)
+        with self._errors(), self.engine.connect() as conn:
+            try:
+                return [REGISTRY_CODEC.record(r) for r in conn.execute(q).mappings()]
+            except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+                if "operator_log" not in str(exc):
+                    raise
+                # a store opened without migrating (create=False) on a schema from before
+                # operators existed: it has none
+                return []
+
+    def append_registry(self, entry: RegistryEntry) -> None:
+        """Append one entry; another writer's entry at the same ``seq`` is a ``Conflict``."""
+        from shouhu.adapters.sqlcodec import REGISTRY_CODEC
+        from shouhu.adapters.tables import OPERATOR_LOG
+
+        try:
+            with self._errors(), self.engine.begin() as conn:
+                conn.execute(OPERATOR_LOG.insert(), [REGISTRY_CODEC.values(entry)])
+        except sa.exc.IntegrityError:
+            raise Conflict(
+                f"the operator registry moved past entry {entry.seq - 1} while this change was "
+                "made: look again and retry",
+                case_id="",
+                expected=entry.seq - 1,
+                actual=None,
+            ) from None
+
+    def events_recorded(self) -> int:
+        """How many events the log holds (the highest row id: the log only grows)."""
+        from shouhu.adapters.tables import EVENTS
+
+        with self._errors(), self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(EVENTS.c.id))).scalar() or 0)
+
+    def tree_leaves(self) -> list[tuple[int, str, int, str]]:
+        """The transparency log's leaves in order: ``(index, case_id, seq, leaf)``."""
+        from shouhu.adapters.tables import TLOG
+
+        q = sa.select(TLOG.c.leaf_index, TLOG.c.case_id, TLOG.c.seq, TLOG.c.leaf)
+        with self._errors(), self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(q.order_by(TLOG.c.leaf_index))]
+
+    def unsequenced(self) -> list[Event]:
+        """The events not yet in the transparency log, in the order they were stored."""
+        from shouhu.adapters.sqlcodec import EVENT
+        from shouhu.adapters.tables import EVENTS, TLOG
+
+        missing = ~sa.exists().where(
+            sa.and_(TLOG.c.case_id == EVENTS.c.case_id, TLOG.c.seq == EVENTS.c.seq)
+        )
+        q = sa.select(EVENTS).where(missing).order_by(EVENTS.c.id)
+        with self._errors(), self.engine.connect() as conn:
+            return [EVENT.record(r) for r in conn.execute(q).mappings()]
+
+    def append_leaves(self, leaves: Sequence[tuple[int, str, int, str]]) -> None:
+        """Append leaves ``(index, case_id, seq, leaf)``; a race with another anchor is a
+        ``Conflict`` and writes nothing."""
+        from shouhu.adapters.tables import TLOG
+
+        rows = [{"leaf_index": i, "case_id": c, "seq": s, "leaf": leaf} for i, c, s, leaf in leaves]
+        if not rows:
+            return
+        try:
+            with self._errors(), self.engine.begin() as conn:
+                conn.execute(TLOG.insert(), rows)
+        except sa.exc.IntegrityError:
+            raise Conflict(
+                "another anchor took these events into the tree first: anchor again",
+                case_id="",
+                expected=None,
+                actual=None,
+            ) from None
 
     if TYPE_CHECKING:  # the Store port, which each dialect's store implements
 

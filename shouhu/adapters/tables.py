@@ -137,6 +137,8 @@ class EventRow(SQLModel, table=True):
     effects: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    operator_id: str | None = Field(default=None, max_length=32)
+    signature: str | None = Field(default=None, max_length=100)
 
 
 class DeadlineRow(SQLModel, table=True):
@@ -245,6 +247,41 @@ class JournalRow(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class OperatorLogRow(SQLModel, table=True):
+    """The operator registry: who may act, in which role and scope, with which key;
+    append-only and hash-chained (``seq`` 1, 2, …), each change signed
+    (:mod:`shouhu.engine.operators`)."""
+
+    model_config = _ROW_CONFIG
+
+    __tablename__ = "operator_log"
+
+    seq: int = Field(sa_column=Column(sa.Integer(), primary_key=True, autoincrement=False))
+    kind: str = Field(max_length=20)
+    operator_id: str = Field(max_length=32)
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime = _utc()
+    signer: str = Field(max_length=32)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    signature: str = Field(max_length=100)
+
+
+class TreeLeafRow(SQLModel, table=True):
+    """The transparency log's leaves: the order in which ``audit anchor`` took events into
+    the Merkle tree (RFC 9162), with the leaf each contributed."""
+
+    model_config = _ROW_CONFIG
+
+    __tablename__ = "tlog"
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq", name="uq_tlog_event"),)
+
+    leaf_index: int = Field(sa_column=Column(sa.Integer(), primary_key=True, autoincrement=False))
+    case_id: str = Field(max_length=32)
+    seq: int
+    leaf: str = Field(max_length=64)
+
+
 CASES: sa.Table = CaseRow.__table__  # type: ignore[attr-defined]
 EVENTS: sa.Table = EventRow.__table__  # type: ignore[attr-defined]
 DEADLINES: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
@@ -252,6 +289,8 @@ ACCESS_LOG: sa.Table = AccessRow.__table__  # type: ignore[attr-defined]
 OUTBOX: sa.Table = NoticeRow.__table__  # type: ignore[attr-defined]
 INTAKE: sa.Table = IntakeRow.__table__  # type: ignore[attr-defined]
 JOURNAL: sa.Table = JournalRow.__table__  # type: ignore[attr-defined]
+OPERATOR_LOG: sa.Table = OperatorLogRow.__table__  # type: ignore[attr-defined]
+TLOG: sa.Table = TreeLeafRow.__table__  # type: ignore[attr-defined]
 METADATA = SQLModel.metadata
 
 #: Triggers that make the log append-only at the database level (SQLite).
@@ -268,4 +307,10 @@ SQLITE_APPEND_ONLY = (
     "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS journal_append_only_delete BEFORE DELETE ON journal "
     "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END",
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{what} BEFORE {what.upper()} "
+        f"ON {table} BEGIN SELECT RAISE(ABORT, '{label} is append-only'); END"
+        for table, label in (("operator_log", "the operator registry"), ("tlog", "the transparency log"))
+        for what in ("update", "delete")
+    ),
 )

@@ -74,7 +74,7 @@ def audit_verify(
                 sys.stdout.write(f"ILLEGAL {r.case_id} at seq {seq}: {why}\n")
             for diff in r.differences:
                 sys.stdout.write(f"DIFFERS {r.case_id}: {diff}\n")
-        for line in result.journal_broken:
+        for line in result.journal_broken + result.registry_broken:
             sys.stdout.write(f"BROKEN {line}\n")
         for d in result.derived:
             sys.stdout.write(f"DERIVED {d.line()}\n")
@@ -82,6 +82,12 @@ def audit_verify(
             word = "holds" if result.anchor_holds else "DOES NOT HOLD"
             sys.stdout.write(
                 f"anchor of {result.anchor.at.isoformat()} ({result.anchor.count} cases): {word}\n"
+            )
+        if result.events:
+            sys.stdout.write(
+                f"signatures: {result.signed} signed, {result.anonymous} anonymous reports, "
+                f"{result.unsigned_before} unsigned (before operators existed); "
+                f"{result.registry_entries} operator registry entries\n"
             )
         verdict = "ok" if result.ok else "FAILED"
         sys.stdout.write(f"verified {result.cases} cases, {result.events} events: {verdict}\n")
@@ -91,7 +97,7 @@ def audit_verify(
         for r in result.replay_failures:
             first = r.illegal[0][0] if r.illegal else None
             typer.echo(f"shouhu: replay: {r.case_id} seq {first}: does not replay", err=True)
-        for line in result.journal_broken:
+        for line in result.journal_broken + result.registry_broken:
             typer.echo(f"shouhu: broken: {line}", err=True)
         tables = sorted({f"{d.table}.{d.column}" if d.column else d.table for d in result.derived})
         if tables:

@@ -52,6 +52,7 @@ def verify(
     differs (one pass over the log); with ``anchor``, prove that nothing recorded before
     the anchor's time has changed."""
     from shouhu.engine import derive
+    from shouhu.engine.acting import operator_registry
     from shouhu.engine.audit import (
         Verification,
         heads_digest,
@@ -61,11 +62,16 @@ def verify(
         verify_chain,
     )
     from shouhu.engine.audit import replay as _replay
+    from shouhu.engine.signatures import SignatureCheck
 
     out = Verification()
     if anchor is not None:
         out.anchor = parse_anchor(anchor)
     store = self.store
+    registry = operator_registry(self)
+    out.registry_entries = len(registry.entries)
+    out.registry_broken = [f"operator registry entry {s}: {why}" for s, why in registry.check()]
+    signatures = SignatureCheck(registry)
     journal = derive.read_journal(store.journal())
     out.journal_entries = journal.entries
     out.journal_broken = list(journal.broken)
@@ -116,7 +122,7 @@ def verify(
         head = None if row is None else derive.case_head(row)
         out.cases += 1
         out.events += len(chain)
-        broken = verify_chain(cid, chain, head)
+        broken = verify_chain(cid, chain, head) or signatures.check(cid, chain)
         if broken is not None:
             out.broken.append(broken)
             continue
@@ -140,6 +146,10 @@ def verify(
             out.derived += derive.compare_case(
                 cid, tables, row, deadlines, notices, intake, journal
             )
+    out.signed, out.anonymous = signatures.signed, signatures.anonymous
+    out.unsigned_before = signatures.unsigned_before
+    if case_id is None and (overflow := signatures.unsigned_overflow()) is not None:
+        out.registry_broken.append(overflow)
     if replay and case_id is None:
         out.derived += derive.compare_accesses(store.stored_cells("access_log"), journal)
     if out.anchor is not None:

@@ -19,6 +19,10 @@ that owns it (a newcomer finds the code by its name; ``docs/architecture.md`` is
                               ``next_due``, ``accesses``, ``read_identity``
 ``engine/auditing.py``        ``verify``, ``replay``, ``replay_all``, ``anchor``,
                               ``compliance_report``
+``engine/acting.py``          ``init_admin``, ``add_operator``, ``change_scope``,
+                              ``disable_operator``, ``rotate_key``, ``operators``, ``operator``,
+                              ``operator_registry``, ``authenticate``: operators, credentials,
+                              scopes
 ``engine/records.py``         what the parts share: load and show a case, check an instant,
                               seal an event, log events
 ``engine/requests.py``        ``ReportRequest``, ``FireRequest``, ``Fired``
@@ -54,6 +58,7 @@ from shouhu.workflows import DEFAULT, WorkflowSet
 
 if TYPE_CHECKING:
     from shouhu.engine import (
+        acting,
         auditing,
         intake,
         ledger,
@@ -66,6 +71,7 @@ if TYPE_CHECKING:
     )
     from shouhu.engine.duplicates import DUPLICATE_WINDOW
     from shouhu.engine.intake import IDEMPOTENCY_SOURCE
+    from shouhu.engine.signing import Credential
     from shouhu.engine.transitions import FIRE_ATTEMPTS
 
 #: Names found here that live in a part, loaded with it on first use (PEP 562).
@@ -157,6 +163,9 @@ class Engine:
         #: The pack whose calendar this engine last re-judged flagged duties under (the sweep
         #: does it once per pack: ``rejudge``), or None.
         self.rejudged_under: str | None = None
+        #: On a database with operators: the credential this engine's own acts — the sweep,
+        #: re-judging rest days — are signed with (an operator of role ``system``), or None.
+        self.credential: Credential | None = None
 
     # -- context management ------------------------------------------------------------------
 
@@ -210,6 +219,18 @@ class Engine:
         compliance_report = auditing.compliance_report
         registry_report = ledger.registry_report
         screening = ledger.screening
+
+        # -- operators (acting.py) ----------------------------------------------------------------
+
+        init_admin = acting.init_admin
+        add_operator = acting.add_operator
+        change_scope = acting.change_scope
+        disable_operator = acting.disable_operator
+        rotate_key = acting.rotate_key
+        operators = acting.operators
+        operator = acting.operator
+        operator_registry = acting.operator_registry
+        authenticate = acting.authenticate
     else:
         # -- writing: reports (intake.py), the ledger (ledger.py), triggers (transitions.py) ----
 
@@ -250,3 +271,15 @@ class Engine:
         compliance_report = _Part("auditing")
         registry_report = _Part("ledger")
         screening = _Part("ledger")
+
+        # -- operators (acting.py) ----------------------------------------------------------------
+
+        init_admin = _Part("acting")
+        add_operator = _Part("acting")
+        change_scope = _Part("acting")
+        disable_operator = _Part("acting")
+        rotate_key = _Part("acting")
+        operators = _Part("acting")
+        operator = _Part("acting")
+        operator_registry = _Part("acting")
+        authenticate = _Part("acting")

@@ -120,6 +120,30 @@ def journal_hash(
     return hashlib.sha256(canonical(content)).hexdigest()
 
 
+def registry_hash(
+    *,
+    seq: int,
+    kind: str,
+    operator_id: str,
+    body: Mapping[str, Any],
+    recorded_at: str,
+    signer: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 (hex) of an operator registry entry (:mod:`shouhu.engine.operators`): the
+    canonical JSON object of its fields, ``recorded_at`` as UTC text — the events' form."""
+    content = {
+        "seq": seq,
+        "kind": kind,
+        "operator_id": operator_id,
+        "body": dict(body),
+        "recorded_at": recorded_at,
+        "signer": signer,
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(canonical(content)).hexdigest()
+
+
 def stored_event_hash(**event: Unpack[StoredEvent]) -> str:
     """:func:`event_hash` of an event as read back from a store, for ``verify``: the instants
     already in their canonical text (``utc_iso``), ``data`` and ``effects`` decoded from JSON

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
+from shouhu.engine.acting import Acting, authenticate, sign_commits
 from shouhu.engine.duplicates import refuse_duplicates
 from shouhu.engine.model import CaseRecord, Child, Location, Reporter
 from shouhu.engine.notices import late_report_notices
@@ -40,6 +41,7 @@ from shouhu.workflows.spec import WorkflowDef
 
 if TYPE_CHECKING:
     from shouhu.engine.core import Engine
+    from shouhu.engine.signing import Credential
 
 #: The intake ``source`` under which :meth:`Engine.report`'s idempotency keys are recorded
 #: (reserved: batch intake may not use it).
@@ -58,8 +60,13 @@ def report(
     data: Mapping[str, Any] | None = None,
     new_case: bool = False,
     key: str | None = None,
+    credential: Credential | None = None,
 ) -> CaseView:
     """File a report (event 1, trigger ``report``) and return the new case.
+
+    Anyone may report (001 §四(三)1): on a database with operators a report filed without a
+    ``credential`` is an anonymous report (unsigned); with one, the filing operator is
+    recorded and signs it.
 
     A report about a child who already has an open case of this type, reported within the
     policy pack's ``duplicate_window`` of this one, is refused as a probable duplicate
@@ -80,7 +87,9 @@ def report(
     req = ReportRequest(
         type, child, location, reporter, discovered_at, occurred_at, data, external_id=key
     )
+    filer = _filer(self, credential)
     commit = report_commit(self, req, None if key is None else IDEMPOTENCY_SOURCE)
+    sign_commits((commit,), filer)
     try:
         with self.store.write() as tx:
             if not new_case:
@@ -95,6 +104,14 @@ def report(
     log_report(self, commit.case)
     log_events(self, commit.events)
     return case_view(self, commit.case, list(commit.events))
+
+
+def _filer(self: Engine, credential: Credential | None) -> Acting | None:
+    """The operator filing reports, or None: an anonymous report (anyone may report)."""
+    if credential is None:
+        return None
+    op = authenticate(self, credential)
+    return Acting(op.name, op.role, op, credential)
 
 
 def _keyed(self: Engine, type_: str, key: str) -> CaseView | None:
@@ -121,8 +138,10 @@ def report_many(
     *,
     source: str | None = None,
     new_case: bool = False,
+    credential: Credential | None = None,
 ) -> list[str]:
     """File many reports in one transaction: every one is validated first; all or none.
+    (``credential``: as :meth:`report`'s.)
 
     With ``source``, each request's ``external_id`` is recorded once per source: a report
     imported again is a :class:`Conflict`. Each report is checked for a probable duplicate
@@ -132,8 +151,10 @@ def report_many(
     Returns the new case ids in order.
     """
     _check_batch(source, new_case)
+    filer = _filer(self, credential)
     now = self.clock.now()  # one transaction: every report in it is recorded at one instant
     commits = [report_commit(self, r, source, now) for r in requests]
+    sign_commits(commits, filer)
     if commits and new_case:
         self.store.commit_many(commits)
     elif commits:
@@ -148,7 +169,11 @@ def report_many(
 
 @contextmanager
 def reporting(
-    self: Engine, *, source: str | None = None, new_case: bool = False
+    self: Engine,
+    *,
+    source: str | None = None,
+    new_case: bool = False,
+    credential: Credential | None = None,
 ) -> Iterator[Callable[[Sequence[ReportRequest]], list[str]]]:
     """One write transaction for many batches of reports (batch intake's
     ``--all-or-nothing``). The block is given a function that files a batch as
@@ -159,12 +184,14 @@ def reporting(
     function end the block). Memory holds one batch at a time; the write lock is held
     throughout (on SQLite, other writers wait)."""
     _check_batch(source, new_case)
+    filer = _filer(self, credential)
     now = self.clock.now()  # one transaction: every report in it is recorded at one instant
     logged: list[CaseRecord] = []
     with self.store.write() as tx:
 
         def file(requests: Sequence[ReportRequest]) -> list[str]:
             commits = [report_commit(self, r, source, now) for r in requests]
+            sign_commits(commits, filer)
             if commits and not new_case:
                 refuse_duplicates(self, tx, commits, batch=True)
             if commits:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
+from shouhu.engine.acting import Acting, check_scope, resolve, sign_commits
 from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
 from shouhu.engine.periods import parse_period, period_end
 from shouhu.engine.policy import default_pack
@@ -41,6 +42,7 @@ from shouhu.workflows.vocab import WATCH_KINDS
 if TYPE_CHECKING:  # imported by the functions using them: showing a case needs neither
     from shouhu.engine import registry as reg
     from shouhu.engine.core import Engine
+    from shouhu.engine.signing import Credential
 
 
 def register(
@@ -49,7 +51,7 @@ def register(
     *,
     person: Mapping[str, Any] | BaseModel,
     location: str | Mapping[str, Any] | Location,
-    actor: Mapping[str, Any] | BaseModel,
+    actor: Mapping[str, Any] | BaseModel | Credential,
     at: Instant | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> CaseView:
@@ -64,8 +66,11 @@ def register(
     60), with :class:`TransitionRefused` for a role that keeps no ledger, and with
     :class:`Conflict` naming the open watch of the same person. Nothing is written then.
     """
-    commit = _register_commit(self, kind, person, location, actor, at, data)
+    acting = resolve(self, actor)
+    commit = _register_commit(self, kind, person, location, acting, at, data)
     case = commit.case
+    check_scope(acting, case, "register")
+    sign_commits((commit,), acting)
     try:
         with self.store.write() as tx:
             same = _same_person(tx, case)
@@ -99,7 +104,7 @@ def _register_commit(
     kind: str,
     person: Mapping[str, Any] | BaseModel,
     location: str | Mapping[str, Any] | Location,
-    actor: Mapping[str, Any] | BaseModel,
+    who: Acting,
     at: Instant | None,
     data: Mapping[str, Any] | None,
 ) -> Commit:
@@ -110,7 +115,6 @@ def _register_commit(
             field="kind",
         )
     wf = self.workflows.latest(type_)
-    who = v.actor(actor, self.workflows.roles)
     if who.role not in wf.registrars:
         raise TransitionRefused(
             f"refused by rule role ({wf.citation}): the ledger is kept by "

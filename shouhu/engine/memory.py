@@ -21,6 +21,7 @@ from shouhu.engine.model import (
     Intake,
     JournalEntry,
     Notice,
+    RegistryEntry,
 )
 from shouhu.engine.ports import Commit, same_child
 from shouhu.errors import Conflict
@@ -38,6 +39,9 @@ class MemoryStore:
         self._intake: dict[tuple[str, str], str] = {}
         self._intake_rows: list[Intake] = []
         self._journal: list[JournalEntry] = []
+        self._order: list[Event] = []  # every event in the order it was stored
+        self._registry: list[RegistryEntry] = []
+        self._leaves: list[tuple[int, str, int, str]] = []
         self._next_deadline_id = 1
         self._lock = threading.Lock()
         self._write_lock = threading.RLock()
@@ -71,6 +75,7 @@ class MemoryStore:
                 dict(self._intake),
                 list(self._intake_rows),
                 list(self._journal),
+                list(self._order),
             )
 
     def _restore(self, snapshot: tuple[Any, ...]) -> None:
@@ -84,6 +89,7 @@ class MemoryStore:
                 self._intake,
                 self._intake_rows,
                 self._journal,
+                self._order,
             ) = snapshot
 
     def commit(self, commit: Commit) -> None:
@@ -148,6 +154,48 @@ class MemoryStore:
                     self._notices[nid] = replace(n, id=nid)
                 self._cases[c.case.id] = copy.deepcopy(c.case)
                 self._events.setdefault(c.case.id, []).extend(copy.deepcopy(list(c.events)))
+                self._order.extend(c.events)
+
+    # -- the operator registry and the transparency log's leaves ------------------------------
+
+    def registry_entries(self, after: int = 0) -> list[RegistryEntry]:
+        with self._lock:
+            return [e for e in self._registry if e.seq > after]
+
+    def append_registry(self, entry: RegistryEntry) -> None:
+        with self._lock:
+            if entry.seq != len(self._registry) + 1:
+                raise Conflict(
+                    f"the operator registry moved past entry {entry.seq - 1}: look again",
+                    case_id="",
+                    expected=entry.seq - 1,
+                    actual=len(self._registry),
+                )
+            self._registry.append(entry)
+
+    def events_recorded(self) -> int:
+        with self._lock:
+            return len(self._order)
+
+    def tree_leaves(self) -> list[tuple[int, str, int, str]]:
+        with self._lock:
+            return list(self._leaves)
+
+    def unsequenced(self) -> list[Event]:
+        with self._lock:
+            done = {(c, s) for _, c, s, _ in self._leaves}
+            return [copy.deepcopy(e) for e in self._order if (e.case_id, e.seq) not in done]
+
+    def append_leaves(self, leaves: Sequence[tuple[int, str, int, str]]) -> None:
+        with self._lock:
+            if leaves and leaves[0][0] != len(self._leaves):
+                raise Conflict(
+                    "another anchor took these events into the tree first: anchor again",
+                    case_id="",
+                    expected=None,
+                    actual=None,
+                )
+            self._leaves.extend(leaves)
 
     def _version(self, case_id: str) -> int | None:
         case = self._cases.get(case_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from shouhu.engine.hashing import event_hash, journal_hash, stored_row_hash
+from shouhu.engine.hashing import event_hash, journal_hash, registry_hash, stored_row_hash
 from shouhu.engine.timeutil import utc_iso
 
 
@@ -76,6 +76,11 @@ class Event:
     prev_hash: str
     hash: str
     effects: dict[str, Any] = field(default_factory=dict)
+    #: The operator who recorded it and their signature (:mod:`shouhu.engine.signing`), not
+    #: hashed: the signature is over the hash. None for an event recorded before operators
+    #: existed, and for an anonymous report (anyone may report, 001 §四(三)1).
+    operator_id: str | None = None
+    signature: str | None = None
     # The canonical JSON of ``data`` and ``effects`` as the engine hashed them when it made the
     # event (None for events read back): a store may write these texts instead of encoding the
     # values again. Not init fields, so ``dataclasses.replace`` drops them with the old values.
@@ -154,6 +159,8 @@ class Link(NamedTuple):
     effects: dict[str, Any]
     prev_hash: str
     hash: str
+    operator_id: str | None = None
+    signature: str | None = None
 
     @classmethod
     def of(cls, e: Event) -> Link:
@@ -174,6 +181,8 @@ class Link(NamedTuple):
             e.effects,
             e.prev_hash,
             e.hash,
+            e.operator_id,
+            e.signature,
         )
 
     def event(self) -> Event:
@@ -195,6 +204,8 @@ class Link(NamedTuple):
             self.prev_hash,
             self.hash,
             self.effects,
+            self.operator_id,
+            self.signature,
         )
 
     def computed_hash(self, *, empty_effects_key: bool = False) -> str:
@@ -351,5 +362,34 @@ class JournalEntry:
             case_id=self.case_id,
             body=self.body,
             recorded_at=utc_iso(self.recorded_at),
+            prev_hash=self.prev_hash,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryEntry:
+    """One change to the operator registry, as stored (table ``operator_log``; see
+    :mod:`shouhu.engine.operators`): chained as a case's events are, signed by its
+    ``signer`` over :func:`~shouhu.engine.signing.registry_statement`."""
+
+    seq: int
+    kind: str
+    operator_id: str
+    body: dict[str, Any]
+    recorded_at: datetime
+    signer: str
+    prev_hash: str
+    hash: str
+    signature: str
+
+    def computed_hash(self) -> str:
+        """The hash this entry's content and ``prev_hash`` should have."""
+        return registry_hash(
+            seq=self.seq,
+            kind=self.kind,
+            operator_id=self.operator_id,
+            body=self.body,
+            recorded_at=utc_iso(self.recorded_at),
+            signer=self.signer,
             prev_hash=self.prev_hash,
         )

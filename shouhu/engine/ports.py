@@ -25,6 +25,7 @@ from shouhu.engine.model import (
     JournalEntry,
     Link,
     Notice,
+    RegistryEntry,
 )
 
 
@@ -190,6 +191,30 @@ class Store(Protocol):
         :func:`shouhu.engine.derive.cell` form (instants as UTC text, dates as ISO text, JSON
         decoded); ordered by case id, then row id (``access_log``: by id; ``cases``: by id);
         only one case's with ``case_id``. Streamed."""
+        ...
+
+    def registry_entries(self, after: int = 0) -> list[RegistryEntry]:
+        """The operator registry's entries after ``seq`` ``after``, in order."""
+        ...
+
+    def append_registry(self, entry: RegistryEntry) -> None:
+        """Append one registry entry (its ``seq`` the next); ``Conflict`` if taken."""
+        ...
+
+    def events_recorded(self) -> int:
+        """How many events the log holds."""
+        ...
+
+    def tree_leaves(self) -> list[tuple[int, str, int, str]]:
+        """The transparency log's leaves in order: ``(index, case_id, seq, leaf)``."""
+        ...
+
+    def unsequenced(self) -> list[Event]:
+        """The events not yet in the transparency log, in the order they were stored."""
+        ...
+
+    def append_leaves(self, leaves: Sequence[tuple[int, str, int, str]]) -> None:
+        """Append leaves (indexes following the last); ``Conflict`` if another came first."""
         ...
 
     def close(self) -> None:

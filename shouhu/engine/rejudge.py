@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
+from shouhu.engine.acting import Acting, signing, system_acting
 from shouhu.engine.machines import step
 from shouhu.engine.model import CaseRecord, Deadline, DeadlineWrite, Event
 from shouhu.engine.outbox import step_notices
@@ -43,6 +44,7 @@ from shouhu.workflows.system import C_ART_203, REST_DAYS_REJUDGED
 
 if TYPE_CHECKING:
     from shouhu.engine.core import Engine
+    from shouhu.engine.signing import Credential
 
 #: The re-judging event's trigger.
 TRIGGER = REST_DAYS_REJUDGED.trigger
@@ -171,6 +173,7 @@ def rejudge(
     dry_run: bool = False,
     actor: str = "shouhu scheduler",
     due_by: datetime | None = None,
+    credential: Credential | None = None,
 ) -> list[Rejudged]:
     """Re-judge, by one recorded ``rest_days_rejudged`` event per case, every pending duty
     that was flagged for a year the pack in force now has rest days for (Civil Code Art. 203).
@@ -178,12 +181,15 @@ def rejudge(
     ``now``: when (business time) the event occurred (default: the clock; never before the
     case's last event). ``dry_run``: say what would move, write nothing. ``due_by``: only the
     duties due by then — what a sweep is about to fire (a re-judging only ever moves a due
-    time later, so no other duty could be reported missed too early)."""
+    time later, so no other duty could be reported missed too early). On a database with
+    operators the events are signed as the sweep's are (``credential``, else the engine's)."""
+
+    acting = None if dry_run else system_acting(self, credential or self.credential)
     clock_now = self.clock.now()
     at = clock_now if now is None else parse_instant(now, self.zone, field="now")
     done: list[Rejudged] = []
     for case_id in candidates(self, due_by):
-        done += _rejudge_case(self, case_id, at, clock_now, dry_run, actor)
+        done += _rejudge_case(self, case_id, at, clock_now, dry_run, actor, acting)
     if not dry_run and due_by is None:
         self.rejudged_under = self.policy.id
     log_rejudged(self, done)
@@ -228,7 +234,13 @@ def before_step(
 
 
 def _rejudge_case(
-    self: Engine, case_id: str, at: datetime, recorded: datetime, dry_run: bool, actor: str
+    self: Engine,
+    case_id: str,
+    at: datetime,
+    recorded: datetime,
+    dry_run: bool,
+    actor: str,
+    acting: Acting | None,
 ) -> list[Rejudged]:
     if dry_run:  # read, write nothing
         case, events = load(self, case_id), self.store.events(case_id)
@@ -236,7 +248,8 @@ def _rejudge_case(
     for _ in range(ATTEMPTS):
         events = self.store.events(case_id)
         try:
-            with self.store.write() as tx:
+            with self.store.write() as store_tx:
+                tx = signing(store_tx, acting)
                 case = load(self, case_id, tx)
                 if not events or case.version != events[-1].seq:
                     raise Conflict(

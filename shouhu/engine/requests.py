@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from shouhu.engine.model import Location
+
+if TYPE_CHECKING:
+    from shouhu.engine.signing import Credential
 
 Instant = str | datetime | date
 
@@ -48,7 +51,7 @@ class FireRequest:
 
     case_id: str
     trigger: str
-    actor: Mapping[str, Any] | BaseModel
+    actor: Mapping[str, Any] | BaseModel | Credential  # a credential, on a governed database
     occurred_at: Instant | None = None
     data: Mapping[str, Any] | BaseModel | None = None
     expected_version: int | None = None

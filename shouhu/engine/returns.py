@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from shouhu.engine import validation as v
+from shouhu.engine.acting import Acting, check_scope, resolve, signing
 from shouhu.engine.model import Child, Location, Reporter
 from shouhu.engine.ports import Commit
 from shouhu.engine.records import occurred_instant, open_case
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from shouhu.engine.core import Engine
+    from shouhu.engine.signing import Credential
 
 #: The intake source under which each township's case is recorded (external id: the township).
 SOURCE = "township-returns"
@@ -46,7 +48,7 @@ def submit_return(
     township: str,
     quarter: str,
     *,
-    actor: Mapping[str, Any] | BaseModel,
+    actor: Mapping[str, Any] | BaseModel | Credential,
     county: str | None = None,
     occurred_at: Instant | None = None,
 ) -> CaseView:
@@ -65,7 +67,7 @@ def submit_return(
             f"quarter: expected a calendar quarter such as 2026Q3, not {str(quarter)[:20]!r}",
             field="quarter",
         )
-    who = v.actor(actor, self.workflows.roles)
+    who = resolve(self, actor)
     wf = self.workflows.latest(TYPE)
     row = wf.rows("submit_return")[0]
     if who.role not in row.roles:
@@ -85,18 +87,29 @@ def submit_return(
     key = name if where is None else f"{name}, {where}"
     case_id = self.store.known_external(SOURCE, [key]).get(key)
     if case_id is None:
-        case_id = _open(self, key, Location("", name, where), (who.name, who.role), when)
+        place = Location("", name, where)
+        if who.operator is not None and not who.operator.scope.covers(place):
+            check_scope(who, _placeholder(place), "submit_return")
+        case_id = _open(self, key, place, who, when)
     return self.fire(
         case_id,
         "submit_return",
-        actor={"name": who.name, "role": who.role},
+        actor=who.credential or {"name": who.name, "role": who.role},
         occurred_at=when,
         data={"quarter": str(quarter), "next_quarter_ends": due_from(str(quarter))},
     )
 
 
-def _open(self: Engine, key: str, loc: Location, by: tuple[str, str], when: Any) -> str:
+def _placeholder(place: Location) -> Any:
+    """A stand-in for the township's case not yet opened, for rule ``scope``'s message."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id="(new)", location=place, state="")
+
+
+def _open(self: Engine, key: str, loc: Location, who: Acting, when: Any) -> str:
     """The township's case, opened now (or, if another writer opened it first, that one)."""
+    by = (who.name, who.role)
     wf = self.workflows.latest(TYPE)
     now = self.clock.now()
     case_id = self._new_id(now)
@@ -124,7 +137,7 @@ def _open(self: Engine, key: str, loc: Location, by: tuple[str, str], when: Any)
     )
     try:
         with self.store.write() as tx:
-            tx.append(Commit(record, (ev,), None, external=(SOURCE, key)))
+            signing(tx, who).append(Commit(record, (ev,), None, external=(SOURCE, key)))
     except Conflict:
         found = self.store.known_external(SOURCE, [key]).get(key)
         if found is None:

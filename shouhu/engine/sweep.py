@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
+from shouhu.engine.acting import signing, system_acting
 from shouhu.engine.machines import step
 from shouhu.engine.model import CaseRecord, Deadline, DeadlineWrite
 from shouhu.engine.outbox import step_notices
@@ -27,9 +28,16 @@ from shouhu.errors import Conflict, InvalidInput
 
 if TYPE_CHECKING:
     from shouhu.engine.core import Engine
+    from shouhu.engine.signing import Credential
 
 
-def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> list[Fired]:
+def run_due(
+    self: Engine,
+    now: Instant | None = None,
+    *,
+    batch: int = 500,
+    credential: Credential | None = None,
+) -> list[Fired]:
     """Fire every deadline due at ``now`` (default: the clock), oldest first, exactly once.
 
     A duty that passed unmet becomes ``deadline_missed`` (role ``system``) and its row
@@ -47,7 +55,11 @@ def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> li
     so that a due time only the old computation passed is not reported missed; the others
     are re-judged when the daemon starts, before a step on their case, or by
     ``shouhu deadlines rejudge``.
+
+    On a database with operators the sweep's events are signed by an operator of role
+    ``system``: ``credential``, else the engine's own (:attr:`Engine.credential`).
     """
+    acting = system_acting(self, credential or self.credential)
     clock_now = self.clock.now()
     at = clock_now if now is None else parse_instant(now, self.zone, field="now")
     latest = clock_now if self.swept_to is None else max(clock_now, self.swept_to)
@@ -61,7 +73,8 @@ def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> li
         # Art. 203: a duty due now but flagged for a year this pack has rest days for is
         # judged anew first, so that a due time only the old computation passed is not
         # reported missed (the others: the daemon's start, a step, `deadlines rejudge`)
-        rejudge(self, at, actor="shouhu scheduler", due_by=at)
+        signer = None if acting is None else acting.credential
+        rejudge(self, at, actor="shouhu scheduler", due_by=at, credential=signer)
     fired: list[Fired] = []
     conflicts = 0
     while True:
@@ -74,7 +87,8 @@ def run_due(self: Engine, now: Instant | None = None, *, batch: int = 500) -> li
         closed: set[str] = set()
         waiting = False  # a held case has rows left in this claim
         try:
-            with self.store.write() as tx:
+            with self.store.write() as store_tx:
+                tx = signing(store_tx, acting)
                 due = sorted(tx.due(at, batch), key=partial(firing_order, self))
                 for d in due:
                     if d.case_id in held:

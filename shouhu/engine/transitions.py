@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from shouhu.engine import deadlines as dl
 from shouhu.engine import guardianship
 from shouhu.engine import validation as v
+from shouhu.engine.acting import Acting, check_scope, resolve, signing
 from shouhu.engine.duplicates import refuse_raised_twin
 from shouhu.engine.intake import report_commit
 from shouhu.engine.machines import allowed_rows, step
@@ -37,6 +38,7 @@ from shouhu.engine.records import (  # _advanced: a test of the projection impor
 )
 from shouhu.engine.rejudge import before_step
 from shouhu.engine.requests import FireRequest, Instant, ReportRequest
+from shouhu.engine.signing import Credential
 from shouhu.engine.staged import _Staged
 from shouhu.engine.sweep import fire_row, firing_order
 from shouhu.engine.timeutil import local_iso
@@ -57,12 +59,16 @@ def fire(
     case_id: str,
     trigger: str,
     *,
-    actor: Mapping[str, Any] | BaseModel,
+    actor: Mapping[str, Any] | BaseModel | Credential,
     occurred_at: Instant | None = None,
     data: Mapping[str, Any] | BaseModel | None = None,
     expected_version: int | None = None,
 ) -> CaseView:
     """Fire ``trigger`` on a case as ``actor``; returns the case after it.
+
+    ``actor`` is the operator's :class:`~shouhu.engine.signing.Credential` on a database with
+    operators (``NotAuthenticated`` otherwise; the role is the registry's, the case must be in
+    the operator's scope: rule ``scope``), or ``{"name": …, "role": …}`` on one without.
 
     Raises ``InvalidInput`` (bad input), ``NotFound``, ``TransitionRefused`` (state, role,
     guard) or ``Conflict`` (the version moved); in each case nothing is written. Without
@@ -70,8 +76,8 @@ def fire(
     again and the trigger judged again, up to :data:`FIRE_ATTEMPTS` times.
     """
     _check_expected(expected_version)
-    name, role = _operator(self, actor, trigger)
-    return _fire(self, case_id, trigger, name, role, occurred_at, data, expected_version)
+    acting = _operator(self, actor, trigger)
+    return _fire(self, case_id, trigger, acting, occurred_at, data, expected_version)
 
 
 def fire_many(self: Engine, requests: Iterable[FireRequest]) -> list[CaseSummary]:
@@ -112,12 +118,15 @@ def _fire_batch(self: Engine, requests: Sequence[FireRequest]) -> list[CaseSumma
                         f"expected a FireRequest, not {type(r).__name__}", field="request"
                     )
                 _check_expected(r.expected_version)
-                name, role = _operator(self, r.actor, r.trigger)
+                acting = _operator(self, r.actor, r.trigger)
+                role = acting.role
                 _check_trigger(r.trigger)
                 case = load(self, r.case_id, tx)
+                check_scope(acting, case, r.trigger)
                 new = _step(
-                    self, tx, case, r.trigger, name, role, r.occurred_at, r.data, r.expected_version
-                )
+                    self, signing(tx, acting), case, r.trigger, acting.name, role, r.occurred_at,
+                    r.data, r.expected_version,
+                )  # fmt: skip
             except ShouhuError as exc:  # which one, for the caller and the one-line error
                 exc.message = f"request {index}: {exc.message}"
                 exc.args = (exc.message,)
@@ -135,13 +144,13 @@ def _fire(
     self: Engine,
     case_id: str,
     trigger: str,
-    actor_name: str,
-    role: str,
+    acting: Acting,
     occurred_at: Instant | None,
     data: Mapping[str, Any] | BaseModel | None,
     expected_version: int | None,
 ) -> CaseView:
     _check_trigger(trigger)
+    role = acting.role
     # Without an expected version the caller asked for "on the case as it is now": a race
     # lost to another writer is tried again, judged against the case as it then is.
     seen = case_id
@@ -150,9 +159,11 @@ def _fire(
             with self.store.write() as tx:
                 case = load(self, case_id, tx)
                 seen = case.id
+                check_scope(acting, case, trigger)
                 new = _step(
-                    self, tx, case, trigger, actor_name, role, occurred_at, data, expected_version
-                )
+                    self, signing(tx, acting), case, trigger, acting.name, role, occurred_at,
+                    data, expected_version,
+                )  # fmt: skip
         except Conflict as exc:
             if expected_version is not None:
                 raise
@@ -402,10 +413,12 @@ def _check_trigger(trigger: object) -> None:
 
 
 def _operator(
-    self: Engine, actor: Mapping[str, Any] | BaseModel, trigger: object
-) -> tuple[str, str]:
-    """The actor's name and role; the reserved roles (``system``, ``auditor``) are refused."""
-    name, role = v.actor_parts(actor, self.workflows.roles)
+    self: Engine, actor: Mapping[str, Any] | BaseModel | Credential, trigger: object
+) -> Acting:
+    """Who acts (:func:`~shouhu.engine.acting.resolve`: a credential on a governed database);
+    the reserved role (``system``: the scheduler's) is refused."""
+    acting = resolve(self, actor)
+    role = acting.role
     if role in RESERVED_ROLES:
         raise TransitionRefused(
             f"refused by rule role (engine): the {role} role is the scheduler's alone; "
@@ -416,4 +429,4 @@ def _operator(
             state="",
             role=role,
         )
-    return name, role
+    return acting

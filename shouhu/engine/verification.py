@@ -90,6 +90,13 @@ class Verification:
     journal_entries: int = 0
     #: Whether the derived tables were checked (``verify(replay=True)``, the default).
     tables_checked: bool = False
+    #: The operator registry: its entries, and where its chain or signatures break.
+    registry_entries: int = 0
+    registry_broken: list[str] = field(default_factory=list)
+    #: Events by how they are attributed (:mod:`shouhu.engine.signatures`).
+    signed: int = 0
+    anonymous: int = 0
+    unsigned_before: int = 0
 
     @property
     def ok(self) -> bool:
@@ -98,6 +105,7 @@ class Verification:
             and not self.replay_failures
             and not self.derived
             and not self.journal_broken
+            and not self.registry_broken
             and self.anchor_holds is not False
         )
 
@@ -108,6 +116,11 @@ class Verification:
             "events": self.events,
             "journal_entries": self.journal_entries,
             "tables_checked": self.tables_checked,
+            "registry_entries": self.registry_entries,
+            "registry_broken": list(self.registry_broken),
+            "signed": self.signed,
+            "anonymous_reports": self.anonymous,
+            "unsigned_before_operators": self.unsigned_before,
             "broken": [b.to_dict() for b in self.broken],
             "journal_broken": list(self.journal_broken),
             "derived": [d.to_dict() for d in self.derived],

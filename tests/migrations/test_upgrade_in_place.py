@@ -66,9 +66,11 @@ def test_a_first_version_file_upgrades_in_place_with_its_data_intact(tmp_path: P
         assert recorded(path) == [migrate.HEAD]
         assert rows(path, "cases") == cases_before
         events_after = rows(path, "events")
-        assert [{k: v for k, v in e.items() if k != "effects"} for e in events_after] == (
+        new = ("effects", "operator_id", "signature")  # added by 0002 and 0006
+        assert [{k: v for k, v in e.items() if k not in new} for e in events_after] == (
             events_before
         )
+        assert {(e["operator_id"], e["signature"]) for e in events_after} == {(None, None)}
         assert [json.loads(e["effects"]) for e in events_after] == [{}] * len(old.events)
         assert engine.store.events(old.record.id) == list(old.events)
         assert engine.store.load(old.record.id) == old.record
