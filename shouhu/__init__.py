@@ -13,15 +13,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from shouhu.adapters.credentials import load as load_credential
+    from shouhu.adapters.credentials import save as save_credential
     from shouhu.api import Engine
     from shouhu.engine.clock import Clock, FakeClock
     from shouhu.engine.core import FireRequest, ReportRequest
     from shouhu.engine.model import Actor, CaseRecord, Child, Event, Location, Reporter
+    from shouhu.engine.operators import Operator, Scope
+    from shouhu.engine.signing import Credential
     from shouhu.engine.validation import ActorIn, ChildIn, ReporterIn
     from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
     from shouhu.errors import (
         Conflict,
         InvalidInput,
+        NotAuthenticated,
         NotFound,
         ShouhuError,
         StoreUnavailable,
@@ -40,6 +45,7 @@ __all__ = [
     "ChildIn",
     "Clock",
     "Conflict",
+    "Credential",
     "Engine",
     "Event",
     "EventView",
@@ -47,20 +53,31 @@ __all__ = [
     "FireRequest",
     "InvalidInput",
     "Location",
+    "NotAuthenticated",
     "NotFound",
+    "Operator",
     "ReportRequest",
     "Reporter",
     "ReporterIn",
+    "Scope",
     "ShouhuError",
     "StoreUnavailable",
     "TransitionRefused",
     "TriggerOption",
     "__version__",
+    "load_credential",
+    "save_credential",
 ]
 
 #: Where each lazily imported public name lives.
 _HOMES: dict[str, str] = {
     "Engine": "shouhu.api",
+    "load_credential": "shouhu.adapters.credentials",
+    "save_credential": "shouhu.adapters.credentials",
+    "Credential": "shouhu.engine.signing",
+    "Operator": "shouhu.engine.operators",
+    "Scope": "shouhu.engine.operators",
+    "NotAuthenticated": "shouhu.errors",
     "Clock": "shouhu.engine.clock",
     "FakeClock": "shouhu.engine.clock",
     "ReportRequest": "shouhu.engine.core",

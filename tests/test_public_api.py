@@ -15,6 +15,7 @@ PINNED = [
     "ChildIn",
     "Clock",
     "Conflict",
+    "Credential",
     "Engine",
     "Event",
     "EventView",
@@ -22,15 +23,20 @@ PINNED = [
     "FireRequest",
     "InvalidInput",
     "Location",
+    "NotAuthenticated",
     "NotFound",
+    "Operator",
     "ReportRequest",
     "Reporter",
     "ReporterIn",
+    "Scope",
     "ShouhuError",
     "StoreUnavailable",
     "TransitionRefused",
     "TriggerOption",
     "__version__",
+    "load_credential",
+    "save_credential",
 ]
 
 
@@ -43,13 +49,15 @@ def test_the_public_names_are_pinned_and_sorted() -> None:
 
 
 def test_every_error_is_a_shouhu_error_with_its_documented_exit_code() -> None:
-    """One tree rooted at ShouhuError; exit codes 2 bad input, 3 refused, 4 conflict, 5 store."""
+    """One tree rooted at ShouhuError; exit codes 2 bad input, 3 refused, 4 conflict, 5 store,
+    6 not authenticated."""
     codes = {
         errors.InvalidInput: 2,
         errors.NotFound: 2,
         errors.TransitionRefused: 3,
         errors.Conflict: 4,
         errors.StoreUnavailable: 5,
+        errors.NotAuthenticated: 6,
     }
     for cls, code in codes.items():
         assert issubclass(cls, errors.ShouhuError)

@@ -293,6 +293,9 @@ OPERATOR_LOG: sa.Table = OperatorLogRow.__table__  # type: ignore[attr-defined]
 TLOG: sa.Table = TreeLeafRow.__table__  # type: ignore[attr-defined]
 METADATA = SQLModel.metadata
 
+#: The operator registry and the transparency log's leaves: append-only too (migration 0006).
+_CHAINED_TABLES = (("operator_log", "the operator registry"), ("tlog", "the transparency log"))
+
 #: Triggers that make the log append-only at the database level (SQLite).
 SQLITE_APPEND_ONLY = (
     "CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events "
@@ -310,7 +313,10 @@ SQLITE_APPEND_ONLY = (
     *(
         f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{what} BEFORE {what.upper()} "
         f"ON {table} BEGIN SELECT RAISE(ABORT, '{label} is append-only'); END"
-        for table, label in (("operator_log", "the operator registry"), ("tlog", "the transparency log"))
+        for table, label in (
+            ("operator_log", "the operator registry"),
+            ("tlog", "the transparency log"),
+        )
         for what in ("update", "delete")
     ),
 )

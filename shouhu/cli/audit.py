@@ -11,15 +11,16 @@ from typing import Annotated
 import typer
 
 from shouhu.cli.common import (
+    GoneActorOpt,
+    GoneRoleOpt,
     IdentityOpt,
     JsonOpt,
-    ReaderOpt,
-    ReaderRoleOpt,
     ReasonOpt,
     ShouhuGroup,
     _console,
     _db_url,
     _engine,
+    _gone,
     _print_json,
     _read_identity,
 )
@@ -203,8 +204,8 @@ def audit_export(
         bool, typer.Option("--force", help="Replace an existing regular file at --output.")
     ] = False,
     include_identity: IdentityOpt = False,
-    actor: ReaderOpt = None,
-    role: ReaderRoleOpt = None,
+    actor: GoneActorOpt = None,
+    role: GoneRoleOpt = None,
     reason: ReasonOpt = None,
 ) -> None:
     """A case for the file: one self-contained printable HTML page, or JSON to re-verify.
@@ -212,6 +213,7 @@ def audit_export(
     The file is new (mode 0644 less the umask; 0600 with --include-identity); an existing one
     is replaced only with --force, and the database in use never.
     """
+    _gone(actor, role)
     from shouhu.adapters import dburl, files
 
     if fmt not in {"html", "json"}:
@@ -229,7 +231,7 @@ def audit_export(
         chain = engine.verify(view.id, replay=False).broken
         broken = chain[0] if chain else None
         if include_identity:
-            _read_identity(engine, view.id, actor, role, reason, f"audit export {fmt}")
+            _read_identity(engine, view.id, reason, f"audit export {fmt}")
         now = engine.clock.now()
         if fmt == "html":
             text = export_html(

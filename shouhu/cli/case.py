@@ -11,15 +11,17 @@ import typer
 from shouhu.cli.common import (
     AtOpt,
     DataOpt,
+    GoneActorOpt,
+    GoneRoleOpt,
     IdentityOpt,
     JsonOpt,
-    ReaderOpt,
-    ReaderRoleOpt,
     ReasonOpt,
     ShouhuGroup,
     TypesHelp,
     _console,
+    _credential,
     _engine,
+    _gone,
     _notice,
     _print_json,
     _print_json_items,
@@ -40,11 +42,12 @@ def case_show(
         typer.Option("--at", help="The state at that moment (business time), rebuilt by replay."),
     ] = None,
     include_identity: IdentityOpt = False,
-    actor: ReaderOpt = None,
-    role: ReaderRoleOpt = None,
+    actor: GoneActorOpt = None,
+    role: GoneRoleOpt = None,
     reason: ReasonOpt = None,
 ) -> None:
     """Show a case: state, facts, deadlines and its whole timeline."""
+    _gone(actor, role)
     with _engine(write=False) as engine:
         if at is not None:
             if include_identity:
@@ -59,7 +62,7 @@ def case_show(
             return
         view = engine.case(case_id)
         if include_identity:
-            _read_identity(engine, view.id, actor, role, reason, "case show")
+            _read_identity(engine, view.id, reason, "case show")
         if as_json:
             _print_json(view.to_dict(engine.zone, identity=include_identity))
         else:
@@ -177,14 +180,6 @@ def case_next(
 def case_fire(
     case_id: Annotated[str, typer.Argument(metavar="CASE")],
     trigger: Annotated[str, typer.Argument(metavar="TRIGGER")],
-    actor: Annotated[str, typer.Option("--actor", help="Who acts (a name).")],
-    role: Annotated[
-        str,
-        typer.Option(
-            "--role",
-            help="police, township, civil_affairs, village_committee, close_relative, court.",
-        ),
-    ],
     at: AtOpt = None,
     data: DataOpt = None,
     expect_version: Annotated[
@@ -194,8 +189,12 @@ def case_fire(
         ),
     ] = None,
     as_json: JsonOpt = False,
+    actor: GoneActorOpt = None,
+    role: GoneRoleOpt = None,
 ) -> None:
-    """Fire a trigger on a case (see `shouhu case next CASE`)."""
+    """Fire a trigger on a case as the operator of --as (see `shouhu case next CASE`)."""
+    _gone(actor, role)
+    credential = _credential()
     values = parse_data(data)
     # a trigger needs a case: on a database that does not exist it can only fail, so it
     # creates none (exit 5, naming the path) rather than leave an empty file behind
@@ -204,7 +203,7 @@ def case_fire(
         view = engine.fire(
             case_id,
             trigger,
-            actor={"name": actor, "role": role},
+            actor=credential,
             occurred_at=at,
             data=values,
             expected_version=expect_version,

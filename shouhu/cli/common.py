@@ -102,6 +102,7 @@ class _Settings:
     db: str | None = None
     zone: str | None = None
     policy: str | None = None
+    credential: str | None = None  # --as / SHOUHU_CREDENTIAL: the file of who acts
     created: str | None = None  # a database file this command created (said once, at the end)
     json_logs: bool = False
 
@@ -120,10 +121,14 @@ def _engine(*, write: bool) -> "Engine":
     wfs = _workflows()
     pack = load_pack(SETTINGS.policy, wfs=wfs)
     new = _new_sqlite_file(url) if write else None
+    credential = _credential(required=False)  # a bad credential file: refused before opening
     try:
-        return Engine.open(
+        engine = Engine.open(
             SETTINGS.db, zone=SETTINGS.zone, policy=pack, create=write, workflows=wfs
         )
+        # the engine's own acts (the sweep, re-judging) are signed as --as: the scheduler's
+        engine.credential = credential
+        return engine
     finally:
         if new is not None and new.exists():
             SETTINGS.created = str(new)
@@ -184,31 +189,59 @@ IdentityOpt = Annotated[
     bool,
     typer.Option(
         "--include-identity",
-        help="Show the child's name, birthdate and id number (recorded: needs --actor, --role, "
-        "--reason).",
+        help="Show the child's name, birthdate and id number (recorded: needs --as and --reason).",
     ),
 ]
-ReaderOpt = Annotated[str | None, typer.Option("--actor", help="Who reads (with identity).")]
-ReaderRoleOpt = Annotated[str | None, typer.Option("--role", help="In which role.")]
+#: ``--actor`` and ``--role`` are gone: who acts is the credential's (``--as``). Kept hidden,
+#: so that a script still passing them is told what to do instead.
+GoneActorOpt = Annotated[str | None, typer.Option("--actor", hidden=True)]
+GoneRoleOpt = Annotated[str | None, typer.Option("--role", hidden=True)]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why the identity is needed.")]
 
-
-def _read_identity(
-    engine: Any, case_id: str, actor: str | None, role: str | None, reason: str | None, what: str
-) -> Any:
-    """Record the identity read in the access log, or refuse without who and why."""
-    _need_reader(actor, role, reason)
-    return engine.read_identity(
-        case_id, actor={"name": actor, "role": role}, reason=reason, what=what
-    )
+#: What a command that acts tells a user without a credential.
+NEED_AS = (
+    "act as an operator with --as PATH (or SHOUHU_CREDENTIAL=PATH): the credential file "
+    "shouhu init or shouhu operator add wrote"
+)
 
 
-def _need_reader(actor: str | None, role: str | None, reason: str | None) -> None:
-    missing = [n for n, v in (("--actor", actor), ("--role", role), ("--reason", reason)) if not v]
-    if missing:
+def _gone(actor: str | None, role: str | None) -> None:
+    """Refuse ``--actor``/``--role``, pointing to ``--as``."""
+    given = [n for n, v in (("--actor", actor), ("--role", role)) if v is not None]
+    if given:
         raise InvalidInput(
-            f"--include-identity needs {', '.join(missing)}: reading a child's identity is "
-            "recorded (who, role, when, why)",
+            f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} gone: the operator and "
+            f"role are the credential's; {NEED_AS}",
+            field="actor",
+        )
+
+
+def _credential(*, required: bool = True) -> Any:
+    """The credential of ``--as`` / ``SHOUHU_CREDENTIAL`` (None if none was given and it is
+    not ``required``; exit 6 if it is)."""
+    from shouhu.errors import NotAuthenticated
+
+    path = SETTINGS.credential
+    if not path:
+        if required:
+            raise NotAuthenticated(f"no credential: {NEED_AS}")
+        return None
+    from shouhu.adapters.credentials import load
+
+    return load(path)
+
+
+def _read_identity(engine: Any, case_id: str, reason: str | None, what: str) -> Any:
+    """Record the identity read in the access log, or refuse without who and why."""
+    _need_reader(reason)
+    return engine.read_identity(case_id, actor=_credential(), reason=reason, what=what)
+
+
+def _need_reader(reason: str | None) -> None:
+    if not reason:
+        raise InvalidInput(
+            "--include-identity needs --reason: reading a child's identity is recorded "
+            "(who, role, when, why)",
             field="identity",
         )
 

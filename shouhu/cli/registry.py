@@ -10,14 +10,16 @@ import typer
 
 from shouhu.cli.common import (
     AtOpt,
+    GoneActorOpt,
+    GoneRoleOpt,
     IdentityOpt,
     JsonOpt,
-    ReaderOpt,
-    ReaderRoleOpt,
     ReasonOpt,
     ShouhuGroup,
     _console,
+    _credential,
     _engine,
+    _gone,
     _need_reader,
     _print_json,
     _read_identity,
@@ -88,17 +90,19 @@ def registry_report(
 def registry_submit(
     township: Annotated[str, typer.Option("--township", help="The township submitting.")],
     quarter: Annotated[str, typer.Option("--quarter", help="The quarter, e.g. 2026Q3.")],
-    actor: Annotated[str, typer.Option("--actor", help="Who submits (a name).")],
-    role: Annotated[str, typer.Option("--role", help="township.")] = "township",
     county: Annotated[str | None, typer.Option("--county", help="The township's county.")] = None,
     at: AtOpt = None,
     as_json: JsonOpt = False,
+    actor: GoneActorOpt = None,
+    role: GoneRoleOpt = None,
 ) -> None:
     """Record the township's quarterly submission of its ledger to county civil affairs,
     copied to the county education and public security bureaus (001 §四(二)2): three notices;
     the next quarter's return is then due (the pack's quarterly_submission)."""
     from shouhu.workflows.township import parse_quarter
 
+    _gone(actor, role)
+    credential = _credential()
     if parse_quarter(quarter) is None:  # bad input before the database is opened
         raise InvalidInput(
             f"--quarter: expected a calendar quarter such as 2026Q3, not {quarter[:20]!r}",
@@ -108,7 +112,7 @@ def registry_submit(
         view = engine.submit_return(
             township,
             quarter,
-            actor={"name": actor, "role": role},
+            actor=credential,
             county=county,
             occurred_at=at,
         )
@@ -128,26 +132,25 @@ def registry_screening(
     fmt: FormatOpt = "table",
     as_json: JsonOpt = False,
     include_identity: IdentityOpt = False,
-    actor: ReaderOpt = None,
-    role: ReaderRoleOpt = None,
+    actor: GoneActorOpt = None,
+    role: GoneRoleOpt = None,
     reason: ReasonOpt = None,
 ) -> None:
     """The children due a safety visit before a holiday (重点时段排查, 001 §四(三)5): no visit
     within the policy's bound of its first day, never visited, or a report still open."""
     from shouhu.engine.timeutil import parse_day
 
+    _gone(actor, role)
     fmt = _format(fmt, as_json)
     parse_day(before, field="before")  # bad input before the database is opened
     if include_identity:
-        _need_reader(actor, role, reason)
+        _need_reader(reason)
     with _engine(write=False) as engine:
         plan = engine.screening(before, now, township=township)
         names: dict[str, str] = {}
         if include_identity:
             names = {
-                e.case_id: _read_identity(
-                    engine, e.case_id, actor, role, reason, "registry screening"
-                ).name
+                e.case_id: _read_identity(engine, e.case_id, reason, "registry screening").name
                 for e in plan.entries
             }
     if fmt == "json":

@@ -8,7 +8,19 @@ from typing import Annotated, Any
 
 import typer
 
-from shouhu.cli.common import AtOpt, DataOpt, JsonOpt, _console, _engine, _print_json, parse_data
+from shouhu.cli.common import (
+    AtOpt,
+    DataOpt,
+    GoneActorOpt,
+    GoneRoleOpt,
+    JsonOpt,
+    _console,
+    _credential,
+    _engine,
+    _gone,
+    _print_json,
+    parse_data,
+)
 from shouhu.errors import InvalidInput
 
 
@@ -71,6 +83,7 @@ def report(
             occurred_at=at,
             data=values,
             new_case=new_case,
+            credential=_credential(required=False),
         )
         if quiet:
             sys.stdout.write(case.id + "\n")
@@ -95,8 +108,6 @@ def register(
     name: Annotated[str, typer.Option("--name", help="The person's name (never logged).")],
     birthdate: Annotated[str, typer.Option("--birthdate", help="YYYY-MM-DD.")],
     location: Annotated[str, typer.Option("--location", help="'VILLAGE, TOWNSHIP[, COUNTY]'.")],
-    actor: Annotated[str, typer.Option("--actor", help="Who registers (a name).")],
-    role: Annotated[str, typer.Option("--role", help="village_committee or township.")],
     at: AtOpt = None,
     id_number: Annotated[
         str | None, typer.Option("--id-number", help="18-digit resident id (checked).")
@@ -136,8 +147,13 @@ def register(
         typer.Option("--difficulty", help="child (in_difficulty): why the child is in difficulty."),
     ] = None,
     as_json: JsonOpt = False,
+    actor: GoneActorOpt = None,
+    role: GoneRoleOpt = None,
 ) -> None:
-    """Put a person on the ledger (台账, 一人一档, 001 §四(二)2): a watch case with its duties."""
+    """Put a person on the ledger (台账, 一人一档, 001 §四(二)2): a watch case with its duties,
+    as the operator of --as (a village committee or a township)."""
+    _gone(actor, role)
+    credential = _credential()
     data: dict[str, Any] = {}
     if kind in ("child", "child_watch"):
         data = {"parents_away": parents_away, "guardian": guardian}
@@ -169,7 +185,7 @@ def register(
             kind,
             person=person,
             location=location,
-            actor={"name": actor, "role": role},
+            actor=credential,
             at=at,
             data={k: v for k, v in data.items() if v is not None},
         )

@@ -19,6 +19,7 @@ from shouhu.cli import (
     deadlines,
     info,
     intake,
+    operators,
     outbox,
     policy,
     registry,
@@ -51,6 +52,8 @@ app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(db.db_app, name="db")
 app.add_typer(intake.import_app, name="import")
 app.add_typer(registry.registry_app, name="registry")
+app.command("init")(operators.init)
+app.add_typer(operators.operator_app, name="operator")
 
 
 @app.callback()
@@ -91,6 +94,16 @@ def _main(
             show_envvar=True,
         ),
     ] = None,
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="SHOUHU_CREDENTIAL",
+            help="Act as the operator of this credential file (shouhu init, operator add).",
+            show_envvar=True,
+            metavar="PATH",
+        ),
+    ] = None,
 ) -> None:
     from shouhu.adapters.logging import configure
 
@@ -108,6 +121,7 @@ def _main(
     SETTINGS.db = db
     SETTINGS.zone = zone
     SETTINGS.policy = policy
+    SETTINGS.credential = as_
 
 
 def main(argv: Sequence[str] | None = None) -> None:

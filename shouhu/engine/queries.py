@@ -28,6 +28,7 @@ from shouhu.workflows.vocab import RESERVED_ROLES
 
 if TYPE_CHECKING:
     from shouhu.engine.core import Engine
+    from shouhu.engine.signing import Credential
 
 
 def case(self: Engine, case_id: str) -> CaseView:
@@ -139,12 +140,16 @@ def read_identity(
     self: Engine,
     case_id: str,
     *,
-    actor: Mapping[str, Any] | BaseModel,
+    actor: Mapping[str, Any] | BaseModel | Credential,
     reason: str,
     what: str = "identity",
 ) -> Child:
-    """The child's identity, recorded in the access log (who, role, when, why)."""
-    who = v.actor(actor, self.workflows.roles)
+    """The child's identity, recorded in the access log (who, role, when, why). On a
+    database with operators ``actor`` is the reader's credential, and the case must be in
+    their scope (rule ``scope``)."""
+    from shouhu.engine.acting import check_scope, resolve
+
+    who = resolve(self, actor, reading=True)
     if who.role in RESERVED_ROLES:
         raise TransitionRefused(
             f"refused by rule role (engine): the {who.role} role reads no identity",
@@ -155,6 +160,7 @@ def read_identity(
         )
     why = v.clean_text(reason, field="reason", max_length=500)
     record = load(self, case_id)
+    check_scope(who, record, "read_identity")
     self.store.record_access(Access(record.id, who.name, who.role, why, what, self.clock.now()))
     if self._std_log.isEnabledFor(logging.INFO):
         self.log.info("identity_read", case_id=record.id, role=who.role, what=what)

@@ -22,10 +22,14 @@ down_revision: str | None = "0005_journal"
 branch_labels: str | None = None
 depends_on: str | None = None
 
+_CHAINED_TABLES = (("operator_log", "the operator registry"), ("tlog", "the transparency log"))
 APPEND_ONLY = tuple(
     f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{what} BEFORE {what.upper()} ON {table} "
     f"BEGIN SELECT RAISE(ABORT, '{label} is append-only'); END"
-    for table, label in (("operator_log", "the operator registry"), ("tlog", "the transparency log"))
+    for table, label in (
+        ("operator_log", "the operator registry"),
+        ("tlog", "the transparency log"),
+    )
     for what in ("update", "delete")
 )
 
