@@ -22,6 +22,7 @@ from rich.console import Console
 from shouhu.api import Engine
 from shouhu.cli.render import render_deadlines, timeline_table
 from shouhu.cli.render_reports import render_ledger_return, render_screening
+from shouhu.demo_cast import Cast, credentials_folder, forget
 from shouhu.demo_stories import (  # the demo's people and stories, as data
     HOLIDAY,
     LEDGER_PLACE,
@@ -37,6 +38,9 @@ from shouhu.engine.timeutil import local_iso, zone
 from shouhu.engine.views import CaseView
 from shouhu.errors import ShouhuError, TransitionRefused
 
+#: The county of every story and of the ledger: the admin's scope.
+COUNTY = "丰都县"
+
 
 def _months_later(day: datetime, months: int, at_day: int, hour: int) -> datetime:
     index = day.year * 12 + day.month - 1 + months
@@ -49,7 +53,7 @@ def quarter_of(day: datetime, back: int = 0) -> str:
     return f"{index // 4}Q{index % 4 + 1}"
 
 
-def keep_ledger(engine: core.Engine, console: Console, now: datetime) -> list[str]:
+def keep_ledger(engine: core.Engine, console: Console, now: datetime, cast: Cast) -> list[str]:
     """Register 石桥村's left-behind, visit them month by month with the scheduler sweeping,
     and print the quarter's return and the screening plan for a holiday six weeks ahead."""
     tz = engine.zone
@@ -72,7 +76,7 @@ def keep_ledger(engine: core.Engine, console: Console, now: datetime) -> list[st
             r.kind,
             person={"name": r.name, "birthdate": birthdate},
             location=LEDGER_PLACE,
-            actor=VILLAGE,
+            actor=cast.credential(VILLAGE, LEDGER_PLACE),
             at=when,
             data=data,
         )
@@ -93,7 +97,13 @@ def keep_ledger(engine: core.Engine, console: Console, now: datetime) -> list[st
     for at, case_id, trigger, actor, data in sorted(actions):
         engine.run_due(at)  # what a running scheduler would have done by then
         with suppress(TransitionRefused):  # the watch closed first (turned 16): nothing written
-            engine.fire(case_id, trigger, actor=actor, occurred_at=at, data=data)
+            engine.fire(
+                case_id,
+                trigger,
+                actor=cast.credential(actor, LEDGER_PLACE),
+                occurred_at=at,
+                data=data,
+            )
     engine.run_due(now)
     console.rule("[bold]The ledger (台账)[/bold] — 石桥村, 青山镇: children, women and elders")
     console.print(
@@ -132,6 +142,10 @@ def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
     with Engine.open(db_url, clock=clock) as engine:
         tz = engine.zone
         console.print(f"Policy pack in force: {engine.policy.id} (deadlines: `shouhu policy show`)")
+        folder = credentials_folder(db_url)
+        forget(folder)
+        cast = Cast(engine, COUNTY, folder)
+        engine.credential = cast.system()  # the scheduler's own acts are signed by it
         today = (
             engine.clock.now()
             .astimezone(zone(tz))
@@ -151,7 +165,7 @@ def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
                     case = engine.fire(
                         case.id,
                         trigger,
-                        actor=actor,
+                        actor=cast.credential(actor, story.location),
                         occurred_at=at,
                         data=step_data,
                         expected_version=case.version,
@@ -173,9 +187,21 @@ def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
             print_notices(engine, console, view.id)
             for line in refusals:
                 console.print(f"  [yellow]refused, nothing written[/yellow] — {line}")
-        ids.append(holiday_case(engine, console))
-        keep_ledger(engine, console, engine.clock.now())
+        ids.append(holiday_case(engine, console, cast))
+        keep_ledger(engine, console, engine.clock.now(), cast)
+        show_operators(console, cast)
     return ids
+
+
+def show_operators(console: Console, cast: Cast) -> None:
+    """Who acted: the operators the demo made, and where their credentials are."""
+    console.rule("[bold]Operators (运行人员)[/bold] — every act above is signed by one of them")
+    for op in cast.engine.operators():
+        console.print(f"  {op.role:<18} {op.body} {op.name} · scope {op.scope}")
+    console.print(
+        f"  credentials (0600) in {cast.folder}/: act as one with --as, e.g. "
+        f"--as {cast.paths['police']}; reports were filed without one (anonymous reports)"
+    )
 
 
 def file_story(engine: core.Engine, story: Story, reported: datetime) -> CaseView:
@@ -209,7 +235,7 @@ def holiday_reported(now: datetime) -> datetime:
     return datetime.fromisoformat(f"{year}-09-19T09:00:00+08:00")
 
 
-def holiday_case(engine: core.Engine, console: Console) -> str:
+def holiday_case(engine: core.Engine, console: Console, cast: Cast) -> str:
     """File :data:`HOLIDAY` on its fixed days and show the assessment's last day moved past
     the holiday by Art. 203 (the ``started`` effect in the hash says so)."""
     tz = engine.zone
@@ -217,7 +243,11 @@ def holiday_case(engine: core.Engine, console: Console) -> str:
     case = file_story(engine, story, reported)
     for hours, trigger, actor, data in story.steps:
         engine.fire(
-            case.id, trigger, actor=actor, occurred_at=reported + timedelta(hours=hours), data=data
+            case.id,
+            trigger,
+            actor=cast.credential(actor, story.location),
+            occurred_at=reported + timedelta(hours=hours),
+            data=data,
         )
     console.rule(f"[bold]{story.type}[/bold] — {story.title}")
     view = engine.case(case.id)
@@ -263,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         f"  .venv/bin/shouhu --db {args.db} case list\n"
         f"  .venv/bin/shouhu --db {args.db} case show {ids[0]}\n"
         f"  .venv/bin/shouhu --db {args.db} case next {ids[0]}\n"
+        f"  .venv/bin/shouhu --db {args.db} --as {credentials_folder(args.db)}/police.json "
+        f"case fire CASE TRIGGER\n"
+        f"  .venv/bin/shouhu --db {args.db} audit verify\n"
         f"  .venv/bin/shouhu --db {args.db} case list --type child_watch\n"
         f"  .venv/bin/shouhu --db {args.db} registry report --quarter {last_quarter}"
     )

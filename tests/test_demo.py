@@ -92,3 +92,27 @@ def test_demo_keeps_a_village_ledger_beside_the_reports(tmp_path: Path, today: s
     assert "Holiday screening before" in text
     for r in VILLAGE_LEDGER:
         assert r.name not in text
+
+
+def test_the_demo_acts_through_operators_each_act_signed_and_reports_anonymous(
+    tmp_path: Path,
+) -> None:
+    """Issue 15: the demo makes its admin and the story's operators (police, township, county
+    civil affairs, a village committee, the court, the scheduler), acts through their
+    credentials (written 0600 beside the database), and its log verifies with every event but
+    the reports signed."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    run(url, Console(file=io.StringIO(), width=200))
+    with Engine.open(url) as engine:
+        roles = {op.role for op in engine.operators()}
+        result = engine.verify()
+    assert {"admin", "police", "township", "civil_affairs", "village_committee", "court"} <= roles
+    assert "system" in roles
+    assert result.ok
+    assert result.anonymous == len(STORIES) + 1
+    assert result.unsigned_before == 0
+    assert result.signed == result.events - result.anonymous
+    folder = tmp_path / "demo-credentials"
+    files = sorted(p.name for p in folder.glob("*.json"))
+    assert "police.json" in files and "admin.json" in files
+    assert all((folder / f).stat().st_mode & 0o077 == 0 for f in files)
