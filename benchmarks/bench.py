@@ -2,8 +2,9 @@
 
 ``make bench`` runs the full sizes (about two hours on 2 CPUs, most of it the scale run of
 :mod:`benchmarks.scale`); ``make bench-quick`` runs small sizes (CI, about two minutes) so the
-benchmark cannot rot. The groups of :mod:`benchmarks.naive`, :mod:`benchmarks.soak`,
-:mod:`benchmarks.cli_latency` and :mod:`benchmarks.scale` are described in their modules.
+benchmark cannot rot. The groups of :mod:`benchmarks.signing`, :mod:`benchmarks.naive`,
+:mod:`benchmarks.soak`, :mod:`benchmarks.cli_latency` and :mod:`benchmarks.scale` are described
+in their modules.
 ``--json FILE`` also writes the figures as JSON. The exit code is 0 even when a goal is
 missed: this is a report, not a test.
 
@@ -853,6 +854,7 @@ GROUPS = (
     "memory",
     "sweep",
     "audit",
+    "signing",
     "naive",
     "soak",
     "cli",
@@ -901,6 +903,10 @@ def run(sizes: Sizes, tmp: Path, only: Sequence[str] = GROUPS, quick: bool = Fal
         figures.append(sweep_figure(tmp, sizes))
     if "audit" in only:
         figures.append(audit_figure(tmp, sizes))
+    if "signing" in only:
+        from benchmarks import signing
+
+        figures += signing.figures(tmp, sizes)
     if "naive" in only:
         from benchmarks import naive
 
