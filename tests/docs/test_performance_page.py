@@ -24,6 +24,7 @@ GROUP_KEYS = {
     "memory": ["peak_rss_mb", "rss_flatness"],
     "sweep": ["sweep_cost_ratio"],
     "audit": ["replay_verify_events_per_s"],
+    "signing": ["signed_fire_transitions_per_s", "signed_verify_events_per_s"],
     "naive": ["naive_peak_rss_ratio", "naive_time_ratio"],
     "soak": ["soak_lateness_p99", "soak_rss_growth"],
     "cli": ["cli_help_s", "cli_case_show_s", "cli_case_show_same_exit_s"],
