@@ -23,6 +23,7 @@ from shouhu.cli.common import (
     _gone,
     _print_json,
     _read_identity,
+    _reader,
 )
 from shouhu.errors import InvalidInput
 
@@ -225,13 +226,13 @@ def audit_export(
     with _engine(write=False) as engine:
         from shouhu.adapters.export import export_html, export_json
 
-        view = engine.case(case_id)
+        view = engine.case(case_id, reader=_reader(engine))
         rebuilt = engine.replay(view.id)
         # the chain's verdict (hashes, seq, head); the replay is the one above
         chain = engine.verify(view.id, replay=False).broken
         broken = chain[0] if chain else None
         if include_identity:
-            _read_identity(engine, view.id, reason, f"audit export {fmt}")
+            _read_identity(engine, view.id, actor, role, reason, f"audit export {fmt}")
         now = engine.clock.now()
         if fmt == "html":
             text = export_html(

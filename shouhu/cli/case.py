@@ -19,13 +19,14 @@ from shouhu.cli.common import (
     ShouhuGroup,
     TypesHelp,
     _console,
-    _credential,
     _engine,
     _gone,
     _notice,
     _print_json,
     _print_json_items,
     _read_identity,
+    _reader,
+    _who,
     parse_data,
 )
 from shouhu.errors import InvalidInput
@@ -60,9 +61,9 @@ def case_show(
 
                 render_replay(_console(), rebuilt, engine.zone)
             return
-        view = engine.case(case_id)
+        view = engine.case(case_id, reader=_reader(engine))
         if include_identity:
-            _read_identity(engine, view.id, reason, "case show")
+            _read_identity(engine, view.id, actor, role, reason, "case show")
         if as_json:
             _print_json(view.to_dict(engine.zone, identity=include_identity))
         else:
@@ -131,7 +132,12 @@ def case_list(
     paged = not show_all and limit is None
     with _engine(write=False) as engine:
         rows = engine.cases(
-            type_, state, limit=LIST_DEFAULT + 1 if paged else limit, after=after, overdue=overdue
+            type_,
+            state,
+            limit=LIST_DEFAULT + 1 if paged else limit,
+            after=after,
+            overdue=overdue,
+            reader=_reader(engine),
         )
         page = _Page(rows, LIST_DEFAULT) if paged else None
         shown: Iterable[Any] = rows if page is None else page
@@ -167,13 +173,13 @@ def case_next(
 ) -> None:
     """What can happen next: triggers, who may fire them, the data they take, their guards."""
     with _engine(write=False) as engine:
-        options = engine.next(case_id)
+        options = engine.next(case_id, reader=_reader(engine))
         if as_json:
             _print_json([o.to_dict() for o in options])
         else:
             from shouhu.cli.render import render_next
 
-            render_next(_console(), engine.case(case_id), options)
+            render_next(_console(), engine.case(case_id, reader=engine.credential), options)
 
 
 @case_app.command("fire")
@@ -193,8 +199,7 @@ def case_fire(
     role: GoneRoleOpt = None,
 ) -> None:
     """Fire a trigger on a case as the operator of --as (see `shouhu case next CASE`)."""
-    _gone(actor, role)
-    credential = _credential()
+    credential = _who(actor, role)
     values = parse_data(data)
     # a trigger needs a case: on a database that does not exist it can only fail, so it
     # creates none (exit 5, naming the path) rather than leave an empty file behind

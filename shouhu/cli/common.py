@@ -41,7 +41,7 @@ class ShouhuGroup(TyperGroup):
         SETTINGS.created = None
         try:
             rv = super().main(
-                args=args,
+                args=_hoisted(args),
                 prog_name=prog_name or "shouhu",
                 complete_var=complete_var,
                 standalone_mode=False,
@@ -68,6 +68,31 @@ class ShouhuGroup(TyperGroup):
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+#: Global options a user may also give after the subcommand (``shouhu case fire … --as P``).
+HOISTED = ("--as",)
+
+
+def _hoisted(args: Sequence[str] | None) -> list[str] | None:
+    """``args`` with each :data:`HOISTED` option (and its value) moved to the front, where
+    the root group reads it; what follows ``--`` is left alone."""
+    if args is None:
+        args = sys.argv[1:]
+    rest, front = list(args), []
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        if a == "--":
+            break
+        name = a.split("=", 1)[0]
+        if name in HOISTED and i > 0:
+            take = 1 if "=" in a else 2
+            front += rest[i : i + take]
+            del rest[i : i + take]
+            continue
+        i += 1
+    return front + rest
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -206,14 +231,20 @@ NEED_AS = (
 
 
 def _gone(actor: str | None, role: str | None) -> None:
-    """Refuse ``--actor``/``--role``, pointing to ``--as``."""
+    """Refuse ``--actor``/``--role`` (issue 15), pointing to ``--as``."""
     given = [n for n, v in (("--actor", actor), ("--role", role)) if v is not None]
     if given:
         raise InvalidInput(
-            f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} gone: the operator and "
-            f"role are the credential's; {NEED_AS}",
+            f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} gone: the operator "
+            f"and role are the credential's; {NEED_AS}",
             field="actor",
         )
+
+
+def _who(actor: str | None, role: str | None) -> Any:
+    """Who acts: the credential of ``--as`` (exit 6 without one)."""
+    _gone(actor, role)
+    return _credential()
 
 
 def _credential(*, required: bool = True) -> Any:
@@ -231,17 +262,37 @@ def _credential(*, required: bool = True) -> Any:
     return load(path)
 
 
-def _read_identity(engine: Any, case_id: str, reason: str | None, what: str) -> Any:
+def _reader(engine: Any) -> Any:
+    """Who reads: the credential of ``--as`` (reads are then scoped to the operator's place);
+    on a database with operators, one is needed (exit 6)."""
+    from shouhu.errors import NotAuthenticated
+
+    if engine.credential is not None:
+        return engine.credential
+    if engine.store.registry_entries(0):
+        raise NotAuthenticated(
+            "this database has operators: reading its cases needs a credential (--as PATH or "
+            "SHOUHU_CREDENTIAL)"
+        )
+    return None
+
+
+def _read_identity(
+    engine: Any, case_id: str, actor: str | None, role: str | None, reason: str | None, what: str
+) -> Any:
     """Record the identity read in the access log, or refuse without who and why."""
-    _need_reader(reason)
-    return engine.read_identity(case_id, actor=_credential(), reason=reason, what=what)
+    _need_reader(actor, role, reason)
+    return engine.read_identity(case_id, actor=_who(actor, role), reason=reason, what=what)
 
 
-def _need_reader(reason: str | None) -> None:
-    if not reason:
+def _need_reader(actor: str | None, role: str | None, reason: str | None) -> None:
+    """An identity read says who (``--as``) and why (``--reason``)."""
+    _gone(actor, role)
+    missing = [n for n, v in (("--as", SETTINGS.credential), ("--reason", reason)) if not v]
+    if missing:
         raise InvalidInput(
-            "--include-identity needs --reason: reading a child's identity is recorded "
-            "(who, role, when, why)",
+            f"--include-identity needs {', '.join(missing)}: reading a child's identity is "
+            "recorded (who, role, when, why)",
             field="identity",
         )
 

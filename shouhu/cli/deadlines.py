@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from shouhu.cli.common import JsonOpt, ShouhuGroup, _console, _engine, _print_json
+from shouhu.cli.common import JsonOpt, ShouhuGroup, _console, _engine, _print_json, _reader
 
 deadlines_app = typer.Typer(
     cls=ShouhuGroup,
@@ -38,7 +38,9 @@ def deadlines_cmd(
         # no identity here: a due time counted from a birthdate is withheld
         rows = [
             dict(public_deadline(d))
-            for d in engine.deadlines(case_id=case, status=status, due_before=due_before)
+            for d in engine.deadlines(
+                case_id=case, status=status, due_before=due_before, reader=_reader(engine)
+            )
         ]
         if as_json:
             _print_json(rows)

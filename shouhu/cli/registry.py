@@ -17,12 +17,12 @@ from shouhu.cli.common import (
     ReasonOpt,
     ShouhuGroup,
     _console,
-    _credential,
     _engine,
     _gone,
     _need_reader,
     _print_json,
     _read_identity,
+    _who,
 )
 from shouhu.errors import InvalidInput
 
@@ -101,8 +101,7 @@ def registry_submit(
     the next quarter's return is then due (the pack's quarterly_submission)."""
     from shouhu.workflows.township import parse_quarter
 
-    _gone(actor, role)
-    credential = _credential()
+    credential = _who(actor, role)
     if parse_quarter(quarter) is None:  # bad input before the database is opened
         raise InvalidInput(
             f"--quarter: expected a calendar quarter such as 2026Q3, not {quarter[:20]!r}",
@@ -144,13 +143,15 @@ def registry_screening(
     fmt = _format(fmt, as_json)
     parse_day(before, field="before")  # bad input before the database is opened
     if include_identity:
-        _need_reader(reason)
+        _need_reader(actor, role, reason)
     with _engine(write=False) as engine:
         plan = engine.screening(before, now, township=township)
         names: dict[str, str] = {}
         if include_identity:
             names = {
-                e.case_id: _read_identity(engine, e.case_id, reason, "registry screening").name
+                e.case_id: _read_identity(
+                    engine, e.case_id, actor, role, reason, "registry screening"
+                ).name
                 for e in plan.entries
             }
     if fmt == "json":

@@ -17,8 +17,8 @@ from shouhu.cli.common import (
     _console,
     _credential,
     _engine,
-    _gone,
     _print_json,
+    _who,
     parse_data,
 )
 from shouhu.errors import InvalidInput
@@ -152,8 +152,7 @@ def register(
 ) -> None:
     """Put a person on the ledger (台账, 一人一档, 001 §四(二)2): a watch case with its duties,
     as the operator of --as (a village committee or a township)."""
-    _gone(actor, role)
-    credential = _credential()
+    credential = _who(actor, role)
     data: dict[str, Any] = {}
     if kind in ("child", "child_watch"):
         data = {"parents_away": parents_away, "guardian": guardian}

@@ -109,6 +109,13 @@ def authenticate(self: Engine, credential: Credential | None) -> Operator:
             f"the credential of {op.name} ({op.id}) holds a key the registry no longer accepts "
             "(rotated, or not this operator's)"
         )
+    now = self.clock.now()
+    if now < op.keys[-1].valid_from:
+        # what it signed now would be dated before its key was valid: verify would refuse it
+        raise NotAuthenticated(
+            f"this engine's clock ({now.isoformat()}) is before {op.name}'s key was issued "
+            f"({op.keys[-1].valid_from.isoformat()}): check the clock"
+        )
     return op
 
 
@@ -131,7 +138,9 @@ def resolve(self: Engine, actor: Any, *, reading: bool = False) -> Acting:
 def check_scope(acting: Acting, case: CaseRecord, trigger: str) -> None:
     """Rule ``scope``: the case must lie in the operator's territory (属地原则)."""
     op = acting.operator
-    if op is None or op.role == "system" or op.scope.covers(case.location):
+    if op is None or op.scope.covers(case.location):
+        return
+    if op.role == "system" and trigger != "read":  # the scheduler fires what the law makes due
         return
     raise TransitionRefused(
         f"refused by rule scope ({SCOPE_CITATION}): case {case.id} is at "
@@ -148,6 +157,21 @@ def check_scope(acting: Acting, case: CaseRecord, trigger: str) -> None:
 def in_scope(acting: Acting | None, case: CaseRecord) -> bool:
     """Whether a read of ``case`` is within the reader's scope (always, on an open database)."""
     return acting is None or acting.operator is None or acting.operator.scope.covers(case.location)
+
+
+def reader(self: Engine, credential: Credential | None) -> Acting | None:
+    """Who reads: None for the embedding system (no ``reader`` given), else the operator of
+    ``credential``, whose reads are scoped (属地原则)."""
+    if credential is None:
+        return None
+    op = authenticate(self, credential)
+    return Acting(op.name, op.role, op, credential)
+
+
+def check_read(acting: Acting | None, case: CaseRecord) -> None:
+    """Rule ``scope`` for a read: an operator sees only the cases in their scope."""
+    if acting is not None:
+        check_scope(acting, case, "read")
 
 
 # -- signing the events an act records --------------------------------------------------------

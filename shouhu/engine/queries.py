@@ -8,6 +8,7 @@ The functions taking ``self`` are :class:`~shouhu.engine.core.Engine`'s methods,
 from __future__ import annotations
 
 import builtins
+import itertools
 import logging
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -27,23 +28,46 @@ from shouhu.workflows.spec import FieldDef
 from shouhu.workflows.vocab import RESERVED_ROLES
 
 if TYPE_CHECKING:
+    from shouhu.engine.acting import Acting
     from shouhu.engine.core import Engine
     from shouhu.engine.signing import Credential
 
 
-def case(self: Engine, case_id: str) -> CaseView:
-    """The case now: projection, deadlines, history."""
-    return case_view(self, load(self, case_id))
+def reader_of(self: Engine, credential: Credential | None) -> Acting | None:
+    """The operator reading (:func:`shouhu.engine.acting.reader`), imported only when one is
+    given: showing a case for the embedding system does not load the signing library."""
+    if credential is None:
+        return None
+    from shouhu.engine.acting import reader
+
+    return reader(self, credential)
 
 
-def history(self: Engine, case_id: str) -> list[EventView]:
-    """The case's events, oldest first, each with its citation."""
-    return list(self.case(case_id).history)
+def check_read(who: Acting | None, record: Any) -> None:
+    if who is not None:
+        from shouhu.engine.acting import check_read as _check
+
+        _check(who, record)
 
 
-def next(self: Engine, case_id: str) -> list[TriggerOption]:
-    """The triggers possible now, with roles, destinations, data and the state of guards."""
+def case(self: Engine, case_id: str, *, reader: Credential | None = None) -> CaseView:
+    """The case now: projection, deadlines, history. With ``reader`` (an operator's
+    credential), a case outside their scope is refused (rule ``scope``)."""
+    record = load(self, case_id)
+    check_read(reader_of(self, reader), record)
+    return case_view(self, record)
+
+
+def history(self: Engine, case_id: str, *, reader: Credential | None = None) -> list[EventView]:
+    """The case's events, oldest first, each with its citation (``reader``: as :func:`case`)."""
+    return list(self.case(case_id, reader=reader).history)
+
+
+def next(self: Engine, case_id: str, *, reader: Credential | None = None) -> list[TriggerOption]:
+    """The triggers possible now, with roles, destinations, data and the state of guards
+    (``reader``: as :func:`case`)."""
     case = load(self, case_id)
+    check_read(reader_of(self, reader), case)
     wf = self.workflows.get(case.type, case.workflow_version)
     out = []
     for row in wf.available(case.state):
@@ -78,8 +102,10 @@ def cases(
     limit: int | None = None,
     after: str | None = None,
     overdue: bool = False,
+    reader: Credential | None = None,
 ) -> Iterator[CaseSummary]:
-    """Cases in id order, filtered by type and state; streamed."""
+    """Cases in id order, filtered by type and state; streamed. With ``reader`` (an
+    operator's credential) only the cases in their scope (属地原则)."""
     text_or_none(type=type, state=state, after=after)
     if after is not None and not after.isascii():
         raise InvalidInput(f"after: {after[:20]!r} is not a case id", field="after")
@@ -97,6 +123,13 @@ def cases(
         raise InvalidInput(f"unknown state {str(state)[:40]!r}", field="state")
     if limit is not None and limit < 1:
         raise InvalidInput("limit: must be at least 1", field="limit")
+    who = reader_of(self, reader)
+    scope = None if who is None or who.operator is None else who.operator.scope
+    if scope is not None and not scope.everywhere:
+        # the store's limit would count cases out of scope: take matches until ``limit``
+        rows = self.store.list_cases(type=type, state=state, after=after, overdue=overdue)
+        inside = (r for r in rows if scope.covers(r.location))
+        return (CaseSummary.of(r) for r in itertools.islice(inside, limit))
     # Checked above, at the call; streamed below, as the caller iterates.
     rows = self.store.list_cases(type=type, state=state, limit=limit, after=after, overdue=overdue)
     return (CaseSummary.of(record) for record in rows)
@@ -113,20 +146,35 @@ def deadlines(
     case_id: str | None = None,
     status: str | None = None,
     due_before: Instant | None = None,
+    reader: Credential | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Deadlines across cases, by due time (``kind, due_at, status, …``); streamed."""
+    """Deadlines across cases, by due time (``kind, due_at, status, …``); streamed. With
+    ``reader``, only those of cases in the operator's scope."""
     text_or_none(status=status)
     if status is not None and status not in DEADLINE_STATUSES:
         raise InvalidInput(
             f"unknown deadline status {str(status)[:20]!r} ({', '.join(DEADLINE_STATUSES)})",
             field="status",
         )
+    who = reader_of(self, reader)
     if case_id is not None:
-        case_id = load(self, case_id).id
+        record = load(self, case_id)
+        check_read(who, record)
+        case_id = record.id
     before = (
         None if due_before is None else parse_instant(due_before, self.zone, field="due_before")
     )
     rows = self.store.deadlines(case_id=case_id, status=status, due_before=before)
+    if who is not None and who.operator is not None and case_id is None:
+        scope = who.operator.scope
+        seen: dict[str, bool] = {}
+
+        def inside(cid: str) -> bool:
+            if cid not in seen:
+                seen[cid] = scope.covers(load(self, cid).location)
+            return seen[cid]
+
+        rows = (d for d in rows if inside(d.case_id))
     return (dl.view(d, self.policy, self.zone) for d in rows)
 
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 from shouhu import Engine, FakeClock
 from shouhu.cli import app
 from shouhu.engine import returns
+from shouhu.engine.acting import Acting
 from shouhu.engine.policy import parse_pack, shipped_packs
 from shouhu.errors import InvalidInput, TransitionRefused
 
@@ -131,8 +132,8 @@ def test_the_engine_fills_the_day_the_next_duty_counts_from(engine: Engine) -> N
 def test_two_first_submissions_racing_open_one_case(engine: Engine, clock: FakeClock) -> None:
     """The second opening loses on the intake key and is given the first's case."""
     loc = returns.Location("", "青山镇")
-    first = returns._open(engine, "青山镇", loc, ("甲", "township"), clock.now())
-    again = returns._open(engine, "青山镇", loc, ("乙", "township"), clock.now())
+    first = returns._open(engine, "青山镇", loc, Acting("甲", "township"), clock.now())
+    again = returns._open(engine, "青山镇", loc, Acting("乙", "township"), clock.now())
     assert again == first
     assert [c.id for c in engine.cases(type="township_return")] == [first]
     assert engine.verify().ok
@@ -185,7 +186,7 @@ def test_on_postgresql_too_a_township_has_one_case_and_a_missed_quarter_is_told(
     with Engine.open(pg_url, clock=clock, zone=ZONE, policy=PACK) as engine:
         case_id = engine.submit_return("青山镇", "2026Q3", actor=TOWNSHIP).id
         loc = returns.Location("", "青山镇")
-        assert returns._open(engine, "青山镇", loc, ("乙", "township"), clock.now()) == case_id
+        assert returns._open(engine, "青山镇", loc, Acting("乙", "township"), clock.now()) == case_id
         clock.set(datetime(2027, 1, 20, tzinfo=UTC))
         assert len(engine.run_due()) == 1
         assert engine.run_due() == []

@@ -1,0 +1,58 @@
+"""Operators for CLI tests (issue 15): a credential file per (name, role), made on first use.
+
+Every act on a case is an operator's: ``as_operator(db, "李警官", "police")`` gives
+``("--as", PATH)`` for a CLI invocation, the operator named and in the role a test's old
+``--actor``/``--role`` gave (so the recorded actor and role are unchanged), scoped everywhere.
+The first call on a database makes its admin (``shouhu init``'s library call). Files are kept
+beside the database, 0600.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+from shouhu import Engine, load_credential, save_credential
+from shouhu.adapters import dburl
+
+ADMIN = "测试管理员"
+_LOCK = threading.Lock()
+
+
+def _url(db: str | Path) -> str:
+    text = str(db)
+    return text if "://" in text else f"sqlite:///{text}"
+
+
+def _folder(url: str) -> Path:
+    path = dburl.sqlite_file(url)
+    if path is None:
+        raise ValueError(f"operatorkit: a SQLite file is needed, not {url}")
+    return path.with_name(f"{path.name}-operators")
+
+
+def credential_file(db: str | Path, name: str, role: str) -> Path:
+    """The credential file of operator ``name`` in ``role`` (made on first use)."""
+    url = _url(db)
+    folder = _folder(url)
+    target = folder / f"{role}-{hashlib.sha256(name.encode()).hexdigest()[:12]}.json"
+    with _LOCK:
+        if target.exists():
+            return target
+        folder.mkdir(parents=True, exist_ok=True)
+        # the wall clock, as the CLI's: what a test filed before is "before operators existed"
+        with Engine.open(url) as engine:
+            admin_file = folder / "admin.json"
+            if not admin_file.exists():
+                _, admin = engine.init_admin(ADMIN)
+                save_credential(admin, admin_file)
+            admin = load_credential(admin_file)
+            _, cred = engine.add_operator(admin, name, role=role, scope="*")
+            save_credential(cred, target)
+    return target
+
+
+def as_operator(db: str | Path, name: str, role: str) -> tuple[str, str]:
+    """``("--as", PATH)``: act (or read) as operator ``name`` in ``role``."""
+    return ("--as", str(credential_file(db, name, role)))
