@@ -25,7 +25,10 @@ depends_on: str | None = None
 APPEND_ONLY = tuple(
     f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{what} BEFORE {what.upper()} ON {table} "
     f"BEGIN SELECT RAISE(ABORT, '{label} is append-only'); END"
-    for table, label in (("operator_log", "the operator registry"), ("tlog", "the transparency log"))
+    for table, label in (
+        ("operator_log", "the operator registry"),
+        ("tlog", "the transparency log"),
+    )
     for what in ("update", "delete")
 )
 
