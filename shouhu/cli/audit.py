@@ -29,7 +29,7 @@ from shouhu.errors import InvalidInput
 
 audit_app = typer.Typer(
     cls=ShouhuGroup,
-    help="For auditors: replay, verify, anchor, report, export.",
+    help="For auditors: replay, verify, anchor, prove, report, export.",
     no_args_is_help=True,
 )
 
@@ -59,7 +59,10 @@ def audit_replay(
 def audit_verify(
     case_id: Annotated[str | None, typer.Argument(metavar="[CASE]")] = None,
     anchor: Annotated[
-        str | None, typer.Option("--anchor", help="Prove nothing before this anchor changed.")
+        str | None,
+        typer.Option(
+            "--anchor", help="Prove nothing before this anchor (a signed tree head) changed."
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -76,10 +79,17 @@ def audit_verify(
                 sys.stdout.write(f"ILLEGAL {r.case_id} at seq {seq}: {why}\n")
             for diff in r.differences:
                 sys.stdout.write(f"DIFFERS {r.case_id}: {diff}\n")
-        for line in result.journal_broken + result.registry_broken:
+        for line in result.journal_broken + result.registry_broken + result.tree_broken:
             sys.stdout.write(f"BROKEN {line}\n")
         for d in result.derived:
             sys.stdout.write(f"DERIVED {d.line()}\n")
+        if result.tree_head is not None:
+            head = result.tree_head
+            word = "holds" if result.anchor_holds else "DOES NOT HOLD"
+            sys.stdout.write(
+                f"tree head of {head.at.isoformat()} ({head.size} of {result.tree_size} "
+                f"leaves): {word}\n"
+            )
         if result.anchor is not None:
             word = "holds" if result.anchor_holds else "DOES NOT HOLD"
             sys.stdout.write(
@@ -99,7 +109,7 @@ def audit_verify(
         for r in result.replay_failures:
             first = r.illegal[0][0] if r.illegal else None
             typer.echo(f"shouhu: replay: {r.case_id} seq {first}: does not replay", err=True)
-        for line in result.journal_broken + result.registry_broken:
+        for line in result.journal_broken + result.registry_broken + result.tree_broken:
             typer.echo(f"shouhu: broken: {line}", err=True)
         tables = sorted({f"{d.table}.{d.column}" if d.column else d.table for d in result.derived})
         if tables:
@@ -152,10 +162,111 @@ def audit_access(
 
 
 @audit_app.command("anchor")
-def audit_anchor() -> None:
-    """Print a digest over all case heads, with the time: keep it outside the database."""
+def audit_anchor(
+    digest: Annotated[
+        bool,
+        typer.Option(
+            "--digest",
+            help="Print the earlier digest anchor (shouhu-anchor-v1) over the case heads and "
+            "the journal's instead: it also covers identity reads and deliveries.",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take every event into the transparency log and print its signed tree head (size, root,
+    time, signer): one line to keep outside the database, for `audit verify --anchor`."""
     with _engine(write=False) as engine:
-        sys.stdout.write(engine.anchor() + "\n")
+        if digest:
+            from shouhu.engine.auditing import digest_anchor
+
+            sys.stdout.write(digest_anchor(engine) + "\n")
+            return
+        text = engine.anchor()
+    if as_json:
+        from shouhu.engine.transparency import parse_tree_head
+
+        _print_json({"tree_head": text, **parse_tree_head(text).to_dict()})
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@audit_app.command("prove")
+def audit_prove(
+    case_id: Annotated[str, typer.Argument(metavar="CASE")],
+    anchor: Annotated[
+        str, typer.Option("--anchor", help="The signed tree head to prove the events against.")
+    ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="A new file to write (mode 0600: it holds the report's personal data). Never "
+            "an existing file unless --force.",
+        ),
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing regular file at --output.")
+    ] = False,
+) -> None:
+    """Write a case's events with their inclusion proofs against a signed tree head, the tree
+    head and the keys that signed: `audit check-proof FILE` checks it with no database.
+
+    The file holds the report's personal data (the child's name, birthdate, id number): the
+    event hashes cover them, so a checker needs them. It is written mode 0600.
+    """
+    from shouhu.adapters import dburl, files
+
+    protect = dburl.database_files(_db_url())
+    files.check_target(output, force=force, protect=protect)
+    with _engine(write=False) as engine:
+        document = engine.prove(case_id, anchor)
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    size = files.write_new(output, text, force=force, private=True, protect=protect)
+    sys.stdout.write(
+        f"wrote {output} ({len(document['events'])} events of {document['case_id']}, "
+        f"{size:,} bytes; personal data, mode 0600)\n"
+    )
+
+
+@audit_app.command("check-proof")
+def audit_check_proof(
+    path: Annotated[str, typer.Argument(metavar="FILE")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a proof file of `audit prove` alone, with no database: each event's hash and
+    chain, its inclusion proof against the tree head, the tree head's and the events'
+    signatures. Exit 0 if it holds, 1 if not, 2 if the file is not a proof."""
+    from shouhu.engine.transparency import check_proof
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            document = json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput(f"{path}: cannot read a proof file ({exc})", field="file") from None
+    problems = check_proof(document)
+    if as_json:
+        _print_json(
+            {
+                "holds": not problems,
+                "case_id": document.get("case_id"),
+                "events": len(document.get("events") or []),
+                "tree_head": document.get("tree_head"),
+                "problems": problems,
+            }
+        )
+    else:
+        for line in problems:
+            sys.stdout.write(f"BROKEN {line}\n")
+        verdict = "holds" if not problems else "DOES NOT HOLD"
+        sys.stdout.write(
+            f"proof of {document.get('case_id')} ({len(document.get('events') or [])} events) "
+            f"against {document.get('tree_head')}: {verdict}\n"
+        )
+    if problems:
+        for line in problems:
+            typer.echo(f"shouhu: broken: {line}", err=True)
+        raise typer.Exit(1)
 
 
 @audit_app.command("report")

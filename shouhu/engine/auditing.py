@@ -1,5 +1,5 @@
 """Audit: :meth:`Engine.verify`, :meth:`Engine.replay`, :meth:`Engine.replay_all`,
-:meth:`Engine.anchor`, :meth:`Engine.compliance_report` — over the pure functions of
+:meth:`Engine.compliance_report` — over the pure functions of
 :mod:`shouhu.engine.audit` (imported when called: showing a case needs none of it).
 
 The functions taking ``self`` are :class:`~shouhu.engine.core.Engine`'s methods, bound there.
@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shouhu.engine.model import CaseHead, CaseRecord, Event, Link
+from shouhu.engine.operators import Registry
 from shouhu.engine.ports import AuditReads
 from shouhu.engine.records import load
 from shouhu.engine.requests import Instant
@@ -63,10 +64,15 @@ def verify(
     )
     from shouhu.engine.audit import replay as _replay
     from shouhu.engine.signatures import SignatureCheck
+    from shouhu.engine.transparency import is_tree_head, leaf_of, parse_tree_head
 
     out = Verification()
     if anchor is not None:
-        out.anchor = parse_anchor(anchor)
+        if is_tree_head(anchor):
+            out.tree_head = parse_tree_head(anchor)
+        else:
+            out.anchor = parse_anchor(anchor)
+    leaves: dict[tuple[str, int], bytes] = {}  # each event's leaf, as the tree should hold it
     store = self.store
     registry = operator_registry(self)
     out.registry_entries = len(registry.entries)
@@ -122,6 +128,8 @@ def verify(
         head = None if row is None else derive.case_head(row)
         out.cases += 1
         out.events += len(chain)
+        for link in chain:
+            leaves[(link.case_id, link.seq)] = leaf_of(link)
         broken = verify_chain(cid, chain, head) or signatures.check(cid, chain)
         if broken is not None:
             out.broken.append(broken)
@@ -152,12 +160,48 @@ def verify(
         out.registry_broken.append(overflow)
     if replay and case_id is None:
         out.derived += derive.compare_accesses(store.stored_cells("access_log"), journal)
+    _check_tree(self, out, leaves, None if case_id is None else {cid}, registry)
     if out.anchor is not None:
         at = out.anchor.at
         digest, count = heads_digest(store.heads(at), store.journal_head(at))
         out.anchor_holds = digest == out.anchor.digest and count == out.anchor.count
         out.anchor_count = count
     return out
+
+
+def _check_tree(
+    self: Engine,
+    out: Verification,
+    expected: dict[tuple[str, int], bytes],
+    cases: set[str] | None,
+    registry: Registry,
+) -> None:
+    """The transparency log's leaves against the events, and the tree head given as the
+    anchor against the tree (:func:`shouhu.engine.transparency.tree_problems`)."""
+    from shouhu.engine.transparency import head_problems, leaf_of, tree_problems
+
+    head = out.tree_head
+    leaves = self.store.tree_leaves()
+    out.tree_size = len(leaves)
+    late: list[tuple[str, int]] = []
+    if head is not None:
+        sequenced = {(c, s) for _, c, s, _ in leaves}
+        late = [
+            (e.case_id, e.seq)
+            for e in self.store.unsequenced()
+            if e.recorded_at < head.at and (e.case_id, e.seq) not in sequenced
+        ]
+        if cases is not None:
+            late = [k for k in late if k[0] in cases]
+    if cases is not None and head is not None:
+        # the root needs every leaf: the other cases' events are read too
+        expected = {(e.case_id, e.seq): leaf_of(e) for e in self.store.all_events()}
+    out.tree_broken = tree_problems(
+        leaves, expected, head, late, None if head is not None else cases
+    )
+    if head is not None:
+        out.tree_broken = head_problems(head, registry) + out.tree_broken
+        out.anchor_holds = not out.tree_broken
 
 
 def replay_all(self: Engine) -> Iterator[Replay]:
@@ -174,9 +218,10 @@ def _chains(self: Engine) -> Iterator[tuple[str, list[Event], CaseRecord | None]
     return _join(self.store.list_cases(), self.store.all_events())
 
 
-def anchor(self: Engine) -> str:
-    """A digest over every case's head as of now, with the time: keep it outside the
-    database (print, e-mail, a notary) and check later with ``verify(anchor=...)``."""
+def digest_anchor(self: Engine) -> str:
+    """The anchor of the builds before the transparency log (``shouhu-anchor-v1``): a digest
+    over every case's head and the journal's as of now, with the time; ``verify(anchor=...)``
+    still checks one. :meth:`Engine.anchor` now gives a signed tree head."""
     from shouhu.engine.audit import format_anchor, heads_digest
 
     now = self.clock.now()

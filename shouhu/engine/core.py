@@ -17,8 +17,9 @@ that owns it (a newcomer finds the code by its name; ``docs/architecture.md`` is
 ``engine/outbox.py``          ``notices``, ``deliver``, and the notices a step calls for
 ``engine/queries.py``         ``case``, ``history``, ``next``, ``cases``, ``deadlines``,
                               ``next_due``, ``accesses``, ``read_identity``
-``engine/auditing.py``        ``verify``, ``replay``, ``replay_all``, ``anchor``,
-                              ``compliance_report``
+``engine/auditing.py``        ``verify``, ``replay``, ``replay_all``, ``compliance_report``
+``engine/transparency.py``    ``anchor``, ``prove``: the transparency log's signed tree
+                              heads and inclusion proofs
 ``engine/acting.py``          ``init_admin``, ``add_operator``, ``change_scope``,
                               ``disable_operator``, ``rotate_key``, ``operators``, ``operator``,
                               ``operator_registry``, ``authenticate``: operators, credentials,
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
         returns,
         sweep,
         transitions,
+        transparency,
     )
     from shouhu.engine.duplicates import DUPLICATE_WINDOW
     from shouhu.engine.intake import IDEMPOTENCY_SOURCE
@@ -215,7 +217,8 @@ class Engine:
         replay = auditing.replay
         verify = auditing.verify
         replay_all = auditing.replay_all
-        anchor = auditing.anchor
+        anchor = transparency.anchor
+        prove = transparency.prove
         compliance_report = auditing.compliance_report
         registry_report = ledger.registry_report
         screening = ledger.screening
@@ -267,7 +270,8 @@ class Engine:
         replay = _Part("auditing")
         verify = _Part("auditing")
         replay_all = _Part("auditing")
-        anchor = _Part("auditing")
+        anchor = _Part("transparency")
+        prove = _Part("transparency")
         compliance_report = _Part("auditing")
         registry_report = _Part("ledger")
         screening = _Part("ledger")

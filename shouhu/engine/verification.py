@@ -13,6 +13,7 @@ from shouhu.engine.compare import Difference
 from shouhu.engine.hashing import GENESIS
 from shouhu.engine.model import CaseHead, CaseRecord, Event, Link
 from shouhu.engine.timeutil import utc_iso
+from shouhu.engine.transparency import TreeHead
 
 if TYPE_CHECKING:
     from shouhu.engine.audit import Replay
@@ -82,6 +83,12 @@ class Verification:
     anchor: Anchor | None = None
     anchor_holds: bool | None = None
     anchor_count: int | None = None
+    #: The signed tree head given as the anchor (:mod:`shouhu.engine.transparency`), if any.
+    tree_head: TreeHead | None = None
+    #: Where the transparency log does not hold: a leaf whose event is gone or differs, the
+    #: tree head's root, signature or consistency.
+    tree_broken: list[str] = field(default_factory=list)
+    tree_size: int = 0
     #: Rows of the derived tables (case rows, deadlines, notices, intake, access log) that are
     #: not what the events and the journal say (:mod:`shouhu.engine.derive`).
     derived: list[Difference] = field(default_factory=list)
@@ -106,6 +113,7 @@ class Verification:
             and not self.derived
             and not self.journal_broken
             and not self.registry_broken
+            and not self.tree_broken
             and self.anchor_holds is not False
         )
 
@@ -122,6 +130,11 @@ class Verification:
             "anonymous_reports": self.anonymous,
             "unsigned_before_operators": self.unsigned_before,
             "broken": [b.to_dict() for b in self.broken],
+            "tree_size": self.tree_size,
+            "tree_broken": list(self.tree_broken),
+            "tree_head": None
+            if self.tree_head is None
+            else {**self.tree_head.to_dict(), "holds": self.anchor_holds},
             "journal_broken": list(self.journal_broken),
             "derived": [d.to_dict() for d in self.derived],
             "replay_failures": [

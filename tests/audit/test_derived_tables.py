@@ -26,8 +26,13 @@ from shouhu.engine import derive
 
 #: The tables the engine fills from the log (and the journal), each recomputed by verify.
 DERIVED = ("cases", "deadlines", "outbox", "intake", "access_log")
-#: Chained like the events: an edit breaks the chain itself.
-CHAINED = ("journal",)
+#: Chained like the events: an edit breaks the chain itself (the journal), or checked leaf by
+#: leaf against the events (the transparency log, key ``leaf_index``).
+CHAINED = ("journal", "tlog")
+#: Neither derived nor checked here: the operator registry (its own chain, test_operators).
+OTHER = ("operator_log",)
+#: Each table's key column.
+KEY = {"journal": "seq", "tlog": "leaf_index"}
 #: Surrogate keys the database hands out: no fact of the record (docs/audit.md). An intake
 #: row is the only one of its case, so its key orders nothing either.
 NOT_FACTS = {("intake", "id")}
@@ -80,16 +85,16 @@ def _edit(path: Path, table: str, column: str) -> None:
     col = METADATA.tables[table].columns[column]
     con = sqlite3.connect(path)
     con.row_factory = sqlite3.Row
-    key = "seq" if table == "journal" else "id"
+    key = KEY.get(table, "id")
     with con:
-        if column == key and table not in ("journal", "cases"):  # a surrogate key
+        if column == key and table not in ("journal", "tlog", "cases"):  # a surrogate key
             _swap_keys(con, table)
             return
         rows = list(con.execute(f"SELECT {key} AS k, {column} AS v FROM {table} ORDER BY {key}"))
         row = next((r for r in rows if r["v"] is not None), rows[0])
         old = row["v"]
         kind = col.type
-        if column == key and table == "journal":
+        if column == key and table in KEY:
             new: Any = old + 1000
         elif isinstance(kind, sa.JSON):
             value = json.loads(old) if old is not None else {}
@@ -99,7 +104,7 @@ def _edit(path: Path, table: str, column: str) -> None:
         elif isinstance(kind, sa.Boolean):
             new = 0 if old else 1
         elif isinstance(kind, sa.Integer):
-            new = (old or 0) + 1
+            new = (old or 0) + (1000 if table == "tlog" else 1)  # tlog: (case_id, seq) unique
         elif isinstance(kind, sa.DateTime | UTCDateTime):
             new = "2026-03-05 01:02:03.000000" if old is None else _later(old)
         elif isinstance(kind, sa.Date):
@@ -138,6 +143,8 @@ def _names(out: str, table: str, column: str) -> bool:
     table; a chained table: its broken chain)."""
     if table == "journal":
         return "journal entry" in out
+    if table == "tlog":
+        return "transparency log" in out
     if column == "id" and table != "cases":
         return f" {table}." in out
     return f"{table}.{column}" in out
@@ -148,7 +155,7 @@ def test_every_derived_table_and_column_is_covered_by_verify() -> None:
     added to a table and not to ``shouhu.engine.derive`` fails here."""
     for table, columns in derive.DERIVED_TABLES.items():
         assert tuple(c.name for c in METADATA.tables[table].columns) == columns, table
-    assert set(METADATA.tables) == {"events", *DERIVED, *CHAINED}
+    assert set(METADATA.tables) == {"events", *DERIVED, *CHAINED, *OTHER}
 
 
 @pytest.mark.parametrize(
@@ -169,11 +176,11 @@ def test_an_edited_cell_of_a_derived_table_is_named_by_verify(
 @pytest.mark.parametrize("table", [*DERIVED, *CHAINED])
 def test_a_deleted_row_of_a_derived_table_is_named_by_verify(copy: Path, table: str) -> None:
     """Deleting a row of any derived table makes ``audit verify`` exit 1, naming the table."""
-    key = "seq" if table == "journal" else "id"
+    key = KEY.get(table, "id")
     with sqlite3.connect(copy) as con:
         con.execute(f"DELETE FROM {table} WHERE {key} = (SELECT MIN({key}) FROM {table})")
     out = _verify_fails(copy)
-    assert ("journal entry" if table == "journal" else table) in out, out
+    assert _table_named(out, table), out
 
 
 @pytest.mark.parametrize("table", [*DERIVED, *CHAINED])
@@ -181,8 +188,8 @@ def test_a_forged_row_of_a_derived_table_is_named_by_verify(copy: Path, table: s
     """Inserting a forged row (a copy of a real one under a new key, one column changed so no
     unique index refuses it) makes ``audit verify`` exit 1, naming the table."""
     columns = [c.name for c in METADATA.tables[table].columns]
-    key = "seq" if table == "journal" else "id"
-    unique = {"cases": "id", "outbox": "key", "intake": "external_id"}.get(table)
+    key = KEY.get(table, "id")
+    unique = {"cases": "id", "outbox": "key", "intake": "external_id", "tlog": "case_id"}.get(table)
     con = sqlite3.connect(copy)
     with con:
         first = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {key} LIMIT 1"
@@ -200,7 +207,11 @@ def test_a_forged_row_of_a_derived_table_is_named_by_verify(copy: Path, table: s
         )
     con.close()
     out = _verify_fails(copy)
-    assert ("journal entry" if table == "journal" else table) in out, out
+    assert _table_named(out, table), out
+
+
+def _table_named(out: str, table: str) -> bool:
+    return {"journal": "journal entry", "tlog": "transparency log"}.get(table, table) in out
 
 
 def test_a_renumbered_intake_row_is_not_a_finding(copy: Path) -> None:
@@ -271,7 +282,7 @@ def test_a_consistent_journal_forgery_is_caught_by_an_earlier_anchor(
     """A forger who appends a well-chained journal entry (and the access row it derives) passes
     a plain verify; an anchor taken before catches it when the forged entry claims a time the
     anchor covers."""
-    anchor = Cli(template)("audit", "anchor").stdout.strip()
+    anchor = Cli(template)("audit", "anchor", "--digest").stdout.strip()
     con = sqlite3.connect(copy)
     with con:
         seq, prev = con.execute(

@@ -20,6 +20,7 @@ import pytest
 from auditkit import CIVIL, POLICE, TOWNSHIP, ZONE, Cli, Dba, file_report, fire
 
 from shouhu import Engine, FakeClock
+from shouhu.engine.auditing import digest_anchor
 from shouhu.engine.hashing import event_hash
 from shouhu.engine.model import Event
 
@@ -317,7 +318,7 @@ def test_a_rewritten_chain_passes_plain_verify_but_not_an_earlier_anchor(
     """Backdating the late dispatch and recomputing the chain and head passes plain verify and
     replay (now "on time"); ``verify --anchor`` with an anchor taken before exits 1."""
     target, _, _ = seed(lib)
-    anchor = lib.anchor()
+    anchor = digest_anchor(lib)
     lib.close()
     assert ANCHOR.match(anchor), anchor
     assert cli("audit", "verify", "--anchor", anchor).exit_code == 0
@@ -346,7 +347,7 @@ def test_an_anchor_still_holds_after_legitimate_later_events(
 ) -> None:
     """Events and cases recorded after the anchor's time do not disturb it."""
     target, second, _ = seed(lib)
-    anchor = lib.anchor()
+    anchor = digest_anchor(lib)
     audit_clock.advance(hours=1)
     fire(
         lib,
@@ -378,7 +379,7 @@ def test_an_anchor_does_not_protect_events_recorded_after_it(
     """The limit of an anchor: an event recorded after it, rewritten with its head, is caught
     only by the next anchor."""
     target, _, _ = seed(lib)
-    first = lib.anchor()
+    first = digest_anchor(lib)
     audit_clock.advance(hours=1)
     fire(
         lib,
@@ -392,7 +393,7 @@ def test_an_anchor_does_not_protect_events_recorded_after_it(
         participants="civil_affairs,police",
     )
     audit_clock.advance(hours=1)
-    second_anchor = lib.anchor()
+    second_anchor = digest_anchor(lib)
     lib.close()
     dba.drop_triggers()
     rewrite(db, target, {7: {"actor": "青山镇 另一人"}})
@@ -406,7 +407,7 @@ def test_a_whole_case_removed_passes_plain_verify_but_not_the_anchor(
 ) -> None:
     """Deleting a case outright leaves nothing to verify; the anchor counts it missing."""
     _, _, third = seed(lib)
-    anchor = lib.anchor()
+    anchor = digest_anchor(lib)
     lib.close()
     dba.drop_triggers()
     for table, column in (
@@ -429,7 +430,7 @@ def test_the_anchor_digest_recomputes_with_hashlib_from_the_events_table(
     ``case_id seq head_hash`` of each case's last event recorded at or before its time."""
     seed(lib)
     fire(lib, file_report(lib, at="2026-03-05T08:00:00"), "2026-03-05T08:20:00", "dispatch")
-    anchor = lib.anchor()
+    anchor = digest_anchor(lib)
     lib.close()
     match = ANCHOR.match(anchor)
     assert match is not None
@@ -468,8 +469,9 @@ def test_a_malformed_anchor_is_bad_input(
 def test_audit_anchor_on_the_cli_prints_one_line_that_verify_accepts(
     cli: Cli, cases: tuple[str, str, str]
 ) -> None:
-    """``audit anchor`` prints one anchor line; ``verify --anchor`` with it holds."""
-    anchor = cli.ok("audit", "anchor").stdout
+    """``audit anchor --digest`` prints one digest anchor line; ``verify --anchor`` with it
+    holds (``audit anchor`` alone prints a signed tree head: test_transparency.py)."""
+    anchor = cli.ok("audit", "anchor", "--digest").stdout
     assert anchor.count("\n") == 1
     match = ANCHOR.match(anchor.strip())
     assert match is not None

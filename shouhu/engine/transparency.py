@@ -1,0 +1,399 @@
+"""The transparency log: one RFC 9162 Merkle tree over every event in record order, besides the
+per-case chains (:mod:`shouhu.engine.merkle`), as Certificate Transparency and Rekor keep one.
+
+- A **leaf** is ``merkle.leaf_hash`` of the UTF-8 bytes
+  ``"<case_id> <seq> <hash> <operator_id or -> <signature or ->"``: the event's hash covers its
+  content and its predecessor, the rest binds who signed it.
+- :meth:`Engine.anchor` appends every event not yet in the tree (store order) to the ``tlog``
+  table, then prints a **signed tree head** (STH), one line to keep outside the database::
+
+      shouhu-sth-v1 size=N root=HEX at=2026-03-20T00:00:00.000000Z signer=ID sig=BASE64
+
+  signed (Ed25519, :mod:`shouhu.engine.signing`) over ``shouhu-tree-head-v1 N HEX AT`` by the
+  operator whose credential anchors (``signer=- sig=-`` on a database without operators).
+- ``verify(anchor=STH)`` proves today's tree extends the anchored one (a consistency proof):
+  no event altered, reordered or removed — a whole case deleted included — even if every
+  chain was recomputed. :func:`tree_problems` is that check.
+- :func:`prove` writes one case's events with their inclusion proofs against an STH, the
+  signer's key and the operators' keys: a document :func:`check_proof` checks alone, with no
+  database.
+
+The functions taking ``self`` are :class:`~shouhu.engine.core.Engine`'s methods, bound there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from shouhu.engine import merkle
+from shouhu.engine.hashing import GENESIS, HASHED_FIELDS, canonical
+from shouhu.engine.model import Event, Link
+from shouhu.engine.signing import TREE_HEAD_STATEMENT, event_statement
+from shouhu.engine.signing import verify as verify_signature
+from shouhu.engine.timeutil import utc_iso
+from shouhu.errors import Conflict, InvalidInput
+
+if TYPE_CHECKING:
+    from shouhu.engine.core import Engine
+    from shouhu.engine.operators import Registry
+    from shouhu.engine.signing import Credential
+
+STH_PREFIX = "shouhu-sth-v1"
+PROOF_FORMAT = "shouhu-proof-v1"
+_FIELDS = ("size", "root", "at", "signer", "sig")
+
+
+@dataclass(frozen=True, slots=True)
+class TreeHead:
+    """A tree head: the tree's size and root at ``at``, and who signed it (None: unsigned)."""
+
+    size: int
+    root: str
+    at: datetime
+    signer: str | None = None
+    signature: str | None = None
+
+    def statement(self) -> bytes:
+        """What the signer signs: ``shouhu-tree-head-v1 <size> <root> <at>``."""
+        return f"{TREE_HEAD_STATEMENT} {self.size} {self.root} {utc_iso(self.at)}".encode()
+
+    def text(self) -> str:
+        return format_tree_head(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "root": self.root,
+            "at": utc_iso(self.at),
+            "signer": self.signer,
+            "signature": self.signature,
+        }
+
+
+def format_tree_head(head: TreeHead) -> str:
+    return (
+        f"{STH_PREFIX} size={head.size} root={head.root} at={utc_iso(head.at)} "
+        f"signer={head.signer or '-'} sig={head.signature or '-'}"
+    )
+
+
+def is_tree_head(text: object) -> bool:
+    return isinstance(text, str) and text.strip().startswith(STH_PREFIX + " ")
+
+
+def parse_tree_head(text: object) -> TreeHead:
+    """An STH line back into its parts; ``InvalidInput`` (field ``anchor``) if it is not one."""
+
+    def bad(why: str) -> InvalidInput:
+        shown = text[:120] if isinstance(text, str) else type(text).__name__
+        return InvalidInput(f"--anchor: {why} (got {shown!r})", field="anchor")
+
+    if not isinstance(text, str):
+        raise bad("expected the text of a signed tree head")
+    parts = text.split()
+    if not parts or parts[0] != STH_PREFIX or len(parts) != 1 + len(_FIELDS):
+        raise bad(f"expected {STH_PREFIX} size=N root=HEX at=TIME signer=ID sig=BASE64")
+    values: dict[str, str] = {}
+    for name, part in zip(_FIELDS, parts[1:], strict=True):
+        key, sep, value = part.partition("=")
+        if key != name or not sep or not value:
+            raise bad(f"expected {name}=… in place {len(values) + 1}")
+        values[name] = value
+    if not values["size"].isdigit():
+        raise bad("size must be a whole number")
+    root = values["root"]
+    if len(root) != 64 or any(c not in "0123456789abcdef" for c in root):
+        raise bad("the root must be 64 lower-case hex digits")
+    try:
+        at = datetime.fromisoformat(values["at"])
+    except ValueError:
+        raise bad("bad time") from None
+    if at.tzinfo is None or not values["at"].endswith("Z"):
+        raise bad("the time must be UTC, ending in Z")
+    signer = None if values["signer"] == "-" else values["signer"]
+    sig = None if values["sig"] == "-" else values["sig"]
+    if (signer is None) != (sig is None):
+        raise bad("a signer without a signature, or a signature without a signer")
+    return TreeHead(int(values["size"]), root, at.astimezone(UTC), signer, sig)
+
+
+# -- leaves ---------------------------------------------------------------------------------
+
+
+def leaf_input(
+    case_id: str, seq: int, event_hash: str, operator_id: str | None, signature: str | None
+) -> bytes:
+    return f"{case_id} {seq} {event_hash} {operator_id or '-'} {signature or '-'}".encode()
+
+
+def leaf_of(e: Event | Link) -> bytes:
+    """The event's leaf hash (32 bytes)."""
+    return merkle.leaf_hash(leaf_input(e.case_id, e.seq, e.hash, e.operator_id, e.signature))
+
+
+def _sequence(self: Engine) -> list[tuple[int, str, int, str]]:
+    """Append every unsequenced event to the tree (store order); every leaf, in order. A
+    racing anchor that appended first is read again (once)."""
+    for attempt in (1, 2):
+        leaves = self.store.tree_leaves()
+        new = [
+            (len(leaves) + i, e.case_id, e.seq, leaf_of(e).hex())
+            for i, e in enumerate(self.store.unsequenced())
+        ]
+        try:
+            self.store.append_leaves(new)
+        except Conflict:
+            if attempt == 2:
+                raise
+            continue
+        break
+    return leaves + new
+
+
+def _root(leaves: Sequence[tuple[int, str, int, str]]) -> str:
+    return merkle.root([bytes.fromhex(leaf) for *_, leaf in leaves]).hex()
+
+
+def anchor(self: Engine, credential: Credential | None = None) -> str:
+    """Take every event recorded so far into the transparency log and return the signed tree
+    head: one line to keep outside the database (print, e-mail, a notary), checked later with
+    ``verify(anchor=...)``. On a database with operators, ``credential`` (any active
+    operator's; an auditor's, as a rule) is required and signs; without, the head is
+    unsigned."""
+    from shouhu.engine.acting import authenticate, governed
+
+    signer = None
+    if governed(self) or credential is not None:
+        signer = authenticate(self, credential)
+    leaves = _sequence(self)
+    head = TreeHead(len(leaves), _root(leaves), self.clock.now())
+    if signer is not None and credential is not None:
+        head = TreeHead(head.size, head.root, head.at, signer.id, credential.sign(head.statement()))
+    return head.text()
+
+
+# -- verify ---------------------------------------------------------------------------------
+
+
+def head_problems(head: TreeHead, registry: Registry) -> list[str]:
+    """Whether the tree head's signature holds against the signer's key at its time."""
+    if head.signer is None:
+        first = registry.entries[0].recorded_at if registry.entries else None
+        if first is not None and head.at >= first:
+            return ["the tree head is unsigned, but was taken after operators existed"]
+        return []
+    op = registry.operators.get(head.signer)
+    if op is None:
+        return [f"the tree head is signed by {head.signer}, who is not in the operator registry"]
+    key = op.key_at(head.at)
+    if key is None or not verify_signature(key, head.statement(), head.signature):
+        return [f"the tree head's signature is not {op.name}'s ({op.id}) at {utc_iso(head.at)}"]
+    return []
+
+
+def tree_problems(
+    leaves: Sequence[tuple[int, str, int, str]],
+    expected: Mapping[tuple[str, int], bytes],
+    head: TreeHead | None = None,
+    unsequenced_before: Iterable[tuple[str, int]] = (),
+    cases: set[str] | None = None,
+) -> list[str]:
+    """The transparency log against the events (``expected``: each stored event's leaf by
+    ``(case_id, seq)``) and, given ``head``, against the tree head (its root, and the
+    consistency proof from it to today's tree). ``cases``: check only those cases' leaves."""
+    out: list[str] = []
+    for position, (index, *_) in enumerate(leaves):
+        if index != position:
+            out.append(f"transparency log: leaf {position} is missing (found leaf {index})")
+            break
+    for index, case_id, seq, leaf in leaves:
+        if cases is not None and case_id not in cases:
+            continue
+        want = expected.get((case_id, seq))
+        where = f"transparency log leaf {index}: {case_id} seq {seq}"
+        if want is None:
+            out.append(f"{where}: its event is gone (tlog.leaf)")
+        elif want.hex() != leaf:
+            out.append(f"{where}: the event is not the one the tree holds (tlog.leaf)")
+    out += [
+        f"{case_id} seq {seq}: recorded before the tree head but not in its tree (tlog)"
+        for case_id, seq in unsequenced_before
+    ]
+    if head is None:
+        return out
+    hashes = [bytes.fromhex(leaf) for *_, leaf in leaves]
+    if head.size > len(hashes):
+        out.append(f"the tree holds {len(hashes)} leaves, fewer than the tree head's {head.size}")
+        return out
+    if merkle.root(hashes[: head.size]).hex() != head.root:
+        out.append(f"the tree's first {head.size} leaves do not give the tree head's root")
+        return out
+    if head.size:
+        proof = merkle.consistency_proof(hashes, head.size)
+        now = merkle.root(hashes)
+        if not merkle.verify_consistency(
+            head.size, len(hashes), bytes.fromhex(head.root), now, proof
+        ):
+            out.append("today's tree does not extend the tree head (consistency proof)")
+    return out
+
+
+# -- proofs ---------------------------------------------------------------------------------
+
+
+def prove(self: Engine, case_id: str, anchor: str) -> dict[str, Any]:
+    """The case's events (every hashed field, the operator, the signature, the hash), each
+    with its leaf index and inclusion proof against the tree head ``anchor``; the tree head;
+    the signer's and the operators' public keys. Self-contained: :func:`check_proof` checks
+    it with no database. It holds the report's personal data (the hash covers it)."""
+    from shouhu.engine.acting import operator_registry
+    from shouhu.engine.records import load
+
+    head = parse_tree_head(anchor)
+    record = load(self, case_id)
+    leaves = self.store.tree_leaves()
+    hashes = [bytes.fromhex(leaf) for *_, leaf in leaves]
+    if head.size > len(hashes) or merkle.root(hashes[: head.size]).hex() != head.root:
+        raise InvalidInput(
+            "--anchor: this database's tree does not hold that tree head (audit verify "
+            "--anchor says why)",
+            field="anchor",
+        )
+    registry = operator_registry(self)
+    if head_problems(head, registry):
+        raise InvalidInput("--anchor: the tree head's signature does not hold", field="anchor")
+    where = {(c, s): i for i, c, s, _ in leaves}
+    tree = hashes[: head.size]
+    events: list[dict[str, Any]] = []
+    operators: dict[str, Any] = {}
+    for e in self.store.events(record.id):
+        index = where.get((e.case_id, e.seq))
+        if index is None or index >= head.size:
+            break  # recorded after the tree head
+        if tree[index] != leaf_of(e):
+            raise InvalidInput(
+                f"event {e.seq} of {record.id} is not the one the tree holds (audit verify)",
+                field="case",
+            )
+        entry = e.hashed()
+        entry.update(
+            hash=e.hash,
+            operator_id=e.operator_id,
+            signature=e.signature,
+            leaf_index=index,
+            inclusion_proof=[p.hex() for p in merkle.inclusion_proof(tree, index)],
+        )
+        events.append(entry)
+        if e.operator_id is not None and e.operator_id in registry.operators:
+            operators[e.operator_id] = _operator(registry, e.operator_id)
+    signer = None if head.signer is None else _operator(registry, head.signer)
+    return {
+        "format": PROOF_FORMAT,
+        "case_id": record.id,
+        "tree_head": head.text(),
+        "signer": signer,
+        "operators": operators,
+        "events": events,
+    }
+
+
+def _operator(registry: Registry, operator_id: str) -> dict[str, Any] | None:
+    op = registry.operators.get(operator_id)
+    if op is None:
+        return None
+    full = op.to_dict()
+    return {k: full[k] for k in ("id", "name", "role", "public_key", "keys")}
+
+
+def _key_at(op: Mapping[str, Any], at: datetime) -> list[str]:
+    keys = []
+    for k in op.get("keys") or []:
+        start = datetime.fromisoformat(k["valid_from"])
+        end = None if k.get("valid_to") is None else datetime.fromisoformat(k["valid_to"])
+        if start <= at and (end is None or at <= end):
+            keys.append(str(k["public_key"]))
+    return keys
+
+
+def _event_hash(content: Mapping[str, Any]) -> set[str]:
+    """The hashes an event's hashed content may have (an empty ``effects`` written or not)."""
+    out = {hashlib.sha256(canonical(dict(content))).hexdigest()}
+    if "effects" not in content:
+        out.add(hashlib.sha256(canonical({**content, "effects": {}})).hexdigest())
+    return out
+
+
+_HASHED = tuple(f for f in HASHED_FIELDS if f != "effects")  # "effects" only when not empty
+
+
+def check_proof(document: object) -> list[str]:
+    """Check a proof document (:func:`prove`) alone: each event's hash from its content, the
+    chain (``seq`` 1…n, ``prev_hash``), each leaf's inclusion proof against the tree head's
+    root and size, the tree head's signature with the embedded signer key, and each event's
+    signature with the embedded operator keys. The problems found (empty: it holds).
+    ``InvalidInput`` if it is not a proof document at all."""
+    if not isinstance(document, dict) or document.get("format") != PROOF_FORMAT:
+        raise InvalidInput(f"not a {PROOF_FORMAT} document", field="file")
+    try:
+        head = parse_tree_head(document.get("tree_head"))
+        events = document["events"]
+        operators = document.get("operators") or {}
+        signer = document.get("signer")
+        case_id = document["case_id"]
+        if not isinstance(events, list) or not isinstance(operators, dict):
+            raise TypeError
+        return _check(head, case_id, events, operators, signer)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        why = f"not a well-formed {PROOF_FORMAT} document ({exc})"
+        raise InvalidInput(why, field="file") from None
+
+
+def _check(
+    head: TreeHead,
+    case_id: str,
+    events: list[Any],
+    operators: Mapping[str, Any],
+    signer: Mapping[str, Any] | None,
+) -> list[str]:
+    out: list[str] = []
+    if head.signer is not None:
+        keys = [] if signer is None or signer.get("id") != head.signer else _key_at(signer, head.at)
+        if not any(verify_signature(k, head.statement(), head.signature) for k in keys):
+            out.append("the tree head's signature does not hold with the signer's key")
+    if not events:
+        out.append("the proof holds no events")
+    root = bytes.fromhex(head.root)
+    prev = GENESIS
+    for n, e in enumerate(events, start=1):
+        content = {k: e[k] for k in _HASHED}
+        if "effects" in e:
+            content["effects"] = e["effects"]
+        seq = e["seq"]
+        label = f"{case_id} seq {seq}"
+        if e["case_id"] != case_id or seq != n:
+            out.append(f"{label}: expected event {n} of {case_id}")
+        if e["prev_hash"] != prev:
+            out.append(f"{label}: does not link to the event before it (prev_hash)")
+        if e["hash"] not in _event_hash(content):
+            out.append(f"{label}: its content does not match its hash")
+        prev = e["hash"]
+        leaf = merkle.leaf_hash(
+            leaf_input(e["case_id"], seq, e["hash"], e.get("operator_id"), e.get("signature"))
+        )
+        path = [bytes.fromhex(p) for p in e["inclusion_proof"]]
+        if not merkle.verify_inclusion(leaf, int(e["leaf_index"]), head.size, path, root):
+            out.append(f"{label}: its inclusion proof does not lead to the tree head's root")
+        op_id = e.get("operator_id")
+        if op_id is None and e.get("signature") is None:
+            continue  # unsigned: before operators existed, or an anonymous report
+        op = operators.get(op_id) if op_id is not None else None
+        at = datetime.fromisoformat(e["recorded_at"])
+        keys = [] if op is None else _key_at(op, at)
+        statement = event_statement(e["hash"], str(op_id))
+        if not any(verify_signature(k, statement, e.get("signature")) for k in keys):
+            out.append(f"{label}: its signature does not hold with {op_id}'s key")
+    return out
