@@ -188,6 +188,7 @@ def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
             for line in refusals:
                 console.print(f"  [yellow]refused, nothing written[/yellow] — {line}")
         ids.append(holiday_case(engine, console, cast))
+        cast.credential({"name": "县审计 监督检查员", "role": "auditor"}, LEDGER_PLACE)
         keep_ledger(engine, console, engine.clock.now(), cast)
         show_operators(console, cast)
     return ids
@@ -288,15 +289,18 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     console.rule()
     last_quarter = quarter_of(datetime.now().astimezone(), back=1)
+    folder = credentials_folder(args.db)
+    see = f"--as {folder}/auditor.json"
+    act = f"--as {folder}/police.json"
     console.print(
-        f"{len(ids)} reports of all six types and a village's ledger in {args.db}. Try:\n"
-        f"  .venv/bin/shouhu --db {args.db} case list\n"
-        f"  .venv/bin/shouhu --db {args.db} case show {ids[0]}\n"
-        f"  .venv/bin/shouhu --db {args.db} case next {ids[0]}\n"
-        f"  .venv/bin/shouhu --db {args.db} --as {credentials_folder(args.db)}/police.json "
-        f"case fire CASE TRIGGER\n"
+        f"{len(ids)} reports of all six types and a village's ledger in {args.db}, every act "
+        f"signed by its operator. Try:\n"
+        f"  .venv/bin/shouhu --db {args.db} {see} case list\n"
+        f"  .venv/bin/shouhu --db {args.db} {see} case show {ids[0]}\n"
+        f"  .venv/bin/shouhu --db {args.db} {act} case next {ids[0]}\n"
+        f"  .venv/bin/shouhu --db {args.db} {act} case fire CASE TRIGGER\n"
         f"  .venv/bin/shouhu --db {args.db} audit verify\n"
-        f"  .venv/bin/shouhu --db {args.db} case list --type child_watch\n"
+        f"  .venv/bin/shouhu --db {args.db} {see} case list --type child_watch\n"
         f"  .venv/bin/shouhu --db {args.db} registry report --quarter {last_quarter}"
     )
     return 0

@@ -52,6 +52,7 @@ class Cast:
                 "village_committee": f"{loc.village}委会",
                 "civil_affairs": "县民政局",
                 "court": "县人民法院",
+                "auditor": "县人民检察院",
             }.get(role, "")
             _, cred = self.engine.add_operator(
                 self.admin, person, role=role, scope=scope, body=body

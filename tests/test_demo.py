@@ -114,5 +114,6 @@ def test_the_demo_acts_through_operators_each_act_signed_and_reports_anonymous(
     assert result.signed == result.events - result.anonymous
     folder = tmp_path / "demo-credentials"
     files = sorted(p.name for p in folder.glob("*.json"))
-    assert "police.json" in files and "admin.json" in files
+    assert "police.json" in files
+    assert "admin.json" in files
     assert all((folder / f).stat().st_mode & 0o077 == 0 for f in files)

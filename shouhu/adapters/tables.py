@@ -313,10 +313,7 @@ SQLITE_APPEND_ONLY = (
     *(
         f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{what} BEFORE {what.upper()} "
         f"ON {table} BEGIN SELECT RAISE(ABORT, '{label} is append-only'); END"
-        for table, label in (
-            ("operator_log", "the operator registry"),
-            ("tlog", "the transparency log"),
-        )
+        for table, label in _CHAINED_TABLES
         for what in ("update", "delete")
     ),
 )

@@ -173,15 +173,16 @@ def audit_anchor(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Take every event into the transparency log and print its signed tree head (size, root,
-    time, signer): one line to keep outside the database, for `audit verify --anchor`."""
+    """Take every event into the transparency log and print its tree head (size, root, time,
+    signer), signed by the operator of --as: one line to keep outside the database, for
+    `audit verify --anchor`."""
     with _engine(write=False) as engine:
         if digest:
             from shouhu.engine.auditing import digest_anchor
 
             sys.stdout.write(digest_anchor(engine) + "\n")
             return
-        text = engine.anchor()
+        text = engine.anchor(credential=engine.credential)  # --as: the anchoring operator
     if as_json:
         from shouhu.engine.transparency import parse_tree_head
 

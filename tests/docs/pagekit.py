@@ -15,6 +15,14 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 CASE_ID = re.compile(r"(?<![0-9A-Z])[0-9A-HJKMNP-TV-Z]{16}(?![0-9A-Z])")
+#: An operator's id (a ULID: 26 Crockford base-32 characters), different on every run.
+OPERATOR_ID = re.compile(r"(?<![0-9A-Z])[0-9A-HJKMNP-TV-Z]{26}(?![0-9A-Z])")
+#: What differs on every run besides ids: keys, signatures, tree roots and their times.
+VOLATILE = (
+    (re.compile(r"root=[0-9a-f]{64}"), "root=<ROOT>"),
+    (re.compile(r"sig=[A-Za-z0-9+/=]+"), "sig=<SIG>"),
+    (re.compile(r"at=\d{4}-\d\d-\d\dT[\d:.]+Z"), "at=<TIME>"),
+)
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 RULE = re.compile(r"\|[-| :]+\|")
 
@@ -38,8 +46,18 @@ def quoted(cell: str) -> list[str]:
 
 
 def normalised(block: str) -> list[str]:
-    """The non-blank lines of ``block``, right-stripped, case ids replaced by ``<CASE>``."""
-    return [CASE_ID.sub("<CASE>", line.rstrip()) for line in block.splitlines() if line.strip()]
+    """The non-blank lines of ``block``, right-stripped, case ids replaced by ``<CASE>``,
+    operator ids by ``<OPERATOR>``, and a tree head's root, signature and time by
+    placeholders."""
+    out = []
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        line = OPERATOR_ID.sub("<OPERATOR>", CASE_ID.sub("<CASE>", line.rstrip()))
+        for pattern, placeholder in VOLATILE:
+            line = pattern.sub(placeholder, line)
+        out.append(line)
+    return out
 
 
 @dataclass(frozen=True)

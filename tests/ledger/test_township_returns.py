@@ -186,7 +186,8 @@ def test_on_postgresql_too_a_township_has_one_case_and_a_missed_quarter_is_told(
     with Engine.open(pg_url, clock=clock, zone=ZONE, policy=PACK) as engine:
         case_id = engine.submit_return("青山镇", "2026Q3", actor=TOWNSHIP).id
         loc = returns.Location("", "青山镇")
-        assert returns._open(engine, "青山镇", loc, Acting("乙", "township"), clock.now()) == case_id
+        second = Acting("乙", "township")
+        assert returns._open(engine, "青山镇", loc, second, clock.now()) == case_id
         clock.set(datetime(2027, 1, 20, tzinfo=UTC))
         assert len(engine.run_due()) == 1
         assert engine.run_due() == []

@@ -26,10 +26,7 @@ _CHAINED_TABLES = (("operator_log", "the operator registry"), ("tlog", "the tran
 APPEND_ONLY = tuple(
     f"CREATE TRIGGER IF NOT EXISTS {table}_append_only_{what} BEFORE {what.upper()} ON {table} "
     f"BEGIN SELECT RAISE(ABORT, '{label} is append-only'); END"
-    for table, label in (
-        ("operator_log", "the operator registry"),
-        ("tlog", "the transparency log"),
-    )
+    for table, label in _CHAINED_TABLES
     for what in ("update", "delete")
 )
 
