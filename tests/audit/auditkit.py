@@ -189,3 +189,23 @@ def seed_every_table(engine: Engine) -> None:
     engine.read_identity(target, actor=CIVIL, reason="核实监护人", what="case show")
     engine.read_identity(target, actor=POLICE, reason="出警记录", what="audit export html")
     engine.anchor()  # the transparency log's leaves
+    seed_operators(engine)
+
+
+def seed_operators(engine: Engine) -> None:
+    """The operator registry (issue 15): an admin and a police officer, a second later, and a
+    report the officer files and signs (the rows before are "before operators existed")."""
+    from datetime import timedelta
+
+    clock = engine.clock
+    clock.set(clock.now() + timedelta(seconds=1))  # type: ignore[attr-defined]
+    _, admin = engine.init_admin("县民政局 管理员", scope="平安县")
+    _, police = engine.add_operator(admin, "李警官", role="police", scope="青山镇, 平安县")
+    engine.report(
+        "missing_child",
+        child={"name": "周小军", "birthdate": "2016-05-05"},
+        location="东坡村, 青山镇, 平安县",
+        reporter={"kind": "school", "name": "东坡小学"},
+        occurred_at="2026-03-19T10:00:00",
+        credential=police,
+    )

@@ -26,13 +26,12 @@ from shouhu.engine import derive
 
 #: The tables the engine fills from the log (and the journal), each recomputed by verify.
 DERIVED = ("cases", "deadlines", "outbox", "intake", "access_log")
-#: Chained like the events: an edit breaks the chain itself (the journal), or checked leaf by
-#: leaf against the events (the transparency log, key ``leaf_index``).
-CHAINED = ("journal", "tlog")
-#: Neither derived nor checked here: the operator registry (its own chain, test_operators).
-OTHER = ("operator_log",)
+#: Chained like the events: an edit breaks the chain itself (the journal, the operator
+#: registry), or checked leaf by leaf against the events (the transparency log).
+CHAINED = ("journal", "tlog", "operator_log")
+OTHER: tuple[str, ...] = ()
 #: Each table's key column.
-KEY = {"journal": "seq", "tlog": "leaf_index"}
+KEY = {"journal": "seq", "tlog": "leaf_index", "operator_log": "seq"}
 #: Surrogate keys the database hands out: no fact of the record (docs/audit.md). An intake
 #: row is the only one of its case, so its key orders nothing either.
 NOT_FACTS = {("intake", "id")}
@@ -87,7 +86,7 @@ def _edit(path: Path, table: str, column: str) -> None:
     con.row_factory = sqlite3.Row
     key = KEY.get(table, "id")
     with con:
-        if column == key and table not in ("journal", "tlog", "cases"):  # a surrogate key
+        if column == key and table not in (*KEY, "cases"):  # a surrogate key
             _swap_keys(con, table)
             return
         rows = list(con.execute(f"SELECT {key} AS k, {column} AS v FROM {table} ORDER BY {key}"))
@@ -145,6 +144,8 @@ def _names(out: str, table: str, column: str) -> bool:
         return "journal entry" in out
     if table == "tlog":
         return "transparency log" in out
+    if table == "operator_log":
+        return "operator registry" in out
     if column == "id" and table != "cases":
         return f" {table}." in out
     return f"{table}.{column}" in out
@@ -211,7 +212,8 @@ def test_a_forged_row_of_a_derived_table_is_named_by_verify(copy: Path, table: s
 
 
 def _table_named(out: str, table: str) -> bool:
-    return {"journal": "journal entry", "tlog": "transparency log"}.get(table, table) in out
+    names = {"journal": "journal entry", "tlog": "transparency log"}
+    return names.get(table, table).replace("operator_log", "operator registry") in out
 
 
 def test_a_renumbered_intake_row_is_not_a_finding(copy: Path) -> None:
