@@ -44,6 +44,7 @@ def audit_replay(
 ) -> None:
     """Rebuild a case from its events alone, through the definitions it was recorded under."""
     with _engine(write=False) as engine:
+        engine.case(case_id, reader=_reader(engine))  # where operators exist: in scope
         rebuilt = engine.replay(case_id, at=at)
         if as_json:
             _print_json(rebuilt.to_dict(engine.zone))
@@ -209,18 +210,23 @@ def audit_prove(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing regular file at --output.")
     ] = False,
+    reason: ReasonOpt = None,
 ) -> None:
     """Write a case's events with their inclusion proofs against a signed tree head, the tree
     head and the keys that signed: `audit check-proof FILE` checks it with no database.
 
     The file holds the report's personal data (the child's name, birthdate, id number): the
-    event hashes cover them, so a checker needs them. It is written mode 0600.
+    event hashes cover them, so a checker needs them. It is written mode 0600, and — where
+    operators exist — it is an identity read: by the operator of --as, in scope, with
+    --reason, recorded in the access log.
     """
     from shouhu.adapters import dburl, files
 
     protect = dburl.database_files(_db_url())
     files.check_target(output, force=force, protect=protect)
     with _engine(write=False) as engine:
+        if _reader(engine) is not None:  # a database with operators: who and why, recorded
+            _read_identity(engine, case_id, None, None, reason, "audit prove")
         document = engine.prove(case_id, anchor)
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     size = files.write_new(output, text, force=force, private=True, protect=protect)

@@ -37,6 +37,9 @@ def scheduler_run(
     if now is not None and not once:
         raise InvalidInput("--now goes with --once", field="now")
     with _engine(write=True) as engine:
+        # where operators exist the sweeps are signed by an operator of role system (--as):
+        # refused now, not at the first due deadline
+        _check_signer(engine)
         if once:
             fired = [_fired(engine, f) for f in engine.run_due(now)]
             if as_json:
@@ -69,6 +72,12 @@ def scheduler_run(
             ).run()
         finally:
             close_channels(channels)
+
+
+def _check_signer(engine: Any) -> None:
+    from shouhu.engine.acting import system_acting
+
+    system_acting(engine, engine.credential)
 
 
 def _fired(engine: Any, f: Any) -> dict[str, Any]:
