@@ -28,6 +28,7 @@ from shouhu.adapters.sqlcodec import (
     EVENT,
     JOURNAL_CODEC,
     NOTICE,
+    REGISTRY_CODEC,
     _dec_dt,
     _enc_dt,
 )
@@ -46,6 +47,7 @@ from shouhu.engine.model import (
     JournalEntry,
     Link,
     Notice,
+    RegistryEntry,
 )
 from shouhu.engine.ports import Commit, Transaction
 
@@ -58,6 +60,9 @@ def _where(sql: str, clauses: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]
     if given:
         sql += " WHERE " + " AND ".join(clause for clause, _ in given)
     return sql, [value for _, value in given]
+
+
+REGISTRY_SQL = f"{REGISTRY_CODEC.select} WHERE seq > ? ORDER BY seq"
 
 
 class SqliteStore(SqlStore):
@@ -199,6 +204,20 @@ class SqliteStore(SqlStore):
         sql, params = _where(ACCESS.select, [("case_id = ?", case_id)])
         with self._read() as cur:
             return [ACCESS.of(row) for row in cur.execute(sql + " ORDER BY id", params)]
+
+    def registry_entries(self, after: int = 0) -> list[RegistryEntry]:
+        """As :meth:`SqlStore.registry_entries`, on the driver cursor: every act reads the
+        registry's tail (usually nothing new) before it is judged."""
+        import sqlite3
+
+        with self._read() as cur:
+            try:
+                rows = cur.execute(REGISTRY_SQL, (after,)).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "operator_log" not in str(exc):
+                    raise
+                return []  # a schema from before operators, opened without migrating
+        return [REGISTRY_CODEC.of(row) for row in rows]
 
     # -- the journal and the derived tables, for verify ---------------------------------------
 

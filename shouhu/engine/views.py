@@ -61,6 +61,10 @@ class EventView:
             "policy_version": e.policy_version,
             "prev_hash": e.prev_hash,
             "hash": e.hash,
+            # who recorded it, signing its hash (None: an anonymous report, or recorded
+            # before operators existed)
+            "operator_id": e.operator_id,
+            "signature": e.signature,
         }
 
 
