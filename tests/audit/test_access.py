@@ -1,8 +1,8 @@
 """The access log: every read of a child's identity is recorded — who, in which role, when, why.
 
-``case show --include-identity`` and ``audit export --include-identity`` need ``--actor``,
-``--role`` and ``--reason``; without them nothing is shown and nothing is written. The
-scheduler's ``system`` role reads no identity.
+``case show --include-identity`` and ``audit export --include-identity`` need ``--as`` (an
+operator's credential: who and in which role) and ``--reason``; without them nothing is shown
+and nothing is written. An operator of the scheduler's ``system`` role reads no identity.
 """
 
 from __future__ import annotations
@@ -16,9 +16,27 @@ import pytest
 from auditkit import AUDIT_NOW, CHILD, Cli, Dba, file_report
 
 from shouhu import Engine, TransitionRefused
+from tests.operatorkit import as_operator
 
-WHO = ("--actor", "县检察院 刘检察官", "--role", "auditor", "--reason", "专项监督 2026-03 第12号")
 ID_NUMBER_FREE = CHILD["name"]
+
+
+def who(db: Path) -> tuple[str, ...]:
+    """The county procuratorate's auditor, and why they read."""
+    return (*as_operator(db, "县检察院 刘检察官", "auditor"), "--reason", "专项监督 2026-03 第12号")
+
+
+def resolve(db: Path, args: tuple[str, ...]) -> tuple[str, ...]:
+    """``args`` with each ``@NAME:ROLE`` made ``--as PATH`` of that operator (made on first
+    use): parametrized arguments are made before the test's database is."""
+    out: list[str] = []
+    for arg in args:
+        if arg.startswith("@"):
+            name, _, role = arg[1:].partition(":")
+            out.extend(as_operator(db, name, role))
+        else:
+            out.append(arg)
+    return tuple(out)
 
 
 @pytest.fixture
@@ -42,7 +60,7 @@ def test_case_show_with_identity_shows_the_name_and_records_the_read(
 ) -> None:
     """The name is shown, and one access_log row says who, in which role, why and when."""
     before = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-    shown = cli.ok("case", "show", case_id, "--include-identity", *WHO)
+    shown = cli.ok("case", "show", case_id, "--include-identity", *who(cli.db))
     after = datetime.now(UTC).replace(tzinfo=None)
     assert CHILD["name"] in shown.stdout
     (row,) = access_rows(dba)
@@ -55,7 +73,7 @@ def test_case_show_with_identity_shows_the_name_and_records_the_read(
     }
     at = datetime.fromisoformat(str(row["at"]))
     assert before <= at <= after, (before, at, after)
-    data = cli.json("case", "show", case_id, "--include-identity", *WHO)
+    data = cli.json("case", "show", case_id, "--include-identity", *who(cli.db))
     assert data["child"]["name"] == CHILD["name"]
     assert len(access_rows(dba)) == 2
 
@@ -67,14 +85,11 @@ def test_the_library_lists_the_reads(cli: Cli, db: Path, case_id: str) -> None:
         "show",
         case_id,
         "--include-identity",
-        "--actor",
-        "李警官",
-        "--role",
-        "police",
+        *as_operator(db, "李警官", "police"),
         "--reason",
         "核实身份",
     )
-    cli.ok("case", "show", case_id, "--include-identity", *WHO)
+    cli.ok("case", "show", case_id, "--include-identity", *who(db))
     with Engine.open("sqlite:///" + str(db)) as engine:
         reads = engine.accesses(case_id)
         assert [(a.actor, a.role) for a in reads] == [
@@ -86,28 +101,37 @@ def test_the_library_lists_the_reads(cli: Cli, db: Path, case_id: str) -> None:
         assert engine.accesses() == reads
 
 
+NEEDS = "--include-identity needs"
+GONE = "--actor is gone: the operator and role are the credential's; act as an operator with --as"
+BOTH_GONE = GONE.replace("--actor is", "--actor and --role are")
+
+
 @pytest.mark.parametrize(
-    "args",
+    ("args", "says"),
     [
-        (),
-        ("--actor", "李警官"),
-        ("--actor", "李警官", "--role", "police"),
-        ("--role", "police", "--reason", "核实身份"),
-        ("--actor", "李警官", "--reason", "核实身份"),
-        ("--actor", "李警官", "--role", "police", "--reason", ""),
+        ((), f"{NEEDS} --as, --reason"),
+        (("--actor", "李警官", "--reason", "核实身份"), GONE),
+        (("@李警官:police",), f"{NEEDS} --reason"),
+        (("--reason", "核实身份"), f"{NEEDS} --as"),
+        (("--actor", "李警官", "--role", "police", "--reason", "核实身份"), BOTH_GONE),
+        (("@李警官:police", "--reason", ""), f"{NEEDS} --reason"),
     ],
-    ids=["nothing", "actor only", "no reason", "no actor", "no role", "empty reason"],
-)
+    ids=["nothing", "actor, no credential", "no reason", "no credential", "actor and role",
+         "empty reason"],
+)  # fmt: skip
 def test_identity_without_who_role_and_why_is_refused_and_writes_nothing(
-    cli: Cli, dba: Dba, case_id: str, args: tuple[str, ...]
+    cli: Cli, dba: Dba, case_id: str, args: tuple[str, ...], says: str
 ) -> None:
-    """Exit 2, one error line naming what is missing, no name shown, no row written."""
+    """Exit 2, one error line naming what is missing (who is ``--as``: ``--actor`` and
+    ``--role`` are gone), no name shown, no row written."""
+    args = resolve(dba.db, args)  # the operator made before the bytes are taken
     raw = dba.db.read_bytes()
     for extra in ((), ("--json",)):
         result = cli("case", "show", case_id, "--include-identity", *args, *extra)
         assert result.exit_code == 2, (result.stdout, result.stderr)
         assert result.stdout == ""
-        assert result.stderr.startswith("shouhu: error: --include-identity needs")
+        assert result.stderr.startswith(f"shouhu: error: {says}"), result.stderr
+        assert result.stderr.count("\n") == 1
         assert CHILD["name"] not in result.stderr
     assert access_rows(dba) == []
     assert dba.db.read_bytes() == raw
@@ -116,21 +140,42 @@ def test_identity_without_who_role_and_why_is_refused_and_writes_nothing(
 @pytest.mark.parametrize(
     ("args", "code"),
     [
-        (("--actor", "李警官", "--role", "detective", "--reason", "核实"), 2),
-        (("--actor", "李警官", "--role", "police", "--reason", "   "), 2),
-        (("--actor", "shouhu scheduler", "--role", "system", "--reason", "例行"), 3),
+        (("@李警官:police", "--reason", "   "), 2),
+        (("@shouhu scheduler:system", "--reason", "例行"), 3),
     ],
-    ids=["unknown role", "blank reason", "system role"],
-)
+    ids=["blank reason", "system role"],
+)  # an unknown role ("detective"): test_an_unknown_role_is_refused_at_operator_add, below
 def test_bad_readers_are_refused_and_write_nothing(
     cli: Cli, dba: Dba, case_id: str, args: tuple[str, ...], code: int
 ) -> None:
-    """An unknown role or a blank reason is exit 2; the system role reads no identity
-    (exit 3); nothing is shown or written."""
-    result = cli("case", "show", case_id, "--include-identity", *args)
+    """A blank reason is exit 2; an operator of the system role reads no identity (exit 3);
+    nothing is shown or written."""
+    result = cli("case", "show", case_id, "--include-identity", *resolve(dba.db, args))
     assert result.exit_code == code, (result.stdout, result.stderr)
     assert result.stdout == ""
     assert CHILD["name"] not in result.stderr
+    assert access_rows(dba) == []
+
+
+def test_an_unknown_role_is_refused_at_operator_add(
+    cli: Cli, dba: Dba, case_id: str, tmp_path: Path
+) -> None:
+    """No one reads as a "detective": the operator registry refuses the role (exit 2, one
+    line naming it), writes no credential and adds no operator; no identity is read."""
+    admin = tmp_path / "admin.json"
+    cli.ok("init", "--admin", "县民政局 管理员", "--credential-out", str(admin))
+    raw = dba.db.read_bytes()
+    out = tmp_path / "detective.json"
+    result = cli(
+        "--as", str(admin), "operator", "add", "李警官", "--role", "detective",
+        "--scope", "*", "--credential-out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.stderr.startswith("shouhu: error: ")
+    assert result.stderr.count("\n") == 1
+    assert "detective" in result.stderr
+    assert not out.exists()
+    assert dba.db.read_bytes() == raw
     assert access_rows(dba) == []
 
 
@@ -149,7 +194,7 @@ def test_audit_export_with_identity_records_the_read(
             "--output",
             str(out),
             "--include-identity",
-            *WHO,
+            *who(cli.db),
         )
         assert CHILD["name"] in out.read_text(encoding="utf-8")
     assert [(r["what"], r["role"]) for r in access_rows(dba)] == [
@@ -171,7 +216,8 @@ def test_audit_export_without_identity_records_nothing(
 def test_audit_export_identity_needs_who_and_why_and_the_system_role_cannot(
     cli: Cli, dba: Dba, case_id: str, tmp_path: Path
 ) -> None:
-    """Without --reason: exit 2; as system: exit 3; no file and no row either way."""
+    """Without --reason: exit 2; as an operator of the system role: exit 3; no file and no row
+    either way."""
     out = tmp_path / "case.html"
     missing = cli(
         "audit",
@@ -180,10 +226,7 @@ def test_audit_export_identity_needs_who_and_why_and_the_system_role_cannot(
         "--output",
         str(out),
         "--include-identity",
-        "--actor",
-        "李警官",
-        "--role",
-        "police",
+        *as_operator(cli.db, "李警官", "police"),
     )
     assert missing.exit_code == 2, missing.stderr
     system = cli(
@@ -193,10 +236,7 @@ def test_audit_export_identity_needs_who_and_why_and_the_system_role_cannot(
         "--output",
         str(out),
         "--include-identity",
-        "--actor",
-        "scheduler",
-        "--role",
-        "system",
+        *as_operator(cli.db, "scheduler", "system"),
         "--reason",
         "例行",
     )
@@ -227,7 +267,7 @@ def test_library_read_identity_records_and_refuses_the_system_role(lib: Engine) 
 
 def test_the_access_log_is_append_only_in_sqlite(cli: Cli, dba: Dba, case_id: str) -> None:
     """Rows of the access log cannot be edited or deleted (triggers), short of dropping them."""
-    cli.ok("case", "show", case_id, "--include-identity", *WHO)
+    cli.ok("case", "show", case_id, "--include-identity", *who(cli.db))
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         dba.execute("DELETE FROM access_log")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):

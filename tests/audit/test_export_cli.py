@@ -19,8 +19,14 @@ import pytest
 from auditkit import CHILD, CIVIL, TOWNSHIP, Cli, Dba, file_report, fire
 
 from shouhu import Engine
+from tests.operatorkit import as_operator
 
-WHO = ("--actor", "县检察院 刘检察官", "--role", "auditor", "--reason", "专项监督")
+
+def who(cli: Cli) -> tuple[str, ...]:
+    """The county procuratorate's auditor (an operator: ``--as``), and why they read."""
+    return (*as_operator(cli.db, "县检察院 刘检察官", "auditor"), "--reason", "专项监督")
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -108,7 +114,7 @@ def test_html_export_is_one_self_contained_page(cli: Cli, case_id: str, tmp_path
 
 def test_html_export_with_identity_names_the_child(cli: Cli, case_id: str, tmp_path: Path) -> None:
     """With --include-identity (and who, role, why) the page shows the child's name."""
-    page = export(cli, case_id, tmp_path / "case.html", "html", "--include-identity", *WHO)
+    page = export(cli, case_id, tmp_path / "case.html", "html", "--include-identity", *who(cli))
     assert CHILD["name"] in page
 
 
@@ -135,7 +141,7 @@ def test_json_export_with_identity_recomputes_with_hashlib_and_json(
     """Every event's hash recomputes per the export's own algorithm block, and the last hash is
     the case's head hash; the export says it is verifiable."""
     doc = json.loads(
-        export(cli, case_id, tmp_path / "case.json", "json", "--include-identity", *WHO)
+        export(cli, case_id, tmp_path / "case.json", "json", "--include-identity", *who(cli))
     )
     assert doc["identity"] is True
     assert doc["verifiable"] is True
@@ -156,7 +162,7 @@ def test_json_export_recompute_fails_on_a_changed_event(
 ) -> None:
     """The recomputation is a real check: one character changed in event 4 fails it."""
     doc = json.loads(
-        export(cli, case_id, tmp_path / "case.json", "json", "--include-identity", *WHO)
+        export(cli, case_id, tmp_path / "case.json", "json", "--include-identity", *who(cli))
     )
     doc["events"][3]["actor"] += "."
     with pytest.raises(AssertionError, match="seq 4"):
@@ -198,7 +204,7 @@ def test_a_bad_output_directory_is_exit_2_and_writes_nothing(
         "--output",
         str(target),
         "--include-identity",
-        *WHO,
+        *who(cli),
     )
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert result.stderr.startswith("shouhu: error: --output")

@@ -24,6 +24,7 @@ from shouhu.engine.timeutil import parse_instant
 from shouhu.workflows.care import care_measures
 from shouhu.workflows.spec import Guard
 from shouhu.workflows.spine import C_EMERGENCY, measure, report_workflow
+from tests.operatorkit import as_operator
 
 # --- the demo -------------------------------------------------------------------------------
 
@@ -61,14 +62,16 @@ def test_demo_database_passes_audit_replay_and_verify_on_the_cli(tmp_path: Path)
 
     cli = Cli(tmp_path / "demo.db")
     run(cli.url, Console(file=io.StringIO()))
-    ids = [c["id"] for c in cli.json("case", "list")]
+    # the demo made operators (so reads need one): its county auditor reads every case
+    auditor = ("--as", str(tmp_path / "demo-credentials" / "auditor.json"))
+    ids = [c["id"] for c in cli.json("case", "list", *auditor)]
     assert len(ids) > 7  # the reports and the village's watches
     for case_id in ids:
-        out = cli.json("audit", "replay", case_id)
+        out = cli.json("audit", "replay", case_id, *auditor)
         assert out["ok"]
         assert out["illegal"] == []
         assert out["differences"] == []
-    verified = cli.json("audit", "verify")
+    verified = cli.json("audit", "verify", *auditor)
     assert verified["ok"]
     assert verified["cases"] == len(ids)
     assert verified["broken"] == []
@@ -161,14 +164,12 @@ def test_case_show_at_refuses_identity_and_bad_times(
         "--at",
         DISPATCHED,
         "--include-identity",
-        "--actor",
-        "审计员",
-        "--role",
-        "auditor",
+        *as_operator(cli.db, "审计员", "auditor"),
         "--reason",
         "检查",
     )
     assert refused.exit_code == 2, refused.stderr
+    assert "--at" in refused.stderr
     assert "王小明" not in refused.stdout
     bad = cli("audit", "replay", timed_case, "--at", "2026-13-40")
     assert bad.exit_code == 2

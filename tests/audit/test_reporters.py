@@ -18,6 +18,7 @@ from shouhu import Engine, FakeClock
 from shouhu.engine.policy import parse_pack, shipped_packs
 from shouhu.engine.requests import ReportRequest
 from shouhu.errors import InvalidInput, TransitionRefused
+from tests.operatorkit import as_operator
 
 PACK = parse_pack(shipped_packs()["cn-national-default@2026.2"])
 SCHOOL = {"kind": "school", "name": "青山镇中心小学"}
@@ -172,7 +173,7 @@ def test_a_citizens_report_can_be_praised_and_a_schools_cannot(lib: Engine, cli:
     # from the command line: one line, exit 3, nothing written
     before = len(lib.history(school))
     result = cli(
-        "case", "fire", school, "commend_reporter", "--actor", POLICE["name"], "--role", "police"
+        "case", "fire", school, "commend_reporter", *as_operator(cli.db, POLICE["name"], "police")
     )
     assert result.exit_code == 3
     assert "voluntary_reporter" in result.stderr

@@ -19,6 +19,7 @@ from shouhu.cli import app
 from shouhu.engine.policy import PolicyPack, parse_pack, shipped_packs
 from shouhu.errors import InvalidInput
 from shouhu.workflows.workflowset import WorkflowSet
+from tests.operatorkit import as_operator
 
 VC = {"name": "村儿童主任", "role": "village_committee"}
 PLACE = "青山村, 白水镇"
@@ -174,7 +175,8 @@ def test_the_cli_registers_an_orphan_and_refuses_a_living_parent_in_one_line(
 ) -> None:
     env = {"SHOUHU_DB": f"sqlite:///{tmp_path / 'c.db'}", "SHOUHU_ZONE": None}
     base = ["register", "child", "--name", "张三", "--birthdate", "2012-01-01"]
-    base += ["--location", PLACE, "--actor", "村儿童主任", "--role", "village_committee"]
+    who = as_operator(tmp_path / "c.db", "村儿童主任", "village_committee")
+    base += ["--location", PLACE, *who]
     base += ["--at", "2026-01-05T09:00", "--category", "orphan", "--father", "deceased"]
     runner = CliRunner()
     bad = runner.invoke(app, [*base, "--mother", "imprisoned"], env=env, prog_name="shouhu")

@@ -9,13 +9,29 @@ import pytest
 from typer.testing import CliRunner
 
 from shouhu.cli import app
+from tests.operatorkit import as_operator
 
-BASE = ["--location", "青山村, 白水镇", "--actor", "村儿童主任", "--role", "village_committee"]
+#: Stands for ``--as PATH`` of the operator ``NAME`` in ``ROLE`` (``@NAME:ROLE``): the
+#: parametrized arguments are made before the test's database is.
+VILLAGE = "@村儿童主任:village_committee"
+BASE = ["--location", "青山村, 白水镇", VILLAGE]
+
+
+def resolve(db: Path, args: list[str] | tuple[str, ...]) -> list[str]:
+    """``args`` with each ``@NAME:ROLE`` made ``--as PATH`` (the operator made on first use)."""
+    out: list[str] = []
+    for arg in args:
+        if arg.startswith("@"):
+            name, _, role = arg[1:].partition(":")
+            out.extend(as_operator(db, name, role))
+        else:
+            out.append(arg)
+    return out
 
 
 def run(db: Path, *args: str) -> tuple[int, str, str]:
     env = {"SHOUHU_DB": f"sqlite:///{db}", "SHOUHU_ZONE": None, "SHOUHU_LOG_LEVEL": None}
-    r = CliRunner().invoke(app, list(args), env=env, prog_name="shouhu")
+    r = CliRunner().invoke(app, resolve(db, args), env=env, prog_name="shouhu")
     return r.exit_code, r.stdout, r.stderr
 
 
@@ -43,23 +59,20 @@ def test_register_child_then_case_show_next_fire_list_and_audit(tmp_path: Path) 
     case = json.loads(out)
     assert case["type"] == "child_watch"
     assert "张三" not in out
-    assert run(db, "case", "next", case["id"], "--json")[0] == 0
+    assert run(db, "case", "next", case["id"], "--json", VILLAGE)[0] == 0
     args = [
         "case",
         "fire",
         case["id"],
         "record_visit",
-        "--actor",
-        "村儿童主任",
-        "--role",
-        "village_committee",
+        VILLAGE,
         "--at",
         "2026-02-03T10:00",
         "--data",
         "notes=ok",
     ]
     assert run(db, *args)[0] == 0
-    code, out, _ = run(db, "case", "list", "--type", "child_watch", "--json")
+    code, out, _ = run(db, "case", "list", "--type", "child_watch", "--json", VILLAGE)
     assert [r["id"] for r in json.loads(out)] == [case["id"]]
     assert run(db, "audit", "verify")[0] == 0
     assert run(db, "workflow", "show", "child_watch", "--format", "json")[0] == 0
@@ -98,10 +111,7 @@ def test_register_child_then_case_show_next_fire_list_and_audit(tmp_path: Path) 
                 "2015-04-30",
                 "--location",
                 "青山村, 白水镇",
-                "--actor",
-                "x",
-                "--role",
-                "police",
+                "@x:police",
                 "--parents-away",
                 "both",
             ],
@@ -117,6 +127,7 @@ def test_each_refusal_is_one_line_with_its_exit_code_and_writes_nothing(
     db = tmp_path / "l.db"
     first = child("--birthdate", "2015-04-30", "--at", "2026-01-05T08:00")
     assert run(db, *first)[0] == 0
+    args = resolve(db, args)  # the operators made before the bytes are taken
     before = db.read_bytes()
     got, out, err = run(db, *args)
     assert (got, out) == (code, "")

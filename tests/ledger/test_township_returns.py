@@ -20,6 +20,7 @@ from shouhu.engine import returns
 from shouhu.engine.acting import Acting
 from shouhu.engine.policy import parse_pack, shipped_packs
 from shouhu.errors import InvalidInput, TransitionRefused
+from tests.operatorkit import as_operator
 
 PACK_TEXT = shipped_packs()["cn-national-default@2026.2"]
 PACK = parse_pack(PACK_TEXT)
@@ -150,7 +151,7 @@ def _cli(tmp_path: Path, *args: str) -> Result:
 def test_registry_submit_records_the_return_and_refuses_bad_input_on_one_line(
     tmp_path: Path,
 ) -> None:
-    who = ["--actor", "青山镇 陈静"]
+    who = as_operator(tmp_path / "cli.db", "青山镇 陈静", "township")
     done = _cli(
         tmp_path, "registry", "submit", "--township", "青山镇", "--quarter", "2026Q3",
         *who, "--at", "2026-10-10T09:00", "--json",

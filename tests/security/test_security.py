@@ -22,6 +22,7 @@ from shouhu.adapters.logging import configure
 from shouhu.cli import app
 from shouhu.engine.validation import id_check_digit
 from shouhu.workflows.vocab import ROLES
+from tests.operatorkit import as_operator
 
 NAME = "欧阳小雪"
 BIRTHDATE = "2016-02-01"
@@ -106,6 +107,9 @@ def test_the_system_role_reads_no_identity(engine: Engine) -> None:
 def test_no_operator_may_fire_or_register_as_auditor_or_system_from_the_cli(
     tmp_path: Path, role: str
 ) -> None:
+    """An operator the registry holds in the auditor or system role (a real credential, scope
+    everywhere) fires no trigger and registers no one by hand: refused by rule role (exit 3,
+    one line), nothing written."""
     db = tmp_path / "c.db"
     env = {"SHOUHU_DB": f"sqlite:///{db}", "SHOUHU_LOG_LEVEL": None}
     runner = CliRunner()
@@ -131,10 +135,11 @@ def test_no_operator_may_fire_or_register_as_auditor_or_system_from_the_cli(
         env=env,
     )
     case_id = filed.stdout.strip()
+    who = as_operator(db, "某人", role)  # the operator made before the bytes are taken
     before = db.read_bytes()
     commands = [
-        ["case", "fire", case_id, "dispatch", "--actor", "某人", "--role", role],
-        ["case", "fire", case_id, "nonperformance_six_months", "--actor", "某人", "--role", role],
+        ["case", "fire", case_id, "dispatch", *who],
+        ["case", "fire", case_id, "nonperformance_six_months", *who],
         [
             "register",
             "child",
@@ -144,10 +149,7 @@ def test_no_operator_may_fire_or_register_as_auditor_or_system_from_the_cli(
             "2015-06-01",
             "--location",
             "石桥村, 青山镇",
-            "--actor",
-            "某人",
-            "--role",
-            role,
+            *who,
             "--parents-away",
             "both",
         ],
