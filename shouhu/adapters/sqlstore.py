@@ -169,11 +169,24 @@ class SqlStore:
 
     def tree_leaves(self) -> list[tuple[int, str, int, str]]:
         """The transparency log's leaves in order: ``(index, case_id, seq, leaf)``."""
+        return list(self.stream_leaves())
+
+    def stream_leaves(
+        self, *, by_event: bool = False, case_id: str | None = None
+    ) -> Iterator[tuple[int, str, int, str]]:
+        """The leaves streamed (memory stays flat): in index order, or ``by_event`` in
+        ``(case_id, seq)`` order as verify reads the events; only one case's with
+        ``case_id``."""
         from shouhu.adapters.tables import TLOG
 
         q = sa.select(TLOG.c.leaf_index, TLOG.c.case_id, TLOG.c.seq, TLOG.c.leaf)
+        if case_id is not None:
+            q = q.where(TLOG.c.case_id == case_id)
+        order = (TLOG.c.case_id, TLOG.c.seq) if by_event else (TLOG.c.leaf_index,)
         with self._errors(), self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(q.order_by(TLOG.c.leaf_index))]
+            rows = conn.execution_options(yield_per=1000).execute(q.order_by(*order))
+            for r in rows:
+                yield (int(r[0]), str(r[1]), int(r[2]), str(r[3]))
 
     def unsequenced(self) -> list[Event]:
         """The events not yet in the transparency log, in the order they were stored."""

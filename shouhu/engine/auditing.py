@@ -64,7 +64,7 @@ def verify(
     )
     from shouhu.engine.audit import replay as _replay
     from shouhu.engine.signatures import SignatureCheck
-    from shouhu.engine.transparency import is_tree_head, leaf_of, parse_tree_head
+    from shouhu.engine.transparency import LeafCheck, is_tree_head, parse_tree_head
 
     out = Verification()
     if anchor is not None:
@@ -72,7 +72,6 @@ def verify(
             out.tree_head = parse_tree_head(anchor)
         else:
             out.anchor = parse_anchor(anchor)
-    leaves: dict[tuple[str, int], bytes] = {}  # each event's leaf, as the tree should hold it
     store = self.store
     registry = operator_registry(self)
     out.registry_entries = len(registry.entries)
@@ -82,6 +81,9 @@ def verify(
     out.journal_entries = journal.entries
     out.journal_broken = list(journal.broken)
     out.tables_checked = replay
+    # each event's leaf against the tree's, read beside the events in the same order
+    only = None if case_id is None else load(self, case_id).id
+    leaf_check = LeafCheck(store.stream_leaves(by_event=True, case_id=only))
     if case_id is not None:
         cid = load(self, case_id).id
         groups: Iterable[tuple[str, list[list[Any]]]] = [
@@ -128,8 +130,7 @@ def verify(
         head = None if row is None else derive.case_head(row)
         out.cases += 1
         out.events += len(chain)
-        for link in chain:
-            leaves[(link.case_id, link.seq)] = leaf_of(link)
+        leaf_check.case(cid, chain)
         broken = verify_chain(cid, chain, head) or signatures.check(cid, chain)
         if broken is not None:
             out.broken.append(broken)
@@ -160,7 +161,7 @@ def verify(
         out.registry_broken.append(overflow)
     if replay and case_id is None:
         out.derived += derive.compare_accesses(store.stored_cells("access_log"), journal)
-    _check_tree(self, out, leaves, None if case_id is None else {cid}, registry)
+    _check_tree(self, out, leaf_check.finish(), registry)
     if out.anchor is not None:
         at = out.anchor.at
         digest, count = heads_digest(store.heads(at), store.journal_head(at))
@@ -170,35 +171,20 @@ def verify(
 
 
 def _check_tree(
-    self: Engine,
-    out: Verification,
-    expected: dict[tuple[str, int], bytes],
-    cases: set[str] | None,
-    registry: Registry,
+    self: Engine, out: Verification, leaf_problems: list[str], registry: Registry
 ) -> None:
-    """The transparency log's leaves against the events, and the tree head given as the
-    anchor against the tree (:func:`shouhu.engine.transparency.tree_problems`)."""
-    from shouhu.engine.transparency import head_problems, leaf_of, tree_problems
+    """The transparency log: its leaves against the events (``leaf_problems``, found beside
+    them), its indexes in order, and the tree head given as the anchor — its signature, its
+    root, the consistency proof to today's tree (:func:`~shouhu.engine.transparency.
+    tree_problems`), and no event recorded before it left out of the tree."""
+    from shouhu.engine.transparency import head_problems, tree_problems
 
     head = out.tree_head
-    leaves = self.store.tree_leaves()
-    out.tree_size = len(leaves)
     late: list[tuple[str, int]] = []
     if head is not None:
-        sequenced = {(c, s) for _, c, s, _ in leaves}
-        late = [
-            (e.case_id, e.seq)
-            for e in self.store.unsequenced()
-            if e.recorded_at < head.at and (e.case_id, e.seq) not in sequenced
-        ]
-        if cases is not None:
-            late = [k for k in late if k[0] in cases]
-    if cases is not None and head is not None:
-        # the root needs every leaf: the other cases' events are read too
-        expected = {(e.case_id, e.seq): leaf_of(e) for e in self.store.all_events()}
-    out.tree_broken = tree_problems(
-        leaves, expected, head, late, None if head is not None else cases
-    )
+        late = [(e.case_id, e.seq) for e in self.store.unsequenced() if e.recorded_at < head.at]
+    out.tree_size, problems = tree_problems(self.store.stream_leaves(), head, late)
+    out.tree_broken = leaf_problems + problems
     if head is not None:
         out.tree_broken = head_problems(head, registry) + out.tree_broken
         out.anchor_holds = not out.tree_broken

@@ -181,6 +181,12 @@ class MemoryStore:
         with self._lock:
             return list(self._leaves)
 
+    def stream_leaves(
+        self, *, by_event: bool = False, case_id: str | None = None
+    ) -> Iterator[tuple[int, str, int, str]]:
+        rows = [r for r in self.tree_leaves() if case_id is None or r[1] == case_id]
+        yield from sorted(rows, key=lambda r: (r[1], r[2])) if by_event else rows
+
     def unsequenced(self) -> list[Event]:
         with self._lock:
             done = {(c, s) for _, c, s, _ in self._leaves}

@@ -209,6 +209,13 @@ class Store(Protocol):
         """The transparency log's leaves in order: ``(index, case_id, seq, leaf)``."""
         ...
 
+    def stream_leaves(
+        self, *, by_event: bool = False, case_id: str | None = None
+    ) -> Iterator[tuple[int, str, int, str]]:
+        """The leaves streamed: in index order, or ``by_event`` in ``(case_id, seq)`` order;
+        only one case's with ``case_id``."""
+        ...
+
     def unsequenced(self) -> list[Event]:
         """The events not yet in the transparency log, in the order they were stored."""
         ...

@@ -195,51 +195,93 @@ def head_problems(head: TreeHead, registry: Registry) -> list[str]:
     return []
 
 
-def tree_problems(
-    leaves: Sequence[tuple[int, str, int, str]],
-    expected: Mapping[tuple[str, int], bytes],
-    head: TreeHead | None = None,
-    unsequenced_before: Iterable[tuple[str, int]] = (),
-    cases: set[str] | None = None,
-) -> list[str]:
-    """The transparency log against the events (``expected``: each stored event's leaf by
-    ``(case_id, seq)``) and, given ``head``, against the tree head (its root, and the
-    consistency proof from it to today's tree). ``cases``: check only those cases' leaves."""
-    out: list[str] = []
-    for position, (index, *_) in enumerate(leaves):
-        if index != position:
-            out.append(f"transparency log: leaf {position} is missing (found leaf {index})")
-            break
-    for index, case_id, seq, leaf in leaves:
-        if cases is not None and case_id not in cases:
-            continue
-        want = expected.get((case_id, seq))
+class LeafCheck:
+    """Each stored event's leaf against the one the tree holds for it, case by case as verify
+    reads the events — both streams in ``(case_id, seq)`` order, so memory stays flat. A leaf
+    whose event is gone (a whole case deleted included) or differs is a problem."""
+
+    def __init__(self, rows: Iterable[tuple[int, str, int, str]]) -> None:
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+        self.problems: list[str] = []
+
+    def case(self, case_id: str, chain: Sequence[Event | Link]) -> None:
+        """Compare the tree's leaves of ``case_id`` with its events (``chain``)."""
+        self._drain(case_id)
+        want: dict[int, bytes] | None = None
+        while self._next is not None and self._next[1] == case_id:
+            if want is None:
+                want = {e.seq: leaf_of(e) for e in chain}
+            self._judge(self._next, want.get(self._next[2]))
+            self._next = next(self._rows, None)
+
+    def finish(self) -> list[str]:
+        """Every leaf left names an event that is gone; the problems found."""
+        self._drain(None)
+        return self.problems
+
+    def _drain(self, before: str | None) -> None:
+        while self._next is not None and (before is None or self._next[1] < before):
+            self._judge(self._next, None)
+            self._next = next(self._rows, None)
+
+    def _judge(self, row: tuple[int, str, int, str], want: bytes | None) -> None:
+        index, case_id, seq, leaf = row
         where = f"transparency log leaf {index}: {case_id} seq {seq}"
         if want is None:
-            out.append(f"{where}: its event is gone (tlog.leaf)")
+            self.problems.append(f"{where}: its event is gone (tlog.leaf)")
         elif want.hex() != leaf:
-            out.append(f"{where}: the event is not the one the tree holds (tlog.leaf)")
+            self.problems.append(f"{where}: the event is not the one the tree holds (tlog.leaf)")
+
+
+def tree_problems(
+    leaves: Iterable[tuple[int, str, int, str]],
+    head: TreeHead | None = None,
+    unsequenced_before: Iterable[tuple[str, int]] = (),
+) -> tuple[int, list[str]]:
+    """The tree in index order (``leaves``, streamed): no index missing; given ``head``, its
+    root from the first ``size`` leaves and the consistency proof from it to today's tree
+    (RFC 9162 §2.1.4). Returns the tree's size and the problems."""
+    out: list[str] = []
+    builder = merkle.TreeBuilder()
+    hashes: list[bytes] = []  # kept only to prove consistency with a tree head
+    old_root: bytes | None = None
+    size = 0
+    for position, (index, *_, leaf) in enumerate(leaves):
+        if index != position and not out:
+            out.append(f"transparency log: leaf {position} is missing (found leaf {index})")
+        size = position + 1
+        if head is None:
+            continue  # a leaf's own content is LeafCheck's to judge
+        try:
+            h = bytes.fromhex(leaf)
+        except ValueError:
+            h = bytes(32)  # not a leaf at all: the root below will not match
+        builder.append(h)
+        hashes.append(h)
+        if size == head.size:
+            old_root = builder.root()
     out += [
         f"{case_id} seq {seq}: recorded before the tree head but not in its tree (tlog)"
         for case_id, seq in unsequenced_before
     ]
     if head is None:
-        return out
-    hashes = [bytes.fromhex(leaf) for *_, leaf in leaves]
-    if head.size > len(hashes):
-        out.append(f"the tree holds {len(hashes)} leaves, fewer than the tree head's {head.size}")
-        return out
-    if merkle.root(hashes[: head.size]).hex() != head.root:
+        return size, out
+    if head.size > size:
+        out.append(f"the tree holds {size} leaves, fewer than the tree head's {head.size}")
+        return size, out
+    if head.size == 0:
+        old_root = merkle.EMPTY_ROOT
+    if old_root is None or old_root.hex() != head.root:
         out.append(f"the tree's first {head.size} leaves do not give the tree head's root")
-        return out
+        return size, out
     if head.size:
         proof = merkle.consistency_proof(hashes, head.size)
-        now = merkle.root(hashes)
         if not merkle.verify_consistency(
-            head.size, len(hashes), bytes.fromhex(head.root), now, proof
+            head.size, size, bytes.fromhex(head.root), builder.root(), proof
         ):
             out.append("today's tree does not extend the tree head (consistency proof)")
-    return out
+    return size, out
 
 
 # -- proofs ---------------------------------------------------------------------------------
