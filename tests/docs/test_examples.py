@@ -193,8 +193,10 @@ def test_make_demo_recipe_files_reports_of_all_six_types(tmp_path: Path) -> None
         ["bash", "-c", recipe], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
     )
     assert demo.returncode == 0, demo.stderr
+    auditor = tmp_path / "demo-credentials" / "auditor.json"  # reads need an operator's
+    command = ["--db", f"sqlite:///{db}", "--as", str(auditor), "case", "list", "--json"]
     listed = subprocess.run(
-        [sys.executable, "-m", "shouhu", "--db", f"sqlite:///{db}", "case", "list", "--json"],
+        [sys.executable, "-m", "shouhu", *command],
         capture_output=True,
         text=True,
         check=True,
