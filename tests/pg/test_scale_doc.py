@@ -17,6 +17,8 @@ import pytest
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "scale.md"
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 CASE_ID = re.compile(r"(?<![0-9A-Z])[0-9A-HJKMNP-TV-Z]{16}(?![0-9A-Z])")
+#: An operator's id (a ULID: 26 Crockford base-32 characters), different on every run.
+OPERATOR_ID = re.compile(r"(?<![0-9A-Z])[0-9A-HJKMNP-TV-Z]{26}(?![0-9A-Z])")
 INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
 #: The database the page's first example names; the test runs on its own instead.
 PAGE_DB = "export SHOUHU_DB=postgresql+psycopg://postgres@127.0.0.1:5432/shouhu\n"
@@ -30,8 +32,12 @@ def fences(lang: str) -> list[str]:
 
 
 def normalised(text: str) -> list[str]:
-    """Lines without trailing blanks; case ids as ``<CASE>``, instants as ``<TIME>``."""
-    return [INSTANT.sub("<TIME>", CASE_ID.sub("<CASE>", x.rstrip())) for x in text.splitlines()]
+    """Lines without trailing blanks; case ids as ``<CASE>``, operator ids as ``<OPERATOR>``,
+    instants as ``<TIME>``."""
+    return [
+        INSTANT.sub("<TIME>", OPERATOR_ID.sub("<OPERATOR>", CASE_ID.sub("<CASE>", x.rstrip())))
+        for x in text.splitlines()
+    ]
 
 
 def test_the_page_holds_only_shell_examples_and_their_output() -> None:
