@@ -20,6 +20,7 @@ import pytest
 from shouhu import (
     Conflict,
     InvalidInput,
+    NotAuthenticated,
     NotFound,
     ShouhuError,
     StoreUnavailable,
@@ -153,7 +154,14 @@ def test_index_exit_codes_are_the_ones_the_errors_carry() -> None:
     """The exit-code table gives each library exception the code the CLI exits with."""
     classes = {
         c.__name__: c
-        for c in (InvalidInput, NotFound, TransitionRefused, Conflict, StoreUnavailable)
+        for c in (
+            InvalidInput,
+            NotFound,
+            TransitionRefused,
+            Conflict,
+            StoreUnavailable,
+            NotAuthenticated,
+        )
     }
     codes = set()
     for row in table_rows(section("index", "## Exit codes")):
@@ -162,7 +170,7 @@ def test_index_exit_codes_are_the_ones_the_errors_carry() -> None:
         for name in re.findall(r"`([A-Za-z]+)`", row[-1]):
             if name in classes:
                 assert classes[name].exit_code == code, f"{name} is not exit {code}"
-    assert codes == {0, 2, 3, 4, 5}
+    assert codes == {0, 2, 3, 4, 5, 6}
     assert all(issubclass(c, ShouhuError) for c in classes.values())
 
 
