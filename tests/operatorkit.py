@@ -65,3 +65,8 @@ def as_operator(
 ) -> tuple[str, str]:
     """``("--as", PATH)``: act (or read) as operator ``name`` in ``role``."""
     return ("--as", str(credential_file(db, name, role, folder=folder)))
+
+
+def has_operators(db: str | Path, *, folder: str | Path | None = None) -> bool:
+    """Whether this kit has made the operators of ``db`` (its admin) yet."""
+    return (_folder(_url(db), folder) / "admin.json").exists()
