@@ -63,7 +63,10 @@ class Cli:
     def who(self, role: str = "police") -> tuple[str, str]:
         """``--as`` the operator 李警官 in ``role`` (every act, and every read once the
         database has operators, is an operator's)."""
-        return as_operator(self.db, "李警官", role)
+        # by the URL in use (tests/pg overrides it), the files kept beside the database file
+        url = self.env["SHOUHU_DB"]
+        assert url is not None
+        return as_operator(url, "李警官", role, folder=self.db.parent)
 
     def at(self) -> str:
         self.clock += timedelta(minutes=5)

@@ -87,11 +87,20 @@ class Cli:
     def who(self, role: str = "police") -> tuple[str, str]:
         """``--as`` the operator 经办人 in ``role``: every act is an operator's, and so is every
         read once the database has operators."""
-        return as_operator(self.db, "经办人", role)
+        return as_operator(self.url, "经办人", role, folder=self.db.parent)
 
     def scheduler(self) -> tuple[str, ...]:
         """``--as`` the scheduler's system operator, needed once the database has operators."""
-        return as_operator(self.db, SCHEDULER, "system") if has_operators(self.db) else ()
+        if not has_operators(self.url, folder=self.db.parent):
+            return ()
+        return as_operator(self.url, SCHEDULER, "system", folder=self.db.parent)
+
+    @property
+    def url(self) -> str:
+        """The database URL in use (tests/pg overrides it)."""
+        url = self.env["SHOUHU_DB"]
+        assert url is not None
+        return url
 
     def at(self) -> str:
         self.clock += timedelta(minutes=5)
