@@ -4,7 +4,8 @@ Every act on a case is an operator's: ``as_operator(db, "李警官", "police")``
 ``("--as", PATH)`` for a CLI invocation, the operator named and in the role a test's old
 ``--actor``/``--role`` gave (so the recorded actor and role are unchanged), scoped everywhere.
 The first call on a database makes its admin (``shouhu init``'s library call). Files are kept
-beside the database, 0600.
+beside the database, 0600; for a database that is no SQLite file (PostgreSQL), give a
+``folder=`` of the test's own (e.g. pytest's ``tmp_path``) to keep them in.
 """
 
 from __future__ import annotations
@@ -25,25 +26,31 @@ def _url(db: str | Path) -> str:
     return text if "://" in text else f"sqlite:///{text}"
 
 
-def _folder(url: str) -> Path:
+def _folder(url: str, folder: str | Path | None = None) -> Path:
+    if folder is not None:
+        # one folder may serve several databases: each has its own subfolder
+        return Path(folder) / f"operators-{hashlib.sha256(url.encode()).hexdigest()[:12]}"
     path = dburl.sqlite_file(url)
     if path is None:
-        raise ValueError(f"operatorkit: a SQLite file is needed, not {url}")
+        raise ValueError(f"operatorkit: a SQLite file is needed, not {url} (give folder=)")
     return path.with_name(f"{path.name}-operators")
 
 
-def credential_file(db: str | Path, name: str, role: str) -> Path:
-    """The credential file of operator ``name`` in ``role`` (made on first use)."""
+def credential_file(
+    db: str | Path, name: str, role: str, *, folder: str | Path | None = None
+) -> Path:
+    """The credential file of operator ``name`` in ``role`` (made on first use); kept in
+    ``folder`` if given (needed for a database that is not a SQLite file)."""
     url = _url(db)
-    folder = _folder(url)
-    target = folder / f"{role}-{hashlib.sha256(name.encode()).hexdigest()[:12]}.json"
+    kept = _folder(url, folder)
+    target = kept / f"{role}-{hashlib.sha256(name.encode()).hexdigest()[:12]}.json"
     with _LOCK:
         if target.exists():
             return target
-        folder.mkdir(parents=True, exist_ok=True)
+        kept.mkdir(parents=True, exist_ok=True)
         # the wall clock, as the CLI's: what a test filed before is "before operators existed"
         with Engine.open(url) as engine:
-            admin_file = folder / "admin.json"
+            admin_file = kept / "admin.json"
             if not admin_file.exists():
                 _, admin = engine.init_admin(ADMIN)
                 save_credential(admin, admin_file)
@@ -53,6 +60,13 @@ def credential_file(db: str | Path, name: str, role: str) -> Path:
     return target
 
 
-def as_operator(db: str | Path, name: str, role: str) -> tuple[str, str]:
+def as_operator(
+    db: str | Path, name: str, role: str, *, folder: str | Path | None = None
+) -> tuple[str, str]:
     """``("--as", PATH)``: act (or read) as operator ``name`` in ``role``."""
-    return ("--as", str(credential_file(db, name, role)))
+    return ("--as", str(credential_file(db, name, role, folder=folder)))
+
+
+def has_operators(db: str | Path, *, folder: str | Path | None = None) -> bool:
+    """Whether this kit has made the operators of ``db`` (its admin) yet."""
+    return (_folder(_url(db), folder) / "admin.json").exists()

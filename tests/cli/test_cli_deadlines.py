@@ -20,6 +20,7 @@ from typer.testing import CliRunner, Result
 
 from shouhu.cli import app
 from shouhu.engine.policy import DEFAULT_FILE, default_pack, describe
+from tests.operatorkit import as_operator, has_operators
 
 MATURITY = "nonperformance_six_months"
 DEFAULT_ID = "cn-national-default@2026.2"
@@ -43,6 +44,9 @@ TO_INTERVENING: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # temporary care is not a guardian restored: the guardian designated later
     ("designate_entrusted_guardian", "police", ("guardian_name=王二叔",)),
 )
+
+#: The scheduler's system operator (on a database with operators the sweep is signed as it).
+SCHEDULER = "守护 调度程序"
 
 
 def default_text() -> str:
@@ -79,6 +83,24 @@ class Cli:
 
     def json(self, *args: str) -> Any:
         return json.loads(self.ok(*args, "--json").stdout)
+
+    def who(self, role: str = "police") -> tuple[str, str]:
+        """``--as`` the operator 经办人 in ``role``: every act is an operator's, and so is every
+        read once the database has operators."""
+        return as_operator(self.url, "经办人", role, folder=self.db.parent)
+
+    def scheduler(self) -> tuple[str, ...]:
+        """``--as`` the scheduler's system operator, needed once the database has operators."""
+        if not has_operators(self.url, folder=self.db.parent):
+            return ()
+        return as_operator(self.url, SCHEDULER, "system", folder=self.db.parent)
+
+    @property
+    def url(self) -> str:
+        """The database URL in use (tests/pg overrides it)."""
+        url = self.env["SHOUHU_DB"]
+        assert url is not None
+        return url
 
     def at(self) -> str:
         self.clock += timedelta(minutes=5)
@@ -125,7 +147,7 @@ class Cli:
     ) -> Result:
         if at is not None:
             self.clock = datetime.fromisoformat(at)
-        args = ["case", "fire", case_id, trigger, "--actor", "经办人", "--role", role]
+        args = ["case", "fire", case_id, trigger, *self.who(role)]
         args += ["--at", at or self.at()]
         for item in data:
             args += ["--data", item]
@@ -137,15 +159,17 @@ class Cli:
             assert done.exit_code == 0, (trigger, done.stderr)
 
     def sweep(self, now: str) -> list[dict[str, Any]]:
-        fired: list[dict[str, Any]] = self.json("scheduler", "run", "--once", "--now", now)
+        fired: list[dict[str, Any]] = self.json(
+            "scheduler", "run", "--once", "--now", now, *self.scheduler()
+        )
         return fired
 
     def deadlines(self, *args: str) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = self.json("deadlines", *args)
+        rows: list[dict[str, Any]] = self.json("deadlines", *self.who(), *args)
         return rows
 
     def show(self, case_id: str) -> dict[str, Any]:
-        shown: dict[str, Any] = self.json("case", "show", case_id)
+        shown: dict[str, Any] = self.json("case", "show", case_id, *self.who())
         return shown
 
 
@@ -284,9 +308,9 @@ def test_a_missed_dispatch_is_escalated_once_and_the_case_is_overdue_until_done(
         "notify": "county public security bureau (县级公安机关)",
     }
     assert [d["status"] for d in shown["deadlines"]] == ["missed"]
-    assert [c["id"] for c in cli.json("case", "list", "--overdue")] == [case_id]
-    assert len(cli.json("case", "list")) == 2
-    assert case_id in cli.ok("case", "list", "--overdue").stdout
+    assert [c["id"] for c in cli.json("case", "list", *cli.who(), "--overdue")] == [case_id]
+    assert len(cli.json("case", "list", *cli.who())) == 2
+    assert case_id in cli.ok("case", "list", *cli.who(), "--overdue").stdout
 
     assert cli.fire(case_id, "dispatch", at="2026-03-02T11:00:00").exit_code == 0
     (row,) = cli.show(case_id)["deadlines"]
@@ -295,7 +319,7 @@ def test_a_missed_dispatch_is_escalated_once_and_the_case_is_overdue_until_done(
         "2026-03-02T11:00:00+08:00",
         3600,
     )
-    assert cli.json("case", "list", "--overdue") == []
+    assert cli.json("case", "list", *cli.who(), "--overdue") == []
 
 
 def test_scheduler_once_prints_each_fired_deadline_and_a_count(cli: Cli) -> None:
@@ -474,7 +498,7 @@ def test_case_show_lists_the_case_deadlines_with_local_due_times(cli: Cli) -> No
     cli.fire(case_id, "dispatch", at="2026-03-02T09:20:00")
     statuses = {r["kind"]: r["status"] for r in cli.show(case_id)["deadlines"]}
     assert statuses == {"dispatch": "met", MATURITY: "pending"}
-    text = cli.ok("case", "show", case_id).stdout
+    text = cli.ok("case", "show", *cli.who(), case_id).stdout
     assert "dispatch" in text
     assert MATURITY in text
 
@@ -497,7 +521,7 @@ def test_deadlines_lists_across_cases_and_filters(cli: Cli) -> None:
     assert cli.deadlines("--due-before", "2026-03-02T09:59:59") == []
     both = cli.deadlines("--status", "pending", "--due-before", "2026-03-02T10:10:00+08:00")
     assert [r["case_id"] for r in both] == [a]
-    table = cli.ok("deadlines").stdout
+    table = cli.ok("deadlines", *cli.who()).stdout
     assert all(x in table for x in (a, b, c, "2026-03-02 10:00 +08:00"))
 
 
@@ -512,7 +536,7 @@ def test_deadlines_lists_across_cases_and_filters(cli: Cli) -> None:
 def test_deadlines_with_a_bad_filter_is_exit_2(cli: Cli, args: tuple[str, ...], said: str) -> None:
     """An unknown status, a time that is not ISO 8601, an unknown case: one line, exit 2."""
     cli.report(at="2026-03-02T09:00:00")
-    result = cli("deadlines", *args)
+    result = cli("deadlines", *cli.who(), *args)
     assert result.exit_code == 2
     assert one_error_line(result).startswith(f"shouhu: error: {said}")
 

@@ -24,6 +24,7 @@ import pgworkers
 import pytest
 
 from shouhu import Engine, FakeClock
+from tests.operatorkit import as_operator
 
 OPERATORS = 8
 ZONE = "Asia/Shanghai"
@@ -64,12 +65,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("expect_version", [True, False], ids=["expect-version", "no-expect"])
 def test_eight_operators_firing_on_one_case_lose_with_exit_4_and_nothing_is_lost(
-    db_url: str, expect_version: bool
+    db_url: str, expect_version: bool, tmp_path: Path
 ) -> None:
     """With ``--expect-version 2`` exactly one wins and every other exit is 4 with one error
     line; without, all eight win. The final version is 2 + winners; the chain verifies."""
     case_id = pgworkers.file_dispatched_case(db_url)
-    argv = ["case", "fire", case_id, "education_given", "--actor", "李警官", "--role", "police"]
+    police = as_operator(db_url, "李警官", "police", folder=tmp_path)
+    argv = ["case", "fire", case_id, "education_given", *police]
     argv += ["--at", "2026-03-02T09:10"]
     if expect_version:
         argv += ["--expect-version", "2"]

@@ -25,6 +25,7 @@ import pytest
 from test_kills import child_env
 
 from shouhu import Engine
+from tests.operatorkit import as_operator
 
 ZONE = "Asia/Shanghai"
 HANG_S = 120
@@ -115,13 +116,14 @@ def test_a_read_only_database_refuses_every_write_with_exit_5_and_stays_as_it_wa
     folder.mkdir()
     db = folder / "cases.db"
     ids = a_database(db)
+    police = as_operator(db, "李警官", "police")  # made (a write) before the file is measured
     before = digest(db)
     target = db if read_only == "file" else folder
     target.chmod(0o444 if read_only == "file" else 0o555)
     try:
         for args in (
             report(1),
-            ["case", "fire", ids[0], "dispatch", "--actor", "李警官", "--role", "police"],
+            ["case", "fire", ids[0], "dispatch", *police],
         ):
             done = shouhu(db, *args, prefix=unprivileged())
             assert_one_line_exit_5(done, "is read-only")

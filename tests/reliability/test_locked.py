@@ -21,6 +21,7 @@ from test_kills import child_env
 
 from shouhu import Engine
 from shouhu.adapters.sqlstore import BUSY_TIMEOUT_MS
+from tests.operatorkit import as_operator
 
 ZONE = "Asia/Shanghai"
 BUSY_S = BUSY_TIMEOUT_MS / 1000
@@ -107,6 +108,10 @@ def test_a_writer_locked_out_longer_than_the_busy_timeout_exits_5_with_one_line_
     done, _ = shouhu(db, *REPORT)
     assert done.returncode == 0, done.stderr
     case_id = done.stdout.strip()
+    # the operators are made (writes) before the file is measured; once there are operators,
+    # the sweep is the scheduler's system operator's
+    police = as_operator(db, "李警官", "police")
+    system = as_operator(db, "守护 调度程序", "system")
     before = file_digest(db)  # the engine has closed: everything is checkpointed into the file
 
     holder = sqlite3.connect(db, isolation_level=None)
@@ -114,8 +119,8 @@ def test_a_writer_locked_out_longer_than_the_busy_timeout_exits_5_with_one_line_
     try:
         commands = [
             REPORT,
-            ["case", "fire", case_id, "dispatch", "--actor", "李警官", "--role", "police"],
-            ["scheduler", "run", "--once"],
+            ["case", "fire", case_id, "dispatch", *police],
+            ["scheduler", "run", "--once", *system],
         ]
         with ThreadPoolExecutor(len(commands)) as pool:
             results = list(pool.map(lambda args: shouhu(db, *args), commands))
