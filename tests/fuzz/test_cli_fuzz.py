@@ -4,7 +4,7 @@ Each generated command line is a good one (report, register, case fire/show/list
 deadlines, audit replay, workflow show) with parts broken: values replaced by generated text
 (unicode, NUL, lone surrogates as undecodable argv bytes become, very long strings, SQL and
 JSON metacharacters, odd dates and offsets), options dropped, repeated or unknown. Property:
-exit 0 with nothing on stderr, or exit 2, 3, 4 or 5 with exactly one stderr line starting
+exit 0 with nothing on stderr, or exit 2, 3, 4, 5 or 6 with exactly one stderr line starting
 ``shouhu: error:``, no traceback, nothing on stdout, and the database file and its write-ahead
 log byte for byte as they were. Budget: ``fuzzkit.BUDGETS["cli"]``.
 """
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from shouhu.cli import app
+from tests.operatorkit import as_operator
 
 REPORT = [
     "report",
@@ -49,10 +50,6 @@ REGISTER = [
     "2015-06-01",
     "--location",
     "石桥村, 青山镇",
-    "--actor",
-    "石桥村委会",
-    "--role",
-    "village_committee",
     "--parents-away",
     "both",
     "--at",
@@ -60,16 +57,13 @@ REGISTER = [
 ]
 
 
-def fire(case_id: str) -> list[str]:
+def fire(case_id: str, police: list[str]) -> list[str]:
     return [
         "case",
         "fire",
         case_id,
         "dispatch",
-        "--actor",
-        "李警官",
-        "--role",
-        "police",
+        *police,
         "--at",
         "2026-03-02T09:00",
         "--data",
@@ -77,20 +71,31 @@ def fire(case_id: str) -> list[str]:
     ]
 
 
-def commands(case_id: str) -> list[list[str]]:
+def commands(case_id: str, police: list[str], village: list[str]) -> list[list[str]]:
+    """Good command lines: acts and reads as an operator (``--as``, after the subcommand),
+    reports without (anyone may report)."""
     return [
         REPORT,
         [*REPORT[:2], "--json", *REPORT[2:]],
         [*REPORT[:1], "missing_child", *REPORT[2:], "--data", "last_seen_place=村口"],
-        REGISTER,
-        fire(case_id),
-        ["case", "show", case_id, "--json"],
-        ["case", "show", case_id, "--at", "2026-03-02T09:00"],
-        ["case", "list", "--type", "solo_living", "--state", "reported", "--limit", "3"],
-        ["case", "list", "--after", case_id, "--json"],
-        ["case", "next", case_id, "--json"],
-        ["deadlines", "--case", case_id, "--status", "pending", "--due-before", "2026-04-01"],
-        ["audit", "replay", case_id, "--at", "2026-03-02T09:00", "--json"],
+        [*REGISTER, *village],
+        fire(case_id, police),
+        ["case", "show", case_id, "--json", *police],
+        ["case", "show", case_id, "--at", "2026-03-02T09:00", *police],
+        ["case", "list", "--type", "solo_living", "--state", "reported", "--limit", "3", *police],
+        ["case", "list", "--after", case_id, "--json", *police],
+        ["case", "next", case_id, "--json", *police],
+        [
+            "deadlines",
+            "--case",
+            case_id,
+            "--status",
+            "pending",
+            "--due-before",
+            "2026-04-01",
+            *police,
+        ],
+        ["audit", "replay", case_id, "--at", "2026-03-02T09:00", "--json", *police],
         ["audit", "report", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json"],
         ["workflow", "show", "solo_living", "--format", "json"],
         ["outbox", "list", "--status", "pending", "--case", case_id],
@@ -114,8 +119,8 @@ argv_text = st.one_of(
 
 
 @st.composite
-def command_line(draw: st.DrawFn, case_id: str) -> list[str]:
-    argv = list(draw(st.sampled_from(commands(case_id))))
+def command_line(draw: st.DrawFn, case_id: str, police: list[str], village: list[str]) -> list[str]:
+    argv = list(draw(st.sampled_from(commands(case_id, police, village))))
     for _ in range(draw(st.integers(1, 3))):
         how = draw(st.sampled_from(("value", "value", "value", "drop", "repeat", "insert")))
         i = draw(st.integers(0, len(argv) - 1)) if argv else 0
@@ -152,14 +157,17 @@ def invoke(db: Path, argv: list[str]) -> Result:
 
 
 def test_any_command_line_succeeds_quietly_or_fails_on_one_line_writing_nothing(db: Path) -> None:
-    """exit 0 and a quiet stderr, or exit 2-5 with one ``shouhu: error:`` line and no write."""
+    """exit 0 and a quiet stderr, or exit 2-6 with one ``shouhu: error:`` line and no write
+    (6: a credential dropped or broken by the generator)."""
     filed = invoke(db, [*REPORT, "-q"])
     assert filed.exit_code == 0, filed.stderr
     case_id = filed.stdout.strip()
+    police = list(as_operator(db, "李警官", "police"))
+    village = list(as_operator(db, "石桥村委会", "village_committee"))
     ran = fk.Counter("cli")
 
     @fk.campaign_settings("cli")
-    @given(command_line(case_id))
+    @given(command_line(case_id, police, village))
     def run(argv: list[str]) -> None:
         ran()
         before = fk.snapshot(db)
@@ -170,7 +178,7 @@ def test_any_command_line_succeeds_quietly_or_fails_on_one_line_writing_nothing(
         if result.exit_code == 0:
             assert result.stderr == "", result.stderr
             return
-        assert result.exit_code in {2, 3, 4, 5}, (result.exit_code, result.stderr)
+        assert result.exit_code in {2, 3, 4, 5, 6}, (result.exit_code, result.stderr)
         assert result.stderr.startswith("shouhu: error: "), result.stderr
         assert result.stderr.count("\n") == 1, result.stderr
         assert result.stderr.endswith("\n"), result.stderr
