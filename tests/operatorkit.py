@@ -70,3 +70,18 @@ def as_operator(
 def has_operators(db: str | Path, *, folder: str | Path | None = None) -> bool:
     """Whether this kit has made the operators of ``db`` (its admin) yet."""
     return (_folder(_url(db), folder) / "admin.json").exists()
+
+
+def resolve(
+    db: str | Path, args: list[str] | tuple[str, ...], *, folder: str | Path | None = None
+) -> list[str]:
+    """``args`` with each ``@NAME:ROLE`` made ``--as PATH`` of that operator (made on first
+    use): a test's parametrized arguments are written before its database exists."""
+    out: list[str] = []
+    for arg in args:
+        if arg.startswith("@"):
+            name, _, role = arg[1:].partition(":")
+            out.extend(as_operator(db, name, role, folder=folder))
+        else:
+            out.append(arg)
+    return out

@@ -17,6 +17,7 @@ from auditkit import AUDIT_NOW, CHILD, Cli, Dba, file_report
 
 from shouhu import Engine, TransitionRefused
 from tests.operatorkit import as_operator
+from tests.operatorkit import resolve as resolve_operators
 
 ID_NUMBER_FREE = CHILD["name"]
 
@@ -27,16 +28,8 @@ def who(db: Path) -> tuple[str, ...]:
 
 
 def resolve(db: Path, args: tuple[str, ...]) -> tuple[str, ...]:
-    """``args`` with each ``@NAME:ROLE`` made ``--as PATH`` of that operator (made on first
-    use): parametrized arguments are made before the test's database is."""
-    out: list[str] = []
-    for arg in args:
-        if arg.startswith("@"):
-            name, _, role = arg[1:].partition(":")
-            out.extend(as_operator(db, name, role))
-        else:
-            out.append(arg)
-    return tuple(out)
+    """``args`` with each ``@NAME:ROLE`` made ``--as PATH`` (:func:`operatorkit.resolve`)."""
+    return tuple(resolve_operators(db, args))
 
 
 @pytest.fixture

@@ -220,9 +220,10 @@ def test_the_python_examples_run_after_the_script(
     assert re.fullmatch(r"anchor of \S+: 2 cases, holds", out[0]), out
     assert re.fullmatch(r"[0-9A-Z]{16}: 13 events, chain intact, head [0-9a-f]{12}…", out[1]), out
     reads = out[2:]
-    assert len(reads) == 2, reads
-    assert reads[0].endswith("| audit export json | 未成年人保护专项监督 2026-03")
-    assert reads[1].endswith("| case show | 核实儿童身份")
+    assert len(reads) == 3, reads
+    assert reads[0].endswith("| audit prove | 交检察院核查")  # the proof file: an identity read
+    assert reads[1].endswith("| audit export json | 未成年人保护专项监督 2026-03")
+    assert reads[2].endswith("| case show | 核实儿童身份")
     assert all("| auditor | 咸安区人民检察院 刘检察官 |" in r for r in reads)
 
 

@@ -9,24 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from shouhu.cli import app
-from tests.operatorkit import as_operator
+from tests.operatorkit import resolve
 
 #: Stands for ``--as PATH`` of the operator ``NAME`` in ``ROLE`` (``@NAME:ROLE``): the
 #: parametrized arguments are made before the test's database is.
 VILLAGE = "@村儿童主任:village_committee"
 BASE = ["--location", "青山村, 白水镇", VILLAGE]
-
-
-def resolve(db: Path, args: list[str] | tuple[str, ...]) -> list[str]:
-    """``args`` with each ``@NAME:ROLE`` made ``--as PATH`` (the operator made on first use)."""
-    out: list[str] = []
-    for arg in args:
-        if arg.startswith("@"):
-            name, _, role = arg[1:].partition(":")
-            out.extend(as_operator(db, name, role))
-        else:
-            out.append(arg)
-    return out
 
 
 def run(db: Path, *args: str) -> tuple[int, str, str]:
