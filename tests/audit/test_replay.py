@@ -171,7 +171,14 @@ def test_case_show_at_refuses_identity_and_bad_times(
     assert refused.exit_code == 2, refused.stderr
     assert "--at" in refused.stderr
     assert "王小明" not in refused.stdout
-    bad = cli("audit", "replay", timed_case, "--at", "2026-13-40")
+    bad = cli(
+        "audit",
+        "replay",
+        timed_case,
+        "--at",
+        "2026-13-40",
+        *as_operator(cli.db, "审计员", "auditor"),
+    )
     assert bad.exit_code == 2
     assert bad.stderr.startswith("shouhu: error: ")
 
