@@ -3,6 +3,7 @@ store) and :class:`_SqliteTx` on a SQLite driver cursor (the SQLite store)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from shouhu.engine.model import (
     Child,
     Deadline,
     Notice,
+    RegistryEntry,
 )
 from shouhu.engine.ports import Commit
 from shouhu.workflows.vocab import WATCH_TYPES
@@ -67,6 +69,13 @@ class _SqlTx:
 
     def append(self, commit: Commit) -> None:
         apply_core(self.conn, [commit])
+
+    def registry_since(self, after: int) -> list[RegistryEntry]:
+        from shouhu.adapters.sqlcodec import REGISTRY_CODEC
+        from shouhu.adapters.tables import OPERATOR_LOG
+
+        q = sa.select(OPERATOR_LOG).where(OPERATOR_LOG.c.seq > after).order_by(OPERATOR_LOG.c.seq)
+        return [REGISTRY_CODEC.record(r) for r in self.conn.execute(q).mappings()]
 
     def append_many(self, commits: Sequence[Commit]) -> None:
         apply_core(self.conn, commits)
@@ -166,6 +175,18 @@ class _SqliteTx:
 
     def append(self, commit: Commit) -> None:
         apply_sqlite(self.cur, self.fast, [commit])
+
+    def registry_since(self, after: int) -> list[RegistryEntry]:
+        from shouhu.adapters.sqlcodec import REGISTRY_CODEC
+        from shouhu.adapters.sqlitestore import REGISTRY_SQL
+
+        try:
+            rows = self.cur.execute(REGISTRY_SQL, (after,)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "operator_log" not in str(exc):
+                raise
+            return []  # a schema from before operators, opened without migrating
+        return [REGISTRY_CODEC.of(row) for row in rows]
 
     def append_many(self, commits: Sequence[Commit]) -> None:
         apply_sqlite(self.cur, self.fast, commits)

@@ -67,28 +67,33 @@ class Acting:
 # -- the registry ---------------------------------------------------------------------------
 
 
-def operator_registry(self: Engine) -> Registry:
-    """The operator registry as stored now (read again only past what this engine has)."""
+def operator_registry(self: Engine, tx: Transaction | None = None) -> Registry:
+    """The operator registry as stored now (read again only past what this engine has) —
+    within ``tx`` when given, so an act is judged against the registry as it is when the act
+    is written (a disabling that commits first is seen)."""
     cached: Registry | None = self.__dict__.get("_registry")
     if cached is None:
         cached = Registry()
         self.__dict__["_registry"] = cached
-    more = self.store.registry_entries(len(cached.entries))
+    read = self.store.registry_entries if tx is None else tx.registry_since
+    more = read(len(cached.entries))
     if more:
         cached.extend(more)
     return cached
 
 
-def governed(self: Engine) -> bool:
+def governed(self: Engine, tx: Transaction | None = None) -> bool:
     """Whether this database has operators (then every act needs a credential)."""
-    return bool(operator_registry(self).entries)
+    return bool(operator_registry(self, tx).entries)
 
 
-def authenticate(self: Engine, credential: Credential | None) -> Operator:
+def authenticate(
+    self: Engine, credential: Credential | None, tx: Transaction | None = None
+) -> Operator:
     """The operator ``credential`` belongs to, if the registry accepts it now."""
     if not isinstance(credential, Credential):
         raise NotAuthenticated(f"no credential: {USE_CREDENTIAL}")
-    reg = operator_registry(self)
+    reg = operator_registry(self, tx)
     if reg.database is None:
         raise NotAuthenticated(
             "this database has no operators yet: a credential cannot be checked against it "
@@ -119,14 +124,17 @@ def authenticate(self: Engine, credential: Credential | None) -> Operator:
     return op
 
 
-def resolve(self: Engine, actor: Any, *, reading: bool = False) -> Acting:
-    """Who acts: a credential on a governed database, a ``{name, role}`` claim on an open one."""
+def resolve(
+    self: Engine, actor: Any, *, reading: bool = False, tx: Transaction | None = None
+) -> Acting:
+    """Who acts: a credential on a governed database, a ``{name, role}`` claim on an open one
+    (``tx``: judged within that write transaction)."""
     from shouhu.engine import validation as v
 
     if isinstance(actor, Credential):
-        op = authenticate(self, actor)
+        op = authenticate(self, actor, tx)
         return Acting(op.name, op.role, op, actor)
-    if governed(self):
+    if governed(self, tx):
         raise NotAuthenticated(
             f"this database has operators: {'reading' if reading else 'acting'} needs a "
             f"credential, not a name and role ({USE_CREDENTIAL})"

@@ -357,6 +357,9 @@ class _MemoryTx:
     def load(self, case_id: str) -> CaseRecord | None:
         return self.store.load(case_id)
 
+    def registry_since(self, after: int) -> list[RegistryEntry]:
+        return self.store.registry_entries(after)
+
     def append(self, commit: Commit) -> None:
         # Applied at once (under the write lock), so later reads in the block see it.
         self.store.commit_many([commit])

@@ -59,6 +59,11 @@ class Transaction(Protocol):
         """Stage several commits at once (a batch: fewer statements than one by one)."""
         ...
 
+    def registry_since(self, after: int) -> list[RegistryEntry]:
+        """The operator registry's entries after ``seq`` ``after``, read in this transaction
+        (an act is judged against the registry as it is when the act is written)."""
+        ...
+
     def deadlines(self, case_id: str) -> list[Deadline]:
         """Every deadline row of a case, oldest first."""
         ...

@@ -91,10 +91,11 @@ class Credential:
     key: Ed25519PrivateKey = field(repr=False, compare=False)
     #: The name the credential was issued to (shown; the registry's is what counts).
     name: str = ""
+    #: The public half, as the registry writes it (computed once: every act compares it).
+    public_key: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def public_key(self) -> str:
-        return public_text(self.key)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "public_key", public_text(self.key))
 
     def sign(self, statement: bytes) -> str:
         return sign(self.key, statement)

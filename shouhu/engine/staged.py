@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from shouhu.engine.model import CaseRecord, Child, Deadline, DeadlineWrite, Notice
+from shouhu.engine.model import (
+    CaseRecord,
+    Child,
+    Deadline,
+    DeadlineWrite,
+    Notice,
+    RegistryEntry,
+)
 from shouhu.engine.ports import Commit, Transaction, same_child
 
 #: Where the ids of deadline rows new in a batch start while it is staged (above any id a
@@ -37,6 +44,9 @@ class _Staged:
         if case_id not in self.cases:
             self.cases[case_id] = self.tx.load(case_id)
         return self.cases[case_id]
+
+    def registry_since(self, after: int) -> list[RegistryEntry]:
+        return self.tx.registry_since(after)
 
     def deadlines(self, case_id: str) -> list[Deadline]:
         rows = self.rows.get(case_id)

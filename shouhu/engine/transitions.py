@@ -76,8 +76,7 @@ def fire(
     again and the trigger judged again, up to :data:`FIRE_ATTEMPTS` times.
     """
     _check_expected(expected_version)
-    acting = _operator(self, actor, trigger)
-    return _fire(self, case_id, trigger, acting, occurred_at, data, expected_version)
+    return _fire(self, case_id, trigger, actor, occurred_at, data, expected_version)
 
 
 def fire_many(self: Engine, requests: Iterable[FireRequest]) -> list[CaseSummary]:
@@ -118,7 +117,7 @@ def _fire_batch(self: Engine, requests: Sequence[FireRequest]) -> list[CaseSumma
                         f"expected a FireRequest, not {type(r).__name__}", field="request"
                     )
                 _check_expected(r.expected_version)
-                acting = _operator(self, r.actor, r.trigger)
+                acting = _operator(self, r.actor, r.trigger, store_tx)
                 role = acting.role
                 _check_trigger(r.trigger)
                 case = load(self, r.case_id, tx)
@@ -144,19 +143,21 @@ def _fire(
     self: Engine,
     case_id: str,
     trigger: str,
-    acting: Acting,
+    actor: Mapping[str, Any] | BaseModel | Credential,
     occurred_at: Instant | None,
     data: Mapping[str, Any] | BaseModel | None,
     expected_version: int | None,
 ) -> CaseView:
     _check_trigger(trigger)
-    role = acting.role
     # Without an expected version the caller asked for "on the case as it is now": a race
     # lost to another writer is tried again, judged against the case as it then is.
     seen = case_id
     for attempt in range(1 if expected_version is not None else FIRE_ATTEMPTS):
         try:
             with self.store.write() as tx:
+                # who acts, judged against the registry as this transaction sees it
+                acting = _operator(self, actor, trigger, tx)
+                role = acting.role
                 case = load(self, case_id, tx)
                 seen = case.id
                 check_scope(acting, case, trigger)
@@ -413,11 +414,14 @@ def _check_trigger(trigger: object) -> None:
 
 
 def _operator(
-    self: Engine, actor: Mapping[str, Any] | BaseModel | Credential, trigger: object
+    self: Engine,
+    actor: Mapping[str, Any] | BaseModel | Credential,
+    trigger: object,
+    tx: Transaction | None = None,
 ) -> Acting:
     """Who acts (:func:`~shouhu.engine.acting.resolve`: a credential on a governed database);
     the reserved role (``system``: the scheduler's) is refused."""
-    acting = resolve(self, actor)
+    acting = resolve(self, actor, tx=tx)
     role = acting.role
     if role in RESERVED_ROLES:
         raise TransitionRefused(
