@@ -292,7 +292,9 @@ def _file_batch(engine: Engine, batch: _Batch, result: ImportResult, source: str
     # A file's rows are the reports its external ids name: one about a child already reported
     # is filed as its own case (new_case), not refused as a probable duplicate.
     try:
-        case_ids = engine.report_many([req for _, _, req in rows], source=source, new_case=True)
+        case_ids = engine.report_many(
+            [req for _, _, req in rows], source=source, new_case=True, credential=engine.credential
+        )
     except (Conflict, InvalidInput):
         for line, ext, req in rows:
             _file_one(engine, line, ext, req, result, source)
@@ -306,7 +308,9 @@ def _file_one(
     engine: Engine, line: int, ext: str, req: ReportRequest, result: ImportResult, source: str
 ) -> None:
     try:
-        (case_id,) = engine.report_many([req], source=source, new_case=True)
+        (case_id,) = engine.report_many(
+            [req], source=source, new_case=True, credential=engine.credential
+        )
     except Conflict as exc:
         known = engine.known_external(source, [ext])
         if ext in known:
@@ -347,7 +351,9 @@ def _file_whole(
         result.imported = result.already_imported = 0
         result.case_ids = {} if result.read <= CASE_IDS_LIMIT else None
         try:
-            with engine.reporting(source=source, new_case=True) as file_batch:
+            with engine.reporting(
+                source=source, new_case=True, credential=engine.credential
+            ) as file_batch:
 
                 def put(batch: _Batch) -> None:
                     _stage_batch(engine, file_batch, batch, result, source)

@@ -391,3 +391,26 @@ def test_case_show_of_a_case_outside_the_scope_is_refused_by_rule_scope(
     assert "白石乡" in message
     assert re.search(r"outside 李警官's scope \(青山镇, 安平县\)", message)
     assert "李小红" not in message
+
+
+def test_reports_imported_with_a_credential_are_signed_and_without_one_are_anonymous(
+    cli: Cli, police: Path
+) -> None:
+    """Anyone may report (001 §四(三)1): a file imported without ``--as`` gives anonymous
+    reports; imported ``--as`` an operator, each report names and is signed by them."""
+    from benchmarks import scale
+
+    rows = cli.file("reports.csv")
+    scale.write_file(rows, 2)
+    cli.ok("import", "reports", str(rows), "--source", "hotline-a")
+    cli.ok("import", "reports", str(rows), "--source", "hotline-b", "--as", str(police))
+    shown = json.loads(cli.ok("audit", "verify", "--json").stdout)
+    assert shown["ok"], shown
+    assert (shown["signed"], shown["anonymous_reports"]) == (2, 2)
+    officer = cli.operator_id("李警官")
+    admin = cli.file("admin.json")  # everywhere: the reports are in three townships
+    opening = [
+        json.loads(cli.ok("case", "show", cid, "--json", "--as", str(admin)).stdout)["history"][0]
+        for cid in cli.listed(admin)
+    ]
+    assert sorted(e["operator_id"] or "-" for e in opening) == sorted(["-", "-", officer, officer])
