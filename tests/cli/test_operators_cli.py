@@ -414,3 +414,30 @@ def test_reports_imported_with_a_credential_are_signed_and_without_one_are_anony
         for cid in cli.listed(admin)
     ]
     assert sorted(e["operator_id"] or "-" for e in opening) == sorted(["-", "-", officer, officer])
+
+
+def protected(out: Path) -> list[str]:
+    """The rest of a protected `operator add`: scope, file, --protect."""
+    return ["--scope", QINGSHAN, "--credential-out", str(out), "--protect"]
+
+
+def test_operator_add_protect_asks_a_passphrase_the_credential_then_needs(cli: Cli) -> None:
+    """``--protect``: the key is written encrypted; acting with it needs SHOUHU_PASSPHRASE
+    (exit 6 without, and nothing is written)."""
+    admin = cli.init()
+    out = cli.file("township.json")
+    made = cli.runner.invoke(
+        app,
+        [*("--as", str(admin), "operator", "add", "陈静", "--role", "township"), *protected(out)],
+        env=cli.env,
+        input="镇里 2026\n镇里 2026\n",
+        prog_name="shouhu",
+    )
+    assert made.exit_code == 0, made.stderr
+    assert "ENCRYPTED PRIVATE KEY" in out.read_text(encoding="utf-8")
+    refused = cli("case", "list", "--as", str(out))
+    assert refused.exit_code == 6
+    assert "passphrase" in refused.stderr
+    env = {**cli.env, "SHOUHU_PASSPHRASE": "镇里 2026"}
+    listed = cli.runner.invoke(app, ["case", "list", "--as", str(out)], env=env)
+    assert listed.exit_code == 0, listed.stderr
