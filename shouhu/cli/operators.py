@@ -81,6 +81,11 @@ def init(
 
     Refused (exit 3) once any operator exists. From then on every act needs a credential.
     """
+    from shouhu.engine.operators import Scope
+    from shouhu.engine.validation import clean_text
+
+    clean_text(admin, field="name", max_length=100)  # bad input before a database is made
+    Scope.parse(scope)
     _check_out(credential_out, force)
     with _engine(write=True) as engine:
         op, credential = engine.init_admin(admin, body=body, scope=scope)

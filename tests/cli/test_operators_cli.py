@@ -441,3 +441,19 @@ def test_operator_add_protect_asks_a_passphrase_the_credential_then_needs(cli: C
     env = {**cli.env, "SHOUHU_PASSPHRASE": "镇里 2026"}
     listed = cli.runner.invoke(app, ["case", "list", "--as", str(out)], env=env)
     assert listed.exit_code == 0, listed.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--admin", "  "), ("--admin", "管理员", "--scope", "甲村, 乙镇, 丙县, 丁市")],
+    ids=["blank name", "four-part scope"],
+)
+def test_init_with_bad_input_is_exit_2_and_makes_no_database(
+    cli: Cli, args: tuple[str, ...]
+) -> None:
+    result = cli("init", *args, "--credential-out", str(cli.file("admin.json")))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("shouhu: error: ")
+    assert result.stderr.count("\n") == 1
+    assert not cli.db.exists()
+    assert not cli.file("admin.json").exists()
