@@ -65,8 +65,9 @@ def save(
 ) -> Path:
     """Write ``credential`` to ``path`` (default: :func:`default_path`), 0600; an existing
     file is refused unless ``force``. Returns the path written."""
+    from shouhu.adapters.files import write_new
+
     target = Path(path).expanduser() if path is not None else default_path(credential)
-    text = dumps(credential, passphrase)
     if target.is_dir():
         raise InvalidInput(f"--credential-out: {target} is a directory", field="credential_out")
     if target.exists() and not force:
@@ -75,21 +76,9 @@ def save(
             field="credential_out",
         )
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
-    try:
-        fd = os.open(target, flags, 0o600)
-    except FileExistsError:
-        raise InvalidInput(
-            f"--credential-out: {target} exists; it is not overwritten without --force",
-            field="credential_out",
-        ) from None
-    except OSError as exc:
-        raise InvalidInput(
-            f"--credential-out: cannot write {target}: {exc.strerror}", field="credential_out"
-        ) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        os.fchmod(f.fileno(), 0o600)  # an existing file overwritten with --force, too
-        f.write(text)
+    # 0600, never through a symbolic link, an old file replaced only whole (files.write_new)
+    write_new(target, dumps(credential, passphrase), force=force, private=True,
+              what="--credential-out")  # fmt: skip
     return target
 
 
