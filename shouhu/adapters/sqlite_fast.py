@@ -9,6 +9,7 @@ codecs (:mod:`~shouhu.adapters.sqlcodec`), writing exactly what SQLAlchemy would
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from shouhu.adapters.sqlcodec import (
     DEADLINE,
     EVENT,
     NOTICE,
+    REGISTRY_CODEC,
     Codec,
     _dec_dt_text,
     _dec_object,
@@ -29,7 +31,7 @@ from shouhu.adapters.sqlcodec import (
     record_of,
 )
 from shouhu.adapters.sqlrows import _NOTICE_MUTABLE
-from shouhu.engine.model import CaseHead, CaseRecord, Deadline, Event, Link
+from shouhu.engine.model import CaseHead, CaseRecord, Deadline, Event, Link, RegistryEntry
 
 # What ``verify`` reads: the events' columns in Link order, the case rows' in CaseHead order.
 LINK_COLUMNS = (
@@ -72,6 +74,7 @@ class SqliteFast:
         self.all_events_sql = f"{EVENT.select} ORDER BY case_id, seq"
         self.links_sql = f"SELECT {', '.join(LINK_COLUMNS)} FROM events ORDER BY case_id, seq"
         self.heads_sql = f"SELECT {', '.join(HEAD_COLUMNS)} FROM cases ORDER BY id"
+        self.registry_sql = f"{REGISTRY_CODEC.select} WHERE seq > ? ORDER BY seq"
         # id first in the row: the SET list is the rest, then WHERE id, version
         self.update_sql = f"UPDATE cases SET {_set(CASE.names[1:])} WHERE id = ? AND version = ?"
 
@@ -99,6 +102,18 @@ class SqliteFast:
                     c, s, w, wv, pv, t, f, to, a, r, text(o), text(rec), obj(d), obj(eff), prev, h,
                     op, sig,
                 )  # fmt: skip
+
+    def registry(self, cursor: Any, after: int) -> list[RegistryEntry]:
+        """The operator registry's entries after ``seq`` ``after`` (every act reads its tail,
+        usually nothing new, before it is judged); none on a schema from before operators
+        that was opened without migrating."""
+        try:
+            rows = cursor.execute(self.registry_sql, (after,)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "operator_log" not in str(exc):
+                raise
+            return []
+        return [REGISTRY_CODEC.of(row) for row in rows]
 
     def heads(self, cursor: Any) -> Iterator[CaseHead]:
         """Every case row's head and projection, in id order."""

@@ -28,7 +28,6 @@ from shouhu.adapters.sqlcodec import (
     EVENT,
     JOURNAL_CODEC,
     NOTICE,
-    REGISTRY_CODEC,
     _dec_dt,
     _enc_dt,
 )
@@ -60,9 +59,6 @@ def _where(sql: str, clauses: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]
     if given:
         sql += " WHERE " + " AND ".join(clause for clause, _ in given)
     return sql, [value for _, value in given]
-
-
-REGISTRY_SQL = f"{REGISTRY_CODEC.select} WHERE seq > ? ORDER BY seq"
 
 
 class SqliteStore(SqlStore):
@@ -206,18 +202,9 @@ class SqliteStore(SqlStore):
             return [ACCESS.of(row) for row in cur.execute(sql + " ORDER BY id", params)]
 
     def registry_entries(self, after: int = 0) -> list[RegistryEntry]:
-        """As :meth:`SqlStore.registry_entries`, on the driver cursor: every act reads the
-        registry's tail (usually nothing new) before it is judged."""
-        import sqlite3
-
+        """As :meth:`SqlStore.registry_entries`, on the driver cursor."""
         with self._read() as cur:
-            try:
-                rows = cur.execute(REGISTRY_SQL, (after,)).fetchall()
-            except sqlite3.OperationalError as exc:
-                if "operator_log" not in str(exc):
-                    raise
-                return []  # a schema from before operators, opened without migrating
-        return [REGISTRY_CODEC.of(row) for row in rows]
+            return self.fast.registry(cur, after)
 
     # -- the journal and the derived tables, for verify ---------------------------------------
 

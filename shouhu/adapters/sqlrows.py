@@ -28,6 +28,7 @@ from shouhu.engine.columns import (
 )
 from shouhu.engine.model import (
     DeadlineWrite,
+    RegistryEntry,
 )
 from shouhu.engine.ports import Commit
 from shouhu.errors import Conflict
@@ -183,3 +184,13 @@ _DUE = (
     .limit(sa.bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
+
+
+def registry_rows(conn: Connection, after: int) -> list[RegistryEntry]:
+    """The operator registry's entries after ``seq`` ``after``, in order, on ``conn`` (a
+    store's read, or a write transaction's)."""
+    from shouhu.adapters.sqlcodec import REGISTRY_CODEC
+    from shouhu.adapters.tables import OPERATOR_LOG
+
+    q = sa.select(OPERATOR_LOG).where(OPERATOR_LOG.c.seq > after).order_by(OPERATOR_LOG.c.seq)
+    return [REGISTRY_CODEC.record(r) for r in conn.execute(q).mappings()]

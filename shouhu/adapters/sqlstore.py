@@ -129,13 +129,11 @@ class SqlStore:
 
     def registry_entries(self, after: int = 0) -> list[RegistryEntry]:
         """The registry's entries after ``seq`` ``after``, in order."""
-        from shouhu.adapters.sqlcodec import REGISTRY_CODEC
-        from shouhu.adapters.tables import OPERATOR_LOG
+        from shouhu.adapters.sqlrows import registry_rows
 
-        q = sa.select(OPERATOR_LOG).where(OPERATOR_LOG.c.seq > after).order_by(OPERATOR_LOG.c.seq)
         with self._errors(), self.engine.connect() as conn:
             try:
-                return [REGISTRY_CODEC.record(r) for r in conn.execute(q).mappings()]
+                return registry_rows(conn, after)
             except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
                 if "operator_log" not in str(exc):
                     raise

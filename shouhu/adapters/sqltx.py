@@ -3,7 +3,6 @@ store) and :class:`_SqliteTx` on a SQLite driver cursor (the SQLite store)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from shouhu.adapters.sqlrows import (
     _report_lock_key,
     _sqlite_dt,
     _sqlite_journal_append,
+    registry_rows,
 )
 from shouhu.adapters.sqlwrite import apply_core, apply_sqlite
 from shouhu.adapters.tables import (
@@ -71,11 +71,7 @@ class _SqlTx:
         apply_core(self.conn, [commit])
 
     def registry_since(self, after: int) -> list[RegistryEntry]:
-        from shouhu.adapters.sqlcodec import REGISTRY_CODEC
-        from shouhu.adapters.tables import OPERATOR_LOG
-
-        q = sa.select(OPERATOR_LOG).where(OPERATOR_LOG.c.seq > after).order_by(OPERATOR_LOG.c.seq)
-        return [REGISTRY_CODEC.record(r) for r in self.conn.execute(q).mappings()]
+        return registry_rows(self.conn, after)
 
     def append_many(self, commits: Sequence[Commit]) -> None:
         apply_core(self.conn, commits)
@@ -177,16 +173,7 @@ class _SqliteTx:
         apply_sqlite(self.cur, self.fast, [commit])
 
     def registry_since(self, after: int) -> list[RegistryEntry]:
-        from shouhu.adapters.sqlcodec import REGISTRY_CODEC
-        from shouhu.adapters.sqlitestore import REGISTRY_SQL
-
-        try:
-            rows = self.cur.execute(REGISTRY_SQL, (after,)).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "operator_log" not in str(exc):
-                raise
-            return []  # a schema from before operators, opened without migrating
-        return [REGISTRY_CODEC.of(row) for row in rows]
+        return self.fast.registry(self.cur, after)
 
     def append_many(self, commits: Sequence[Commit]) -> None:
         apply_sqlite(self.cur, self.fast, commits)

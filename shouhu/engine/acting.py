@@ -19,12 +19,11 @@ The functions taking ``self`` are :class:`~shouhu.engine.core.Engine`'s methods,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shouhu.engine.model import CaseRecord, Event, RegistryEntry
+from shouhu.engine.model import CaseRecord, Event, Location, RegistryEntry
 from shouhu.engine.operators import (
     EVERYWHERE,
     OPERATOR_ROLES,
@@ -145,31 +144,33 @@ def resolve(
 
 def check_scope(acting: Acting, case: CaseRecord, trigger: str) -> None:
     """Rule ``scope``: the case must lie in the operator's territory (属地原则)."""
+    check_place(acting, case.location, trigger, case_id=case.id, state=case.state)
+
+
+def check_place(
+    acting: Acting, place: Location, trigger: str, *, case_id: str, state: str = ""
+) -> None:
+    """Rule ``scope`` for an act at ``place`` (a case's, or that of a case about to open)."""
     op = acting.operator
-    if op is None or op.scope.covers(case.location):
+    if op is None or op.scope.covers(place):
         return
     if op.role == "system" and trigger != "read":  # the scheduler fires what the law makes due
         return
     raise TransitionRefused(
-        f"refused by rule scope ({SCOPE_CITATION}): case {case.id} is at "
-        f"{case.location}, outside {op.name}'s scope ({op.scope})",
+        f"refused by rule scope ({SCOPE_CITATION}): case {case_id} is at "
+        f"{place}, outside {op.name}'s scope ({op.scope})",
         rule="scope",
         citation=SCOPE_CITATION,
         trigger=trigger,
-        state=case.state,
-        case_id=case.id,
+        state=state,
+        case_id=case_id,
         scope=str(op.scope),
     )
 
 
-def in_scope(acting: Acting | None, case: CaseRecord) -> bool:
-    """Whether a read of ``case`` is within the reader's scope (always, on an open database)."""
-    return acting is None or acting.operator is None or acting.operator.scope.covers(case.location)
-
-
-def reader(self: Engine, credential: Credential | None) -> Acting | None:
-    """Who reads: None for the embedding system (no ``reader`` given), else the operator of
-    ``credential``, whose reads are scoped (属地原则)."""
+def acting_as(self: Engine, credential: Credential | None) -> Acting | None:
+    """The operator of ``credential``, if the registry accepts it; None without one (a read
+    by the embedding system, an anonymous report)."""
     if credential is None:
         return None
     op = authenticate(self, credential)
@@ -225,19 +226,11 @@ def signing(tx: Transaction, acting: Acting | None) -> Transaction:
     return _Signing(tx, acting)
 
 
-@contextmanager
-def write(self: Engine, acting: Acting | None) -> Iterator[Transaction]:
-    """The store's write transaction, its events signed by ``acting`` on a governed
-    database."""
-    with self.store.write() as tx:
-        yield signing(tx, acting)
-
-
 def system_acting(self: Engine, credential: Credential | None) -> Acting | None:
     """The scheduler's signer on a governed database (an operator of role ``system``)."""
     if credential is None and not governed(self):
         return None
-    op = authenticate(self, credential)
+    op = authenticate(self, credential)  # where operators exist, none is exit 6
     if op.role != "system":
         raise TransitionRefused(
             f"refused by rule role (engine): deadlines are fired by an operator of role "

@@ -84,8 +84,8 @@ def verify(
     # each event's leaf against the tree's, read beside the events in the same order
     only = None if case_id is None else load(self, case_id).id
     leaf_check = LeafCheck(store.stream_leaves(by_event=True, case_id=only))
-    if case_id is not None:
-        cid = load(self, case_id).id
+    if only is not None:
+        cid = only
         groups: Iterable[tuple[str, list[list[Any]]]] = [
             (
                 cid,

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
-from shouhu.engine.acting import Acting, authenticate, sign_commits
+from shouhu.engine.acting import acting_as, sign_commits
 from shouhu.engine.duplicates import refuse_duplicates
 from shouhu.engine.model import CaseRecord, Child, Location, Reporter
 from shouhu.engine.notices import late_report_notices
@@ -87,7 +87,7 @@ def report(
     req = ReportRequest(
         type, child, location, reporter, discovered_at, occurred_at, data, external_id=key
     )
-    filer = _filer(self, credential)
+    filer = acting_as(self, credential)
     commit = report_commit(self, req, None if key is None else IDEMPOTENCY_SOURCE)
     sign_commits((commit,), filer)
     try:
@@ -104,14 +104,6 @@ def report(
     log_report(self, commit.case)
     log_events(self, commit.events)
     return case_view(self, commit.case, list(commit.events))
-
-
-def _filer(self: Engine, credential: Credential | None) -> Acting | None:
-    """The operator filing reports, or None: an anonymous report (anyone may report)."""
-    if credential is None:
-        return None
-    op = authenticate(self, credential)
-    return Acting(op.name, op.role, op, credential)
 
 
 def _keyed(self: Engine, type_: str, key: str) -> CaseView | None:
@@ -151,7 +143,7 @@ def report_many(
     Returns the new case ids in order.
     """
     _check_batch(source, new_case)
-    filer = _filer(self, credential)
+    filer = acting_as(self, credential)
     now = self.clock.now()  # one transaction: every report in it is recorded at one instant
     commits = [report_commit(self, r, source, now) for r in requests]
     sign_commits(commits, filer)
@@ -184,7 +176,7 @@ def reporting(
     function end the block). Memory holds one batch at a time; the write lock is held
     throughout (on SQLite, other writers wait)."""
     _check_batch(source, new_case)
-    filer = _filer(self, credential)
+    filer = acting_as(self, credential)
     now = self.clock.now()  # one transaction: every report in it is recorded at one instant
     logged: list[CaseRecord] = []
     with self.store.write() as tx:

@@ -34,13 +34,13 @@ if TYPE_CHECKING:
 
 
 def reader_of(self: Engine, credential: Credential | None) -> Acting | None:
-    """The operator reading (:func:`shouhu.engine.acting.reader`), imported only when one is
+    """The operator reading (:func:`shouhu.engine.acting.acting_as`), imported only when one is
     given: showing a case for the embedding system does not load the signing library."""
     if credential is None:
         return None
-    from shouhu.engine.acting import reader
+    from shouhu.engine.acting import acting_as
 
-    return reader(self, credential)
+    return acting_as(self, credential)
 
 
 def check_read(who: Acting | None, record: Any) -> None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from shouhu.engine import validation as v
-from shouhu.engine.acting import Acting, check_scope, resolve, signing
+from shouhu.engine.acting import Acting, check_place, resolve, signing
 from shouhu.engine.model import Child, Location, Reporter
 from shouhu.engine.ports import Commit
 from shouhu.engine.records import occurred_instant, open_case
@@ -88,8 +88,7 @@ def submit_return(
     case_id = self.store.known_external(SOURCE, [key]).get(key)
     if case_id is None:
         place = Location("", name, where)
-        if who.operator is not None and not who.operator.scope.covers(place):
-            check_scope(who, _placeholder(place), "submit_return")
+        check_place(who, place, "submit_return", case_id="(new)")
         case_id = _open(self, key, place, who, when)
     return self.fire(
         case_id,
@@ -98,13 +97,6 @@ def submit_return(
         occurred_at=when,
         data={"quarter": str(quarter), "next_quarter_ends": due_from(str(quarter))},
     )
-
-
-def _placeholder(place: Location) -> Any:
-    """A stand-in for the township's case not yet opened, for rule ``scope``'s message."""
-    from types import SimpleNamespace
-
-    return SimpleNamespace(id="(new)", location=place, state="")
 
 
 def _open(self: Engine, key: str, loc: Location, who: Acting, when: Any) -> str:
