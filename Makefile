@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DB ?= demo.db
 
-.PHONY: all demo test soak lint typecheck bench bench-quick docs clean
+.PHONY: all demo test soak lint typecheck bench bench-quick docs messages clean
 
 all: test
 
@@ -40,6 +40,11 @@ typecheck: $(STAMP)
 ## make docs: regenerate the workflow pages from the definitions
 docs: $(STAMP)
 	$(BIN)/python -m shouhu.docgen docs/workflows
+
+## make messages: extract the message ids, update the zh_CN and en catalogs, compile them
+## (Babel); the suite fails while an id is untranslated or a compiled catalog is stale
+messages: $(STAMP)
+	$(BIN)/python tools/messages.py
 
 ## make bench: performance figures as ratios against raw baselines measured in the same run
 ## (about two hours: the scale run builds 1,000,000 cases on SQLite and on PostgreSQL);

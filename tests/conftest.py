@@ -21,6 +21,10 @@ from sqlalchemy.engine import make_url
 
 from shouhu import CaseView, Engine, FakeClock
 
+# The suite reads English messages, whatever the machine's locale: tests of the Chinese
+# surface ask for it (SHOUHU_LANG=zh_CN, or LANG with SHOUHU_LANG unset) where they run.
+os.environ["SHOUHU_LANG"] = "en"
+
 #: Where the fake clock stands: 2026-03-10T10:00 in Asia/Shanghai.
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
 #: When reports are discovered and filed (local time, Asia/Shanghai).

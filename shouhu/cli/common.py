@@ -39,6 +39,9 @@ class ShouhuGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         SETTINGS.created = None
+        from shouhu.cli.localise import localise
+
+        localise(self)
         try:
             rv = super().main(
                 args=_hoisted(args),
@@ -56,9 +59,16 @@ class ShouhuGroup(TyperGroup):
                 if text:
                     typer.echo(text)
                 sys.exit(EXIT_USAGE)
-            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            from shouhu.cli.localise import usage_error
+            from shouhu.i18n import _
+
+            hint = (
+                _(" (see `{command} --help`)").format(command=ctx.command_path)
+                if ctx is not None
+                else ""
+            )
             code = exc.exit_code if exc.exit_code else EXIT_USAGE
-            _fail(f"{exc.format_message()}{hint}", code)
+            _fail(f"{usage_error(exc.format_message())}{hint}", code)
         except Exit as exc:
             _announce_created()
             sys.exit(exc.exit_code)
