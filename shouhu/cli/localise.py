@@ -50,7 +50,7 @@ _USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Invalid value for (?P<a>.*?): (?P<b>.*)$", N_("Invalid value for {a}: {b}")),
     )
 )
-_DID_YOU_MEAN = N_("did you mean {names}?")
+_DID_YOU_MEAN = N_("{message} Did you mean {names}?")
 _ORIGINAL = "_shouhu_en"
 
 
@@ -73,13 +73,7 @@ def texts(command: Any) -> Iterator[tuple[Any, str]]:
 
 def localise(root: Any) -> None:
     """Translate ``root``'s tree, and click's and typer's own words, into the user's language."""
-    import sys
-
     _patch_vendored_click()
-    rich = sys.modules.get("typer.rich_utils")
-    if rich is not None:
-        for name, english in _RICH_WORDS.items():
-            setattr(rich, name, _(english))
     for obj, attr in texts(root):
         originals: dict[str, str | None] = obj.__dict__.setdefault(_ORIGINAL, {})
         if attr not in originals:
@@ -89,13 +83,37 @@ def localise(root: Any) -> None:
             setattr(obj, attr, _(text))
 
 
+_SUGGESTION = re.compile(
+    r"^(?P<rest>.*?)\s*(?:Did you mean (?P<names>.*)\?|\(Possible options: (?P<options>.*)\))$",
+    re.S,
+)
+
+
 def usage_error(message: str) -> str:
-    """A usage error of typer's click in the user's language (unknown ones as they are)."""
+    """A usage error of typer's click in the user's language, its "did you mean" too (in
+    English, and for one not known here, as typer's click wrote it)."""
+    from shouhu.i18n import chinese
+
+    if not chinese():
+        return message
+    names = None
+    m = _SUGGESTION.match(message)
+    if m:
+        message, names = m["rest"], m["names"] or m["options"]
     for pattern, words in _USAGE_ERRORS:
-        m = pattern.match(message)
-        if m:
-            return _(words).format(**{k: v or "" for k, v in m.groupdict().items()})
-    return message
+        found = pattern.match(message)
+        if found:
+            message = _(words).format(**{k: v or "" for k, v in found.groupdict().items()})
+            break
+    return message if names is None else _(_DID_YOU_MEAN).format(message=message, names=names)
+
+
+def _rich_words() -> None:
+    """typer's help words in the user's language (it fixed them in English at import)."""
+    from typer import rich_utils
+
+    for name, english in _RICH_WORDS.items():
+        setattr(rich_utils, name, _(english))
 
 
 _PATCHED: list[bool] = []
@@ -124,3 +142,13 @@ def _patch_vendored_click() -> None:
         return option
 
     core.Command.get_help_option = localised_help_option  # type: ignore[method-assign]
+    from typer.core import TyperCommand, TyperGroup
+
+    for cls in (TyperCommand, TyperGroup):
+        original = cls.format_help
+
+        def localised_help(self: Any, ctx: Any, formatter: Any, _original: Any = original) -> None:
+            _rich_words()
+            _original(self, ctx, formatter)
+
+        cls.format_help = localised_help  # type: ignore[method-assign]
