@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import gettext
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Final
@@ -34,8 +37,15 @@ LANGUAGES: Final[tuple[str, ...]] = ("zh_CN", "en")
 LANGUAGE_VARS: Final[tuple[str, ...]] = ("SHOUHU_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
 
 
+_USING: ContextVar[str | None] = ContextVar("shouhu_language", default=None)
+
+
 def language() -> str:
-    """``zh_CN`` or ``en``: what the environment asks for (see the module's doc)."""
+    """``zh_CN`` or ``en``: what :func:`using` set, else what the environment asks for (see
+    the module's doc)."""
+    chosen = _USING.get()
+    if chosen is not None:
+        return chosen
     for var in LANGUAGE_VARS:
         value = os.environ.get(var)
         if value:
@@ -47,6 +57,17 @@ def normalise(value: str) -> str:
     """A language or locale name (``zh``, ``zh-CN``, ``zh_CN.UTF-8``, ``en_US``, ``C``) as
     one of :data:`LANGUAGES`: Chinese is zh-CN, anything else English."""
     return "zh_CN" if value.strip().lower().startswith("zh") else "en"
+
+
+@contextmanager
+def using(lang: str) -> Iterator[None]:
+    """Messages in ``lang`` inside the block (this thread or task only): e.g. English for
+    the text a JSON document carries, which machines read."""
+    token = _USING.set(normalise(lang))
+    try:
+        yield
+    finally:
+        _USING.reset(token)
 
 
 def chinese() -> bool:
@@ -79,4 +100,14 @@ def N_(message: str) -> str:
     return message
 
 
-__all__ = ["LANGUAGES", "N_", "_", "catalog", "chinese", "language", "ngettext", "normalise"]
+__all__ = [
+    "LANGUAGES",
+    "N_",
+    "_",
+    "catalog",
+    "chinese",
+    "language",
+    "ngettext",
+    "normalise",
+    "using",
+]

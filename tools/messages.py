@@ -17,6 +17,7 @@ the check holds both catalogs complete: no message falls through to its id.
 from __future__ import annotations
 
 import argparse
+import copy
 import io
 import os
 import sys
@@ -101,7 +102,8 @@ def update(translations: dict[str, str] | None = None) -> None:
         path = _po(lang)
         path.parent.mkdir(parents=True, exist_ok=True)
         cat = _read(path, lang)
-        cat.update(pot, no_fuzzy_matching=True)
+        # a copy each: Babel adds the template's new messages to the catalog without copying
+        cat.update(copy.deepcopy(pot), no_fuzzy_matching=True)
         cat.obsolete.clear()
         if lang == "zh_CN":
             for msg in cat:
