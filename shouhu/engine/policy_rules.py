@@ -335,7 +335,7 @@ def _triggers(
 
 
 def _start(text: str, table: str, where: _Where, known: AbstractSet[str]) -> Start:
-    trigger, _, fld = text.partition(":")
+    trigger, _colon, fld = text.partition(":")
     if trigger not in known:
         raise where.error(table, "starts_on", f"unknown trigger {trigger!r}")
     if fld and not _NAME.match(fld):
