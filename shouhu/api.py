@@ -13,6 +13,7 @@ from shouhu.engine.clock import Clock
 from shouhu.engine.memory import MemoryStore
 from shouhu.engine.policy import PolicyPack
 from shouhu.errors import InvalidInput, StoreUnavailable
+from shouhu.i18n import _
 from shouhu.workflows import WorkflowSet
 
 if TYPE_CHECKING:
@@ -71,9 +72,11 @@ class Engine(core.Engine):
         target = default_db_url() if url is None else url
         if not ephemeral and dburl.ephemeral(target):
             raise InvalidInput(
-                f"database URL {target[:80]!r} is in memory: everything filed in it is lost "
-                "when it is closed; give a file (sqlite:///cases.db) or a server, or pass "
-                "ephemeral=True",
+                _(
+                    "database URL {url!r} is in memory: everything filed in it is lost "
+                    "when it is closed; give a file (sqlite:///cases.db) or a server, or pass "
+                    "ephemeral=True"
+                ).format(url=target[:80]),
                 field="db",
             )
         store = SqlStore(target, make_dirs=url is None) if create else _open_existing(target)
@@ -122,8 +125,10 @@ def _open_existing(url: str) -> SqlStore:
     path = dburl.sqlite_file(url)
     if path is not None and not path.exists():
         raise StoreUnavailable(
-            f"no database at {path}: the file does not exist (only a command that files "
-            "something, or `shouhu db upgrade`, creates one)"
+            _(
+                "no database at {path}: the file does not exist (only a command that files "
+                "something, or `shouhu db upgrade`, creates one)"
+            ).format(path=path)
         )
     store = SqlStore(url, create=False)
     try:
@@ -133,8 +138,10 @@ def _open_existing(url: str) -> SqlStore:
             if empty:
                 shown = store.url.render_as_string(hide_password=True)
                 raise StoreUnavailable(
-                    f"database {shown} has no shouhu schema (only a command that files "
-                    "something, or `shouhu db upgrade`, creates it)"
+                    _(
+                        "database {url} has no shouhu schema (only a command that files "
+                        "something, or `shouhu db upgrade`, creates it)"
+                    ).format(url=shown)
                 )
         store.create_schema()
     except BaseException:

@@ -42,6 +42,7 @@ from shouhu.engine.signing import (
     sign,
 )
 from shouhu.errors import InvalidInput, NotAuthenticated, TransitionRefused
+from shouhu.i18n import N_, _
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from shouhu.engine.core import Engine
 
 #: What a caller is told to do when a governed database is given no credential.
-USE_CREDENTIAL = "act with an operator's credential (the CLI: --as PATH or SHOUHU_CREDENTIAL)"
+USE_CREDENTIAL = N_("act with an operator's credential (the CLI: --as PATH or SHOUHU_CREDENTIAL)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,34 +92,47 @@ def authenticate(
 ) -> Operator:
     """The operator ``credential`` belongs to, if the registry accepts it now."""
     if not isinstance(credential, Credential):
-        raise NotAuthenticated(f"no credential: {USE_CREDENTIAL}")
+        raise NotAuthenticated(_("no credential: {hint}").format(hint=_(USE_CREDENTIAL)))
     reg = operator_registry(self, tx)
     if reg.database is None:
         raise NotAuthenticated(
-            "this database has no operators yet: a credential cannot be checked against it "
-            "(shouhu init --admin NAME makes the first)"
+            _(
+                "this database has no operators yet: a credential cannot be checked against it "
+                "(shouhu init --admin NAME makes the first)"
+            )
         )
     if credential.database != reg.database:
         raise NotAuthenticated(
-            f"the credential of {credential.name or credential.operator_id} belongs to "
-            "another database"
+            _("the credential of {name} belongs to another database").format(
+                name=credential.name or credential.operator_id
+            )
         )
     op = reg.operators.get(credential.operator_id)
     if op is None:
-        raise NotAuthenticated(f"no operator {credential.operator_id} in this database")
+        raise NotAuthenticated(
+            _("no operator {id} in this database").format(id=credential.operator_id)
+        )
     if not op.active:
-        raise NotAuthenticated(f"operator {op.name} ({op.id}) is disabled: it can do nothing")
+        raise NotAuthenticated(
+            _("operator {name} ({id}) is disabled: it can do nothing").format(
+                name=op.name, id=op.id
+            )
+        )
     if credential.public_key != op.public_key:
         raise NotAuthenticated(
-            f"the credential of {op.name} ({op.id}) holds a key the registry no longer accepts "
-            "(rotated, or not this operator's)"
+            _(
+                "the credential of {name} ({id}) holds a key the registry no longer accepts "
+                "(rotated, or not this operator's)"
+            ).format(name=op.name, id=op.id)
         )
     now = self.clock.now()
     if now < op.keys[-1].valid_from:
         # what it signed now would be dated before its key was valid: verify would refuse it
         raise NotAuthenticated(
-            f"this engine's clock ({now.isoformat()}) is before {op.name}'s key was issued "
-            f"({op.keys[-1].valid_from.isoformat()}): check the clock"
+            _(
+                "this engine's clock ({now}) is before {name}'s key was issued "
+                "({issued}): check the clock"
+            ).format(now=now.isoformat(), name=op.name, issued=op.keys[-1].valid_from.isoformat())
         )
     return op
 
@@ -134,10 +148,18 @@ def resolve(
         op = authenticate(self, actor, tx)
         return Acting(op.name, op.role, op, actor)
     if governed(self, tx):
-        raise NotAuthenticated(
-            f"this database has operators: {'reading' if reading else 'acting'} needs a "
-            f"credential, not a name and role ({USE_CREDENTIAL})"
+        why = (
+            _(
+                "this database has operators: reading needs a credential, not a name and role "
+                "({hint})"
+            )
+            if reading
+            else _(
+                "this database has operators: acting needs a credential, not a name and role "
+                "({hint})"
+            )
         )
+        raise NotAuthenticated(why.format(hint=_(USE_CREDENTIAL)))
     name, role = v.actor_parts(actor, self.workflows.roles)
     return Acting(name, role)
 
@@ -157,8 +179,13 @@ def check_place(
     if op.role == "system" and trigger != "read":  # the scheduler fires what the law makes due
         return
     raise TransitionRefused(
-        f"refused by rule scope ({SCOPE_CITATION}): case {case_id} is at "
-        f"{place}, outside {op.name}'s scope ({op.scope})",
+        _("refused by rule {rule} ({citation}): {why}").format(
+            rule="scope",
+            citation=SCOPE_CITATION,
+            why=_("case {case_id} is at {place}, outside {name}'s scope ({scope})").format(
+                case_id=case_id, place=place, name=op.name, scope=op.scope
+            ),
+        ),
         rule="scope",
         citation=SCOPE_CITATION,
         trigger=trigger,
@@ -233,8 +260,13 @@ def system_acting(self: Engine, credential: Credential | None) -> Acting | None:
     op = authenticate(self, credential)  # where operators exist, none is exit 6
     if op.role != "system":
         raise TransitionRefused(
-            f"refused by rule role (engine): deadlines are fired by an operator of role "
-            f"system, not {op.role}",
+            _("refused by rule {rule} ({citation}): {why}").format(
+                rule="role",
+                citation="engine",
+                why=_("deadlines are fired by an operator of role system, not {role}").format(
+                    role=op.role
+                ),
+            ),
             rule="role",
             citation="engine",
             trigger="run_due",
@@ -254,8 +286,13 @@ def init_admin(
     reg = operator_registry(self)
     if reg.entries:
         raise TransitionRefused(
-            "refused by rule registry (engine): this database has operators already; "
-            "an admin adds more (shouhu operator add)",
+            _("refused by rule {rule} ({citation}): {why}").format(
+                rule="registry",
+                citation="engine",
+                why=_(
+                    "this database has operators already; an admin adds more (shouhu operator add)"
+                ),
+            ),
             rule="registry",
             citation="engine",
             trigger="init",
@@ -284,7 +321,10 @@ def add_operator(
     admin = _admin(self, credential)
     if role not in OPERATOR_ROLES:
         raise InvalidInput(
-            f"unknown role {role[:40]!r} (roles: {', '.join(OPERATOR_ROLES)})", field="role"
+            _("unknown role {role!r} (roles: {roles})").format(
+                role=role[:40], roles=", ".join(OPERATOR_ROLES)
+            ),
+            field="role",
         )
     wanted = Scope.parse(scope)
     _within(admin, wanted)
@@ -319,7 +359,7 @@ def disable_operator(self: Engine, credential: Credential, operator_id: str) -> 
     target = _target(self, operator_id)
     _within(admin, target.scope)
     if target.id == admin.id:
-        raise InvalidInput("an admin cannot disable themselves", field="operator")
+        raise InvalidInput(_("an admin cannot disable themselves"), field="operator")
     _append(
         self, operator_registry(self), "operator_disabled", target.id, {}, admin.id, credential.key
     )
@@ -408,8 +448,13 @@ def _admin(self: Engine, credential: Credential) -> Operator:
 
 def _not_admin(op: Operator) -> TransitionRefused:
     return TransitionRefused(
-        f"refused by rule role (engine): only an admin manages operators, not {op.name} "
-        f"({op.role})",
+        _("refused by rule {rule} ({citation}): {why}").format(
+            rule="role",
+            citation="engine",
+            why=_("only an admin manages operators, not {name} ({role})").format(
+                name=op.name, role=op.role
+            ),
+        ),
         rule="role",
         citation="engine",
         trigger="operator",
@@ -420,8 +465,14 @@ def _not_admin(op: Operator) -> TransitionRefused:
 def _within(admin: Operator, scope: Scope) -> None:
     if not scope.within(admin.scope):
         raise TransitionRefused(
-            f"refused by rule scope ({SCOPE_CITATION}): {scope} is wider than or outside "
-            f"{admin.name}'s own scope ({admin.scope}); an admin grants no wider scope",
+            _("refused by rule {rule} ({citation}): {why}").format(
+                rule="scope",
+                citation=SCOPE_CITATION,
+                why=_(
+                    "{scope} is wider than or outside {name}'s own scope ({own}); "
+                    "an admin grants no wider scope"
+                ).format(scope=scope, name=admin.name, own=admin.scope),
+            ),
             rule="scope",
             citation=SCOPE_CITATION,
             trigger="operator",
@@ -432,5 +483,7 @@ def _within(admin: Operator, scope: Scope) -> None:
 def _target(self: Engine, operator_id: str) -> Operator:
     op = operator_registry(self).operators.get(str(operator_id).strip())
     if op is None:
-        raise InvalidInput(f"no operator {str(operator_id)[:40]!r}", field="operator")
+        raise InvalidInput(
+            _("no operator {id!r}").format(id=str(operator_id)[:40]), field="operator"
+        )
     return op

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from shouhu.engine.timeutil import parse_instant, utc_iso
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 ANCHOR_PREFIX = "shouhu-anchor-v1"
 
@@ -48,12 +49,14 @@ class Anchor:
 def parse_anchor(text: str) -> Anchor:
     """An anchor line back into its parts; bad input if it is not one."""
     if not isinstance(text, str):
-        raise InvalidInput("--anchor: expected the text of an anchor", field="anchor")
+        raise InvalidInput(_("--anchor: expected the text of an anchor"), field="anchor")
     parts = text.strip().split(":")
     # the time itself contains ':' — rejoin: prefix, then time (3 parts), count, digest
     if len(parts) != 6 or parts[0] != ANCHOR_PREFIX:
         raise InvalidInput(
-            f"--anchor: expected {ANCHOR_PREFIX}:<time>:<cases>:<sha256>, got {text[:80]!r}",
+            _("--anchor: expected {prefix}:<time>:<cases>:<sha256>, got {text!r}").format(
+                prefix=ANCHOR_PREFIX, text=text[:80]
+            ),
             field="anchor",
         )
     when = ":".join(parts[1:4])
@@ -62,9 +65,9 @@ def parse_anchor(text: str) -> Anchor:
         count = int(parts[4])
     except (InvalidInput, ValueError):
         raise InvalidInput(
-            f"--anchor: bad time or count in {text[:80]!r}", field="anchor"
+            _("--anchor: bad time or count in {text!r}").format(text=text[:80]), field="anchor"
         ) from None
     digest = parts[5]
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        raise InvalidInput("--anchor: the digest must be 64 hex digits", field="anchor")
+        raise InvalidInput(_("--anchor: the digest must be 64 hex digits"), field="anchor")
     return Anchor(at, count, digest)

@@ -35,6 +35,7 @@ from shouhu.engine.timeutil import local_iso, parse_instant
 from shouhu.engine.verification import Broken, Verification, verify_chain
 from shouhu.engine.views import WITHHELD
 from shouhu.errors import InvalidInput, ShouhuError
+from shouhu.i18n import _
 from shouhu.workflows.spec import TransitionDef, WorkflowDef
 from shouhu.workflows.workflowset import WorkflowSet
 
@@ -150,7 +151,7 @@ def replay(
 ) -> Replay:
     """Rebuild a case from ``events``; compare with ``projection`` when replaying to the end."""
     if not events:
-        raise InvalidInput("nothing to replay: the case has no events", field="case")
+        raise InvalidInput(_("nothing to replay: the case has no events"), field="case")
     first = events[0]
     case_id, type_ = first.case_id, first.workflow
     state, facts, outcome = "", {}, None
@@ -165,12 +166,19 @@ def replay(
         try:
             wf = wfs.get(e.workflow, e.workflow_version)
         except KeyError:
-            illegal.append((e.seq, f"unknown workflow {e.workflow} v{e.workflow_version}"))
+            illegal.append(
+                (
+                    e.seq,
+                    _("unknown workflow {type} v{version}").format(
+                        type=e.workflow, version=e.workflow_version
+                    ),
+                )
+            )
             break
         refused: str | None = None
         if e.seq == 1:
             if e.trigger != wf.opening:
-                refused = f"the first event is not a {wf.opening}"
+                refused = _("the first event is not a {trigger}").format(trigger=wf.opening)
             state = wf.initial
             facts = opening_facts(wf, e.data)
             late = (e.effects.get("report") or {}).get("late")
@@ -182,7 +190,9 @@ def replay(
                 refused = exc.message
                 state = e.to_state  # follow the record, so later events are judged fairly
         if refused is None and state != e.to_state:
-            refused = f"the definition leads to {state}, the record says {e.to_state}"
+            refused = _("the definition leads to {state}, the record says {recorded}").format(
+                state=state, recorded=e.to_state
+            )
         if refused is not None:
             illegal.append((e.seq, refused))
         facts = _apply_effects(facts, e.seq, e.occurred_at, e.effects, deadlines)
@@ -261,7 +271,7 @@ def rebuild(links: Sequence[Link], wfs: WorkflowSet = workflows.DEFAULT) -> Rebu
     :func:`~shouhu.engine.machines.step`, on :class:`~shouhu.engine.model.Link` rows without
     datetimes."""
     if not links:
-        raise InvalidInput("nothing to replay: the case has no events", field="case")
+        raise InvalidInput(_("nothing to replay: the case has no events"), field="case")
     state, facts, outcome = "", {}, None
     rows: list[TransitionDef | None] = []
     deadlines: dict[tuple[str, str], dict[str, Any]] = {}
@@ -368,16 +378,26 @@ def _differences(
 ) -> list[str]:
     out = []
     if p.state != state:
-        out.append(f"state: stored {p.state}, rebuilt {state}")
+        out.append(
+            _("state: stored {stored}, rebuilt {rebuilt}").format(stored=p.state, rebuilt=state)
+        )
     if p.version != version:
-        out.append(f"version: stored {p.version}, rebuilt {version}")
+        out.append(
+            _("version: stored {stored}, rebuilt {rebuilt}").format(
+                stored=p.version, rebuilt=version
+            )
+        )
     if p.outcome != outcome:
-        out.append(f"outcome: stored {p.outcome}, rebuilt {outcome}")
+        out.append(
+            _("outcome: stored {stored}, rebuilt {rebuilt}").format(
+                stored=p.outcome, rebuilt=outcome
+            )
+        )
     if dict(p.facts) != dict(facts):
         keys = sorted(set(p.facts) ^ set(facts) | {k for k in facts if p.facts.get(k) != facts[k]})
-        out.append(f"facts differ: {', '.join(keys)}")
+        out.append(_("facts differ: {keys}").format(keys=", ".join(keys)))
     if events and p.head_hash != events[-1].hash:
-        out.append("head hash: the case row does not point at the last event")
+        out.append(_("head hash: the case row does not point at the last event"))
     return out
 
 

@@ -20,6 +20,7 @@ from shouhu.engine.records import load
 from shouhu.engine.requests import Instant
 from shouhu.engine.timeutil import local_date, local_iso, parse_day, parse_instant
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 if TYPE_CHECKING:  # imported by the functions using them: showing a case needs neither
     from shouhu.engine.audit import ComplianceReport, Replay, Verification
@@ -36,8 +37,11 @@ def replay(self: Engine, case_id: str, at: Instant | None = None) -> Replay:
     events = self.store.events(record.id)
     if when is not None and events and when < events[0].occurred_at:
         raise InvalidInput(
-            f"case {record.id} did not exist yet at {local_iso(when, self.zone)}: it was "
-            f"reported at {local_iso(events[0].occurred_at, self.zone)}",
+            _("case {case_id} did not exist yet at {at}: it was reported at {reported}").format(
+                case_id=record.id,
+                at=local_iso(when, self.zone),
+                reported=local_iso(events[0].occurred_at, self.zone),
+            ),
             field="at",
         )
     return _replay(events, zone=self.zone, at=when, projection=record, wfs=self.workflows)
@@ -75,7 +79,8 @@ def verify(
     store = self.store
     registry = operator_registry(self)
     out.registry_entries = len(registry.entries)
-    out.registry_broken = [f"operator registry entry {s}: {why}" for s, why in registry.check()]
+    entry = _("operator registry entry {seq}: {why}")
+    out.registry_broken = [entry.format(seq=s, why=why) for s, why in registry.check()]
     signatures = SignatureCheck(registry)
     journal = derive.read_journal(store.journal())
     out.journal_entries = journal.entries
@@ -194,7 +199,7 @@ def replay_all(self: Engine) -> Iterator[Replay]:
     """Every case rebuilt from its events, in id order; one streamed pass over the log."""
     from shouhu.engine.audit import replay as _replay
 
-    for _, events, record in _chains(self):
+    for _id, events, record in _chains(self):
         if events:
             yield _replay(events, zone=self.zone, projection=record, wfs=self.workflows)
 
@@ -223,7 +228,7 @@ def compliance_report(self: Engine, date_from: str | date, date_to: str | date) 
     start = parse_day(date_from, field="from")
     end = parse_day(date_to, field="to")
     if end < start:
-        raise InvalidInput("--to is before --from", field="to")
+        raise InvalidInput(_("--to is before --from"), field="to")
     out = ComplianceReport(start.isoformat(), end.isoformat())
     # the reports and the ledger's watches; not a township's submissions (township_return)
     counted = set(self.workflows.types()) | set(self.workflows.watch_types())

@@ -20,6 +20,7 @@ from shouhu.engine.columns import (
     WITHHELD,
 )
 from shouhu.engine.notices import normal_payload
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from shouhu.engine.derive import CaseTables, JournalState, _Due
@@ -49,9 +50,13 @@ class Difference:
         where = self.table if self.column is None else f"{self.table}.{self.column}"
         who = self.case_id or "-"
         if self.column is None:
-            what = "stored, not in the log" if self.derived is None else "in the log, not stored"
+            what = (
+                _("stored, not in the log") if self.derived is None else _("in the log, not stored")
+            )
             return f"{who} {where} ({self.row}): {what}"
-        shown = f"stored {_show(self.stored)}, derived {_show(self.derived)}"
+        shown = _("stored {stored}, derived {derived}").format(
+            stored=_show(self.stored), derived=_show(self.derived)
+        )
         return f"{who} {where} ({self.row}): {shown}"
 
     def to_dict(self) -> dict[str, Any]:

@@ -56,6 +56,7 @@ from shouhu.engine.compare import (
 from shouhu.engine.hashing import GENESIS
 from shouhu.engine.model import JournalEntry, Link
 from shouhu.engine.notices import late_report_notices, notices_for
+from shouhu.i18n import _
 from shouhu.workflows.spec import TransitionDef
 from shouhu.workflows.workflowset import WorkflowSet
 
@@ -125,7 +126,9 @@ def rebuild_tables(
     try:
         _opening(case, first)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        out.problems.append(f"the opening event does not say what the case row holds ({exc})")
+        out.problems.append(
+            _("the opening event does not say what the case row holds ({error})").format(error=exc)
+        )
     for link in links:
         if link.to_state in _finals(wfs, link.workflow, link.workflow_version):
             case["closed_at"] = link.occurred_utc
@@ -137,7 +140,11 @@ def rebuild_tables(
             try:
                 _deadline_effects(out, link)
             except (KeyError, TypeError, ValueError) as exc:
-                out.problems.append(f"event {link.seq}'s deadline effects cannot be read ({exc})")
+                out.problems.append(
+                    _("event {seq}'s deadline effects cannot be read ({error})").format(
+                        seq=link.seq, error=exc
+                    )
+                )
                 continue
         if row is not None and row.notices and isinstance(location, Mapping):
             due = [
@@ -297,7 +304,9 @@ def _deadline_effects(out: CaseTables, link: Link) -> None:
         )
         if found is None:
             out.problems.append(
-                f"event {link.seq} {action} a deadline {kind} that no event started"
+                _("event {seq} {action} a deadline {kind} that no event started").format(
+                    seq=link.seq, action=action, kind=kind
+                )
             )
             continue
         c = found.columns
@@ -310,7 +319,11 @@ def _deadline_effects(out: CaseTables, link: Link) -> None:
         elif action == "rejudged":  # Art. 203 judged anew: the pack that judged it, its due time
             c.update(due_at=utc_text(str(item["to"])), policy_version=link.policy_version)
         else:
-            out.problems.append(f"event {link.seq}: unknown deadline action {action!r}")
+            out.problems.append(
+                _("event {seq}: unknown deadline action {action!r}").format(
+                    seq=link.seq, action=action
+                )
+            )
 
 
 # -- comparing one case ---------------------------------------------------------------------------
@@ -357,17 +370,19 @@ def read_journal(entries: Iterable[JournalEntry]) -> JournalState:
                 }
             )
         else:
-            out.broken.append(f"journal entry {i}: unknown kind {e.kind!r}")
+            out.broken.append(
+                _("journal entry {i}: unknown kind {kind!r}").format(i=i, kind=e.kind)
+            )
     return out
 
 
 def _journal_break(i: int, e: JournalEntry, prev: str) -> str | None:
     if e.seq != i:
-        return f"journal entry {i} is missing (found {e.seq})"
+        return _("journal entry {i} is missing (found {seq})").format(i=i, seq=e.seq)
     if e.prev_hash != prev:
-        return f"journal entry {i} does not link to entry {i - 1}"
+        return _("journal entry {i} does not link to entry {prev}").format(i=i, prev=i - 1)
     if e.computed_hash() != e.hash:
-        return f"journal entry {i}'s content does not match its hash"
+        return _("journal entry {i}'s content does not match its hash").format(i=i)
     return None
 
 

@@ -14,6 +14,7 @@ from shouhu.engine.model import CaseRecord
 from shouhu.engine.policy import DeadlineRule, default_pack
 from shouhu.engine.ports import Commit, Transaction, same_child
 from shouhu.errors import TransitionRefused
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from shouhu.engine.core import Engine
@@ -57,18 +58,25 @@ def refuse_duplicates(
         ]
         if same:
             refused[i] = duplicate_report(
-                self, case, None, f"request {same[0]} of this batch", rule, "report", ""
+                self,
+                case,
+                None,
+                _("request {index} of this batch").format(index=same[0]),
+                rule,
+                "report",
+                "",
             )
         else:
             twin = tx.open_report(case.type, child, since, until)
             if twin is not None:
-                refused[i] = duplicate_report(self, case, twin, f"case {twin}", rule, "report", "")
+                shown = _("case {case_id}").format(case_id=twin)
+                refused[i] = duplicate_report(self, case, twin, shown, rule, "report", "")
         group.append((i, case))
     if refused:
         index = min(refused)
         exc = refused[index]
         if batch:
-            exc.message = f"request {index}: {exc.message}"
+            exc.message = _("request {index}: {message}").format(index=index, message=exc.message)
             exc.args = (exc.message,)
             exc.data["index"] = index
         raise exc
@@ -93,14 +101,24 @@ def duplicate_report(
     or the batch's earlier request), never the child."""
     clause = rule.citation.split(" — ")[0].strip()
     hint = (
-        "add to that case; if this is a new situation, file it with new_case=True (CLI: --new-case)"
+        _(
+            "add to that case; if this is a new situation, file it with new_case=True "
+            "(CLI: --new-case)"
+        )
         if trigger == "report"
-        else "add to that case instead"
+        else _("add to that case instead")
     )
     return TransitionRefused(
-        f"refused by rule duplicate ({clause}; {rule.name} {rule.period}, a {rule.basis} "
-        f"rule of the policy pack): the same child has an open {case.type} report, "
-        f"{shown}, made within {rule.period} of this one — a probable duplicate; {hint}",
+        _("refused by rule {rule} ({citation}): {why}").format(
+            rule="duplicate",
+            citation=_("{clause}; {name} {period}, a {basis} rule of the policy pack").format(
+                clause=clause, name=rule.name, period=rule.period, basis=rule.basis
+            ),
+            why=_(
+                "the same child has an open {type} report, {shown}, made within {period} of "
+                "this one — a probable duplicate; {hint}"
+            ).format(type=case.type, shown=shown, period=rule.period, hint=hint),
+        ),
         rule="duplicate",
         citation=clause,
         trigger=trigger,
@@ -119,7 +137,13 @@ def refuse_raised_twin(
     twin = tx.open_report(report.type, report.child, since, until)
     if twin is not None:
         raise duplicate_report(
-            self, report, twin, f"case {twin}", rule, "raise_report", watch.state
+            self,
+            report,
+            twin,
+            _("case {case_id}").format(case_id=twin),
+            rule,
+            "raise_report",
+            watch.state,
         )
 
 

@@ -36,6 +36,7 @@ from shouhu.engine.requests import Instant, ReportRequest
 from shouhu.engine.timeutil import local_date, local_iso
 from shouhu.engine.views import CaseView
 from shouhu.errors import Conflict, InvalidInput, TransitionRefused
+from shouhu.i18n import _
 from shouhu.workflows.reporting import SUPERIOR_ORGANS
 from shouhu.workflows.spec import WorkflowDef
 
@@ -114,8 +115,10 @@ def _keyed(self: Engine, type_: str, key: str) -> CaseView | None:
     view = case_view(self, load(self, found))
     if view.type != type_:
         raise Conflict(
-            f"idempotency key {key!r} was used for case {found}, a {view.type} report, "
-            f"not {type_}: a new report needs a new key",
+            _(
+                "idempotency key {key!r} was used for case {case_id}, a {used} report, "
+                "not {type}: a new report needs a new key"
+            ).format(key=key, case_id=found, used=view.type, type=type_),
             case_id=found,
             expected=None,
             actual=None,
@@ -331,12 +334,15 @@ def _report_checked(self: Engine, req: ReportRequest, now: datetime) -> _Checked
     )
     if discovered > occurred:
         raise InvalidInput(
-            f"discovered_at {local_iso(discovered, self.zone)} follows the report itself "
-            f"({local_iso(occurred, self.zone)})",
+            _("discovered_at {discovered} follows the report itself ({reported})").format(
+                discovered=local_iso(discovered, self.zone), reported=local_iso(occurred, self.zone)
+            ),
             field="discovered_at",
         )
     age = _age_check(self, child[1], discovered)
-    data = v.validate_data(f"report {wf.type}", wf.report_data, req.data, self.zone)
+    data = v.validate_data(
+        _("report {type}").format(type=wf.type), wf.report_data, req.data, self.zone
+    )
     not_after(self, data, wf.report_data, occurred)
     return wf, child, reporter, loc, occurred, discovered, age, data
 
@@ -350,13 +356,18 @@ def _age_check(self: Engine, birth: date, discovered: datetime) -> int:
     """
     day = local_date(discovered, self.zone)
     if birth > day:
-        raise InvalidInput("child_birthdate is after the discovery date", field="child_birthdate")
+        raise InvalidInput(
+            _("child_birthdate is after the discovery date"), field="child_birthdate"
+        )
     age = day.year - birth.year
     if day <= anniversary(birth, age):
         age -= 1
     if age >= 18:
         raise InvalidInput(
-            "the child is 18 or older on the discovery date: the mechanism covers minors (004 §四)",
+            _(
+                "the child is 18 or older on the discovery date: the mechanism covers minors "
+                "(004 §四)"
+            ),
             field="child_birthdate",
         )
     return age
@@ -393,15 +404,16 @@ def _check_batch(source: str | None, new_case: object) -> None:
     _check_flag(new_case, "new_case")
     if source is not None and _clean_source(source) == IDEMPOTENCY_SOURCE:
         raise InvalidInput(
-            f"source: {IDEMPOTENCY_SOURCE!r} is reserved for the idempotency keys of "
-            "Engine.report(key=...)",
+            _(
+                "source: {source!r} is reserved for the idempotency keys of Engine.report(key=...)"
+            ).format(source=IDEMPOTENCY_SOURCE),
             field="source",
         )
 
 
 def _check_flag(value: object, name: str) -> None:
     if not isinstance(value, bool):
-        raise InvalidInput(f"{name}: expected True or False", field=name)
+        raise InvalidInput(_("{name}: expected True or False").format(name=name), field=name)
 
 
 def _clean_source(source: object) -> str:
@@ -409,4 +421,6 @@ def _clean_source(source: object) -> str:
 
 
 def _unknown_type(self: Engine, type_: str) -> str:
-    return f"unknown report type {type_[:40]!r} (types: {', '.join(self.workflows.types())})"
+    return _("unknown report type {type!r} (types: {types})").format(
+        type=type_[:40], types=", ".join(self.workflows.types())
+    )

@@ -35,6 +35,7 @@ from shouhu.engine.requests import Instant
 from shouhu.engine.timeutil import local_date, local_iso, parse_day, parse_instant
 from shouhu.engine.views import CaseView
 from shouhu.errors import Conflict, InvalidInput, TransitionRefused
+from shouhu.i18n import _
 from shouhu.workflows.child_watch2 import DEFAULT_CATEGORY
 from shouhu.workflows.spec import WorkflowDef
 from shouhu.workflows.vocab import WATCH_KINDS
@@ -111,14 +112,21 @@ def _register_commit(
     type_ = WATCH_KINDS.get(kind, kind) if isinstance(kind, str) else ""
     if type_ not in self.workflows.watch_types():
         raise InvalidInput(
-            f"unknown kind {str(kind)[:40]!r} (kinds: {', '.join(WATCH_KINDS)})",
+            _("unknown kind {kind!r} (kinds: {kinds})").format(
+                kind=str(kind)[:40], kinds=", ".join(WATCH_KINDS)
+            ),
             field="kind",
         )
     wf = self.workflows.latest(type_)
     if who.role not in wf.registrars:
         raise TransitionRefused(
-            f"refused by rule role ({wf.citation}): the ledger is kept by "
-            f"{', '.join(wf.registrars)}, not {who.role}",
+            _("refused by rule {rule} ({citation}): {why}").format(
+                rule="role",
+                citation=wf.citation,
+                why=_("the ledger is kept by {registrars}, not {role}").format(
+                    registrars=", ".join(wf.registrars), role=who.role
+                ),
+            ),
             rule="role",
             citation=wf.citation,
             trigger="register",
@@ -129,7 +137,7 @@ def _register_commit(
     name, birth, idn = v.child(person)
     loc = parse_location(location)
     when = occurred_instant(self, at, now, field="at")
-    clean = v.validate_data(f"register {kind}", wf.report_data, data, self.zone)
+    clean = v.validate_data(_("register {kind}").format(kind=kind), wf.report_data, data, self.zone)
     if any(f.name == "category" for f in wf.report_data) and not clean.get("category"):
         clean["category"] = DEFAULT_CATEGORY  # recorded: the return counts it
     not_after(self, clean, wf.report_data, when)
@@ -196,7 +204,7 @@ def _registration_age(
     refusing a person the ledger does not cover."""
     day = local_date(when, self.zone)
     if birth > day:
-        raise InvalidInput("birthdate is after the registration date", field="birthdate")
+        raise InvalidInput(_("birthdate is after the registration date"), field="birthdate")
     age = day.year - birth.year
     if day <= anniversary(birth, age):
         age -= 1
@@ -223,7 +231,9 @@ def _registration_age(
         else:
             continue
         raise InvalidInput(
-            f"refused by rule {rule.rule} ({rule.citation}): {rule.message.format(**names)}",
+            _("refused by rule {rule} ({citation}): {why}").format(
+                rule=rule.rule, citation=rule.citation, why=_(rule.message).format(**names)
+            ),
             field=rule.field,
             rule=rule.rule,
             citation=rule.citation,
@@ -270,8 +280,9 @@ def screening(
     at = _as_of(self, now)
     if day < local_date(at, self.zone):
         raise InvalidInput(
-            f"--before {day.isoformat()} is in the past (today is "
-            f"{local_date(at, self.zone).isoformat()}): a screening plans visits ahead",
+            _(
+                "--before {day} is in the past (today is {today}): a screening plans visits ahead"
+            ).format(day=day.isoformat(), today=local_date(at, self.zone).isoformat()),
             field="before",
         )
     rule = self.policy.check("screening_visit") or default_pack().check("screening_visit")
@@ -298,7 +309,7 @@ def screening(
         if entry is not None:
             entries.append(entry)
     if township is not None and township not in seen:
-        raise _unknown_township(township, seen, "with a child on the ledger")
+        raise _unknown_township(township, seen, _("with a child on the ledger"))
     entries.sort(key=lambda e: (e.township, e.village, e.case_id))
     return reg.Screening(day, at, rule.period, self.zone, on_ledger, tuple(entries))
 
@@ -308,19 +319,21 @@ def _as_of(self: Engine, now: Instant | None) -> datetime:
     at = clock_now if now is None else parse_instant(now, self.zone, field="now")
     if at > clock_now + FUTURE_TOLERANCE:
         raise InvalidInput(
-            f"now {local_iso(at, self.zone)} is later than the clock "
-            f"({local_iso(clock_now, self.zone)})",
+            _("now {now} is later than the clock ({clock})").format(
+                now=local_iso(at, self.zone), clock=local_iso(clock_now, self.zone)
+            ),
             field="now",
         )
     return at
 
 
-def _unknown_township(
-    name: str, known: Iterable[str], which: str = "on the ledger"
-) -> InvalidInput:
-    shown = ", ".join(sorted(known)[:20]) or "none yet"
+def _unknown_township(name: str, known: Iterable[str], which: str | None = None) -> InvalidInput:
+    shown = ", ".join(sorted(known)[:20]) or _("none yet")
     return InvalidInput(
-        f"--township: no township {name[:40]!r} {which} (townships: {shown})", field="township"
+        _("--township: no township {name!r} {which} (townships: {shown})").format(
+            name=name[:40], which=_("on the ledger") if which is None else which, shown=shown
+        ),
+        field="township",
     )
 
 
@@ -330,8 +343,11 @@ def _same_person(tx: Transaction, case: CaseRecord) -> str | None:
 
 def _duplicate(self: Engine, case: CaseRecord, same: str) -> Conflict:
     return Conflict(
-        f"refused by rule duplicate ({self.workflows.latest(case.type).citation} — 一人一档): "
-        f"this person is already on the ledger as case {same}",
+        _("refused by rule {rule} ({citation}): {why}").format(
+            rule="duplicate",
+            citation=f"{self.workflows.latest(case.type).citation} — 一人一档",
+            why=_("this person is already on the ledger as case {case_id}").format(case_id=same),
+        ),
         case_id=same,
         expected=None,
         actual=None,

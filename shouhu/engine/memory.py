@@ -25,6 +25,7 @@ from shouhu.engine.model import (
 )
 from shouhu.engine.ports import Commit, same_child
 from shouhu.errors import Conflict
+from shouhu.i18n import _
 
 
 class MemoryStore:
@@ -104,7 +105,9 @@ class MemoryStore:
                 if c.external is not None:
                     if c.external in self._intake or c.external in seen:
                         raise Conflict(
-                            f"{c.external[1]} from {c.external[0]} was imported already",
+                            _("{id} from {source} was imported already").format(
+                                id=c.external[1], source=c.external[0]
+                            ),
                             case_id=c.case.id,
                             expected=None,
                             actual=None,
@@ -125,8 +128,15 @@ class MemoryStore:
                     )
                     if current_status != w.expected_status:
                         raise Conflict(
-                            f"deadline {d.id} of case {d.case_id} is {current_status}, "
-                            f"not {w.expected_status}: someone else changed it first",
+                            _(
+                                "deadline {id} of case {case_id} is {status}, not {expected}: "
+                                "someone else changed it first"
+                            ).format(
+                                id=d.id,
+                                case_id=d.case_id,
+                                status=current_status,
+                                expected=w.expected_status,
+                            ),
                             case_id=d.case_id,
                             expected=None,
                             actual=None,
@@ -166,7 +176,9 @@ class MemoryStore:
         with self._lock:
             if entry.seq != len(self._registry) + 1:
                 raise Conflict(
-                    f"the operator registry moved past entry {entry.seq - 1}: look again",
+                    _("the operator registry moved past entry {seq}: look again").format(
+                        seq=entry.seq - 1
+                    ),
                     case_id="",
                     expected=entry.seq - 1,
                     actual=len(self._registry),
@@ -196,7 +208,7 @@ class MemoryStore:
         with self._lock:
             if leaves and leaves[0][0] != len(self._leaves):
                 raise Conflict(
-                    "another anchor took these events into the tree first: anchor again",
+                    _("another anchor took these events into the tree first: anchor again"),
                     case_id="",
                     expected=None,
                     actual=None,
@@ -253,7 +265,7 @@ class MemoryStore:
     def all_events(self) -> Iterator[Event]:
         with self._lock:
             chains = sorted((k, copy.deepcopy(v)) for k, v in self._events.items())
-        for _, events in chains:
+        for _key, events in chains:
             yield from events
 
     def notices(self, *, status: str | None = None, case_id: str | None = None) -> list[Notice]:
@@ -415,7 +427,11 @@ def _overdue(d: Deadline) -> bool:
 
 def _conflict_message(case_id: str, expected: int | None, actual: int | None) -> str:
     if expected is None:
-        return f"case {case_id} already exists"
+        return _("case {case_id} already exists").format(case_id=case_id)
     if actual is None:
-        return f"case {case_id} does not exist (expected version {expected})"
-    return f"case {case_id} is at version {actual}, not {expected}: someone else wrote first"
+        return _("case {case_id} does not exist (expected version {expected})").format(
+            case_id=case_id, expected=expected
+        )
+    return _(
+        "case {case_id} is at version {actual}, not {expected}: someone else wrote first"
+    ).format(case_id=case_id, actual=actual, expected=expected)

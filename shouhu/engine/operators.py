@@ -29,6 +29,7 @@ from shouhu.engine.model import Location, RegistryEntry
 from shouhu.engine.signing import registry_statement, verify
 from shouhu.engine.timeutil import utc_iso
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 from shouhu.workflows.vocab import ROLES
 
 #: The roles an operator may hold: every role of the mechanism but ``reporter`` (anyone may
@@ -71,12 +72,14 @@ class Scope:
             parts = [str(p).strip() for p in text]
         if not 1 <= len(parts) <= 3 or not all(parts):
             raise InvalidInput(
-                "scope: expected 'COUNTY', 'TOWNSHIP, COUNTY' or 'VILLAGE, TOWNSHIP, COUNTY', "
-                f"not {text!r}",
+                _(
+                    "scope: expected 'COUNTY', 'TOWNSHIP, COUNTY' or "
+                    "'VILLAGE, TOWNSHIP, COUNTY', not {text!r}"
+                ).format(text=text),
                 field="scope",
             )
         if any(len(p) > 50 for p in parts):
-            raise InvalidInput("scope: a place name is at most 50 characters", field="scope")
+            raise InvalidInput(_("scope: a place name is at most 50 characters"), field="scope")
         parts.reverse()  # largest first
         parts += [None] * (3 - len(parts))  # type: ignore[list-item]
         return cls(*parts)
@@ -249,20 +252,27 @@ class Registry:
         prev = GENESIS
         for i, e in enumerate(self.entries, start=1):
             if e.seq != i:
-                wrong.append((e.seq, f"out of order (expected seq {i})"))
+                wrong.append((e.seq, _("out of order (expected seq {i})").format(i=i)))
             if e.prev_hash != prev:
-                wrong.append((e.seq, "chain broken (prev_hash)"))
+                wrong.append((e.seq, _("chain broken (prev_hash)")))
             if e.computed_hash() != e.hash:
-                wrong.append((e.seq, "content altered (hash)"))
+                wrong.append((e.seq, _("content altered (hash)")))
             prev = e.hash
             signer = replay.operators.get(e.signer) if i > 1 else _genesis_signer(e)
             key = None if signer is None else signer.key_at(e.recorded_at)
             if i == 1 and signer is not None:
                 key = signer.public_key
             if key is None or not verify(key, registry_statement(e.hash), e.signature):
-                wrong.append((e.seq, "signature"))
+                wrong.append((e.seq, _("signature")))
             elif i > 1 and signer is not None and not _may_change(signer, e, replay):
-                wrong.append((e.seq, f"{signer.name} ({signer.role}) may not make this change"))
+                wrong.append(
+                    (
+                        e.seq,
+                        _("{name} ({role}) may not make this change").format(
+                            name=signer.name, role=signer.role
+                        ),
+                    )
+                )
             replay.apply(e)
         return wrong
 

@@ -18,6 +18,7 @@ from shouhu.engine.notices import notices_for
 from shouhu.engine.ports import Channel, DeliveryError
 from shouhu.engine.records import load, text_or_none
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from shouhu.engine.core import Engine
@@ -28,7 +29,9 @@ def notices(self: Engine, status: str | None = None, case_id: str | None = None)
     text_or_none(status=status)
     if status is not None and status not in NOTICE_STATUSES:
         raise InvalidInput(
-            f"unknown notice status {str(status)[:20]!r} ({', '.join(NOTICE_STATUSES)})",
+            _("unknown notice status {status!r} ({statuses})").format(
+                status=str(status)[:20], statuses=", ".join(NOTICE_STATUSES)
+            ),
             field="status",
         )
     cid = None if case_id is None else load(self, case_id).id

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -42,6 +43,7 @@ from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shouhu.errors import InvalidInput
+from shouhu.i18n import N_, _
 
 #: The jurisdiction's zone unless a caller says otherwise (China Standard Time, no DST).
 DEFAULT_ZONE: Final[str] = "Asia/Shanghai"
@@ -68,15 +70,17 @@ _ISO_DURATION: Final[re.Pattern[str]] = re.compile(
 )
 
 _UNITS: Final[tuple[str, ...]] = ("years", "months", "days", "hours", "minutes", "seconds")
-_SINGULAR: Final[dict[str, str]] = {
-    "years": "year",
-    "months": "month",
-    "days": "day",
-    "hours": "hour",
-    "minutes": "minute",
-    "seconds": "second",
+#: Each unit's words for a number of it, in the user's language (``6 months``, ``1 hour``);
+#: the singular and the plural are two ids (Chinese has one form for both).
+_UNIT_WORDS: Final[dict[str, Callable[[int], str]]] = {
+    "years": lambda n: (_("{n} year") if n == 1 else _("{n} years")).format(n=n),
+    "months": lambda n: (_("{n} month") if n == 1 else _("{n} months")).format(n=n),
+    "days": lambda n: (_("{n} day") if n == 1 else _("{n} days")).format(n=n),
+    "hours": lambda n: (_("{n} hour") if n == 1 else _("{n} hours")).format(n=n),
+    "minutes": lambda n: (_("{n} minute") if n == 1 else _("{n} minutes")).format(n=n),
+    "seconds": lambda n: (_("{n} second") if n == 1 else _("{n} seconds")).format(n=n),
 }
-_EXAMPLES: Final[str] = "such as 'P6M', 'P15D', 'P2W' or 'PT24H'"
+_EXAMPLES: Final[str] = N_("such as 'P6M', 'P15D', 'P2W' or 'PT24H'")
 
 
 _PERIOD_TEXT: dict[Period, str] = {}  # periods come from policy packs: a handful
@@ -103,12 +107,20 @@ class Period:
         for unit, value in parts.items():
             if type(value) is not int:
                 raise InvalidInput(
-                    f"period part {unit}={value!r} is not a whole number", field="period"
+                    _("period part {unit}={value!r} is not a whole number").format(
+                        unit=unit, value=value
+                    ),
+                    field="period",
                 )
         problem = _problem(**parts)
         if problem is not None:
             shown = ", ".join(f"{unit}={value}" for unit, value in parts.items() if value)
-            raise InvalidInput(f"period ({shown or 'all zero'}) {problem}", field="period")
+            raise InvalidInput(
+                _("period ({parts}) {problem}").format(
+                    parts=shown or _("all zero"), problem=problem
+                ),
+                field="period",
+            )
 
     @property
     def is_calendar(self) -> bool:
@@ -141,17 +153,17 @@ def _problem(
 ) -> str | None:
     """What is wrong with these parts as a legal period, or None. Parts are ints."""
     if min(years, months, days, hours, minutes, seconds) < 0:
-        return "is negative; a legal period counts forward"
+        return _("is negative; a legal period counts forward")
     calendar_part = years or months or days
     clock_part = hours or minutes or seconds
     if calendar_part and clock_part:
-        return (
+        return _(
             "mixes calendar units (years, months, weeks, days) with clock units "
             "(hours, minutes, seconds); a legal period counts either in calendar units "
             "or in clock units, not both"
         )
     if not (calendar_part or clock_part):
-        return "is zero; a legal period must have a length"
+        return _("is zero; a legal period must have a length")
     nominal = (
         years * _SECONDS_PER_YEAR
         + months * _SECONDS_PER_MONTH
@@ -161,7 +173,7 @@ def _problem(
         + seconds
     )
     if nominal > _MAX_NOMINAL_SECONDS:
-        return f"is longer than {_MAX_YEARS} years"
+        return _("is longer than {years} years").format(years=_MAX_YEARS)
     return None
 
 
@@ -185,33 +197,45 @@ def parse_period(text: str) -> Period:
     shown = _shown(stripped)
     if not stripped:
         raise InvalidInput(
-            f"period is empty; expected an ISO 8601 duration {_EXAMPLES}", field="period"
+            _("period is empty; expected an ISO 8601 duration {examples}").format(
+                examples=_(_EXAMPLES)
+            ),
+            field="period",
         )
     match = _ISO_DURATION.fullmatch(stripped)
     if match is None:
         if "-" in stripped:
-            reason = "is negative; a legal period counts forward"
+            reason = _("is negative; a legal period counts forward")
         elif "." in stripped or "," in stripped:
-            reason = "has a fractional number; a legal period counts whole units"
+            reason = _("has a fractional number; a legal period counts whole units")
         elif stripped != stripped.upper() and _ISO_DURATION.fullmatch(stripped.upper()):
-            reason = f"must use upper-case designators ({stripped.upper()!r})"
+            reason = _("must use upper-case designators ({upper!r})").format(upper=stripped.upper())
         else:
-            reason = f"is not an ISO 8601 duration {_EXAMPLES}"
-        raise InvalidInput(f"period {shown} {reason}", field="period")
+            reason = _("is not an ISO 8601 duration {examples}").format(examples=_(_EXAMPLES))
+        raise InvalidInput(
+            _("period {shown} {reason}").format(shown=shown, reason=reason), field="period"
+        )
     groups = match.groupdict()
     if all(value is None for value in groups.values()):
         raise InvalidInput(
-            f"period {shown} names no units; expected e.g. 'P6M' or 'PT24H'", field="period"
+            _("period {shown} names no units; expected e.g. 'P6M' or 'PT24H'").format(shown=shown),
+            field="period",
         )
     if stripped.endswith("T"):
         raise InvalidInput(
-            f"period {shown} has a 'T' with no hours, minutes or seconds after it", field="period"
+            _("period {shown} has a 'T' with no hours, minutes or seconds after it").format(
+                shown=shown
+            ),
+            field="period",
         )
     numbers: dict[str, int] = {}
     for unit, digits in groups.items():
         significant = (digits or "0").lstrip("0") or "0"
         if len(significant) > _MAX_DIGITS:
-            raise InvalidInput(f"period {shown} is longer than {_MAX_YEARS} years", field="period")
+            reason = _("is longer than {years} years").format(years=_MAX_YEARS)
+            raise InvalidInput(
+                _("period {shown} {reason}").format(shown=shown, reason=reason), field="period"
+            )
         numbers[unit] = int(significant)
     parts = {
         "years": numbers["years"],
@@ -223,7 +247,9 @@ def parse_period(text: str) -> Period:
     }
     problem = _problem(**parts)
     if problem is not None:
-        raise InvalidInput(f"period {shown} {problem}", field="period")
+        raise InvalidInput(
+            _("period {shown} {reason}").format(shown=shown, reason=problem), field="period"
+        )
     return Period(**parts)
 
 
@@ -231,7 +257,9 @@ def _zone(zone: str) -> ZoneInfo:
     try:
         return ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidInput(f"unknown time zone {_shown(zone)}", field="zone") from None
+        raise InvalidInput(
+            _("unknown time zone {zone}").format(zone=_shown(zone)), field="zone"
+        ) from None
 
 
 def _add_months(day: date, months: int) -> date:
@@ -290,8 +318,10 @@ def _period_end(start: datetime | date, period: Period, zone: str) -> datetime:
             return matures.astimezone(UTC).astimezone(tz)
         if not isinstance(start, datetime):
             raise InvalidInput(
-                f"a period in hours, minutes or seconds ({period}) runs from an instant; "
-                f"got the bare date {start.isoformat()}",
+                _(
+                    "a period in hours, minutes or seconds ({period}) runs from an instant; "
+                    "got the bare date {start}"
+                ).format(period=period, start=start.isoformat()),
                 field="start",
             )
         aware = start if start.tzinfo is not None else start.replace(tzinfo=tz)
@@ -299,7 +329,10 @@ def _period_end(start: datetime | date, period: Period, zone: str) -> datetime:
         return (aware.astimezone(UTC) + elapsed).astimezone(tz)
     except OverflowError:
         raise InvalidInput(
-            f"period {period} from {start.isoformat()} ends beyond the year 9999", field="period"
+            _("period {period} from {start} ends beyond the year 9999").format(
+                period=period, start=start.isoformat()
+            ),
+            field="period",
         ) from None
 
 
@@ -311,12 +344,13 @@ def add_period(start: datetime | date, period: Period | str, zone: str = DEFAULT
 
 
 def format_period(period: Period) -> str:
-    """Plain English, e.g. ``6 months``, ``1 hour``, ``15 days``, ``1 year 6 months``."""
+    """In words, in the user's language: ``6 months``, ``1 hour``, ``15 days``,
+    ``1 year 6 months`` (``6 个月`` in Chinese)."""
     words = []
     for unit in _UNITS:
         value: int = getattr(period, unit)
         if value:
-            words.append(f"{value} {_SINGULAR[unit] if value == 1 else unit}")
+            words.append(_UNIT_WORDS[unit](value))
     return " ".join(words)
 
 

@@ -39,6 +39,7 @@ from shouhu.engine.policy_rules import (
 )
 from shouhu.engine.policy_toml import _calendar_lines, _holiday_lines, _rule_lines, _toml_str
 from shouhu.engine.restdays import RestCalendar
+from shouhu.i18n import _
 from shouhu.workflows.spec import WorkflowDef
 from shouhu.workflows.workflowset import WorkflowSet
 
@@ -204,35 +205,37 @@ def parse_pack(text: str, source: str = "<pack>", *, wfs: WorkflowSet | None = N
         raise where.error(
             None,
             key,
-            f"unknown table or key {key!r} (expected [pack], [deadlines.*], [calendar.YYYY], "
-            "[holidays.NAME])",
+            _(
+                "unknown table or key {key!r} (expected [pack], [deadlines.*], "
+                "[calendar.YYYY], [holidays.NAME])"
+            ).format(key=key),
         )
     years = parse_calendar(doc.get("calendar", {}), where)
     holidays = parse_holidays(doc.get("holidays", {}), where)
     pack = doc.get("pack")
     if not isinstance(pack, dict):
-        raise where.error(None, "pack", "missing [pack] table with name and version")
+        raise where.error(None, "pack", _("missing [pack] table with name and version"))
     for key in ("name", "version"):
         if not isinstance(pack.get(key), str) or not pack[key].strip():
-            raise where.error("pack", key, f"[pack] needs a text {key}")
+            raise where.error("pack", key, _("[pack] needs a text {key}").format(key=key))
     extra = set(pack) - {"name", "version", "description", "extends", "remove"}
     if extra:
         key = sorted(extra)[0]
-        raise where.error("pack", key, f"unknown key {key!r} in [pack]")
+        raise where.error("pack", key, _("unknown key {key!r} in [pack]").format(key=key))
     name, version = pack["name"].strip(), pack["version"].strip()
     tables = doc.get("deadlines", {})
     if "extends" not in pack:
         if "remove" in pack:
             raise where.error(
-                "pack", "remove", "remove needs extends: only an inherited deadline is removed"
+                "pack", "remove", _("remove needs extends: only an inherited deadline is removed")
             )
         if not isinstance(tables, dict) or not tables:
-            raise where.error(None, "deadlines", "no [deadlines.KIND] tables")
+            raise where.error(None, "deadlines", _("no [deadlines.KIND] tables"))
         rules = [_rule(n, body, where, known) for n, body in tables.items()]
         parent_id = None
     else:
         if not isinstance(tables, dict):
-            raise where.error(None, "deadlines", "deadlines must be [deadlines.KIND] tables")
+            raise where.error(None, "deadlines", _("deadlines must be [deadlines.KIND] tables"))
         parent_id, rules = _inherit(pack, f"{name}@{version}", tables, where, known)
         parent_doc = tomllib.loads(shipped_packs()[parent_id])
         parent = parent_doc.get("calendar", {})
@@ -283,23 +286,34 @@ def _inherit(
     ids = ", ".join(shipped)
     value = pack["extends"]
     if not isinstance(value, str) or not value.strip():
-        raise where.error("pack", "extends", f"extends must be a shipped pack's id ({ids})")
+        raise where.error(
+            "pack", "extends", _("extends must be a shipped pack's id ({ids})").format(ids=ids)
+        )
     parent_id = value.strip()
     if parent_id not in shipped:
         same = [i for i in shipped if i.rsplit("@", 1)[0] == parent_id.rsplit("@", 1)[0]]
         hint = (
-            f"; name it by its id, {same[-1]!r} (name@version), so that this pack's own id "
-            "always names the same numbers, whatever defaults a later shouhu ships"
+            _(
+                "; name it by its id, {same!r} (name@version), so that this pack's own "
+                "id always names the same numbers, whatever defaults a later shouhu "
+                "ships"
+            ).format(same=same[-1])
             if same
-            else f"; a pack extends one of: {ids}"
+            else _("; a pack extends one of: {ids}").format(ids=ids)
         )
-        raise where.error("pack", "extends", f"no shipped pack is {parent_id!r}{hint}")
+        raise where.error(
+            "pack",
+            "extends",
+            _("no shipped pack is {parent_id!r}{hint}").format(parent_id=parent_id, hint=hint),
+        )
     if own_id in shipped:
         raise where.error(
             "pack",
             "version",
-            f"a pack that extends {parent_id!r} needs an id of its own (its name or version), "
-            f"not the shipped {own_id!r}: every event records it",
+            _(
+                "a pack that extends {parent_id!r} needs an id of its own (its name or "
+                "version), not the shipped {own_id!r}: every event records it"
+            ).format(parent_id=parent_id, own_id=own_id),
         )
     parent_text = shipped[parent_id]
     parent_doc = tomllib.loads(parent_text)
@@ -307,8 +321,10 @@ def _inherit(
         raise where.error(
             "pack",
             "extends",
-            f"{parent_id!r} itself extends {parent_doc['pack']['extends']!r}: a pack extends "
-            "one complete pack, not a chain",
+            _(
+                "{parent_id!r} itself extends {grandparent!r}: a pack extends one "
+                "complete pack, not a chain"
+            ).format(parent_id=parent_id, grandparent=parent_doc["pack"]["extends"]),
         )
     inherited: dict[str, Any] = parent_doc["deadlines"]
     removed = _removed(pack, parent_id, inherited, tables, where)
@@ -318,13 +334,17 @@ def _inherit(
             continue
         changes = tables.get(name, {})
         if not isinstance(changes, dict):
-            raise where.error("deadlines", name, f"deadlines.{name} must be a table")
+            raise where.error(
+                "deadlines", name, _("deadlines.{name} must be a table").format(name=name)
+            )
         rules.append(_rule(name, {**body, **changes}, where, known))
     rules += [
         _rule(name, body, where, known) for name, body in tables.items() if name not in inherited
     ]
     if not rules:
-        raise where.error("pack", "remove", f"no deadlines left of {parent_id!r}")
+        raise where.error(
+            "pack", "remove", _("no deadlines left of {parent_id!r}").format(parent_id=parent_id)
+        )
     return parent_id, rules
 
 
@@ -337,15 +357,21 @@ def _removed(
 ) -> set[str]:
     value = pack.get("remove", [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise where.error("pack", "remove", "remove must be a list of deadline names")
+        raise where.error("pack", "remove", _("remove must be a list of deadline names"))
     for name in value:
         if name not in inherited:
-            raise where.error("pack", "remove", f"{parent_id!r} has no deadline {name!r}")
+            raise where.error(
+                "pack",
+                "remove",
+                _("{parent_id!r} has no deadline {name!r}").format(parent_id=parent_id, name=name),
+            )
         if name in tables:
             raise where.error(
                 "pack",
                 "remove",
-                f"deadline {name!r} is both removed and given a [deadlines.{name}] table",
+                _("deadline {name!r} is both removed and given a [deadlines.{name}] table").format(
+                    name=name
+                ),
             )
     return set(value)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from shouhu.engine.restdays import YearCalendar, days_of
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from shouhu.engine.policy_rules import _Where
@@ -42,33 +43,43 @@ def parse_calendar(tables: Any, where: _Where) -> tuple[YearCalendar, ...]:
     (``rest``), the weekend days worked in exchange (``work``), and the notice (``citation``).
     A day is ``YYYY-MM-DD`` or a range ``YYYY-MM-DD/YYYY-MM-DD``."""
     if not isinstance(tables, dict):
-        raise where.error(None, "calendar", "calendar must be [calendar.YYYY] tables")
+        raise where.error(None, "calendar", _("calendar must be [calendar.YYYY] tables"))
     out = []
     for key, body in tables.items():
         table = f"calendar.{key}"
         if not (isinstance(key, str) and key.isdigit() and len(key) == 4):
-            raise where.error("calendar", key, f"{table}: the table's name is a year, YYYY")
+            raise where.error(
+                "calendar", key, _("{table}: the table's name is a year, YYYY").format(table=table)
+            )
         if not isinstance(body, dict):
-            raise where.error("calendar", key, f"{table} must be a table")
+            raise where.error("calendar", key, _("{table} must be a table").format(table=table))
         unknown = set(body) - {"rest", "work", "citation"}
         if unknown:
             bad = sorted(unknown)[0]
-            raise where.error(table, bad, f"unknown key {bad!r} (rest, work, citation)")
+            raise where.error(
+                table, bad, _("unknown key {key!r} (rest, work, citation)").format(key=bad)
+            )
         citation = body.get("citation")
         if not isinstance(citation, str) or not citation.strip():
-            raise where.error(table, "citation", "citation: the State Council notice, as text")
+            raise where.error(table, "citation", _("citation: the State Council notice, as text"))
         year = int(key)
         rest = _days(body, "rest", year, table, where)
         work = _days(body, "work", year, table, where)
         for day in sorted(work):
             if day.weekday() < 5:
                 raise where.error(
-                    table, "work", f"{day.isoformat()} is a weekday: work lists weekend days worked"
+                    table,
+                    "work",
+                    _("{day} is a weekday: work lists weekend days worked").format(
+                        day=day.isoformat()
+                    ),
                 )
         both = rest & work
         if both:
             first = min(both).isoformat()
-            raise where.error(table, "work", f"{first} is both a rest day and a working day")
+            raise where.error(
+                table, "work", _("{first} is both a rest day and a working day").format(first=first)
+            )
         out.append(YearCalendar(year, rest, work, citation.strip()))
     return tuple(sorted(out, key=lambda y: y.year))
 
@@ -78,20 +89,24 @@ def parse_holidays(tables: Any, where: _Where) -> tuple[Holiday, ...]:
     ``2027-winter``): each school holiday's ``first_day`` (YYYY-MM-DD), its ``citation``
     (where the date comes from) and an optional ``note``; in the order of their first days."""
     if not isinstance(tables, dict):
-        raise where.error(None, "holidays", "holidays must be [holidays.NAME] tables")
+        raise where.error(None, "holidays", _("holidays must be [holidays.NAME] tables"))
     out: list[Holiday] = []
     for key, body in tables.items():
         table = f"holidays.{key}"
         if not (isinstance(key, str) and _HOLIDAY.match(key)):
             raise where.error(
-                "holidays", key, f"{table}: the name is the year and a word, e.g. 2027-winter"
+                "holidays",
+                key,
+                _("{table}: the name is the year and a word, e.g. 2027-winter").format(table=table),
             )
         if not isinstance(body, dict):
-            raise where.error("holidays", key, f"{table} must be a table")
+            raise where.error("holidays", key, _("{table} must be a table").format(table=table))
         unknown = set(body) - {"first_day", "citation", "note"}
         if unknown:
             bad = sorted(unknown)[0]
-            raise where.error(table, bad, f"unknown key {bad!r} (first_day, citation, note)")
+            raise where.error(
+                table, bad, _("unknown key {key!r} (first_day, citation, note)").format(key=bad)
+            )
         value = body.get("first_day")
         first: date | None = None
         if isinstance(value, date) and not isinstance(value, datetime):
@@ -103,20 +118,30 @@ def parse_holidays(tables: Any, where: _Where) -> tuple[Holiday, ...]:
                 first = None
         if first is None:
             raise where.error(
-                table, "first_day", f"first_day must be a date, YYYY-MM-DD, not {value!r}"
+                table,
+                "first_day",
+                _("first_day must be a date, YYYY-MM-DD, not {value!r}").format(value=value),
             )
         if str(first.year) != key[:4]:
-            raise where.error(table, "first_day", f"{first.isoformat()} is not in {key[:4]}")
+            raise where.error(
+                table,
+                "first_day",
+                _("{first} is not in {year}").format(first=first.isoformat(), year=key[:4]),
+            )
         citation = body.get("citation")
         if not isinstance(citation, str) or not citation.strip():
-            raise where.error(table, "citation", "citation: where the first day comes from")
+            raise where.error(table, "citation", _("citation: where the first day comes from"))
         note = body.get("note", "")
         if not isinstance(note, str):
-            raise where.error(table, "note", "note must be text")
+            raise where.error(table, "note", _("note must be text"))
         same = next((h for h in out if h.first_day == first), None)
         if same is not None:
             raise where.error(
-                table, "first_day", f"{first.isoformat()} is also the first day of {same.name}"
+                table,
+                "first_day",
+                _("{first} is also the first day of {name}").format(
+                    first=first.isoformat(), name=same.name
+                ),
             )
         out.append(Holiday(key, first, citation.strip(), note.strip()))
     return tuple(sorted(out, key=lambda h: h.first_day))
@@ -127,16 +152,22 @@ def _days(
 ) -> frozenset[date]:
     value = body.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise where.error(table, key, f"{key} must be a list of dates (YYYY-MM-DD[/YYYY-MM-DD])")
+        raise where.error(
+            table, key, _("{key} must be a list of dates (YYYY-MM-DD[/YYYY-MM-DD])").format(key=key)
+        )
     out: set[date] = set()
     for text in value:
         try:
             days = days_of(text)
         except ValueError:
             raise where.error(
-                table, key, f"{text!r} is not a date or a range (YYYY-MM-DD[/YYYY-MM-DD])"
+                table,
+                key,
+                _("{text!r} is not a date or a range (YYYY-MM-DD[/YYYY-MM-DD])").format(text=text),
             ) from None
         if any(d.year != year for d in days):
-            raise where.error(table, key, f"{text!r} is not in {year}")
+            raise where.error(
+                table, key, _("{text!r} is not in {year}").format(text=text, year=year)
+            )
         out.update(days)
     return frozenset(out)

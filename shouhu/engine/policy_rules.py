@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from shouhu.engine.periods import Period, _add_months, parse_period, period_end
 from shouhu.engine.restdays import Extension, RestCalendar, extend
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 from shouhu.workflows.spec import WorkflowDef
 from shouhu.workflows.workflowset import WorkflowSet
 
@@ -160,9 +161,15 @@ def _not_toml(text: str, source: str, exc: tomllib.TOMLDecodeError) -> InvalidIn
         lines = text.splitlines()
         m = _KEY_AT.match(lines[line - 1]) if 0 < line <= len(lines) else None
         key = (m.group(1) or m.group(2)).strip() if m else ""
-        where = f"line {line}: {key}: " if key else f"line {line}: "
+        where = (
+            _("line {line}: {key}: ").format(line=line, key=key)
+            if key
+            else _("line {line}: ").format(line=line)
+        )
     return InvalidInput(
-        f"policy {source}: not valid TOML: {where}{' '.join(str(exc).split())}",
+        _("policy {source}: not valid TOML: {where}{error}").format(
+            source=source, where=where, error=" ".join(str(exc).split())
+        ),
         field="policy",
         line=line,
     )
@@ -184,81 +191,105 @@ def _rule(name: str, body: Any, where: _Where, known: _Known) -> DeadlineRule:
     triggers = known.triggers
     table = f"deadlines.{name}"
     if not isinstance(body, dict):
-        raise where.error("deadlines", name, f"{table} must be a table")
+        raise where.error("deadlines", name, _("{table} must be a table").format(table=table))
     if not _NAME.match(name):
-        raise where.error(table, None, f"deadline name {name!r} must be lower_snake_case")
+        raise where.error(
+            table, None, _("deadline name {name!r} must be lower_snake_case").format(name=name)
+        )
     unknown = set(body) - _KEYS
     if unknown:
         key = sorted(unknown)[0]
-        raise where.error(table, key, f"unknown key {key!r}")
+        raise where.error(table, key, _("unknown key {key!r}").format(key=key))
     for key in _REQUIRED:
         if key not in body:
-            raise where.error(table, None, f"missing key {key!r}")
+            raise where.error(table, None, _("missing key {key!r}").format(key=key))
     kind = body.get("kind", "duty")
     if kind not in KINDS:
-        raise where.error(table, "kind", f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise where.error(
+            table,
+            "kind",
+            _("kind must be one of {kinds}, not {kind!r}").format(
+                kinds=", ".join(KINDS), kind=kind
+            ),
+        )
     if not isinstance(body["period"], str):
-        raise where.error(table, "period", "period must be an ISO 8601 duration text")
+        raise where.error(table, "period", _("period must be an ISO 8601 duration text"))
     try:
         period = parse_period(body["period"])
     except InvalidInput as exc:
         raise where.error(table, "period", exc.message) from None
     if body["basis"] not in BASES:
-        raise where.error(table, "basis", f"basis must be law or local, not {body['basis']!r}")
+        raise where.error(
+            table,
+            "basis",
+            _("basis must be law or local, not {basis!r}").format(basis=body["basis"]),
+        )
     if not isinstance(body["citation"], str) or not body["citation"].strip():
-        raise where.error(table, "citation", "citation must be a non-empty text")
+        raise where.error(table, "citation", _("citation must be a non-empty text"))
     starts = tuple(
         _start(s, table, where, triggers) for s in _strings(body, "starts_on", where, table)
     )
     met = _triggers(body, "met_by", where, table, triggers)
     cancelled = _triggers(body, "cancelled_by", where, table, triggers)
     if kind != "check" and not starts:
-        raise where.error(table, "starts_on", "a duty or maturity needs at least one start")
+        raise where.error(table, "starts_on", _("a duty or maturity needs at least one start"))
     if kind == "duty" and not met:
-        raise where.error(table, "met_by", "a duty needs at least one trigger that meets it")
+        raise where.error(table, "met_by", _("a duty needs at least one trigger that meets it"))
     if kind == "maturity" and name not in triggers:
         raise where.error(
-            table, None, f"a maturity's name must be the system trigger it fires; {name!r} is none"
+            table,
+            None,
+            _("a maturity's name must be the system trigger it fires; {name!r} is none").format(
+                name=name
+            ),
         )
     for key in ("supervisor", "notify", "note", "fact"):
         if key in body and not isinstance(body[key], str):
-            raise where.error(table, key, f"{key} must be text")
+            raise where.error(table, key, _("{key} must be text").format(key=key))
     if "restart" in body and not isinstance(body["restart"], bool):
-        raise where.error(table, "restart", "restart must be true or false")
+        raise where.error(table, "restart", _("restart must be true or false"))
     align = body.get("align")
     if align == "holidays":
         if kind != "duty":
-            raise where.error(table, "align", "only a duty can be aligned to the holidays")
+            raise where.error(table, "align", _("only a duty can be aligned to the holidays"))
         if not period.is_calendar or period.hours or period.minutes or period.seconds:
             raise where.error(
                 table,
                 "period",
-                "a holiday duty's period is the window before the holiday's first day, in "
-                f"years, months or days (P14D, P1M), not {body['period']!r}",
+                _(
+                    "a holiday duty's period is the window before the holiday's first day, "
+                    "in years, months or days (P14D, P1M), not {period!r}"
+                ).format(period=body["period"]),
             )
     elif align is not None:
         if align != "calendar":
             raise where.error(
-                table, "align", f'align must be "calendar" or "holidays", not {align!r}'
+                table,
+                "align",
+                _('align must be "calendar" or "holidays", not {align!r}').format(align=align),
             )
         if kind != "duty":
-            raise where.error(table, "align", "only a duty can be calendar-aligned")
+            raise where.error(table, "align", _("only a duty can be calendar-aligned"))
         months = period.years * 12 + period.months
         if period.days or not months or (12 % months and months % 12):
             raise where.error(
                 table,
                 "period",
-                "a calendar-aligned period is whole months that divide a year (P1M, P3M, P6M) "
-                f"or whole years, not {body['period']!r}",
+                _(
+                    "a calendar-aligned period is whole months that divide a year "
+                    "(P1M, P3M, P6M) or whole years, not {period!r}"
+                ).format(period=body["period"]),
             )
     applies_to: tuple[str, ...] = ()
     if "applies_to" in body:
         value = body["applies_to"]
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-            raise where.error(table, "applies_to", "applies_to must be a list of workflow types")
+            raise where.error(table, "applies_to", _("applies_to must be a list of workflow types"))
         for t in value:
             if t not in known.types:
-                raise where.error(table, "applies_to", f"unknown workflow type {t!r}")
+                raise where.error(
+                    table, "applies_to", _("unknown workflow type {type!r}").format(type=t)
+                )
         applies_to = tuple(value)
     art203, reason = _art203(body, table, where, kind, period, align)
     return DeadlineRule(
@@ -289,30 +320,32 @@ def _art203(
     days. Only a duty counted in calendar units, not aligned, extends at all."""
     if "art203" not in body:
         if "art203_reason" in body:
-            raise where.error(table, "art203_reason", "art203_reason goes with art203 = false")
+            raise where.error(table, "art203_reason", _("art203_reason goes with art203 = false"))
         return True, ""
     value = body["art203"]
     if not isinstance(value, bool):
-        raise where.error(table, "art203", "art203 must be true or false")
+        raise where.error(table, "art203", _("art203 must be true or false"))
     if kind != "duty" or not period.is_calendar or align is not None:
         raise where.error(
             table,
             "art203",
-            "only a duty counted in days, months or years (not calendar-aligned) extends past "
-            "rest days (Civil Code Art. 203); this one never does",
+            _(
+                "only a duty counted in days, months or years (not calendar-aligned) extends "
+                "past rest days (Civil Code Art. 203); this one never does"
+            ),
         )
     reason = body.get("art203_reason", "")
     if not isinstance(reason, str):
-        raise where.error(table, "art203_reason", "art203_reason must be text")
+        raise where.error(table, "art203_reason", _("art203_reason must be text"))
     if value:
         if reason:
-            raise where.error(table, "art203_reason", "art203_reason goes with art203 = false")
+            raise where.error(table, "art203_reason", _("art203_reason goes with art203 = false"))
         return True, ""
     if not reason.strip():
         raise where.error(
             table,
             "art203_reason",
-            "art203 = false needs art203_reason: why Art. 203 does not apply",
+            _("art203 = false needs art203_reason: why Art. 203 does not apply"),
         )
     return False, reason.strip()
 
@@ -320,7 +353,7 @@ def _art203(
 def _strings(body: Mapping[str, Any], key: str, where: _Where, table: str) -> list[str]:
     value = body[key]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise where.error(table, key, f"{key} must be a list of trigger names")
+        raise where.error(table, key, _("{key} must be a list of trigger names").format(key=key))
     return [v.strip() for v in value]
 
 
@@ -330,16 +363,22 @@ def _triggers(
     names = _strings(body, key, where, table)
     for n in names:
         if n not in known:
-            raise where.error(table, key, f"unknown trigger {n!r}")
+            raise where.error(table, key, _("unknown trigger {trigger!r}").format(trigger=n))
     return tuple(names)
 
 
 def _start(text: str, table: str, where: _Where, known: AbstractSet[str]) -> Start:
-    trigger, _, fld = text.partition(":")
+    trigger, _colon, fld = text.partition(":")
     if trigger not in known:
-        raise where.error(table, "starts_on", f"unknown trigger {trigger!r}")
+        raise where.error(
+            table, "starts_on", _("unknown trigger {trigger!r}").format(trigger=trigger)
+        )
     if fld and not _NAME.match(fld):
-        raise where.error(table, "starts_on", f"bad data field {fld!r} in {text!r}")
+        raise where.error(
+            table,
+            "starts_on",
+            _("bad data field {field!r} in {text!r}").format(field=fld, text=text),
+        )
     return Start(trigger, fld or None)
 
 
@@ -377,8 +416,12 @@ class _Where:
 
     def error(self, table: str | None, key: str | None, message: str) -> InvalidInput:
         line = self.line(table, key)
-        at = f"line {line}" if line else "?"
+        at = _("line {line}").format(line=line) if line else "?"
         where = ".".join(p for p in (table, key) if p)
         return InvalidInput(
-            f"policy {self.source}: {at}: {where}: {message}", field=where or "policy", line=line
+            _("policy {source}: {at}: {where}: {message}").format(
+                source=self.source, at=at, where=where, message=message
+            ),
+            field=where or "policy",
+            line=line,
         )

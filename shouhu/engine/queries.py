@@ -24,6 +24,7 @@ from shouhu.engine.requests import Instant
 from shouhu.engine.timeutil import parse_instant
 from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
 from shouhu.errors import InvalidInput, TransitionRefused
+from shouhu.i18n import _
 from shouhu.workflows.spec import FieldDef
 from shouhu.workflows.vocab import RESERVED_ROLES
 
@@ -108,21 +109,26 @@ def cases(
     operator's credential) only the cases in their scope (属地原则)."""
     text_or_none(type=type, state=state, after=after)
     if after is not None and not after.isascii():
-        raise InvalidInput(f"after: {after[:20]!r} is not a case id", field="after")
+        raise InvalidInput(
+            _("after: {after!r} is not a case id").format(after=after[:20]), field="after"
+        )
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-        raise InvalidInput("limit: expected a whole number", field="limit")
+        raise InvalidInput(_("limit: expected a whole number"), field="limit")
     if type is not None and type not in self.workflows.all_types():
         raise InvalidInput(
-            f"unknown report type or watch type {str(type)[:40]!r} "
-            f"(types: {', '.join(self.workflows.all_types())})",
+            _("unknown report type or watch type {type!r} (types: {types})").format(
+                type=str(type)[:40], types=", ".join(self.workflows.all_types())
+            ),
             field="type",
         )
     if state is not None and state not in {
         s for t in self.workflows.all_types() for s in self.workflows.latest(t).state_names
     }:
-        raise InvalidInput(f"unknown state {str(state)[:40]!r}", field="state")
+        raise InvalidInput(
+            _("unknown state {state!r}").format(state=str(state)[:40]), field="state"
+        )
     if limit is not None and limit < 1:
-        raise InvalidInput("limit: must be at least 1", field="limit")
+        raise InvalidInput(_("limit: must be at least 1"), field="limit")
     who = reader_of(self, reader)
     scope = None if who is None or who.operator is None else who.operator.scope
     if scope is not None and not scope.everywhere:
@@ -153,7 +159,9 @@ def deadlines(
     text_or_none(status=status)
     if status is not None and status not in DEADLINE_STATUSES:
         raise InvalidInput(
-            f"unknown deadline status {str(status)[:20]!r} ({', '.join(DEADLINE_STATUSES)})",
+            _("unknown deadline status {status!r} ({statuses})").format(
+                status=str(status)[:20], statuses=", ".join(DEADLINE_STATUSES)
+            ),
             field="status",
         )
     who = reader_of(self, reader)
@@ -200,7 +208,11 @@ def read_identity(
     who = resolve(self, actor, reading=True)
     if who.role in RESERVED_ROLES:
         raise TransitionRefused(
-            f"refused by rule role (engine): the {who.role} role reads no identity",
+            _("refused by rule {rule} ({citation}): {why}").format(
+                rule="role",
+                citation="engine",
+                why=_("the {role} role reads no identity").format(role=who.role),
+            ),
             rule="role",
             citation="engine",
             trigger="read_identity",

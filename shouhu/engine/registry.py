@@ -46,6 +46,7 @@ from shouhu.engine.screening import (  # the screening plan, found here too
 )
 from shouhu.engine.timeutil import local_date, local_iso, parse_instant
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 from shouhu.workflows.child_watch2 import DEFAULT_CATEGORY
 from shouhu.workflows.vocab import CHILD_CATEGORIES
 from shouhu.workflows.workflowset import WorkflowSet
@@ -76,11 +77,16 @@ class Quarter:
         m = _QUARTER.match(text.strip()) if isinstance(text, str) else None
         if m is None:
             raise InvalidInput(
-                f"--quarter: expected YEARQN, e.g. 2026Q1, not {str(text)[:20]!r}", field="quarter"
+                _("--quarter: expected YEARQN, e.g. 2026Q1, not {text!r}").format(
+                    text=str(text)[:20]
+                ),
+                field="quarter",
             )
         year = int(m.group(1))
         if not 1900 <= year <= 9998:
-            raise InvalidInput(f"--quarter: year {year} is out of range", field="quarter")
+            raise InvalidInput(
+                _("--quarter: year {year} is out of range").format(year=year), field="quarter"
+            )
         return cls(year, int(m.group(2)))
 
     def __str__(self) -> str:
@@ -409,7 +415,10 @@ def ledger_return(
     end = parse_instant(quarter.end_day, zone)
     if now < start:
         raise InvalidInput(
-            f"--quarter {quarter} has not begun (now {local_iso(now, zone)})", field="quarter"
+            _("--quarter {quarter} has not begun (now {now})").format(
+                quarter=quarter, now=local_iso(now, zone)
+            ),
+            field="quarter",
         )
     cutoff = min(now, end)
     villages: dict[tuple[str, str], PlaceReturn] = {}

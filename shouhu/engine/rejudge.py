@@ -40,6 +40,7 @@ from shouhu.engine.requests import Instant
 from shouhu.engine.restdays import Extension, RestCalendar, extend
 from shouhu.engine.timeutil import local, local_iso, parse_instant
 from shouhu.errors import Conflict
+from shouhu.i18n import _
 from shouhu.workflows.system import C_ART_203, REST_DAYS_REJUDGED
 
 if TYPE_CHECKING:
@@ -245,7 +246,7 @@ def _rejudge_case(
     if dry_run:  # read, write nothing
         case, events = load(self, case_id), self.store.events(case_id)
         return plan(self, case, list(self.store.deadlines(case_id=case_id)), events, None)
-    for _ in range(ATTEMPTS):
+    for _attempt in range(ATTEMPTS):
         events = self.store.events(case_id)
         try:
             with self.store.write() as store_tx:
@@ -253,7 +254,7 @@ def _rejudge_case(
                 case = load(self, case_id, tx)
                 if not events or case.version != events[-1].seq:
                     raise Conflict(
-                        f"case {case_id} moved while it was read",
+                        _("case {case_id} moved while it was read").format(case_id=case_id),
                         case_id=case_id,
                         expected=events[-1].seq if events else None,
                         actual=case.version,
@@ -263,7 +264,9 @@ def _rejudge_case(
         except Conflict:
             continue  # another sweep (or an operator) wrote the case first: read it again
     raise Conflict(
-        f"case {case_id} kept changing while its rest days were re-judged",
+        _("case {case_id} kept changing while its rest days were re-judged").format(
+            case_id=case_id
+        ),
         case_id=case_id,
         expected=None,
         actual=None,

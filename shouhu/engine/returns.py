@@ -28,6 +28,7 @@ from shouhu.engine.requests import Instant
 from shouhu.engine.timeutil import local_date
 from shouhu.engine.views import CaseView
 from shouhu.errors import Conflict, InvalidInput, TransitionRefused
+from shouhu.i18n import _
 from shouhu.workflows.township import due_from, parse_quarter, quarter_starts
 
 if TYPE_CHECKING:
@@ -58,13 +59,17 @@ def submit_return(
     for a role other than ``township``, a quarter already submitted or one out of order;
     :class:`InvalidInput` for a quarter not yet begun or not a quarter."""
     if TYPE not in self.workflows:
-        raise InvalidInput(f"this engine's workflows have no {TYPE}", field="township")
+        raise InvalidInput(
+            _("this engine's workflows have no {type}").format(type=TYPE), field="township"
+        )
     name = v.clean_text(township, field="township", max_length=50)
     where = None if county is None else v.clean_text(county, field="county", max_length=50)
     q = parse_quarter(quarter)
     if q is None:
         raise InvalidInput(
-            f"quarter: expected a calendar quarter such as 2026Q3, not {str(quarter)[:20]!r}",
+            _("quarter: expected a calendar quarter such as 2026Q3, not {quarter!r}").format(
+                quarter=str(quarter)[:20]
+            ),
             field="quarter",
         )
     who = resolve(self, actor)
@@ -72,8 +77,11 @@ def submit_return(
     row = wf.rows("submit_return")[0]
     if who.role not in row.roles:
         raise TransitionRefused(
-            f"refused by rule role ({row.citation}): the return is the township's to submit, "
-            f"not {who.role}'s",
+            _("refused by rule {rule} ({citation}): {why}").format(
+                rule="role",
+                citation=row.citation,
+                why=_("the return is the township's to submit, not {role}'s").format(role=who.role),
+            ),
             rule="role",
             citation=row.citation,
             trigger="submit_return",
@@ -83,7 +91,9 @@ def submit_return(
     now = self.clock.now()
     when = occurred_instant(self, occurred_at, now)
     if local_date(when, self.zone) < quarter_starts(*q):
-        raise InvalidInput(f"quarter: {quarter} has not begun", field="quarter")
+        raise InvalidInput(
+            _("quarter: {quarter} has not begun").format(quarter=quarter), field="quarter"
+        )
     key = name if where is None else f"{name}, {where}"
     case_id = self.store.known_external(SOURCE, [key]).get(key)
     if case_id is None:

@@ -25,6 +25,7 @@ from shouhu.engine.operators import Registry
 from shouhu.engine.signing import event_statement, verify
 from shouhu.engine.timeutil import utc_iso
 from shouhu.engine.verification import Broken
+from shouhu.i18n import _
 
 #: Opening triggers a report is filed by (an anonymous one has no signature).
 REPORT_TRIGGERS = frozenset({"report"})
@@ -48,7 +49,9 @@ class SignatureCheck:
         for e in chain:
             why = self._judge(e)
             if why is not None:
-                return Broken(case_id, e.seq, f"event {e.seq}: {why} (signature)")
+                return Broken(
+                    case_id, e.seq, _("event {seq}: {why} (signature)").format(seq=e.seq, why=why)
+                )
         return None
 
     def _judge(self, e: Event | Link) -> str | None:
@@ -60,22 +63,24 @@ class SignatureCheck:
             if e.seq == 1 and e.from_state is None and e.trigger in REPORT_TRIGGERS:
                 self.anonymous += 1
                 return None
-            return "unsigned, but recorded after operators existed"
+            return _("unsigned, but recorded after operators existed")
         if e.operator_id is None or e.signature is None:
-            return "a signature without its operator, or an operator without a signature"
+            return _("a signature without its operator, or an operator without a signature")
         op = self.registry.operators.get(e.operator_id)
         if op is None:
-            return f"signed by {e.operator_id}, who is not in the operator registry"
+            return _("signed by {id}, who is not in the operator registry").format(id=e.operator_id)
         at = datetime.fromisoformat(recorded)
         key = op.key_at(at)
         if key is None:
             if op.disabled_at is not None and at > op.disabled_at:
-                return f"dated after {op.name} ({op.id}) was disabled"
-            return f"dated when {op.name} ({op.id}) held no key"
+                return _("dated after {name} ({id}) was disabled").format(name=op.name, id=op.id)
+            return _("dated when {name} ({id}) held no key").format(name=op.name, id=op.id)
         if not verify(key, event_statement(e.hash, e.operator_id), e.signature):
-            return f"{op.name}'s key at recorded_at does not verify it"
+            return _("{name}'s key at recorded_at does not verify it").format(name=op.name)
         if e.role != op.role and e.role != "system" and e.seq != 1:
-            return f"recorded as role {e.role}, but {op.name} holds role {op.role}"
+            return _("recorded as role {recorded}, but {name} holds role {role}").format(
+                recorded=e.role, name=op.name, role=op.role
+            )
         self.signed += 1
         return None
 
@@ -83,8 +88,8 @@ class SignatureCheck:
         """More unsigned events dated before operators existed than the log held then: some
         were forged with an old date."""
         if self.unsigned_before > self.registry.events_before and self.registry.entries:
-            return (
-                f"{self.unsigned_before} unsigned events are dated before operators existed, "
-                f"but the log held {self.registry.events_before} then (signature)"
-            )
+            return _(
+                "{unsigned} unsigned events are dated before operators existed, "
+                "but the log held {held} then (signature)"
+            ).format(unsigned=self.unsigned_before, held=self.registry.events_before)
         return None

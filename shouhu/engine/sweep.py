@@ -25,6 +25,7 @@ from shouhu.engine.requests import Fired, Instant
 from shouhu.engine.timeutil import local_iso, parse_instant
 from shouhu.engine.views import WITHHELD
 from shouhu.errors import Conflict, InvalidInput
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from shouhu.engine.core import Engine
@@ -65,8 +66,9 @@ def run_due(
     latest = clock_now if self.swept_to is None else max(clock_now, self.swept_to)
     if at > latest + FUTURE_TOLERANCE:
         raise InvalidInput(
-            f"now {local_iso(at, self.zone)} is later than the clock "
-            f"({local_iso(clock_now, self.zone)}): deadlines cannot be fired early",
+            _(
+                "now {now} is later than the clock ({clock}): deadlines cannot be fired early"
+            ).format(now=local_iso(at, self.zone), clock=local_iso(clock_now, self.zone)),
             field="now",
         )
     if self.rejudged_under != self.policy.id:

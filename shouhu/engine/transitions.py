@@ -44,6 +44,7 @@ from shouhu.engine.sweep import fire_row, firing_order
 from shouhu.engine.timeutil import local_iso
 from shouhu.engine.views import CaseSummary, CaseView
 from shouhu.errors import Conflict, InvalidInput, ShouhuError, TransitionRefused
+from shouhu.i18n import _
 from shouhu.workflows.vocab import RESERVED_ROLES
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def fire_many(self: Engine, requests: Iterable[FireRequest]) -> list[CaseSummary
                 raise
             last = exc
             _backoff(attempt)
-    raise _kept_moving(last.case_id, "a batch of fire_many", last) from None
+    raise _kept_moving(last.case_id, _("a batch of fire_many"), last) from None
 
 
 def _fire_batch(self: Engine, requests: Sequence[FireRequest]) -> list[CaseSummary]:
@@ -114,7 +115,8 @@ def _fire_batch(self: Engine, requests: Sequence[FireRequest]) -> list[CaseSumma
             try:
                 if not isinstance(r, FireRequest):
                     raise InvalidInput(
-                        f"expected a FireRequest, not {type(r).__name__}", field="request"
+                        _("expected a FireRequest, not {type}").format(type=type(r).__name__),
+                        field="request",
                     )
                 _check_expected(r.expected_version)
                 acting = _operator(self, r.actor, r.trigger, store_tx)
@@ -127,7 +129,9 @@ def _fire_batch(self: Engine, requests: Sequence[FireRequest]) -> list[CaseSumma
                     r.data, r.expected_version,
                 )  # fmt: skip
             except ShouhuError as exc:  # which one, for the caller and the one-line error
-                exc.message = f"request {index}: {exc.message}"
+                exc.message = _("request {index}: {message}").format(
+                    index=index, message=exc.message
+                )
                 exc.args = (exc.message,)
                 exc.data["index"] = index
                 raise
@@ -209,8 +213,10 @@ def _step(
     """Validate, run the machine, and stage the event with the new projection."""
     if expected_version is not None and expected_version != case.version:
         raise Conflict(
-            f"case {case.id} is at version {case.version}, not {expected_version}: "
-            "someone else wrote first; look again and retry",
+            _(
+                "case {case_id} is at version {actual}, not {expected}: "
+                "someone else wrote first; look again and retry"
+            ).format(case_id=case.id, actual=case.version, expected=expected_version),
             case_id=case.id,
             expected=expected_version,
             actual=case.version,
@@ -220,8 +226,10 @@ def _step(
     when = occurred_instant(self, occurred_at, now)
     if when < case.last_occurred_at:
         raise InvalidInput(
-            f"occurred_at {local_iso(when, self.zone)} precedes the case's previous event "
-            f"({local_iso(case.last_occurred_at, self.zone)})",
+            _("occurred_at {when} precedes the case's previous event ({previous})").format(
+                when=local_iso(when, self.zone),
+                previous=local_iso(case.last_occurred_at, self.zone),
+            ),
             field="occurred_at",
         )
     # A standing duty whose window ended before this event is fired first (as the sweep
@@ -297,7 +305,7 @@ def _tell_watch(
     watch = load(self, tell[0], tx)
     at = max(when, watch.last_occurred_at)
     wf = self.workflows.get(watch.type, watch.workflow_version)
-    watch, _ = catch_up(self, tx, watch, at, self.clock.now())
+    watch, _due = catch_up(self, tx, watch, at, self.clock.now())
     if wf.state(watch.state).final:  # aged out before the decision: off the ledger already
         return
     _step(self, tx, watch, guardianship.TRIGGER, "shouhu", "system", at, tell[1], None)
@@ -309,7 +317,9 @@ def _refuse_given(fields: Iterable[Any], data: Mapping[str, Any] | BaseModel | N
         return
     for f in fields:
         if f.by_engine and f.name == "reporter_kind" and data.get(f.name) is not None:
-            raise InvalidInput(f"{f.name} is set by the engine, not given", field=f.name)
+            raise InvalidInput(
+                _("{field} is set by the engine, not given").format(field=f.name), field=f.name
+            )
 
 
 def _raised_report(
@@ -324,7 +334,10 @@ def _raised_report(
     the watch's child and place; it records the watch's id."""
     actor_name, role = actor
     if data.get("report_case"):
-        raise InvalidInput("report_case is set by the engine, not given", field="report_case")
+        raise InvalidInput(
+            _("{field} is set by the engine, not given").format(field="report_case"),
+            field="report_case",
+        )
     c = watch.child
     extra = {k: data[k] for k in ("description", "nonperformance_since") if data.get(k) is not None}
     req = ReportRequest(
@@ -375,7 +388,7 @@ def catch_up(
         if not due:
             return case, rows
         d = min(due, key=partial(firing_order, self))
-        _, case, _ = fire_row(self, tx, case, d, recorded)
+        _fired, case, _next = fire_row(self, tx, case, d, recorded)
 
 
 def _check_expected(expected_version: object) -> None:
@@ -385,7 +398,7 @@ def _check_expected(expected_version: object) -> None:
         or expected_version < 1
     ):
         raise InvalidInput(
-            "expected_version: expected a case version, a whole number from 1",
+            _("expected_version: expected a case version, a whole number from 1"),
             field="expected_version",
         )
 
@@ -398,9 +411,11 @@ def _backoff(attempt: int) -> None:
 
 def _kept_moving(case_id: str, what: str, last: Conflict) -> Conflict:
     return Conflict(
-        f"case {case_id} kept changing while {what} was being written: {FIRE_ATTEMPTS} "
-        "attempts each found that another writer had moved it first; nothing was written; "
-        "try again",
+        _(
+            "case {case_id} kept changing while {what} was being written: {attempts} "
+            "attempts each found that another writer had moved it first; nothing was written; "
+            "try again"
+        ).format(case_id=case_id, what=what, attempts=FIRE_ATTEMPTS),
         case_id=case_id,
         expected=None,
         actual=last.actual,
@@ -410,7 +425,7 @@ def _kept_moving(case_id: str, what: str, last: Conflict) -> Conflict:
 
 def _check_trigger(trigger: object) -> None:
     if not isinstance(trigger, str) or not trigger:
-        raise InvalidInput("trigger: expected a trigger name", field="trigger")
+        raise InvalidInput(_("trigger: expected a trigger name"), field="trigger")
 
 
 def _operator(
@@ -425,8 +440,13 @@ def _operator(
     role = acting.role
     if role in RESERVED_ROLES:
         raise TransitionRefused(
-            f"refused by rule role (engine): the {role} role is the scheduler's alone; "
-            "no operator may claim it",
+            _("refused by rule {rule} ({citation}): {why}").format(
+                rule="role",
+                citation="engine",
+                why=_("the {role} role is the scheduler's alone; no operator may claim it").format(
+                    role=role
+                ),
+            ),
             rule="role",
             citation="engine",
             trigger=str(trigger),

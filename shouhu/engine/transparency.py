@@ -36,6 +36,7 @@ from shouhu.engine.signing import TREE_HEAD_STATEMENT, event_statement
 from shouhu.engine.signing import verify as verify_signature
 from shouhu.engine.timeutil import utc_iso
 from shouhu.errors import Conflict, InvalidInput
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from shouhu.engine.core import Engine
@@ -90,34 +91,42 @@ def parse_tree_head(text: object) -> TreeHead:
 
     def bad(why: str) -> InvalidInput:
         shown = text[:120] if isinstance(text, str) else type(text).__name__
-        return InvalidInput(f"--anchor: {why} (got {shown!r})", field="anchor")
+        return InvalidInput(
+            _("--anchor: {why} (got {shown!r})").format(why=why, shown=shown), field="anchor"
+        )
 
     if not isinstance(text, str):
-        raise bad("expected the text of a signed tree head")
+        raise bad(_("expected the text of a signed tree head"))
     parts = text.split()
     if not parts or parts[0] != STH_PREFIX or len(parts) != 1 + len(_FIELDS):
-        raise bad(f"expected {STH_PREFIX} size=N root=HEX at=TIME signer=ID sig=BASE64")
+        raise bad(
+            _("expected {prefix} size=N root=HEX at=TIME signer=ID sig=BASE64").format(
+                prefix=STH_PREFIX
+            )
+        )
     values: dict[str, str] = {}
     for name, part in zip(_FIELDS, parts[1:], strict=True):
         key, sep, value = part.partition("=")
         if key != name or not sep or not value:
-            raise bad(f"expected {name}=… in place {len(values) + 1}")
+            raise bad(
+                _("expected {name}=… in place {place}").format(name=name, place=len(values) + 1)
+            )
         values[name] = value
     if not values["size"].isdigit():
-        raise bad("size must be a whole number")
+        raise bad(_("size must be a whole number"))
     root = values["root"]
     if len(root) != 64 or any(c not in "0123456789abcdef" for c in root):
-        raise bad("the root must be 64 lower-case hex digits")
+        raise bad(_("the root must be 64 lower-case hex digits"))
     try:
         at = datetime.fromisoformat(values["at"])
     except ValueError:
-        raise bad("bad time") from None
+        raise bad(_("bad time")) from None
     if at.tzinfo is None or not values["at"].endswith("Z"):
-        raise bad("the time must be UTC, ending in Z")
+        raise bad(_("the time must be UTC, ending in Z"))
     signer = None if values["signer"] == "-" else values["signer"]
     sig = None if values["sig"] == "-" else values["sig"]
     if (signer is None) != (sig is None):
-        raise bad("a signer without a signature, or a signature without a signer")
+        raise bad(_("a signer without a signature, or a signature without a signer"))
     return TreeHead(int(values["size"]), root, at.astimezone(UTC), signer, sig)
 
 
@@ -184,14 +193,22 @@ def head_problems(head: TreeHead, registry: Registry) -> list[str]:
     if head.signer is None:
         first = registry.entries[0].recorded_at if registry.entries else None
         if first is not None and head.at >= first:
-            return ["the tree head is unsigned, but was taken after operators existed"]
+            return [_("the tree head is unsigned, but was taken after operators existed")]
         return []
     op = registry.operators.get(head.signer)
     if op is None:
-        return [f"the tree head is signed by {head.signer}, who is not in the operator registry"]
+        return [
+            _("the tree head is signed by {id}, who is not in the operator registry").format(
+                id=head.signer
+            )
+        ]
     key = op.key_at(head.at)
     if key is None or not verify_signature(key, head.statement(), head.signature):
-        return [f"the tree head's signature is not {op.name}'s ({op.id}) at {utc_iso(head.at)}"]
+        return [
+            _("the tree head's signature is not {name}'s ({id}) at {at}").format(
+                name=op.name, id=op.id, at=utc_iso(head.at)
+            )
+        ]
     return []
 
 
@@ -227,11 +244,17 @@ class LeafCheck:
 
     def _judge(self, row: tuple[int, str, int, str], want: bytes | None) -> None:
         index, case_id, seq, leaf = row
-        where = f"transparency log leaf {index}: {case_id} seq {seq}"
+        where = _("transparency log leaf {index}: {case_id} seq {seq}").format(
+            index=index, case_id=case_id, seq=seq
+        )
         if want is None:
-            self.problems.append(f"{where}: its event is gone (tlog.leaf)")
+            self.problems.append(_("{where}: its event is gone (tlog.leaf)").format(where=where))
         elif want.hex() != leaf:
-            self.problems.append(f"{where}: the event is not the one the tree holds (tlog.leaf)")
+            self.problems.append(
+                _("{where}: the event is not the one the tree holds (tlog.leaf)").format(
+                    where=where
+                )
+            )
 
 
 def tree_problems(
@@ -247,9 +270,13 @@ def tree_problems(
     hashes: list[bytes] = []  # kept only to prove consistency with a tree head
     old_root: bytes | None = None
     size = 0
-    for position, (index, *_, leaf) in enumerate(leaves):
+    for position, (index, *_rest, leaf) in enumerate(leaves):
         if index != position and not out:
-            out.append(f"transparency log: leaf {position} is missing (found leaf {index})")
+            out.append(
+                _("transparency log: leaf {position} is missing (found leaf {index})").format(
+                    position=position, index=index
+                )
+            )
         size = position + 1
         if head is None:
             continue  # a leaf's own content is LeafCheck's to judge
@@ -261,26 +288,32 @@ def tree_problems(
         hashes.append(h)
         if size == head.size:
             old_root = builder.root()
-    out += [
-        f"{case_id} seq {seq}: recorded before the tree head but not in its tree (tlog)"
-        for case_id, seq in unsequenced_before
-    ]
+    missing = _("{case_id} seq {seq}: recorded before the tree head but not in its tree (tlog)")
+    out += [missing.format(case_id=case_id, seq=seq) for case_id, seq in unsequenced_before]
     if head is None:
         return size, out
     if head.size > size:
-        out.append(f"the tree holds {size} leaves, fewer than the tree head's {head.size}")
+        out.append(
+            _("the tree holds {size} leaves, fewer than the tree head's {head_size}").format(
+                size=size, head_size=head.size
+            )
+        )
         return size, out
     if head.size == 0:
         old_root = merkle.EMPTY_ROOT
     if old_root is None or old_root.hex() != head.root:
-        out.append(f"the tree's first {head.size} leaves do not give the tree head's root")
+        out.append(
+            _("the tree's first {size} leaves do not give the tree head's root").format(
+                size=head.size
+            )
+        )
         return size, out
     if head.size:
         proof = merkle.consistency_proof(hashes, head.size)
         if not merkle.verify_consistency(
             head.size, size, bytes.fromhex(head.root), builder.root(), proof
         ):
-            out.append("today's tree does not extend the tree head (consistency proof)")
+            out.append(_("today's tree does not extend the tree head (consistency proof)"))
     return size, out
 
 
@@ -301,13 +334,15 @@ def prove(self: Engine, case_id: str, anchor: str) -> dict[str, Any]:
     hashes = [bytes.fromhex(leaf) for *_, leaf in leaves]
     if head.size > len(hashes) or merkle.root(hashes[: head.size]).hex() != head.root:
         raise InvalidInput(
-            "--anchor: this database's tree does not hold that tree head (audit verify "
-            "--anchor says why)",
+            _(
+                "--anchor: this database's tree does not hold that tree head (audit verify "
+                "--anchor says why)"
+            ),
             field="anchor",
         )
     registry = operator_registry(self)
     if head_problems(head, registry):
-        raise InvalidInput("--anchor: the tree head's signature does not hold", field="anchor")
+        raise InvalidInput(_("--anchor: the tree head's signature does not hold"), field="anchor")
     where = {(c, s): i for i, c, s, _ in leaves}
     tree = hashes[: head.size]
     events: list[dict[str, Any]] = []
@@ -318,7 +353,9 @@ def prove(self: Engine, case_id: str, anchor: str) -> dict[str, Any]:
             break  # recorded after the tree head
         if tree[index] != leaf_of(e):
             raise InvalidInput(
-                f"event {e.seq} of {record.id} is not the one the tree holds (audit verify)",
+                _("event {seq} of {case_id} is not the one the tree holds (audit verify)").format(
+                    seq=e.seq, case_id=record.id
+                ),
                 field="case",
             )
         entry = e.hashed()
@@ -379,7 +416,7 @@ def check_proof(document: object) -> list[str]:
     signature with the embedded operator keys. The problems found (empty: it holds).
     ``InvalidInput`` if it is not a proof document at all."""
     if not isinstance(document, dict) or document.get("format") != PROOF_FORMAT:
-        raise InvalidInput(f"not a {PROOF_FORMAT} document", field="file")
+        raise InvalidInput(_("not a {format} document").format(format=PROOF_FORMAT), field="file")
     try:
         head = parse_tree_head(document.get("tree_head"))
         events = document["events"]
@@ -390,7 +427,9 @@ def check_proof(document: object) -> list[str]:
             raise TypeError
         return _check(head, case_id, events, operators, signer)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        why = f"not a well-formed {PROOF_FORMAT} document ({exc})"
+        why = _("not a well-formed {format} document ({error})").format(
+            format=PROOF_FORMAT, error=exc
+        )
         raise InvalidInput(why, field="file") from None
 
 
@@ -405,9 +444,9 @@ def _check(
     if head.signer is not None:
         keys = [] if signer is None or signer.get("id") != head.signer else _key_at(signer, head.at)
         if not any(verify_signature(k, head.statement(), head.signature) for k in keys):
-            out.append("the tree head's signature does not hold with the signer's key")
+            out.append(_("the tree head's signature does not hold with the signer's key"))
     if not events:
-        out.append("the proof holds no events")
+        out.append(_("the proof holds no events"))
     root = bytes.fromhex(head.root)
     prev = GENESIS
     for n, e in enumerate(events, start=1):
@@ -415,20 +454,30 @@ def _check(
         if "effects" in e:
             content["effects"] = e["effects"]
         seq = e["seq"]
-        label = f"{case_id} seq {seq}"
+        label = _("{case_id} seq {seq}").format(case_id=case_id, seq=seq)
         if e["case_id"] != case_id or seq != n:
-            out.append(f"{label}: expected event {n} of {case_id}")
+            out.append(
+                _("{label}: expected event {n} of {case_id}").format(
+                    label=label, n=n, case_id=case_id
+                )
+            )
         if e["prev_hash"] != prev:
-            out.append(f"{label}: does not link to the event before it (prev_hash)")
+            out.append(
+                _("{label}: does not link to the event before it (prev_hash)").format(label=label)
+            )
         if e["hash"] not in _event_hash(content):
-            out.append(f"{label}: its content does not match its hash")
+            out.append(_("{label}: its content does not match its hash").format(label=label))
         prev = e["hash"]
         leaf = merkle.leaf_hash(
             leaf_input(e["case_id"], seq, e["hash"], e.get("operator_id"), e.get("signature"))
         )
         path = [bytes.fromhex(p) for p in e["inclusion_proof"]]
         if not merkle.verify_inclusion(leaf, int(e["leaf_index"]), head.size, path, root):
-            out.append(f"{label}: its inclusion proof does not lead to the tree head's root")
+            out.append(
+                _("{label}: its inclusion proof does not lead to the tree head's root").format(
+                    label=label
+                )
+            )
         op_id = e.get("operator_id")
         if op_id is None and e.get("signature") is None:
             continue  # unsigned: before operators existed, or an anonymous report
@@ -437,5 +486,9 @@ def _check(
         keys = [] if op is None else _key_at(op, at)
         statement = event_statement(e["hash"], str(op_id))
         if not any(verify_signature(k, statement, e.get("signature")) for k in keys):
-            out.append(f"{label}: its signature does not hold with {op_id}'s key")
+            out.append(
+                _("{label}: its signature does not hold with {id}'s key").format(
+                    label=label, id=op_id
+                )
+            )
     return out

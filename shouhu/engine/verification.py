@@ -14,6 +14,7 @@ from shouhu.engine.hashing import GENESIS
 from shouhu.engine.model import CaseHead, CaseRecord, Event, Link
 from shouhu.engine.timeutil import utc_iso
 from shouhu.engine.transparency import TreeHead
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from shouhu.engine.audit import Replay
@@ -41,33 +42,39 @@ def verify_chain(
     prev = GENESIS
     for i, e in enumerate(events, start=1):
         if e.seq != i:
-            return Broken(case_id, i, f"seq {i} is missing (found {e.seq})")
+            return Broken(case_id, i, _("seq {i} is missing (found {seq})").format(i=i, seq=e.seq))
         if e.case_id != case_id:
-            return Broken(case_id, i, f"event {i} belongs to case {e.case_id}")
+            return Broken(
+                case_id, i, _("event {i} belongs to case {case_id}").format(i=i, case_id=e.case_id)
+            )
         if e.prev_hash != prev:
-            return Broken(case_id, i, f"event {i} does not link to event {i - 1}")
+            return Broken(
+                case_id, i, _("event {i} does not link to event {prev}").format(i=i, prev=i - 1)
+            )
         if e.computed_hash() != e.hash and (
             e.effects or e.computed_hash(empty_effects_key=True) != e.hash
         ):
-            return Broken(case_id, i, f"event {i}'s content does not match its hash")
+            return Broken(case_id, i, _("event {i}'s content does not match its hash").format(i=i))
         prev = e.hash
     if case is None:
-        return Broken(case_id, None, "events without a case row (cases.id)")
+        return Broken(case_id, None, _("events without a case row (cases.id)"))
     if not events:
-        return Broken(case_id, 1, "the case row has no events (cases.id)")
+        return Broken(case_id, 1, _("the case row has no events (cases.id)"))
     last = events[-1]
     if case.version != last.seq:
         seq = min(case.version, last.seq) + 1
         return Broken(
             case_id,
             seq,
-            f"the case row is at version {case.version}, the log at {last.seq} (cases.version)",
+            _("the case row is at version {version}, the log at {seq} (cases.version)").format(
+                version=case.version, seq=last.seq
+            ),
         )
     if case.head_hash != last.hash:
         return Broken(
             case_id,
             last.seq,
-            "the case row's head hash is not the last event's hash (cases.head_hash)",
+            _("the case row's head hash is not the last event's hash (cases.head_hash)"),
         )
     return None
 

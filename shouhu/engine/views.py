@@ -15,6 +15,7 @@ from typing import Any
 from shouhu.engine.model import CaseRecord, Event
 from shouhu.engine.redact import WITHHELD, public_deadline, public_effects, redact
 from shouhu.engine.timeutil import local_iso
+from shouhu.i18n import N_
 from shouhu.workflows.spec import WorkflowDef
 
 # the identity rule lives in shouhu.engine.redact; these stay importable from here
@@ -248,9 +249,9 @@ class CaseSummary:
 def event_view(wf: WorkflowDef, e: Event) -> EventView:
     """An event with the citation and label of the row that produced it."""
     if e.trigger == "report":
-        return EventView(e, wf.citation, "report filed (强制报告)")
+        return EventView(e, wf.citation, N_("report filed (强制报告)"))
     if e.seq == 1 and e.trigger == "register":
-        return EventView(e, wf.citation, "put on the ledger (登记入台账, 一人一档)")
+        return EventView(e, wf.citation, N_("put on the ledger (登记入台账, 一人一档)"))
     for row in wf.rows(e.trigger):
         if row.when is None or e.data.get(row.when[0]) == row.when[1]:
             return EventView(e, row.citation, row.label)
