@@ -264,6 +264,20 @@ def _verifier_reasons() -> set[str]:
             message = node.args[2]
             if isinstance(message, ast.Constant):
                 reasons.add(str(message.value))
+            elif (  # _("… {name} …").format(…): each placeholder is an interpolated value
+                isinstance(message, ast.Call)
+                and isinstance(message.func, ast.Attribute)
+                and message.func.attr == "format"
+                and isinstance(message.func.value, ast.Call)
+                and getattr(message.func.value.func, "id", None) == "_"
+            ):
+                template = message.func.value.args[0]
+                assert isinstance(template, ast.Constant)
+                reasons.add(re.sub(r"\{[^{}]*\}", "#", str(template.value)))
+            elif isinstance(message, ast.Call) and getattr(message.func, "id", None) == "_":
+                template = message.args[0]
+                assert isinstance(template, ast.Constant)
+                reasons.add(str(template.value))
             elif isinstance(message, ast.JoinedStr):
                 reasons.add(
                     "".join(
