@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from shouhu.engine.requests import Fired
     from shouhu.engine.screening import Screening
     from shouhu.engine.signing import Credential
+    from shouhu.engine.transparency import check_proof
     from shouhu.engine.validation import ActorIn, ChildIn, ReporterIn
     from shouhu.engine.verification import Verification
     from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
@@ -106,6 +107,7 @@ __all__ = [
     "WebhookChannel",
     "WorkflowSet",
     "__version__",
+    "check_proof",
     "load_credential",
     "save_credential",
 ]
@@ -161,6 +163,7 @@ _HOMES: dict[str, str] = {
     "Verification": "shouhu.engine.verification",
     "WebhookChannel": "shouhu.adapters.channels",
     "WorkflowSet": "shouhu.workflows",
+    "check_proof": "shouhu.engine.transparency",
 }
 
 
