@@ -45,8 +45,11 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run(*command: str | Path, cwd: Path, timeout: float = 300, **env: str) -> str:
-    """Run a command; fail the test with its output if it fails."""
+def run(
+    *command: str | Path, cwd: Path, timeout: float = 300, both: bool = False, **env: str
+) -> str:
+    """Run a command; fail the test with its output if it fails. Its stdout (``both``: and
+    its stderr)."""
     done = subprocess.run(
         [str(c) for c in command],
         cwd=cwd,
@@ -59,15 +62,22 @@ def run(*command: str | Path, cwd: Path, timeout: float = 300, **env: str) -> st
     assert done.returncode == 0, (
         f"{' '.join(map(str, command))} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
     )
-    return done.stdout
+    return done.stdout + done.stderr if both else done.stdout
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sdist and the wheel, built from this checkout as ``make dist`` builds them."""
     out = tmp_path_factory.mktemp("dist")
-    run(sys.executable, "-m", "build", "--outdir", out, ROOT, cwd=out)
+    said = run(sys.executable, "-m", "build", "--outdir", out, ROOT, cwd=out, both=True)
     assert sorted(p.name for p in out.iterdir()) == [WHEEL_NAME, "shouhu-0.1.0.tar.gz"]
+    # setuptools says what it deprecates (e.g. `project.license` as a TOML table): none here
+    complaints = [
+        line
+        for line in said.splitlines()
+        if "deprecat" in line.lower() or "BuildBackendWarning" in line
+    ]
+    assert not complaints, "\n".join(complaints)
     return out / WHEEL_NAME
 
 
