@@ -5,10 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DB ?= demo.db
 
-.PHONY: all demo test soak lint typecheck bench bench-quick docs messages clean
+.PHONY: all demo test soak lint typecheck bench bench-quick docs messages dist clean
 
 all: test
 
+# The editable install puts the checkout on sys.path with a .pth file, which type checkers
+# follow (pyproject.toml, [tool.setuptools] package-dir): code outside the checkout that embeds
+# shouhu is type-checked against it
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
@@ -55,5 +58,12 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.bench --quick
 
+## make dist: the sdist and the wheel in dist/ (the wheel holds the compiled catalogs, the
+## templates, the policy packs, the migrations and py.typed); an operator installs the wheel
+## with `pipx install dist/shouhu-0.1.0-py3-none-any.whl`
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(basename $(DEMO_DB))-credentials
+	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(basename $(DEMO_DB))-credentials

@@ -13,15 +13,37 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from shouhu.adapters.channels import JsonlChannel, LogChannel, WebhookChannel
+    from shouhu.adapters.clock import SystemClock
     from shouhu.adapters.credentials import load as load_credential
     from shouhu.adapters.credentials import save as save_credential
+    from shouhu.adapters.scheduler import Daemon
     from shouhu.api import Engine
+    from shouhu.engine.audit import Replay
     from shouhu.engine.clock import Clock, FakeClock
+    from shouhu.engine.compliance import ComplianceReport
     from shouhu.engine.core import FireRequest, ReportRequest
-    from shouhu.engine.model import Actor, CaseRecord, Child, Event, Location, Reporter
-    from shouhu.engine.operators import Operator, Scope
+    from shouhu.engine.model import (
+        Access,
+        Actor,
+        CaseRecord,
+        Child,
+        Event,
+        Location,
+        Notice,
+        Reporter,
+    )
+    from shouhu.engine.operators import Operator, Registry, Scope
+    from shouhu.engine.policy import PolicyPack
+    from shouhu.engine.ports import Channel, DeliveryError
+    from shouhu.engine.registry import LedgerReturn
+    from shouhu.engine.rejudge import Rejudged
+    from shouhu.engine.requests import Fired
+    from shouhu.engine.screening import Screening
     from shouhu.engine.signing import Credential
+    from shouhu.engine.transparency import check_proof
     from shouhu.engine.validation import ActorIn, ChildIn, ReporterIn
+    from shouhu.engine.verification import Verification
     from shouhu.engine.views import CaseSummary, CaseView, EventView, TriggerOption
     from shouhu.errors import (
         Conflict,
@@ -32,39 +54,60 @@ if TYPE_CHECKING:
         StoreUnavailable,
         TransitionRefused,
     )
+    from shouhu.workflows import WorkflowSet
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Access",
     "Actor",
     "ActorIn",
     "CaseRecord",
     "CaseSummary",
     "CaseView",
+    "Channel",
     "Child",
     "ChildIn",
     "Clock",
+    "ComplianceReport",
     "Conflict",
     "Credential",
+    "Daemon",
+    "DeliveryError",
     "Engine",
     "Event",
     "EventView",
     "FakeClock",
     "FireRequest",
+    "Fired",
     "InvalidInput",
+    "JsonlChannel",
+    "LedgerReturn",
     "Location",
+    "LogChannel",
     "NotAuthenticated",
     "NotFound",
+    "Notice",
     "Operator",
+    "PolicyPack",
+    "Registry",
+    "Rejudged",
+    "Replay",
     "ReportRequest",
     "Reporter",
     "ReporterIn",
     "Scope",
+    "Screening",
     "ShouhuError",
     "StoreUnavailable",
+    "SystemClock",
     "TransitionRefused",
     "TriggerOption",
+    "Verification",
+    "WebhookChannel",
+    "WorkflowSet",
     "__version__",
+    "check_proof",
     "load_credential",
     "save_credential",
 ]
@@ -101,6 +144,26 @@ _HOMES: dict[str, str] = {
     "ShouhuError": "shouhu.errors",
     "StoreUnavailable": "shouhu.errors",
     "TransitionRefused": "shouhu.errors",
+    "Access": "shouhu.engine.model",
+    "Channel": "shouhu.engine.ports",
+    "ComplianceReport": "shouhu.engine.compliance",
+    "Daemon": "shouhu.adapters.scheduler",
+    "DeliveryError": "shouhu.engine.ports",
+    "Fired": "shouhu.engine.requests",
+    "JsonlChannel": "shouhu.adapters.channels",
+    "LedgerReturn": "shouhu.engine.registry",
+    "LogChannel": "shouhu.adapters.channels",
+    "Notice": "shouhu.engine.model",
+    "PolicyPack": "shouhu.engine.policy",
+    "Registry": "shouhu.engine.operators",
+    "Rejudged": "shouhu.engine.rejudge",
+    "Replay": "shouhu.engine.audit",
+    "Screening": "shouhu.engine.screening",
+    "SystemClock": "shouhu.adapters.clock",
+    "Verification": "shouhu.engine.verification",
+    "WebhookChannel": "shouhu.adapters.channels",
+    "WorkflowSet": "shouhu.workflows",
+    "check_proof": "shouhu.engine.transparency",
 }
 
 

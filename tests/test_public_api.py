@@ -6,35 +6,55 @@ import shouhu
 from shouhu import errors
 
 PINNED = [
+    "Access",
     "Actor",
     "ActorIn",
     "CaseRecord",
     "CaseSummary",
     "CaseView",
+    "Channel",
     "Child",
     "ChildIn",
     "Clock",
+    "ComplianceReport",
     "Conflict",
     "Credential",
+    "Daemon",
+    "DeliveryError",
     "Engine",
     "Event",
     "EventView",
     "FakeClock",
     "FireRequest",
+    "Fired",
     "InvalidInput",
+    "JsonlChannel",
+    "LedgerReturn",
     "Location",
+    "LogChannel",
     "NotAuthenticated",
     "NotFound",
+    "Notice",
     "Operator",
+    "PolicyPack",
+    "Registry",
+    "Rejudged",
+    "Replay",
     "ReportRequest",
     "Reporter",
     "ReporterIn",
     "Scope",
+    "Screening",
     "ShouhuError",
     "StoreUnavailable",
+    "SystemClock",
     "TransitionRefused",
     "TriggerOption",
+    "Verification",
+    "WebhookChannel",
+    "WorkflowSet",
     "__version__",
+    "check_proof",
     "load_credential",
     "save_credential",
 ]
@@ -95,3 +115,41 @@ def test_the_public_names_are_the_real_objects_though_imported_on_first_use() ->
     assert namespace["Engine"] is shouhu.Engine
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = shouhu.Nope
+
+
+def _guide() -> tuple[str, str]:
+    """The library guide's text, and its Python blocks joined (the program the docs run)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "library-guide.md").read_text(
+        encoding="utf-8"
+    )
+    blocks = re.findall(r"^```python\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    return text, "\n".join(blocks)
+
+
+def test_every_public_method_of_the_engine_is_called_in_the_library_guide() -> None:
+    """Each method of Engine without a leading underscore has a runnable example in
+    docs/library-guide.md (its Python blocks run in tests/docs/test_examples.py)."""
+    import re
+
+    methods = [n for n in dir(shouhu.Engine) if not n.startswith("_")]
+    methods = [n for n in methods if callable(getattr(shouhu.Engine, n))]
+    assert {"report", "fire", "run_due", "deliver", "verify", "anchor", "prove"} <= set(methods)
+    _, code = _guide()
+    missing = [n for n in methods if not re.search(rf"\.{n}\(", code)]
+    assert not missing, f"no example in docs/library-guide.md calls {missing}"
+
+
+def test_the_library_guide_names_every_export_and_imports_only_public_modules() -> None:
+    """Every name of ``shouhu.__all__`` is named in the guide, and its examples import from
+    ``shouhu`` (or ``shouhu.workflows``) only: what they need is exported."""
+    import re
+
+    text, code = _guide()
+    unnamed = [n for n in shouhu.__all__ if f"`{n}`" not in text]
+    assert not unnamed, f"docs/library-guide.md does not name {unnamed}"
+    modules = set(re.findall(r"^\s*from (shouhu[\w.]*) import", code, re.MULTILINE))
+    modules |= set(re.findall(r"^\s*import (shouhu[\w.]*)", code, re.MULTILINE))
+    assert modules == {"shouhu", "shouhu.workflows"}, modules
