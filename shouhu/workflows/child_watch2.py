@@ -56,6 +56,18 @@ C_RESTORED = "Civil Code Art. 38 — 恢复其监护人资格"
 
 #: A child registered without a category (and every child of child_watch v1) is left behind.
 DEFAULT_CATEGORY = "left_behind"
+#: The catalogs' ids of the two descriptions below that are built from the vocabulary (so
+#: ``_()`` finds them where they are shown); should the vocabulary change, they read in English.
+_BUILT_DESCRIPTIONS = (
+    N_(
+        "the ledger's category (left_behind 农村留守儿童, orphan 孤儿, de_facto_unraised "
+        "事实无人抚养儿童, in_difficulty 困境儿童); default left_behind"
+    ),
+    N_(
+        "to whom: village_committee 所在地基层组织(村(居)民委员会), family 家庭, "
+        "entrusted_guardian 委托监护人"
+    ),
+)
 #: What each parent's situation must be: any of these (003 §二), but not both deceased
 #: (that child is an orphan).
 NO_ONE_RAISING = frozenset(PARENT_SITUATIONS) - {"present"}

@@ -102,3 +102,13 @@ def test_the_demo_tells_its_story_in_chinese(
     assert "A ten-year-old found living alone" not in text
     assert "已拒绝，未写入任何内容" in text
     assert "现行策略包：" in text
+
+
+def test_the_descriptions_built_from_the_vocabulary_are_the_ids_the_catalogs_hold() -> None:
+    """child_watch v2's category and handover descriptions are built from the vocabulary; the
+    catalogs hold them as they read today, so a change of the vocabulary shows here."""
+    from shouhu.workflows.child_watch2 import _BUILT_DESCRIPTIONS, CHILD_WATCH_V2
+
+    category = next(f for f in CHILD_WATCH_V2.report_data if f.name == "category")
+    to = next(f for f in CHILD_WATCH_V2.rows("record_handover")[0].data if f.name == "to")
+    assert (category.description, to.description) == _BUILT_DESCRIPTIONS
