@@ -37,6 +37,7 @@ from shouhu.engine.clock import Clock
 from shouhu.engine.timeutil import local_iso, zone
 from shouhu.engine.views import CaseView
 from shouhu.errors import ShouhuError, TransitionRefused
+from shouhu.i18n import _
 
 #: The county of every story and of the ledger: the admin's scope.
 COUNTY = "丰都县"
@@ -105,11 +106,13 @@ def keep_ledger(engine: core.Engine, console: Console, now: datetime, cast: Cast
                 data=data,
             )
     engine.run_due(now)
-    console.rule("[bold]The ledger (台账)[/bold] — 石桥村, 青山镇: children, women and elders")
+    console.rule(_("[bold]The ledger (台账)[/bold] — 石桥村, 青山镇: children, women and elders"))
     console.print(
-        f"{len(ids)} people registered on {local_iso(registered, tz)[:10]}; the village "
-        "committee's visits month by month, the township's updates, the scheduler recording "
-        "every month that ended without a visit."
+        _(
+            "{n} people registered on {day}; the village committee's visits month by month, "
+            "the township's updates, the scheduler recording every month that ended without a "
+            "visit."
+        ).format(n=len(ids), day=local_iso(registered, tz)[:10])
     )
     render_ledger_return(console, engine.registry_report(quarter_of(now)))
     holiday = (now + timedelta(days=30)).date()
@@ -141,7 +144,11 @@ def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
     ids = []
     with Engine.open(db_url, clock=clock) as engine:
         tz = engine.zone
-        console.print(f"Policy pack in force: {engine.policy.id} (deadlines: `shouhu policy show`)")
+        console.print(
+            _("Policy pack in force: {pack} (deadlines: `shouhu policy show`)").format(
+                pack=engine.policy.id
+            )
+        )
         folder = credentials_folder(db_url)
         forget(folder)
         cast = Cast(engine, COUNTY, folder)
@@ -171,22 +178,32 @@ def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
                         expected_version=case.version,
                     )
                 except TransitionRefused as refused:  # shown on purpose: the rules say no
-                    refusals.append(f"{trigger} at +{hours:g}h: {refused}")
+                    refusals.append(
+                        _("{trigger} at +{hours:g}h: {refused}").format(
+                            trigger=trigger, hours=hours, refused=refused
+                        )
+                    )
             ids.append(case.id)
-            console.rule(f"[bold]{story.type}[/bold] — {story.title}")
+            console.rule(f"[bold]{story.type}[/bold] — {_(story.title)}")
             view = engine.case(case.id)
             zh, en = view.state_labels
             console.print(
-                f"case {view.id} · {view.state} {zh} / {en}"
-                + (f" · outcome {view.outcome}" if view.outcome else "")
-                + f" · {view.version} events · head {view.head_hash_short}"
+                _("case {id} · {state} {zh} / {en}").format(
+                    id=view.id, state=view.state, zh=zh, en=en
+                )
+                + (_(" · outcome {outcome}").format(outcome=view.outcome) if view.outcome else "")
+                + _(" · {n} events · head {head}").format(n=view.version, head=view.head_hash_short)
             )
             if view.deadlines:
-                render_deadlines(console, list(view.deadlines), title="Deadlines", with_case=False)
+                render_deadlines(
+                    console, list(view.deadlines), title=_("Deadlines"), with_case=False
+                )
             console.print(timeline_table(view, tz))
             print_notices(engine, console, view.id)
             for line in refusals:
-                console.print(f"  [yellow]refused, nothing written[/yellow] — {line}")
+                console.print(
+                    _("  [yellow]refused, nothing written[/yellow] — {line}").format(line=line)
+                )
         ids.append(holiday_case(engine, console, cast))
         cast.credential({"name": "县审计 监督检查员", "role": "auditor"}, LEDGER_PLACE)
         keep_ledger(engine, console, engine.clock.now(), cast)
@@ -196,12 +213,18 @@ def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
 
 def show_operators(console: Console, cast: Cast) -> None:
     """Who acted: the operators the demo made, and where their credentials are."""
-    console.rule("[bold]Operators (运行人员)[/bold] — every act above is signed by one of them")
+    console.rule(_("[bold]Operators (运行人员)[/bold] — every act above is signed by one of them"))
     for op in cast.engine.operators():
-        console.print(f"  {op.role:<18} {op.body} {op.name} · scope {op.scope}")
+        console.print(
+            _("  {role:<18} {body} {name} · scope {scope}").format(
+                role=op.role, body=op.body, name=op.name, scope=op.scope
+            )
+        )
     console.print(
-        f"  credentials (0600) in {cast.folder}/: act as one with --as, e.g. "
-        f"--as {cast.paths['police']}; reports were filed without one (anonymous reports)"
+        _(
+            "  credentials (0600) in {folder}/: act as one with --as, e.g. --as {police}; "
+            "reports were filed without one (anonymous reports)"
+        ).format(folder=cast.folder, police=cast.paths["police"])
     )
 
 
@@ -224,8 +247,13 @@ def print_notices(engine: core.Engine, console: Console, case_id: str) -> None:
     for n in engine.notices(case_id=case_id):
         event = n.payload.get("event", {})
         console.print(
-            f"  told: [bold]{n.kind}[/bold] → {n.recipient} · at {event.get('trigger')} "
-            f"{event.get('occurred_at')} · {n.payload.get('citation')}"
+            _("  told: [bold]{kind}[/bold] → {recipient} · at {trigger} {at} · {citation}").format(
+                kind=n.kind,
+                recipient=n.recipient,
+                trigger=event.get("trigger"),
+                at=event.get("occurred_at"),
+                citation=n.payload.get("citation"),
+            )
         )
 
 
@@ -250,9 +278,9 @@ def holiday_case(engine: core.Engine, console: Console, cast: Cast) -> str:
             occurred_at=reported + timedelta(hours=hours),
             data=data,
         )
-    console.rule(f"[bold]{story.type}[/bold] — {story.title}")
+    console.rule(f"[bold]{story.type}[/bold] — {_(story.title)}")
     view = engine.case(case.id)
-    render_deadlines(console, list(view.deadlines), title="Deadlines", with_case=False)
+    render_deadlines(console, list(view.deadlines), title=_("Deadlines"), with_case=False)
     met = {d["kind"]: d.get("met_at") for d in view.deadlines}
     for e in engine.history(case.id):
         for d in e.effects.get("deadlines", []):
@@ -263,11 +291,20 @@ def holiday_case(engine: core.Engine, console: Console, cast: Cast) -> str:
                 and rest.get("extended_to") != rest.get("last_day")
             ):
                 console.print(
-                    f"  {d['kind']}: {d.get('period')} from {local_iso(e.occurred_at, tz)}; its "
-                    f"last day {rest['last_day']} is a rest day, so Civil Code Art. 203 "
-                    f"(民法典第二百零三条) moves it to {rest['extended_to']}: due "
-                    f"{d.get('due_at')}, met {met.get(d['kind']) or '—'} "
-                    f"({', '.join(rest['notices'])})"
+                    _(
+                        "  {kind}: {period} from {start}; its last day {last_day} is a rest day, "
+                        "so Civil Code Art. 203 (民法典第二百零三条) moves it to {extended_to}: "
+                        "due {due_at}, met {met} ({notices})"
+                    ).format(
+                        kind=d["kind"],
+                        period=d.get("period"),
+                        start=local_iso(e.occurred_at, tz),
+                        last_day=rest["last_day"],
+                        extended_to=rest["extended_to"],
+                        due_at=d.get("due_at"),
+                        met=met.get(d["kind"]) or "—",
+                        notices=", ".join(rest["notices"]),
+                    )
                 )
     return case.id
 
@@ -285,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ids = run(args.db, console)
     except ShouhuError as exc:
-        print(f"shouhu demo: error: {exc}", file=sys.stderr)
+        print(_("shouhu demo: error: {error}").format(error=exc), file=sys.stderr)
         return exc.exit_code
     console.rule()
     last_quarter = quarter_of(datetime.now().astimezone(), back=1)
@@ -293,8 +330,11 @@ def main(argv: list[str] | None = None) -> int:
     see = f"--as {folder}/auditor.json"
     act = f"--as {folder}/police.json"
     console.print(
-        f"{len(ids)} reports of all six types and a village's ledger in {args.db}, every act "
-        f"signed by its operator. Try:\n"
+        _(
+            "{n} reports of all six types and a village's ledger in {db}, every act signed by "
+            "its operator. Try:"
+        ).format(n=len(ids), db=args.db)
+        + "\n"
         f"  .venv/bin/shouhu --db {args.db} {see} case list\n"
         f"  .venv/bin/shouhu --db {args.db} {see} case show {ids[0]}\n"
         f"  .venv/bin/shouhu --db {args.db} {act} case next {ids[0]}\n"

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from shouhu.i18n import N_
+
 POLICE = {"name": "青山派出所 李警官", "role": "police"}
 TOWNSHIP = {"name": "青山镇 儿童督导员 陈静", "role": "township"}
 CIVIL = {"name": "县民政局 未成年人保护科", "role": "civil_affairs"}
@@ -34,7 +36,7 @@ class Story:
 
 STORIES = [
     Story(
-        "A ten-year-old found living alone; parents ordered home, grandmother entrusted",
+        N_("A ten-year-old found living alone; parents ordered home, grandmother entrusted"),
         "solo_living",
         {"name": "王小明", "birthdate": "2016-02-01"},
         "石桥村, 青山镇, 丰都县",
@@ -69,7 +71,7 @@ STORIES = [
         ],
     ),
     Story(
-        "A missing eight-year-old, found the same evening",
+        N_("A missing eight-year-old, found the same evening"),
         "missing_child",
         {"name": "刘欣怡", "birthdate": "2018-05-20"},
         "河口村, 青山镇, 丰都县",
@@ -98,7 +100,7 @@ STORIES = [
         ],
     ),
     Story(
-        "A grandfather too ill to care: temporary care, then social assistance",
+        N_("A grandfather too ill to care: temporary care, then social assistance"),
         "guardian_incapacity",
         {"name": "张浩然", "birthdate": "2013-09-09"},
         "柳树村, 白石乡, 丰都县",
@@ -133,7 +135,7 @@ STORIES = [
         ],
     ),
     Story(
-        "Parents who will not care: education, refusal, revocation of guardianship",
+        N_("Parents who will not care: education, refusal, revocation of guardianship"),
         "guardian_nonperformance",
         {"name": "陈雨桐", "birthdate": "2014-11-30"},
         "石桥村, 青山镇, 丰都县",
@@ -184,7 +186,7 @@ STORIES = [
         ],
     ),
     Story(
-        "Suspected abuse: violence stopped, serious injury, shelter, criminal case, revocation",
+        N_("Suspected abuse: violence stopped, serious injury, shelter, criminal case, revocation"),
         "suspected_abuse",
         {"name": "李思琪", "birthdate": "2012-04-18"},
         "东岭村, 白石乡, 丰都县",
@@ -232,7 +234,7 @@ STORIES = [
         ],
     ),
     Story(
-        "Suspected harm: a fall at a building site; harm stopped, care and legal aid",
+        N_("Suspected harm: a fall at a building site; harm stopped, care and legal aid"),
         "suspected_harm",
         {"name": "赵子轩", "birthdate": "2015-07-07"},
         "河口村, 青山镇, 丰都县",
@@ -269,7 +271,7 @@ STORIES = [
         ],
     ),
     Story(
-        "A report found unfounded and dismissed by the police",
+        N_("A report found unfounded and dismissed by the police"),
         "solo_living",
         {"name": "孙一诺", "birthdate": "2017-12-12"},
         "柳树村, 白石乡, 丰都县",
@@ -323,7 +325,7 @@ LEDGER_PLACE = "石桥村, 青山镇, 丰都县"
 #: 10-01…10-07, Sunday 09-20 a make-up working day; 2025: rest 10-01…10-08): the township
 #: starts the assessment on 09-20, so its 15th day falls in the holiday.
 HOLIDAY = Story(
-    "Civil Code Art. 203: an assessment whose 15th day falls in the National Day holiday",
+    N_("Civil Code Art. 203: an assessment whose 15th day falls in the National Day holiday"),
     "missing_child",
     {"name": "黄子涵", "birthdate": "2016-08-08"},
     "柳树村, 白石乡, 丰都县",

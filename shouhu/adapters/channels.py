@@ -44,6 +44,7 @@ from shouhu.engine.logs import get_logger
 from shouhu.engine.model import Notice
 from shouhu.engine.ports import Channel, DeliveryError
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 CHANNELS_ENV = "SHOUHU_CHANNELS"
 WEBHOOK_URL_ENV = "SHOUHU_WEBHOOK_URL"
@@ -116,7 +117,9 @@ class JsonlChannel:
         try:
             line = json.dumps(payload, ensure_ascii=False, sort_keys=True, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            raise DeliveryError(f"jsonl: payload is not JSON: {exc}", permanent=True) from exc
+            raise DeliveryError(
+                _("jsonl: payload is not JSON: {exc}").format(exc=exc), permanent=True
+            ) from exc
         data = (line + "\n").encode("utf-8")
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -129,7 +132,9 @@ class JsonlChannel:
                 os.close(fd)
         except OSError as exc:
             why = exc.strerror or type(exc).__name__
-            raise DeliveryError(f"jsonl: cannot append to {self.path}: {why}") from exc
+            raise DeliveryError(
+                _("jsonl: cannot append to {path}: {why}").format(path=self.path, why=why)
+            ) from exc
 
     def close(self) -> None:
         """Nothing to release: the file is opened for each notice."""
@@ -157,7 +162,9 @@ class WebhookChannel:
         self.url = _check_url(url)
         if not 0 < timeout <= MAX_TIMEOUT:
             raise InvalidInput(
-                f"webhook timeout: expected seconds in (0, {MAX_TIMEOUT:g}], not {timeout!r}",
+                _(
+                    "webhook timeout: expected seconds in (0, {max_timeout:g}], not {timeout!r}"
+                ).format(max_timeout=MAX_TIMEOUT, timeout=timeout),
                 field="webhook_timeout",
             )
         self.timeout = float(timeout)
@@ -181,18 +188,27 @@ class WebhookChannel:
         now = time.monotonic()
         if now < self._down_until:
             ago = now - (self._down_until - self.timeout)
-            raise DeliveryError(f"webhook: not tried ({self._down_reason} {ago:.1f}s ago)")
+            raise DeliveryError(
+                _("webhook: not tried ({down_reason} {ago:.1f}s ago)").format(
+                    down_reason=self._down_reason, ago=ago
+                )
+            )
         headers = {"Idempotency-Key": notice.key, "Content-Type": "application/json"}
         try:
             answer = self._http().post(
                 self.url, json=notice.payload, headers=headers, timeout=self.timeout
             )
         except httpx.TimeoutException as exc:
-            raise self._down(f"timed out after {self.timeout:g}s") from exc
+            raise self._down(
+                _("timed out after {timeout:g}s").format(timeout=self.timeout)
+            ) from exc
         except httpx.HTTPError as exc:  # refused, reset, DNS, protocol…
-            raise self._down(f"{type(exc).__name__}: {_one_line(str(exc)) or 'no detail'}") from exc
+            detail = _one_line(str(exc)) or _("no detail")
+            raise self._down(f"{type(exc).__name__}: {detail}") from exc
         except (TypeError, ValueError) as exc:  # the payload does not encode
-            raise DeliveryError(f"webhook: payload is not JSON: {exc}", permanent=True) from exc
+            raise DeliveryError(
+                _("webhook: payload is not JSON: {exc}").format(exc=exc), permanent=True
+            ) from exc
         code = answer.status_code
         if 200 <= code < 300:
             return
@@ -201,7 +217,7 @@ class WebhookChannel:
         if 400 <= code < 500 and code not in RETRYABLE_4XX:
             raise DeliveryError(detail, permanent=True)
         if 300 <= code < 400:
-            detail += " (redirects are not followed: check SHOUHU_WEBHOOK_URL)"
+            detail += _(" (redirects are not followed: check SHOUHU_WEBHOOK_URL)")
         raise DeliveryError(detail)
 
     def _down(self, reason: str) -> DeliveryError:
@@ -225,7 +241,9 @@ def _check_url(url: str) -> str:
     if parsed is None or parsed.scheme not in {"http", "https"} or not parsed.host:
         shown = url[:80] if parsed is None or not parsed.userinfo else "(a URL with credentials)"
         raise InvalidInput(
-            f"webhook URL: expected http(s)://HOST[:PORT]/PATH, not {shown!r}",
+            _("webhook URL: expected http(s)://HOST[:PORT]/PATH, not {shown!r}").format(
+                shown=shown
+            ),
             field="webhook_url",
         )
     return url
@@ -240,7 +258,9 @@ def _timeout(text: str | None) -> float:
         value = float("nan")
     if not 0 < value <= MAX_TIMEOUT:  # also false for nan
         raise InvalidInput(
-            f"{WEBHOOK_TIMEOUT_ENV}: expected seconds in (0, {MAX_TIMEOUT:g}], not {text[:20]!r}",
+            _("{env}: expected seconds in (0, {max_timeout:g}], not {text!r}").format(
+                env=WEBHOOK_TIMEOUT_ENV, max_timeout=MAX_TIMEOUT, text=text[:20]
+            ),
             field="webhook_timeout",
         )
     return value
@@ -262,8 +282,9 @@ def configured_channels(env: Mapping[str, str] = os.environ) -> list[Channel]:
                 continue
             if name not in (*CHANNEL_NAMES, "none"):
                 raise InvalidInput(
-                    f"{CHANNELS_ENV}: unknown channel {name[:20]!r} "
-                    f"(channels: log, jsonl, webhook; or none)",
+                    _(
+                        "{env}: unknown channel {name!r} (channels: log, jsonl, webhook; or none)"
+                    ).format(env=CHANNELS_ENV, name=name[:20]),
                     field="channels",
                 )
             if name not in names:
@@ -271,7 +292,8 @@ def configured_channels(env: Mapping[str, str] = os.environ) -> list[Channel]:
         if "none" in names:
             if len(names) > 1:
                 raise InvalidInput(
-                    f"{CHANNELS_ENV}: 'none' cannot be combined with channels", field="channels"
+                    _("{env}: 'none' cannot be combined with channels").format(env=CHANNELS_ENV),
+                    field="channels",
                 )
             return []
     else:
@@ -285,16 +307,22 @@ def configured_channels(env: Mapping[str, str] = os.environ) -> list[Channel]:
         if name == "webhook":
             if not url:
                 raise InvalidInput(
-                    f"the webhook channel needs {WEBHOOK_URL_ENV}", field="webhook_url"
+                    _("the webhook channel needs {env}").format(env=WEBHOOK_URL_ENV),
+                    field="webhook_url",
                 )
             out.append(WebhookChannel(url, timeout=_timeout(env.get(WEBHOOK_TIMEOUT_ENV))))
         elif name == "jsonl":
             if not jsonl:
-                raise InvalidInput(f"the jsonl channel needs {JSONL_ENV}", field="outbox_jsonl")
+                raise InvalidInput(
+                    _("the jsonl channel needs {env}").format(env=JSONL_ENV),
+                    field="outbox_jsonl",
+                )
             path = Path(jsonl).expanduser()
             if path.is_dir() or not path.parent.is_dir():
                 raise InvalidInput(
-                    f"{JSONL_ENV}: {str(path)[:120]!r} is not a file in an existing directory",
+                    _("{env}: {path!r} is not a file in an existing directory").format(
+                        env=JSONL_ENV, path=str(path)[:120]
+                    ),
                     field="outbox_jsonl",
                 )
             out.append(JsonlChannel(path))

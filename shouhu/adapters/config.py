@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from shouhu.workflows import WorkflowSet
@@ -64,8 +65,9 @@ def default_workflows() -> WorkflowSet:
         defs: tuple[object, ...] = tuple(value) if isinstance(value, list | tuple) else ()
         if not defs or not all(isinstance(d, workflows.WorkflowDef) for d in defs):
             raise InvalidInput(
-                f"{WORKFLOWS_ENV}: {item!r} is not a WorkflowSet, a WorkflowDef or a "
-                "sequence of them",
+                _(
+                    "{env}: {item!r} is not a WorkflowSet, a WorkflowDef or a sequence of them"
+                ).format(env=WORKFLOWS_ENV, item=item),
                 field="workflows",
             )
         out = out.with_(d for d in defs if isinstance(d, workflows.WorkflowDef))
@@ -76,26 +78,35 @@ def _load(item: str) -> object:
     """The object ``module:NAME`` names (``NAME`` defaults to ``WORKFLOWS``)."""
     import importlib
 
-    module, _, name = item.partition(":")
+    module, _sep, name = item.partition(":")
     name = name or "WORKFLOWS"
     if not module or not all(p.isidentifier() for p in (*module.split("."), name)):
         raise InvalidInput(
-            f"{WORKFLOWS_ENV}: expected package.module:NAME, not {item[:80]!r}",
+            _("{env}: expected package.module:NAME, not {item!r}").format(
+                env=WORKFLOWS_ENV, item=item[:80]
+            ),
             field="workflows",
         )
     try:
         found = importlib.import_module(module)
     except ImportError as exc:
         raise InvalidInput(
-            f"{WORKFLOWS_ENV}: cannot import {module!r} ({exc}); is it installed, or on "
-            "PYTHONPATH?",
+            _("{env}: cannot import {module!r} ({exc}); is it installed, or on PYTHONPATH?").format(
+                env=WORKFLOWS_ENV, module=module, exc=exc
+            ),
             field="workflows",
         ) from None
     except ValueError as exc:  # a definition that does not hold: WorkflowDef says why
-        raise InvalidInput(f"{WORKFLOWS_ENV}: {module}: {exc}", field="workflows") from None
+        raise InvalidInput(
+            _("{env}: {module}: {exc}").format(env=WORKFLOWS_ENV, module=module, exc=exc),
+            field="workflows",
+        ) from None
     try:
         return getattr(found, name)
     except AttributeError:
         raise InvalidInput(
-            f"{WORKFLOWS_ENV}: module {module!r} has no {name!r}", field="workflows"
+            _("{env}: module {module!r} has no {name!r}").format(
+                env=WORKFLOWS_ENV, module=module, name=name
+            ),
+            field="workflows",
         ) from None

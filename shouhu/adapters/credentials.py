@@ -21,6 +21,7 @@ from typing import Any
 
 from shouhu.engine.signing import Credential
 from shouhu.errors import InvalidInput, NotAuthenticated
+from shouhu.i18n import _
 
 FORMAT = 1
 
@@ -69,10 +70,15 @@ def save(
 
     target = Path(path).expanduser() if path is not None else default_path(credential)
     if target.is_dir():
-        raise InvalidInput(f"--credential-out: {target} is a directory", field="credential_out")
+        raise InvalidInput(
+            _("--credential-out: {target} is a directory").format(target=target),
+            field="credential_out",
+        )
     if target.exists() and not force:
         raise InvalidInput(
-            f"--credential-out: {target} exists; it is not overwritten without --force",
+            _("--credential-out: {target} exists; it is not overwritten without --force").format(
+                target=target
+            ),
             field="credential_out",
         )
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -90,23 +96,27 @@ def load(path: str | Path, passphrase: str | None = None) -> Credential:
     try:
         mode = p.stat().st_mode
     except OSError:
-        raise NotAuthenticated(f"credential {p}: no such file") from None
+        raise NotAuthenticated(_("credential {p}: no such file").format(p=p)) from None
     if not stat.S_ISREG(mode):
-        raise NotAuthenticated(f"credential {p}: not a file")
+        raise NotAuthenticated(_("credential {p}: not a file").format(p=p))
     if mode & 0o077:
         raise NotAuthenticated(
-            f"credential {p} is readable by others (mode {stat.S_IMODE(mode):o}): "
-            f"chmod 600 {p}, or it is refused, as ssh refuses such a key"
+            _(
+                "credential {p} is readable by others (mode {mode:o}): chmod 600 {p}, or it is "
+                "refused, as ssh refuses such a key"
+            ).format(p=p, mode=stat.S_IMODE(mode))
         )
     try:
         doc: Any = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise NotAuthenticated(f"credential {p}: not a shouhu credential file") from None
+        raise NotAuthenticated(
+            _("credential {p}: not a shouhu credential file").format(p=p)
+        ) from None
     if not isinstance(doc, dict) or doc.get("shouhu_credential") != FORMAT:
-        raise NotAuthenticated(f"credential {p}: not a shouhu credential file")
+        raise NotAuthenticated(_("credential {p}: not a shouhu credential file").format(p=p))
     fields = {k: doc.get(k) for k in ("operator", "database", "key")}
     if not all(isinstance(v, str) and v for v in fields.values()):
-        raise NotAuthenticated(f"credential {p}: not a shouhu credential file")
+        raise NotAuthenticated(_("credential {p}: not a shouhu credential file").format(p=p))
     return Credential(
         fields["operator"],  # type: ignore[arg-type]
         fields["database"],  # type: ignore[arg-type]
@@ -127,14 +137,14 @@ def _key(p: Path, pem: str, passphrase: str | None) -> Any:
             key = load_pem_private_key(pem.encode(), password=None)
         else:
             raise NotAuthenticated(
-                f"credential {p} is protected by a passphrase: set SHOUHU_PASSPHRASE"
+                _("credential {p} is protected by a passphrase: set SHOUHU_PASSPHRASE").format(p=p)
             ) from None
     except ValueError:
         raise NotAuthenticated(
-            f"credential {p}: the key does not open (wrong passphrase, or damaged)"
+            _("credential {p}: the key does not open (wrong passphrase, or damaged)").format(p=p)
         ) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise NotAuthenticated(f"credential {p}: not an Ed25519 key")
+        raise NotAuthenticated(_("credential {p}: not an Ed25519 key").format(p=p))
     return key
 
 

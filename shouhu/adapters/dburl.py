@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -28,11 +29,13 @@ def parse(url: str) -> URL:
     from sqlalchemy.engine import make_url
 
     if not url.strip():
-        raise InvalidInput("database URL is empty", field="db")
+        raise InvalidInput(_("database URL is empty"), field="db")
     try:
         return make_url(url)
     except Exception as exc:
-        raise InvalidInput(f"database URL {url[:80]!r} is not valid ({exc})", field="db") from None
+        raise InvalidInput(
+            _("database URL {url!r} is not valid ({exc})").format(url=url[:80], exc=exc), field="db"
+        ) from None
 
 
 def _uri_mode(parsed: URL) -> bool:

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 _CREATE = (
     os.O_WRONLY
@@ -64,12 +65,17 @@ def check_target(
     shown = str(path)
     parent = target.parent
     if not parent.is_dir():
-        raise InvalidInput(f"{what}: no such directory {str(parent)!r}", field="output")
+        raise InvalidInput(
+            _("{what}: no such directory {parent!r}").format(what=what, parent=str(parent)),
+            field="output",
+        )
     hit = _protected(target, protect)
     if hit is not None:
         raise InvalidInput(
-            f"{what} {shown} would write over the database in use ({hit}); that is never "
-            "done, not even with --force",
+            _(
+                "{what} {shown} would write over the database in use ({hit}); that is never "
+                "done, not even with --force"
+            ).format(what=what, shown=shown, hit=hit),
             field="output",
         )
     try:
@@ -78,19 +84,29 @@ def check_target(
         return False
     except OSError as exc:
         raise InvalidInput(
-            f"{what}: cannot use {shown!r}: {exc.strerror}", field="output"
+            _("{what}: cannot use {shown!r}: {strerror}").format(
+                what=what, shown=shown, strerror=exc.strerror
+            ),
+            field="output",
         ) from None
     if stat.S_ISLNK(st.st_mode):
         raise InvalidInput(
-            f"{what} {shown} is a symbolic link; nothing is written through one, not even with "
-            "--force (give the path of a new file)",
+            _(
+                "{what} {shown} is a symbolic link; nothing is written through one, not even "
+                "with --force (give the path of a new file)"
+            ).format(what=what, shown=shown),
             field="output",
         )
     if not stat.S_ISREG(st.st_mode):
-        raise InvalidInput(f"{what} {shown} exists and is not a regular file", field="output")
+        raise InvalidInput(
+            _("{what} {shown} exists and is not a regular file").format(what=what, shown=shown),
+            field="output",
+        )
     if not force:
         raise InvalidInput(
-            f"{what} {shown} already exists; give a new name, or --force to replace it",
+            _("{what} {shown} already exists; give a new name, or --force to replace it").format(
+                what=what, shown=shown
+            ),
             field="output",
         )
     return True
@@ -129,7 +145,10 @@ def write_new(
         temp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise InvalidInput(
-                f"{what}: cannot write {str(path)!r}: {exc.strerror}", field="output"
+                _("{what}: cannot write {path!r}: {strerror}").format(
+                    what=what, path=str(path), strerror=exc.strerror
+                ),
+                field="output",
             ) from None
         raise
     return len(data)
@@ -141,12 +160,17 @@ def _create(target: Path, data: bytes, mode: int, *, shown: str, what: str) -> N
         fd = os.open(target, _CREATE, mode)
     except FileExistsError:
         raise InvalidInput(
-            f"{what} {shown} already exists; give a new name, or --force to replace it",
+            _("{what} {shown} already exists; give a new name, or --force to replace it").format(
+                what=what, shown=shown
+            ),
             field="output",
         ) from None
     except OSError as exc:
         raise InvalidInput(
-            f"{what}: cannot write {shown!r}: {exc.strerror}", field="output"
+            _("{what}: cannot write {shown!r}: {strerror}").format(
+                what=what, shown=shown, strerror=exc.strerror
+            ),
+            field="output",
         ) from None
     try:
         with os.fdopen(fd, "wb") as f:
@@ -157,6 +181,9 @@ def _create(target: Path, data: bytes, mode: int, *, shown: str, what: str) -> N
         target.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise InvalidInput(
-                f"{what}: cannot write {shown!r}: {exc.strerror}", field="output"
+                _("{what}: cannot write {shown!r}: {strerror}").format(
+                    what=what, shown=shown, strerror=exc.strerror
+                ),
+                field="output",
             ) from None
         raise

@@ -43,6 +43,7 @@ from shouhu.adapters.reportrows import _column_reason, _external_id, _request
 from shouhu.engine.core import IDEMPOTENCY_SOURCE, Engine, ReportRequest
 from shouhu.engine.validation import clean_text
 from shouhu.errors import Conflict, InvalidInput, StoreUnavailable
+from shouhu.i18n import _
 
 __all__ = [
     "COLUMNS",
@@ -75,8 +76,10 @@ def clean_source(source: str) -> str:
     source = clean_text(source, field="source", max_length=60)
     if source == IDEMPOTENCY_SOURCE:
         raise InvalidInput(
-            f"--source: {IDEMPOTENCY_SOURCE!r} is reserved for the idempotency keys of "
-            "Engine.report(key=...)",
+            _(
+                "--source: {source!r} is reserved for the idempotency keys of "
+                "Engine.report(key=...)"
+            ).format(source=IDEMPOTENCY_SOURCE),
             field="source",
         )
     return source
@@ -94,7 +97,7 @@ def import_reports(
     """Check every row of ``file``, then file the good ones in batches (see the module)."""
     source = clean_source(source)
     if batch_size < 1:
-        raise InvalidInput("--batch-size: must be at least 1", field="batch_size")
+        raise InvalidInput(_("--batch-size: must be at least 1"), field="batch_size")
     result = ImportResult(all_or_nothing=all_or_nothing)
     bad = _check(engine, file, result, progress)
     try:
@@ -110,7 +113,11 @@ def import_reports(
 
             _file(file, bad, result, batch_size, progress, put)
     except StoreUnavailable as exc:  # say what stays filed: nothing, or the batches before
-        raise StoreUnavailable(f"{exc.message}; {_filed_before(result)}") from None
+        raise StoreUnavailable(
+            _("{message}; {filed_before}").format(
+                message=exc.message, filed_before=_filed_before(result)
+            )
+        ) from None
     result.refused.sort(key=lambda b: b.line)
     return result
 
@@ -118,13 +125,17 @@ def import_reports(
 def _filed_before(result: ImportResult) -> str:
     """What an import that failed half-way leaves filed, in words."""
     if result.all_or_nothing:
-        return "nothing was imported (--all-or-nothing)"
+        return _("nothing was imported (--all-or-nothing)")
     n = result.imported
     if n == 0:
-        return "nothing was imported"
-    return (
-        f"{n} row{'' if n == 1 else 's'} {'was' if n == 1 else 'were'} imported before it; "
-        "running the file again imports the rest"
+        return _("nothing was imported")
+    # Two ids, not ngettext: Chinese has one form, and the catalogs are filled from {id: text}.
+    if n == 1:
+        return _("{n} row was imported before it; running the file again imports the rest").format(
+            n=n
+        )
+    return _("{n} rows were imported before it; running the file again imports the rest").format(
+        n=n
     )
 
 
@@ -134,7 +145,7 @@ def _check(
     """Pass 1: the lines of the bad rows (their reasons go into ``result.refused``)."""
     bad: set[int] = set()
     if progress is not None:
-        progress.start("checking", max(file.size, 1))
+        progress.start(_("checking"), max(file.size, 1))
     with _Seen() as seen:
         for row in file.rows():
             result.read += 1
@@ -181,8 +192,10 @@ class _Seen:
         except sqlite3.Error as exc:
             self._con.close()
             raise StoreUnavailable(
-                f"no temporary space to check the file's external ids ({exc}); "
-                "free some, or set TMPDIR to a writable directory; nothing was written"
+                _(
+                    "no temporary space to check the file's external ids ({exc}); free some, or "
+                    "set TMPDIR to a writable directory; nothing was written"
+                ).format(exc=exc)
             ) from None
 
     def __enter__(self) -> _Seen:
@@ -205,7 +218,7 @@ def _row_reason(engine: Engine, row: _Row, seen: _Seen) -> tuple[str | None, str
     if row.error is not None:
         return row.error, ext
     if first != row.line:
-        return f"duplicate external_id: already on line {first}", ext
+        return _("duplicate external_id: already on line {first}").format(first=first), ext
     assert row.values is not None
     try:
         engine.check_report(_request(row.values, ext))
@@ -241,14 +254,14 @@ def _file(
     todo = result.read - len(bad)
     done = 0
     if progress is not None:
-        progress.start("importing", max(todo, 1))
+        progress.start(_("importing"), max(todo, 1))
     batch = _Batch()
     for row in file.rows():
         if row.line in bad:
             continue
         try:
             if row.values is None:  # the file changed since it was checked
-                raise InvalidInput(row.error or "unreadable row", field="file")
+                raise InvalidInput(row.error or _("unreadable row"), field="file")
             ext = _external_id(row.external_id)
             req = _request(row.values, ext)
         except InvalidInput as exc:
@@ -318,7 +331,9 @@ def _file_one(
             if result.case_ids is not None:
                 result.case_ids[ext] = known[ext]
         else:
-            result.refused.append(BadRow(line, ext, f"not filed: {exc.message}"))
+            result.refused.append(
+                BadRow(line, ext, _("not filed: {message}").format(message=exc.message))
+            )
         return
     except InvalidInput as exc:
         result.refused.append(BadRow(line, ext, _column_reason(exc)))
@@ -368,7 +383,7 @@ def _file_whole(
             if attempt + 1 < _WHOLE_ATTEMPTS:
                 continue
             raise Conflict(
-                f"{exc.message}; nothing was imported (--all-or-nothing)",
+                _("{message}; nothing was imported (--all-or-nothing)").format(message=exc.message),
                 case_id=exc.case_id,
                 expected=exc.expected,
                 actual=exc.actual,

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol
 
+from shouhu.i18n import _
+
 #: Above this many rows the result carries no ``case_ids`` map.
 CASE_IDS_LIMIT = 1000
 
@@ -20,8 +22,14 @@ class BadRow:
     reason: str
 
     def __str__(self) -> str:
-        ident = f"external_id {self.external_id}" if self.external_id else "no external_id"
-        return f"line {self.line} ({ident}): {self.reason}"
+        ident = (
+            _("external_id {external_id}").format(external_id=self.external_id)
+            if self.external_id
+            else _("no external_id")
+        )
+        return _("line {line} ({ident}): {reason}").format(
+            line=self.line, ident=ident, reason=self.reason
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"line": self.line, "external_id": self.external_id, "reason": self.reason}
@@ -57,11 +65,20 @@ class ImportResult:
 
     def summary(self) -> str:
         text = (
-            f"read {self.read} row{'' if self.read == 1 else 's'}: imported {self.imported}, "
-            f"already imported {self.already_imported}, refused {len(self.refused)}"
+            _("read {read} row: imported {imported}, already imported {already}, refused {refused}")
+            if self.read == 1
+            else _(
+                "read {read} rows: imported {imported}, already imported {already}, "
+                "refused {refused}"
+            )
+        ).format(
+            read=self.read,
+            imported=self.imported,
+            already=self.already_imported,
+            refused=len(self.refused),
         )
         if self.all_or_nothing and self.refused:
-            text += " (--all-or-nothing: nothing was imported)"
+            text += _(" (--all-or-nothing: nothing was imported)")
         return text
 
 
@@ -95,7 +112,7 @@ class RichProgress:
             TextColumn("{task.description:<10}"),
             BarColumn(),
             TaskProgressColumn(),
-            TextColumn("{task.fields[rows]:>9,} rows"),
+            TextColumn(_("{task.fields[rows]:>9,} rows")),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=Console(stderr=True),

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from shouhu.errors import InvalidInput, StoreUnavailable
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -219,8 +220,10 @@ def detect(conn: Connection) -> str | None:
         found = ", ".join(sorted(tables & _SHOUHU_TABLES))
         where = _shown(conn.engine.url)
         raise StoreUnavailable(
-            f"database {where} has tables named like shouhu's ({found}) but not the schema of "
-            "any shouhu version; it was not changed"
+            _(
+                "database {where} has tables named like shouhu's ({found}) but not the schema "
+                "of any shouhu version; it was not changed"
+            ).format(where=where, found=found)
         )
     return matched
 
@@ -247,9 +250,11 @@ def _upgrade(conn: Connection) -> Upgrade:
     except CommandError as exc:
         if before is not None and "Can't locate revision" in str(exc):
             raise StoreUnavailable(
-                f"database {_shown(conn.engine.url)} is at schema revision {before!r}, which "
-                f"this version of shouhu does not know (its newest is {HEAD}): was it upgraded "
-                "by a newer shouhu?"
+                _(
+                    "database {shown} is at schema revision {before!r}, which this version of "
+                    "shouhu does not know (its newest is {head}): was it upgraded by a newer "
+                    "shouhu?"
+                ).format(shown=_shown(conn.engine.url), before=before, head=HEAD)
             ) from None
         raise
     if stamped is not None and conn.dialect.name == "sqlite":
@@ -297,7 +302,9 @@ def _check_exists(url: str) -> None:
     try:
         parsed = make_url(url)
     except Exception as exc:
-        raise InvalidInput(f"database URL {url[:80]!r} is not valid ({exc})", field="db") from None
+        raise InvalidInput(
+            _("database URL {url!r} is not valid ({exc})").format(url=url[:80], exc=exc), field="db"
+        ) from None
     path = parsed.database
     if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
         return
@@ -305,8 +312,10 @@ def _check_exists(url: str) -> None:
         return
     if not Path(path).exists():
         raise StoreUnavailable(
-            f"no database at {Path(path).absolute()}: the file does not exist (`shouhu db "
-            "upgrade` creates it)"
+            _(
+                "no database at {absolute}: the file does not exist (`shouhu db upgrade` "
+                "creates it)"
+            ).format(absolute=Path(path).absolute())
         )
 
 

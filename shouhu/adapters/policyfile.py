@@ -7,6 +7,7 @@ from pathlib import Path
 
 from shouhu.engine.policy import PolicyPack, default_pack, parse_pack
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 from shouhu.workflows import WorkflowSet
 
 POLICY_ENV = "SHOUHU_POLICY"
@@ -26,7 +27,11 @@ def load_pack(
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InvalidInput(f"policy {str(p)!r}: no such file", field="policy") from None
+        raise InvalidInput(
+            _("policy {p!r}: no such file").format(p=str(p)), field="policy"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"policy {str(p)!r}: cannot be read ({exc})", field="policy") from None
+        raise InvalidInput(
+            _("policy {p!r}: cannot be read ({exc})").format(p=str(p), exc=exc), field="policy"
+        ) from None
     return parse_pack(text, p.name, wfs=wfs)

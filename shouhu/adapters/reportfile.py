@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from shouhu.errors import InvalidInput, StoreUnavailable
+from shouhu.i18n import _
 
 #: The columns every file has (a CSV header names them, in any order).
 COLUMNS = (
@@ -98,7 +99,7 @@ class ReportFile:
             stdin = sys.stdin
             if stdin is None:
                 raise InvalidInput(
-                    "stdin: cannot read it: there is no standard input", field="file"
+                    _("stdin: cannot read it: there is no standard input"), field="file"
                 )
             buffer = getattr(stdin, "buffer", None)
             if buffer is None:  # replaced by a text stream
@@ -106,10 +107,12 @@ class ReportFile:
             return contextlib.nullcontext(buffer)
         kind = stat.S_IFMT(os.stat(self.path).st_mode)  # a FIFO is not opened yet: no wait
         if kind in (stat.S_IFSOCK, stat.S_IFBLK):
-            what = "a socket" if kind == stat.S_IFSOCK else "a block device"
+            what = _("a socket") if kind == stat.S_IFSOCK else _("a block device")
             raise InvalidInput(
-                f"{self.name}: cannot read the file: it is {what}, not a file, a pipe or "
-                "standard input (-)",
+                _(
+                    "{name}: cannot read the file: it is {what}, not a file, a pipe or standard "
+                    "input (-)"
+                ).format(name=self.name, what=what),
                 field="file",
             )
         return open(self.path, "rb")
@@ -143,33 +146,46 @@ class ReportFile:
                 first = next(csv.reader(text, strict=True), None)
             except csv.Error as exc:
                 raise InvalidInput(
-                    f"{self.name}: line 1: not valid CSV: {exc}", field="file"
+                    _("{name}: line 1: not valid CSV: {exc}").format(name=self.name, exc=exc),
+                    field="file",
                 ) from None
         if not first:
             raise InvalidInput(
-                f"{self.name}: no header row: the first line must name the columns "
-                f"({', '.join(COLUMNS)})",
+                _("{name}: no header row: the first line must name the columns ({columns})").format(
+                    name=self.name, columns=", ".join(COLUMNS)
+                ),
                 field="file",
             )
         header = tuple(name.strip() for name in first)
         if not _utf8(header):
-            raise InvalidInput(f"{self.name}: line 1: not valid UTF-8", field="file")
+            raise InvalidInput(
+                _("{name}: line 1: not valid UTF-8").format(name=self.name), field="file"
+            )
         twice = sorted({n for n in header if header.count(n) > 1})
         if twice:
             raise InvalidInput(
-                f"{self.name}: line 1: column {twice[0][:40]!r} is named twice", field="file"
+                _("{name}: line 1: column {twice!r} is named twice").format(
+                    name=self.name, twice=twice[0][:40]
+                ),
+                field="file",
             )
         unknown = [n for n in header if n not in COLUMNS and n not in OPTIONAL_COLUMNS]
         if unknown:
             raise InvalidInput(
-                f"{self.name}: line 1: unknown column {unknown[0][:40]!r} (columns: "
-                f"{', '.join(COLUMNS + OPTIONAL_COLUMNS)})",
+                _("{name}: line 1: unknown column {unknown!r} (columns: {columns})").format(
+                    name=self.name,
+                    unknown=unknown[0][:40],
+                    columns=", ".join(COLUMNS + OPTIONAL_COLUMNS),
+                ),
                 field="file",
             )
         missing = [n for n in COLUMNS if n not in header]
         if missing:
             raise InvalidInput(
-                f"{self.name}: line 1: the header lacks {', '.join(missing)}", field="file"
+                _("{name}: line 1: the header lacks {missing}").format(
+                    name=self.name, missing=", ".join(missing)
+                ),
+                field="file",
             )
         return header
 
@@ -204,19 +220,23 @@ class ReportFile:
             start, end = lines.record[0][0], lines.record[-1][0]
             ext = cells[ext_at] if ext_at < len(cells) else None
             if not _utf8(cells):
-                yield _Row(start, None, "not valid UTF-8", _utf8_or_none(ext))
+                yield _Row(start, None, _("not valid UTF-8"), _utf8_or_none(ext))
             elif len(cells) != width:
                 where = (
-                    f"the row ends before {header[len(cells)]}"
+                    _("the row ends before {header}").format(header=header[len(cells)])
                     if len(cells) < width
-                    else f"a cell after {header[-1]}, the last column"
+                    else _("a cell after {header}, the last column").format(header=header[-1])
                 )
                 if end > start:  # a quoted cell ran on over lines: perhaps too far
-                    where += f" (the row runs on from line {start} to line {end})"
+                    where += _(" (the row runs on from line {start} to line {end})").format(
+                        start=start, end=end
+                    )
                 yield _Row(
                     start,
                     None,
-                    f"expected {width} columns (as the header), found {len(cells)}: {where}",
+                    _("expected {width} columns (as the header), found {cells}: {where}").format(
+                        width=width, cells=len(cells), where=where
+                    ),
                     ext,
                 )
             else:
@@ -234,26 +254,40 @@ class ReportFile:
             try:
                 text = blob.decode("utf-8")
             except UnicodeDecodeError:
-                yield _Row(number, None, "not valid UTF-8")
+                yield _Row(number, None, _("not valid UTF-8"))
                 continue
             try:
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
-                yield _Row(number, None, f"not JSON: {exc.msg} (column {exc.colno})")
+                yield _Row(
+                    number,
+                    None,
+                    _("not JSON: {msg} (column {colno})").format(msg=exc.msg, colno=exc.colno),
+                )
                 continue
             except RecursionError:
-                yield _Row(number, None, "not JSON: nested too deeply")
+                yield _Row(number, None, _("not JSON: nested too deeply"))
                 continue
             if not isinstance(obj, dict):
-                yield _Row(number, None, "not a JSON object")
+                yield _Row(number, None, _("not a JSON object"))
                 continue
             ext = obj.get("external_id")
             missing = [n for n in COLUMNS if n not in obj]
             unknown = [str(k) for k in obj if k not in COLUMNS and k not in OPTIONAL_COLUMNS]
             if missing:
-                yield _Row(number, None, f"missing column {', '.join(missing)}", ext)
+                yield _Row(
+                    number,
+                    None,
+                    _("missing column {missing}").format(missing=", ".join(missing)),
+                    ext,
+                )
             elif unknown:
-                yield _Row(number, None, f"unknown column {unknown[0][:40]!r}", ext)
+                yield _Row(
+                    number,
+                    None,
+                    _("unknown column {unknown!r}").format(unknown=unknown[0][:40]),
+                    ext,
+                )
             else:
                 yield _Row(number, obj, None, ext)
 
@@ -306,27 +340,38 @@ def _broken(lines: _Lines, error: str, header: tuple[str, ...]) -> _Row:
     start, end = record[0][0], record[-1][0]
     trouble = _quote_trouble(record)
     if trouble is None:
-        return _Row(start, None, f"not valid CSV: {error}")
+        return _Row(start, None, _("not valid CSV: {error}").format(error=error))
     cell, opened, unclosed = trouble
-    column = header[cell] if cell < len(header) else "not valid CSV"
+    column = header[cell] if cell < len(header) else _("not valid CSV")
     ext = _leading_cell(record, opened, header.index("external_id"), cell)
-    on = "" if opened == start else f" on line {opened}"
+    on = "" if opened == start else _(" on line {line}").format(line=opened)
     if not unclosed and opened == end:  # closed, then text after it: the row alone is broken
         return _Row(
             start,
             None,
-            f"{column}: text after the closing quote of a quoted cell (a quote inside a quoted "
-            'cell is written twice: "")',
+            _(
+                "{column}: text after the closing quote of a quoted cell (a quote inside a "
+                'quoted cell is written twice: "")'
+            ).format(column=column),
             ext,
         )
     if unclosed and lines.ended:
-        runs = "the cell runs on to the end of the file"
+        runs = _("the cell runs on to the end of the file")
     elif unclosed:  # csv stopped it at its field size limit
-        runs = f"the cell runs on past {csv.field_size_limit():,} characters, into line {end}"
+        runs = _("the cell runs on past {limit:,} characters, into line {end}").format(
+            limit=csv.field_size_limit(), end=end
+        )
     else:
-        runs = f"the cell runs on into line {end}"
+        runs = _("the cell runs on into line {end}").format(end=end)
     lines.again([item for item in record if item[0] > opened])
-    return _Row(start, None, f"{column}: an opening quote{on} is never closed ({runs})", ext)
+    return _Row(
+        start,
+        None,
+        _("{column}: an opening quote{on} is never closed ({runs})").format(
+            column=column, on=on, runs=runs
+        ),
+        ext,
+    )
 
 
 def _quote_trouble(record: Sequence[tuple[int, str]]) -> tuple[int, int, bool] | None:
@@ -373,19 +418,26 @@ def _format(path: Path, fmt: str | None, name: str) -> str:
     if fmt is not None:
         chosen = fmt.strip().lower()
         if chosen not in {"csv", "jsonl"}:
-            raise InvalidInput(f"--format: expected csv or jsonl, not {fmt[:20]!r}", field="format")
+            raise InvalidInput(
+                _("--format: expected csv or jsonl, not {fmt!r}").format(fmt=fmt[:20]),
+                field="format",
+            )
         return chosen
     if str(path) == "-":
         raise InvalidInput(
-            "stdin: standard input has no name to tell its format by: "
-            "give --format csv or --format jsonl",
+            _(
+                "stdin: standard input has no name to tell its format by: give --format csv or "
+                "--format jsonl"
+            ),
             field="format",
         )
     found = FORMATS.get(path.suffix.lower())
     if found is None:
         raise InvalidInput(
-            f"{name}: cannot tell the format from the name (.csv, .jsonl or .ndjson): "
-            "give --format csv or --format jsonl",
+            _(
+                "{name}: cannot tell the format from the name (.csv, .jsonl or .ndjson): give "
+                "--format csv or --format jsonl"
+            ).format(name=name),
             field="format",
         )
     return found
@@ -428,14 +480,18 @@ def _copy(source: IO[bytes], path: str, name: str) -> int:
 
 def _unreadable(name: str, exc: OSError) -> InvalidInput:
     reason = exc.strerror or type(exc).__name__
-    return InvalidInput(f"{name}: cannot read the file: {reason}", field="file")
+    return InvalidInput(
+        _("{name}: cannot read the file: {reason}").format(name=name, reason=reason), field="file"
+    )
 
 
 def _no_room(name: str, exc: OSError) -> StoreUnavailable:
     reason = exc.strerror or type(exc).__name__
     return StoreUnavailable(
-        f"no temporary space to copy {name} ({reason}); free some, or set TMPDIR to a "
-        "writable directory; nothing was written"
+        _(
+            "no temporary space to copy {name} ({reason}); free some, or set TMPDIR to a "
+            "writable directory; nothing was written"
+        ).format(name=name, reason=reason)
     )
 
 

@@ -11,6 +11,7 @@ from shouhu.adapters.reportfile import COLUMNS, OPTIONAL_COLUMNS
 from shouhu.engine.core import ReportRequest
 from shouhu.engine.validation import clean_text
 from shouhu.errors import InvalidInput
+from shouhu.i18n import N_, _
 
 # --- rows to requests -------------------------------------------------------------------------
 
@@ -18,7 +19,7 @@ from shouhu.errors import InvalidInput
 def _external_id(value: Any) -> str:
     """The row's external id, normalised as the engine stores it (stripped, NFC)."""
     if value is None:
-        raise InvalidInput("external_id: must not be empty", field="external_id")
+        raise InvalidInput(_("external_id: must not be empty"), field="external_id")
     return clean_text(value, field="external_id", max_length=100)
 
 
@@ -40,10 +41,11 @@ def _column_reason(exc: InvalidInput) -> str:
 
 def _json_type(value: Any) -> str:
     """What a JSON value is, in JSON's words."""
-    for kind, name in ((bool, "a boolean"), (int | float, "a number"), (list, "an array")):
+    kinds = ((bool, N_("a boolean")), (int | float, N_("a number")), (list, N_("an array")))
+    for kind, name in kinds:
         if isinstance(value, kind):
-            return name
-    return "an object" if isinstance(value, dict) else type(value).__name__
+            return _(name)
+    return _("an object") if isinstance(value, dict) else type(value).__name__
 
 
 def _blank(value: Any) -> bool:
@@ -57,10 +59,12 @@ def _data(value: Any) -> Mapping[str, Any] | None:
         try:
             value = json.loads(value)
         except (json.JSONDecodeError, RecursionError) as exc:
-            why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-            raise InvalidInput(f"data: not valid JSON ({why})", field="data") from None
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else _("nested too deeply")
+            raise InvalidInput(
+                _("data: not valid JSON ({why})").format(why=why), field="data"
+            ) from None
     if not isinstance(value, dict):
-        raise InvalidInput("data: expected a JSON object of names to values", field="data")
+        raise InvalidInput(_("data: expected a JSON object of names to values"), field="data")
     return value
 
 
@@ -69,9 +73,14 @@ def _request(values: Mapping[str, Any], external_id: str) -> ReportRequest:
     for column in (*COLUMNS, "child_id_number"):  # a JSON Lines row may hold any JSON value
         value = values.get(column)
         if value is not None and not isinstance(value, str):
-            raise InvalidInput(f"{column}: expected text, not {_json_type(value)}", field=column)
+            raise InvalidInput(
+                _("{column}: expected text, not {json_type}").format(
+                    column=column, json_type=_json_type(value)
+                ),
+                field=column,
+            )
     if _blank(values["reported_at"]):
-        raise InvalidInput("reported_at: must not be empty", field="reported_at")
+        raise InvalidInput(_("reported_at: must not be empty"), field="reported_at")
     type_ = values["type"]
     id_number = values.get("child_id_number")
     return ReportRequest(

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shouhu.errors import StoreUnavailable
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from shouhu.adapters.sqlstore import SqlStore
@@ -45,19 +46,21 @@ class _DbErrors:
         detail = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
         where = self.store.url.render_as_string(hide_password=True)
         if isinstance(exc, OperationalError | sqlite3.OperationalError) and "locked" in detail:
-            msg = f"database {where} is busy (locked longer than {BUSY_TIMEOUT_MS} ms); try again"
+            msg = _("database {where} is busy (locked longer than {ms} ms); try again").format(
+                where=where, ms=BUSY_TIMEOUT_MS
+            )
         elif "readonly" in detail or "read-only" in detail:
-            msg = f"database {where} is read-only: {detail}"
+            msg = _("database {where} is read-only: {detail}").format(where=where, detail=detail)
         elif "disk" in detail and "full" in detail:
-            msg = f"database {where}: the disk is full; nothing was written"
+            msg = _("database {where}: the disk is full; nothing was written").format(where=where)
         elif detail == "disk I/O error":  # SQLite: a write or a file's growth failed (ENOSPC, EIO)
             code = getattr(getattr(exc, "orig", exc), "sqlite_errorname", None) or "SQLITE_IOERR"
-            msg = (
-                f"database {where} cannot be used: disk I/O error ({code}): the disk may be "
+            msg = _(
+                "database {where} cannot be used: disk I/O error ({code}): the disk may be "
                 "full, out of quota or failing; nothing was written"
-            )
+            ).format(where=where, code=code)
         else:
-            msg = f"database {where} cannot be used: {detail}"
+            msg = _("database {where} cannot be used: {detail}").format(where=where, detail=detail)
         raise StoreUnavailable(msg) from None
 
 
@@ -67,13 +70,17 @@ def _create_private(path: Path, *, make_dirs: bool) -> None:
         if make_dirs:
             path.parent.mkdir(parents=True, exist_ok=True)
         elif not path.parent.is_dir():
-            raise StoreUnavailable(f"cannot create database file {str(path)!r}: no such directory")
+            raise StoreUnavailable(
+                _("cannot create database file {path!r}: no such directory").format(path=str(path))
+            )
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return
     except OSError as exc:
         raise StoreUnavailable(
-            f"cannot create database file {str(path)!r}: {exc.strerror}"
+            _("cannot create database file {path!r}: {strerror}").format(
+                path=str(path), strerror=exc.strerror
+            )
         ) from None
     os.close(fd)
 

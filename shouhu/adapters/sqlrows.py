@@ -32,6 +32,7 @@ from shouhu.engine.model import (
 )
 from shouhu.engine.ports import Commit
 from shouhu.errors import Conflict
+from shouhu.i18n import _
 
 
 def _conflict(actual: int | None, c: Commit) -> Conflict:
@@ -64,8 +65,10 @@ def _report_lock_key(type_: str, birthdate: date) -> dict[str, int]:
 def _deadline_conflict(w: DeadlineWrite) -> Conflict:
     d = w.deadline
     return Conflict(
-        f"deadline {d.kind} of case {d.case_id} is no longer {w.expected_status}: "
-        "someone else changed it first",
+        _(
+            "deadline {kind} of case {case_id} is no longer {expected_status}: someone "
+            "else changed it first"
+        ).format(kind=d.kind, case_id=d.case_id, expected_status=w.expected_status),
         case_id=d.case_id,
         expected=None,
         actual=None,
@@ -160,7 +163,7 @@ def _intake_values(commits: Sequence[Commit]) -> list[dict[str, Any]]:
 def _external_conflict(commits: Sequence[Commit]) -> Conflict:
     first = next(c for c in commits if c.external is not None)
     return Conflict(
-        "a report in this batch was imported already (same source and external_id)",
+        _("a report in this batch was imported already (same source and external_id)"),
         case_id=first.case.id,
         expected=None,
         actual=None,

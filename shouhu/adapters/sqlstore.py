@@ -27,6 +27,7 @@ from shouhu.adapters.sqlbase import BUSY_TIMEOUT_MS, _DbErrors
 from shouhu.adapters.sqlcodec import dumps
 from shouhu.engine.ports import Commit
 from shouhu.errors import Conflict, InvalidInput
+from shouhu.i18n import _
 
 if TYPE_CHECKING:
     from shouhu.adapters.sqlite_fast import SqliteFast
@@ -51,7 +52,9 @@ def _parse(url: str) -> URL:
     try:
         return make_url(url)
     except Exception as exc:
-        raise InvalidInput(f"database URL {url[:80]!r} is not valid ({exc})", field="db") from None
+        raise InvalidInput(
+            _("database URL {url!r} is not valid ({exc})").format(url=url[:80], exc=exc), field="db"
+        ) from None
 
 
 class SqlStore:
@@ -88,7 +91,8 @@ class SqlStore:
         except Exception as exc:
             shown = parsed.render_as_string(hide_password=True)
             raise InvalidInput(
-                f"database URL {shown!r} cannot be used: {exc}", field="db"
+                _("database URL {shown!r} cannot be used: {exc}").format(shown=shown, exc=exc),
+                field="db",
             ) from None
         self._opened()
         if create:
@@ -151,8 +155,10 @@ class SqlStore:
                 conn.execute(OPERATOR_LOG.insert(), [REGISTRY_CODEC.values(entry)])
         except sa.exc.IntegrityError:
             raise Conflict(
-                f"the operator registry moved past entry {entry.seq - 1} while this change was "
-                "made: look again and retry",
+                _(
+                    "the operator registry moved past entry {entry} while this change was made: "
+                    "look again and retry"
+                ).format(entry=entry.seq - 1),
                 case_id="",
                 expected=entry.seq - 1,
                 actual=None,
@@ -211,7 +217,7 @@ class SqlStore:
                 conn.execute(TLOG.insert(), rows)
         except sa.exc.IntegrityError:
             raise Conflict(
-                "another anchor took these events into the tree first: anchor again",
+                _("another anchor took these events into the tree first: anchor again"),
                 case_id="",
                 expected=None,
                 actual=None,

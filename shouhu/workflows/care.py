@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from shouhu.i18n import N_, _
 from shouhu.workflows.spec import Facts, FieldDef, Guard, TransitionDef
 from shouhu.workflows.spine import C_EMERGENCY, FACT_STATES, PLACEMENT_NOTICE, copies, measure
 from shouhu.workflows.vocab import TEMPORARY_CARE_PLACEMENTS
@@ -23,7 +24,7 @@ def _child_in_care(facts: Facts, data: Mapping[str, Any]) -> str | None:
         or facts.get("temporary_care")
     ):
         return None
-    return (
+    return _(
         "the child is not yet in anyone's care: record parents_returned, "
         "designate_entrusted_guardian or place_in_temporary_care first"
     )
@@ -31,7 +32,7 @@ def _child_in_care(facts: Facts, data: Mapping[str, Any]) -> str | None:
 
 CHILD_IN_CARE = Guard(
     "child_in_care",
-    "the child is in someone's care: parents returned, entrusted guardian, or temporary care",
+    N_("the child is in someone's care: parents returned, entrusted guardian, or temporary care"),
     C_EMERGENCY,
     _child_in_care,
 )
@@ -41,22 +42,22 @@ def care_measures(*, admonish: bool) -> tuple[TransitionDef, ...]:
     """The measures of the guardianship types; ``admonish`` adds 训诫 (solo living only)."""
     out = [
         measure(
-            "order_parents_return", "police order the parents to return at once (责令立即返回)"
+            "order_parents_return", N_("police order the parents to return at once (责令立即返回)")
         ),
     ]
     if admonish:
-        out.append(measure("admonish_parents", "police admonish the parents (训诫)"))
+        out.append(measure("admonish_parents", N_("police admonish the parents (训诫)")))
     out += [
         measure(
             "designate_entrusted_guardian",
-            "an entrusted guardian is designated (确定受委托监护人)",
+            N_("an entrusted guardian is designated (确定受委托监护人)"),
             data=(FieldDef("guardian_name", "name", required=True),),
             effect=copies(entrusted_guardian="guardian_name"),
         ),
-        measure("parents_returned", "the parents have returned"),
+        measure("parents_returned", N_("the parents have returned")),
         measure(
             "place_in_temporary_care",
-            "the child is escorted into temporary care (护送临时监护照料)",
+            N_("the child is escorted into temporary care (护送临时监护照料)"),
             data=(
                 FieldDef("placement", "choice", required=True, choices=TEMPORARY_CARE_PLACEMENTS),
             ),
@@ -76,22 +77,32 @@ def _care_v2(admonish: bool) -> Guard:
         if not restored:
             if facts.get("parents_unreachable") and facts.get("temporary_care"):
                 return None  # 联系不上父母的: temporary care, and the parents are still sought
-            return (
+            return _(
                 "the child is not yet in anyone's care: record parents_returned or "
                 "designate_entrusted_guardian, or — if the parents cannot be reached — "
                 "place_in_temporary_care"
             )
         if admonish and not (facts.get("order_parents_return") or facts.get("entrusted_guardian")):
-            return "the parents were not ordered to return (order_parents_return, 责令立即返回)"
+            return _("the parents were not ordered to return (order_parents_return, 责令立即返回)")
         if admonish and not facts.get("admonish_parents"):
-            return "the parents have not been admonished (admonish_parents, 训诫)"
+            return _("the parents have not been admonished (admonish_parents, 训诫)")
         return None
 
-    words = "; and the parents ordered back or a guardian entrusted, and admonished" * admonish
+    description = (
+        N_(
+            "the child is in a guardian's care (parents returned or a guardian entrusted), or in "
+            "temporary care because the parents cannot be reached; and the parents ordered back "
+            "or a guardian entrusted, and admonished"
+        )
+        if admonish
+        else N_(
+            "the child is in a guardian's care (parents returned or a guardian entrusted), or in "
+            "temporary care because the parents cannot be reached"
+        )
+    )
     return Guard(
         "child_in_care",
-        "the child is in a guardian's care (parents returned or a guardian entrusted), or in "
-        f"temporary care because the parents cannot be reached{words}",
+        description,
         C_EMERGENCY,
         check,
     )
@@ -120,8 +131,10 @@ def care_measures_v2(*, admonish: bool) -> tuple[TransitionDef, ...]:
         elif m.trigger == "place_in_temporary_care":
             m = replace(
                 m,
-                label="the parents cannot be reached: the child is escorted into temporary care "
-                "(联系不上父母的,护送临时监护照料)",
+                label=N_(
+                    "the parents cannot be reached: the child is escorted into temporary care "
+                    "(联系不上父母的,护送临时监护照料)"
+                ),
                 effect=_placed,
             )
         out.append(m)
@@ -130,8 +143,10 @@ def care_measures_v2(*, admonish: bool) -> tuple[TransitionDef, ...]:
         replace(
             measure(
                 "notify_parents",
-                "police help tell the parents to return at once or to designate a guardian "
-                "(协助通知父母立即返回或重新确定受委托监护人)",
+                N_(
+                    "police help tell the parents to return at once or to designate a guardian "
+                    "(协助通知父母立即返回或重新确定受委托监护人)"
+                ),
             ),
             **later,  # type: ignore[arg-type]
         ),

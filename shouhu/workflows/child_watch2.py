@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from shouhu.i18n import N_, _
 from shouhu.workflows.spec import Eligibility, Facts, FieldDef, TransitionDef
 from shouhu.workflows.vocab import (
     CHILD_CATEGORIES,
@@ -55,6 +56,18 @@ C_RESTORED = "Civil Code Art. 38 — 恢复其监护人资格"
 
 #: A child registered without a category (and every child of child_watch v1) is left behind.
 DEFAULT_CATEGORY = "left_behind"
+#: The catalogs' ids of the two descriptions below that are built from the vocabulary (so
+#: ``_()`` finds them where they are shown); should the vocabulary change, they read in English.
+_BUILT_DESCRIPTIONS = (
+    N_(
+        "the ledger's category (left_behind 农村留守儿童, orphan 孤儿, de_facto_unraised "
+        "事实无人抚养儿童, in_difficulty 困境儿童); default left_behind"
+    ),
+    N_(
+        "to whom: village_committee 所在地基层组织(村(居)民委员会), family 家庭, "
+        "entrusted_guardian 委托监护人"
+    ),
+)
 #: What each parent's situation must be: any of these (003 §二), but not both deceased
 #: (that child is an orphan).
 NO_ONE_RAISING = frozenset(PARENT_SITUATIONS) - {"present"}
@@ -63,40 +76,41 @@ NO_ONE_RAISING = frozenset(PARENT_SITUATIONS) - {"present"}
 def _parents_away(data: Mapping[str, Any]) -> str | None:
     if data.get("parents_away"):
         return None
-    return (
+    return _(
         "a left-behind child's parents both work away, or one does and the other lacks "
-        "capacity: give parents_away (" + " | ".join(PARENTS_AWAY) + ")"
-    )
+        "capacity: give parents_away ({choices})"
+    ).format(choices=" | ".join(PARENTS_AWAY))
 
 
 def _orphan(data: Mapping[str, Any]) -> str | None:
     father, mother = data.get("father"), data.get("mother")
     if father == "deceased" and mother == "deceased":
         return None
-    return (
+    return _(
         "an orphan (孤儿) has lost both parents: father and mother must both be deceased, "
-        f"not {father or 'not given'} and {mother or 'not given'}"
-    )
+        "not {father} and {mother}"
+    ).format(father=father or _("not given"), mother=mother or _("not given"))
 
 
 def _de_facto(data: Mapping[str, Any]) -> str | None:
     father, mother = data.get("father"), data.get("mother")
     if father == "deceased" and mother == "deceased":
-        return "both parents are deceased: the child is an orphan (category orphan)"
+        return _("both parents are deceased: the child is an orphan (category orphan)")
     if father in NO_ONE_RAISING and mother in NO_ONE_RAISING:
         return None
     shown = ", ".join(sorted(NO_ONE_RAISING - {"deceased"}))
-    return (
+    return _(
         "no one in fact raises the child when both parents (or the one living, the other "
-        f"deceased) are each {shown}; father {father or 'not given'}, mother "
-        f"{mother or 'not given'}"
-    )
+        "deceased) are each {shown}; father {father}, mother {mother}"
+    ).format(shown=shown, father=father or _("not given"), mother=mother or _("not given"))
 
 
 def _difficulty(data: Mapping[str, Any]) -> str | None:
     if data.get("difficulty"):
         return None
-    return "a child in difficulty: give difficulty (" + " | ".join(CHILD_DIFFICULTIES) + ")"
+    return _("a child in difficulty: give difficulty ({choices})").format(
+        choices=" | ".join(CHILD_DIFFICULTIES)
+    )
 
 
 def _category_eligibility() -> tuple[Eligibility, ...]:
@@ -104,7 +118,7 @@ def _category_eligibility() -> tuple[Eligibility, ...]:
         Eligibility(
             "under_16",
             C_CHILD_DEF,
-            "a left-behind child is under 16; born {birthdate}, the child is 16 from {until}",
+            N_("a left-behind child is under 16; born {birthdate}, the child is 16 from {until}"),
             under_age=16,
             when=("category", "left_behind"),
         ),
@@ -141,13 +155,26 @@ def _category_eligibility() -> tuple[Eligibility, ...]:
             check=_difficulty,
         ),
     ]
-    for category in ("orphan", "de_facto_unraised", "in_difficulty"):
+    minors = {
+        "orphan": N_(
+            "a child on the ledger as orphan is a minor, under 18; born {birthdate}, "
+            "the child is 18 from {until}"
+        ),
+        "de_facto_unraised": N_(
+            "a child on the ledger as de_facto_unraised is a minor, under 18; born {birthdate}, "
+            "the child is 18 from {until}"
+        ),
+        "in_difficulty": N_(
+            "a child on the ledger as in_difficulty is a minor, under 18; born {birthdate}, "
+            "the child is 18 from {until}"
+        ),
+    }
+    for category, message in minors.items():
         out.append(
             Eligibility(
                 "under_18",
                 C_MINOR,
-                f"a child on the ledger as {category} is a minor, under 18; born {{birthdate}}, "
-                "the child is 18 from {until}",
+                message,
                 under_age=18,
                 when=("category", category),
             )
@@ -200,41 +227,44 @@ CHILD_WATCH_V2 = replace(
             "parents_away",
             "choice",
             choices=PARENTS_AWAY,
-            description="left_behind: both parents work away, or one does and the other lacks "
-            "capacity",
+            description=N_(
+                "left_behind: both parents work away, or one does and the other lacks capacity"
+            ),
         ),
-        FieldDef("guardian", "name", description="the entrusted guardian (受委托监护人)"),
+        FieldDef("guardian", "name", description=N_("the entrusted guardian (受委托监护人)")),
         FieldDef(
             "agreement_signed",
             "bool",
-            description="an entrusted-guardianship agreement is signed (委托监护协议)",
+            description=N_("an entrusted-guardianship agreement is signed (委托监护协议)"),
         ),
         FieldDef(
             "father",
             "choice",
             choices=tuple(PARENT_SITUATIONS),
-            description="orphan, de_facto_unraised: the father's situation",
+            description=N_("orphan, de_facto_unraised: the father's situation"),
         ),
         FieldDef(
             "mother",
             "choice",
             choices=tuple(PARENT_SITUATIONS),
-            description="orphan, de_facto_unraised: the mother's situation",
+            description=N_("orphan, de_facto_unraised: the mother's situation"),
         ),
         FieldDef(
             "difficulty",
             "choice",
             choices=tuple(CHILD_DIFFICULTIES),
-            description="in_difficulty: why the child is in difficulty",
+            description=N_("in_difficulty: why the child is in difficulty"),
         ),
     ),
     report_effect=_child_facts_v2,
     description=(
-        "A child on the township's ledger — left behind, an orphan, a child no one in fact "
-        "raises, or a child in difficulty (003) — visited by the village committee at least "
-        "monthly, the file updated at least quarterly, handed over by the school before each "
-        "holiday; off the ledger when the parents return, the child moves away, or ages out "
-        "(16 for a left-behind child, 18 for the others)."
+        N_(
+            "A child on the township's ledger — left behind, an orphan, a child no one in fact "
+            "raises, or a child in difficulty (003) — visited by the village committee at least "
+            "monthly, the file updated at least quarterly, handed over by the school before each "
+            "holiday; off the ledger when the parents return, the child moves away, or ages out "
+            "(16 for a left-behind child, 18 for the others)."
+        )
     ),
     transitions=(
         *_V1_ROWS,
@@ -244,7 +274,7 @@ CHILD_WATCH_V2 = replace(
             None,
             ("school",),
             C_HANDOVER,
-            "the school hands the child over before a holiday (假期前交接)",
+            N_("the school hands the child over before a holiday (假期前交接)"),
             data=(
                 FieldDef(
                     "to",
@@ -264,24 +294,29 @@ CHILD_WATCH_V2 = replace(
             None,
             ("system",),
             C_NEW_GUARDIAN,
-            "the court's decision on a report case changed the child's guardian (另行指定监护人; "
-            "恢复监护人资格): recorded by the engine with the decision",
+            N_(
+                "the court's decision on a report case changed the child's guardian "
+                "(另行指定监护人; "
+                "恢复监护人资格): recorded by the engine with the decision"
+            ),
             data=(
                 FieldDef("decision", "choice", required=True, choices=tuple(GUARDIAN_DECISIONS)),
-                FieldDef("guardian", "name", description="the guardian now"),
+                FieldDef("guardian", "name", description=N_("the guardian now")),
                 FieldDef(
                     "report_case",
                     "text",
                     required=True,
                     max_length=64,
-                    description="the report case that recorded the decision",
+                    description=N_("the report case that recorded the decision"),
                 ),
                 FieldDef("citation", "text", max_length=200),
             ),
             effect=_guardian_changed,
             kind="system",  # recorded by the engine only: not offered by ``next``
         ),
-        _ages_out("turns_18", C_MINOR, "no longer a minor"),
+        _ages_out(
+            "turns_18", C_MINOR, N_("the child turned 18 and is no longer a minor (aged out)")
+        ),
         _missed(C_CHILD),
     ),
 )

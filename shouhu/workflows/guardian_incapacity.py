@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shouhu.i18n import N_
 from shouhu.workflows.care import CHILD_IN_CARE, CHILD_IN_CARE_V2, care_measures, care_measures_v2
 from shouhu.workflows.spine import report_workflow
 from shouhu.workflows.spine2 import report_workflow2
@@ -12,8 +13,10 @@ WORKFLOW = report_workflow(
     measures=care_measures(admonish=False),
     guards=(CHILD_IN_CARE,),
     description=(
-        "Police contact the parents to return at once or entrust another relative; if they "
-        "cannot be reached, the child is escorted into temporary care."
+        N_(
+            "Police contact the parents to return at once or entrust another relative; if they "
+            "cannot be reached, the child is escorted into temporary care."
+        )
     ),
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shouhu.i18n import N_
 from shouhu.workflows.care import CHILD_IN_CARE, CHILD_IN_CARE_V2, care_measures, care_measures_v2
 from shouhu.workflows.spec import Facts, FieldDef
 from shouhu.workflows.spine import report_workflow
@@ -26,13 +27,18 @@ WORKFLOW = report_workflow(
     measures=care_measures(admonish=False),
     guards=(CHILD_IN_CARE,),
     report_data=(
-        FieldDef("nonperformance_since", "date", description="refusing duties since (ground b)"),
+        FieldDef(
+            "nonperformance_since", "date", description=N_("refusing duties since (ground b)")
+        ),
     ),
     report_effect=_since,
     description=(
-        "Police contact the parents to return at once or entrust another relative; if they "
-        "cannot be reached, the child is escorted into temporary care. Refusal of duties for six "
-        "months or more is a ground for revoking guardianship."
+        N_(
+            "Police contact the parents to return at once or entrust another relative; if they "
+            "cannot be reached, the child is escorted into temporary care. Refusal of duties "
+            "for six "
+            "months or more is a ground for revoking guardianship."
+        )
     ),
 )
 

@@ -5,20 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shouhu.i18n import N_, _
 from shouhu.workflows.spec import Facts, FieldDef, Guard
 from shouhu.workflows.spine import C_EMERGENCY, measure, report_workflow
 from shouhu.workflows.spine2 import report_workflow2
 
 
 def _located(facts: Facts, data: Mapping[str, Any]) -> str | None:
-    return None if facts.get("child_located") else "the child has not been located (child_located)"
+    if facts.get("child_located"):
+        return None
+    return _("the child has not been located (child_located)")
 
 
-CHILD_LOCATED = Guard("child_located", "the child has been located", C_EMERGENCY, _located)
+CHILD_LOCATED = Guard("child_located", N_("the child has been located"), C_EMERGENCY, _located)
 
 MEASURES = (
-    measure("start_search", "the rapid child-search mechanism starts (儿童失踪快速查找机制)"),
-    measure("child_located", "the child has been found"),
+    measure("start_search", N_("the rapid child-search mechanism starts (儿童失踪快速查找机制)")),
+    measure("child_located", N_("the child has been found")),
 )
 
 WORKFLOW = report_workflow(
@@ -27,10 +30,10 @@ WORKFLOW = report_workflow(
     measures=MEASURES,
     guards=(CHILD_LOCATED,),
     report_data=(
-        FieldDef("last_seen_at", "datetime", description="when the child was last seen"),
-        FieldDef("last_seen_place", "text", max_length=200, description="where"),
+        FieldDef("last_seen_at", "datetime", description=N_("when the child was last seen")),
+        FieldDef("last_seen_place", "text", max_length=200, description=N_("where")),
     ),
-    description="Police start the rapid child-search mechanism; the emergency ends when found.",
+    description=N_("Police start the rapid child-search mechanism; the emergency ends when found."),
 )
 
 #: Version 2 (issue 14): the spine's second definition; a child not found within the pack's

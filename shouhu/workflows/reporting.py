@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from shouhu.i18n import N_, _
 from shouhu.workflows.spec import Facts, FieldDef, Guard, NoticeDef, TransitionDef
 from shouhu.workflows.spine import OPEN_STATES
 from shouhu.workflows.vocab import (
@@ -72,28 +73,28 @@ def _voluntary_reporter(facts: Facts, data: Mapping[str, Any]) -> str | None:
     if kind in VOLUNTARY_REPORTER_KINDS:
         return None
     if kind in MANDATORY_REPORTER_KINDS:
-        return (
-            f"the report was made by a mandatory reporter ({kind}, {REPORTER_KINDS[kind]}): "
+        return _(
+            "the report was made by a mandatory reporter ({kind}, {kind_zh}): "
             "reporting was its duty; praise is for other citizens and social organisations"
-        )
-    return "the reporter's kind is not known"
+        ).format(kind=kind, kind_zh=REPORTER_KINDS[kind])
+    return _("the reporter's kind is not known")
 
 
 def _not_yet_commended(facts: Facts, data: Mapping[str, Any]) -> str | None:
     if facts.get("reporter_commended"):
-        return "the reporter was already commended on this case"
+        return _("the reporter was already commended on this case")
     return None
 
 
 VOLUNTARY_REPORTER = Guard(
     "voluntary_reporter",
-    "the report was made by a citizen or a social organisation, not a mandatory reporter",
+    N_("the report was made by a citizen or a social organisation, not a mandatory reporter"),
     C_PRAISE,
     _voluntary_reporter,
 )
 NOT_YET_COMMENDED = Guard(
     "not_yet_commended",
-    "a reporter is commended once per case",
+    N_("a reporter is commended once per case"),
     C_PRAISE,
     _not_yet_commended,
 )
@@ -107,14 +108,14 @@ COMMEND_REPORTER: Final[TransitionDef] = TransitionDef(
     None,
     ("police",),
     C_PRAISE,
-    "police commend a citizen or social organisation who reported (表扬和奖励)",
+    N_("police commend a citizen or social organisation who reported (表扬和奖励)"),
     data=(
-        FieldDef("note", "text", max_length=500, description="the praise or reward given"),
+        FieldDef("note", "text", max_length=500, description=N_("the praise or reward given")),
         FieldDef(
             "reporter_kind",
             "text",
             max_length=40,
-            description="set by the engine: the reporter's kind, from the case",
+            description=N_("set by the engine: the reporter's kind, from the case"),
             by_engine=True,
         ),
     ),

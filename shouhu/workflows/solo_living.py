@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shouhu.i18n import N_
 from shouhu.workflows.care import (
     CHILD_IN_CARE,
     CHILD_IN_CARE_ADMONISHED,
@@ -17,9 +18,11 @@ WORKFLOW = report_workflow(
     measures=care_measures(admonish=True),
     guards=(CHILD_IN_CARE,),
     description=(
-        "Police order the parents to return at once or designate an entrusted guardian, and "
-        "admonish the parents; if the parents cannot be reached, the child goes into temporary "
-        "care."
+        N_(
+            "Police order the parents to return at once or designate an entrusted guardian, and "
+            "admonish the parents; if the parents cannot be reached, the child goes into temporary "
+            "care."
+        )
     ),
 )
 

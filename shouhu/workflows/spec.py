@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from shouhu.i18n import _
 from shouhu.workflows.vocab import ROLES
 
 Facts = Mapping[str, Any]
@@ -124,8 +125,10 @@ class Ground:
         if not missing:
             return None
         fill = _Blank({k: v for k, v in facts.items() if v is not None})
-        why = "; ".join(r.missing.format_map(fill) for r in missing)
-        return f"ground {self.label} ({self.quote}) needs: {why}"
+        why = _("; ").join(_(r.missing).format_map(fill) for r in missing)
+        return _("ground {label} ({quote}) needs: {why}").format(
+            label=self.label, quote=self.quote, why=why
+        )
 
 
 class _Blank(dict[str, Any]):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from shouhu.i18n import N_, _
 from shouhu.workflows.spec import (
     DataRule,
     Effect,
@@ -133,33 +134,37 @@ def _ground_holds(facts: Facts, data: Mapping[str, Any]) -> str | None:
     if ground == "unsupervised_danger_uncorrected":
         missing = [k for k in ("education_given", "refused_to_correct") if not facts.get(k)]
         if missing:
-            return (
+            return _(
                 "ground (a) needs the guardian to have been educated and to have refused to "
-                f"correct; not yet recorded: {', '.join(missing)}"
-            )
+                "correct; not yet recorded: {facts}"
+            ).format(facts=", ".join(missing))
         return None
     if ground == "nonperformance_six_months":
         if facts.get("nonperformance_matured"):
             return None
         since = facts.get("nonperformance_since")
         if not since:
-            return "ground (b) needs a recorded refusal of duties (record_nonperformance)"
+            return _("ground (b) needs a recorded refusal of duties (record_nonperformance)")
         holds_from = facts.get("nonperformance_matures_at")
-        when = f"; it holds from {holds_from}" if holds_from else ""
-        return (
-            f"ground (b) needs six months or more of refused duties; refused since {since}, "
-            f"not yet matured{when}"
-        )
+        if holds_from:
+            return _(
+                "ground (b) needs six months or more of refused duties; refused since {since}, "
+                "not yet matured; it holds from {holds_from}"
+            ).format(since=since, holds_from=holds_from)
+        return _(
+            "ground (b) needs six months or more of refused duties; refused since {since}, "
+            "not yet matured"
+        ).format(since=since)
     if ground == "serious_harm":
         if facts.get("injury_severity") == "serious":
             return None
-        return "ground (c) needs an injury assessment recorded as serious"
-    return f"unknown ground {ground!r}"
+        return _("ground (c) needs an injury assessment recorded as serious")
+    return _("unknown ground {ground}").format(ground=repr(ground))
 
 
 GROUND_HOLDS = Guard(
     "ground_holds",
-    "the petition's ground for revoking guardianship holds",
+    N_("the petition's ground for revoking guardianship holds"),
     C_INTERVENE,
     _ground_holds,
 )
@@ -167,7 +172,7 @@ GROUND_HOLDS = Guard(
 
 def _new_guardian_when_revoked(data: Mapping[str, Any]) -> str | None:
     if data.get("outcome") == "revoked" and not data.get("new_guardian"):
-        return "new_guardian is required when the outcome is revoked (另行指定监护人)"
+        return _("new_guardian is required when the outcome is revoked (另行指定监护人)")
     return None
 
 
@@ -179,9 +184,9 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
     risk = tuple(
         FieldDef(name, "choice", required=True, choices=RISK_LEVELS, description=desc)
         for name, desc in (
-            ("safety", "safety situation (安全处境)"),
-            ("guardianship", "guardianship situation (监护情况)"),
-            ("health", "physical and mental health (身心健康状况)"),
+            ("safety", N_("safety situation (安全处境)")),
+            ("guardianship", N_("guardianship situation (监护情况)")),
+            ("health", N_("physical and mental health (身心健康状况)")),
         )
     )
     return (
@@ -191,7 +196,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             "dispatched",
             POLICE,
             C_EMERGENCY,
-            "police accept the report and dispatch at once (第一时间出警)",
+            N_("police accept the report and dispatch at once (第一时间出警)"),
         ),
         TransitionDef(
             "dismiss",
@@ -199,8 +204,10 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             "closed",
             POLICE,
             C_EMERGENCY,
-            "police find the report unfounded and close it",
-            data=(FieldDef("reason", "text", required=True, description="why it is unfounded"),),
+            N_("police find the report unfounded and close it"),
+            data=(
+                FieldDef("reason", "text", required=True, description=N_("why it is unfounded")),
+            ),
             effect=copies(dismissal_reason="reason"),
             outcome="unfounded",
         ),
@@ -210,7 +217,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             "emergency_handled",
             POLICE,
             C_EMERGENCY,
-            "emergency handling is complete (应急处置)",
+            N_("emergency handling is complete (应急处置)"),
             guards=complete_emergency_guards,
         ),
         TransitionDef(
@@ -219,7 +226,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             "township_notified",
             POLICE,
             C_EMERGENCY,
-            "police notify the township of the report and the handling (及时通报乡镇)",
+            N_("police notify the township of the report and the handling (及时通报乡镇)"),
             notices=(TOWNSHIP_NOTICE,),
         ),
         TransitionDef(
@@ -228,7 +235,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             "assessing",
             ("township",),
             C_ASSESS,
-            "the township opens a multi-agency assessment and its file (评估档案)",
+            N_("the township opens a multi-agency assessment and its file (评估档案)"),
         ),
         TransitionDef(
             "complete_assessment",
@@ -236,7 +243,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             "assessed",
             ("township",),
             C_ASSESS,
-            "the assessment of safety, guardianship and health is complete",
+            N_("the assessment of safety, guardianship and health is complete"),
             data=risk,
             effect=copies(safety="safety", guardianship="guardianship", health="health"),
         ),
@@ -246,7 +253,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             "assisting",
             ("township", "civil_affairs"),
             C_ASSESS,
-            "targeted services are arranged (有针对性地安排专业服务)",
+            N_("targeted services are arranged (有针对性地安排专业服务)"),
             data=(FieldDef("services", "choices", required=True, choices=SERVICES),),
             effect=copies(services="services"),
         ),
@@ -256,7 +263,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             "intervening",
             ("police", "civil_affairs"),
             C_INTERVENE,
-            "guardianship intervention begins (监护干预)",
+            N_("guardianship intervention begins (监护干预)"),
         ),
         TransitionDef(
             "police_sanction",
@@ -264,7 +271,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             None,
             POLICE,
             C_INTERVENE,
-            "police criticise and educate, penalise, or open a criminal case",
+            N_("police criticise and educate, penalise, or open a criminal case"),
             data=(FieldDef("kind", "choice", required=True, choices=SANCTIONS),),
             effect=appends("sanctions", "kind"),
         ),
@@ -274,7 +281,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             "petitioned",
             ("civil_affairs", "village_committee", "close_relative"),
             C_INTERVENE,
-            "a petition to the court to revoke the guardian (申请撤销监护人资格)",
+            N_("a petition to the court to revoke the guardian (申请撤销监护人资格)"),
             data=(FieldDef("ground", "choice", required=True, choices=REVOCATION_GROUNDS),),
             guards=(GROUND_HOLDS,),
             effect=copies(petition_ground="ground"),
@@ -286,10 +293,10 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
                 dest,
                 ("court",),
                 C_INTERVENE,
-                "the court decides on the petition (另行指定监护人 when revoked)",
+                N_("the court decides on the petition (另行指定监护人 when revoked)"),
                 data=(
                     FieldDef("outcome", "choice", required=True, choices=COURT_OUTCOMES),
-                    FieldDef("new_guardian", "name", description="required when revoked"),
+                    FieldDef("new_guardian", "name", description=N_("required when revoked")),
                 ),
                 rules=(DataRule("new_guardian when revoked", _new_guardian_when_revoked),),
                 when=("outcome", outcome),
@@ -303,8 +310,8 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             "closed",
             ("township",),
             C_ASSESS,
-            "the township closes the case",
-            data=(FieldDef("summary", "text", description="closing summary"),),
+            N_("the township closes the case"),
+            data=(FieldDef("summary", "text", description=N_("closing summary")),),
             effect=copies(closing_summary="summary"),
             outcome="resolved",
         ),
@@ -315,7 +322,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             None,
             FACT_ROLES,
             C_INTERVENE,
-            "the guardian was criticised and educated (ground a, first half)",
+            N_("the guardian was criticised and educated (ground a, first half)"),
             effect=sets(education_given=True),
             kind="fact",
         ),
@@ -325,7 +332,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             None,
             FACT_ROLES,
             C_INTERVENE,
-            "the guardian did not change after education (ground a, second half)",
+            N_("the guardian did not change after education (ground a, second half)"),
             effect=sets(refused_to_correct=True),
             kind="fact",
         ),
@@ -335,8 +342,8 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             None,
             FACT_ROLES,
             C_INTERVENE,
-            "the guardian refuses to perform guardianship duties since a date (ground b)",
-            data=(FieldDef("since", "date", required=True, description="refusing since"),),
+            N_("the guardian refuses to perform guardianship duties since a date (ground b)"),
+            data=(FieldDef("since", "date", required=True, description=N_("refusing since")),),
             effect=lambda facts, data: {
                 "nonperformance_since": data["since"],
                 "nonperformance_matured": False,
@@ -349,7 +356,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             None,
             FACT_ROLES,
             C_INTERVENE,
-            "the guardian resumed their duties: the six-month count stops",
+            N_("the guardian resumed their duties: the six-month count stops"),
             effect=sets(
                 nonperformance_since=None,
                 nonperformance_matured=False,
@@ -364,7 +371,10 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             None,
             ("system",),
             C_INTERVENE,
-            "six months of refused duties have run: ground (b) holds (拒不履行监护职责六个月以上)",
+            N_(
+                "six months of refused duties have run: ground (b) holds "
+                "(拒不履行监护职责六个月以上)"
+            ),
             data=(
                 FieldDef("due_at", "datetime", required=True),
                 FieldDef("notify", "text", max_length=200),
@@ -379,7 +389,7 @@ def spine(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef, 
             None,
             ("system",),
             C_REPORT,
-            "a duty's deadline passed unmet; the supervising body is told",
+            N_("a duty's deadline passed unmet; the supervising body is told"),
             data=(
                 FieldDef("kind", "text", required=True, max_length=64),
                 FieldDef("due_at", "datetime", required=True),

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from shouhu.i18n import N_, _
 from shouhu.workflows.reporting import COMMEND_REPORTER
 from shouhu.workflows.spec import (
     DataRule,
@@ -61,19 +62,21 @@ C_PETITION = f"{C_INTERVENE}; {C_ART36}"
 
 _SERIOUS_HARM = Requirement(
     "injury_severity",
-    "serious harm to body or mind (record_injury_assessment or "
-    "record_psychological_assessment, severity serious)",
+    N_(
+        "serious harm to body or mind (record_injury_assessment or "
+        "record_psychological_assessment, severity serious)"
+    ),
     values=("serious",),
     any_of=("psychological_harm",),
 )
 _BY_GUARDIAN = Requirement(
     "perpetrator",
-    "the harm done by the guardian, a parent or an entrusted guardian (record_perpetrator)",
+    N_("the harm done by the guardian, a parent or an entrusted guardian (record_perpetrator)"),
     values=GUARDIAN_RELATIONS,
 )
 _IN_DANGER = Requirement(
     "unsupervised_in_danger",
-    "the child left unsupervised and in danger (record_unsupervised_danger)",
+    N_("the child left unsupervised and in danger (record_unsupervised_danger)"),
     any_of=("unattended_in_danger",),
 )
 
@@ -86,9 +89,9 @@ GROUNDS: tuple[Ground, ...] = (
         "监护人将农村留守儿童置于无人监管和照看状态导致其面临危险且经教育不改的",
         (
             _IN_DANGER,
-            Requirement("education_given", "the guardian educated (education_given)"),
+            Requirement("education_given", N_("the guardian educated (education_given)")),
             Requirement(
-                "refused_to_correct", "the guardian unchanged after it (refused_to_correct)"
+                "refused_to_correct", N_("the guardian unchanged after it (refused_to_correct)")
             ),
         ),
     ),
@@ -100,13 +103,17 @@ GROUNDS: tuple[Ground, ...] = (
         (
             Requirement(
                 "nonperformance_matured",
-                "six months or more of refused duties (record_nonperformance; refused since "
-                "{nonperformance_since}, holds from {nonperformance_matures_at})",
+                N_(
+                    "six months or more of refused duties (record_nonperformance; refused since "
+                    "{nonperformance_since}, holds from {nonperformance_matures_at})"
+                ),
             ),
             Requirement(
                 "no_means_of_living",
-                "a finding that the child was left without means of living, 生活无着 "
-                "(record_no_means_of_living)",
+                N_(
+                    "a finding that the child was left without means of living, 生活无着 "
+                    "(record_no_means_of_living)"
+                ),
             ),
         ),
     ),
@@ -119,7 +126,7 @@ GROUNDS: tuple[Ground, ...] = (
             _BY_GUARDIAN,
             Requirement(
                 "harm_act",
-                "domestic violence, abuse or abandonment (record_perpetrator)",
+                N_("domestic violence, abuse or abandonment (record_perpetrator)"),
                 values=("domestic_violence", "abuse", "abandonment"),
             ),
             _SERIOUS_HARM,
@@ -141,13 +148,17 @@ GROUNDS: tuple[Ground, ...] = (
         (
             Requirement(
                 "guardian_neglect",
-                "the guardian neglecting the duties or refusing to entrust them "
-                "(record_guardian_neglect)",
+                N_(
+                    "the guardian neglecting the duties or refusing to entrust them "
+                    "(record_guardian_neglect)"
+                ),
             ),
             Requirement(
                 "no_means_of_living",
-                "the child in distress, 危困状态 (record_no_means_of_living or "
-                "record_unsupervised_danger)",
+                N_(
+                    "the child in distress, 危困状态 (record_no_means_of_living or "
+                    "record_unsupervised_danger)"
+                ),
                 any_of=("unsupervised_in_danger", "unattended_in_danger"),
             ),
         ),
@@ -160,7 +171,10 @@ GROUNDS: tuple[Ground, ...] = (
         (
             Requirement(
                 "serious_infringement",
-                "another act seriously infringing the child's rights (record_serious_infringement)",
+                N_(
+                    "another act seriously infringing the child's rights "
+                    "(record_serious_infringement)"
+                ),
             ),
         ),
     ),
@@ -174,12 +188,12 @@ def grounds_guard(grounds: tuple[Ground, ...]) -> Guard:
     def check(facts: Facts, data: Mapping[str, Any]) -> str | None:
         ground = by_name.get(str(data.get("ground")))
         if ground is None:
-            return f"unknown ground {data.get('ground')!r}"
+            return _("unknown ground {ground}").format(ground=repr(data.get("ground")))
         return ground.unmet(facts)
 
     return Guard(
         "ground_holds",
-        "the ground the petition names holds on the record, as its clause says",
+        N_("the ground the petition names holds on the record, as its clause says"),
         C_PETITION,
         check,
     )
@@ -226,9 +240,9 @@ def fact(
 
 def _restorable(facts: Facts, data: Mapping[str, Any]) -> str | None:
     if facts.get("court_outcome") != "revoked":
-        return "the guardian's qualification has not been revoked (record_court_decision)"
+        return _("the guardian's qualification has not been revoked (record_court_decision)")
     if facts.get("intentional_crime"):
-        return (
+        return _(
             "the guardian committed an intentional crime against the child (对被监护人实施故意犯罪)"
         )
     return None
@@ -236,19 +250,19 @@ def _restorable(facts: Facts, data: Mapping[str, Any]) -> str | None:
 
 RESTORABLE = Guard(
     "restorable",
-    "the guardianship was revoked, and not for an intentional crime against the child",
+    N_("the guardianship was revoked, and not for an intentional crime against the child"),
     C_ART38,
     _restorable,
 )
 
 
 def _restoration_pending(facts: Facts, data: Mapping[str, Any]) -> str | None:
-    return None if facts.get("restoration_petitioned") else "no petition for restoration"
+    return None if facts.get("restoration_petitioned") else _("no petition for restoration")
 
 
 def _wishes_heard(data: Mapping[str, Any]) -> str | None:
     if data.get("outcome") == "restored" and data.get("child_wishes_heard") is not True:
-        return "restoration needs the child's true wishes heard (尊重被监护人真实意愿)"
+        return _("restoration needs the child's true wishes heard (尊重被监护人真实意愿)")
     return None
 
 
@@ -267,18 +281,18 @@ def _perpetrator(facts: Facts, data: Mapping[str, Any]) -> Mapping[str, Any]:
 GROUND_FACTS: tuple[TransitionDef, ...] = (
     fact(
         "record_unsupervised_danger",
-        "the child was left unsupervised and uncared for and faced danger (ground a)",
+        N_("the child was left unsupervised and uncared for and faced danger (ground a)"),
         sets(unsupervised_in_danger=True),
-        data=(FieldDef("description", "text", required=True, description="the danger"),),
+        data=(FieldDef("description", "text", required=True, description=N_("the danger")),),
     ),
     fact(
         "record_no_means_of_living",
-        "the child was left without means of living, 生活无着 (ground b)",
+        N_("the child was left without means of living, 生活无着 (ground b)"),
         sets(no_means_of_living=True),
     ),
     fact(
         "record_perpetrator",
-        "who did the harm, and what was done (ground c: by the guardian)",
+        N_("who did the harm, and what was done (ground c: by the guardian)"),
         _perpetrator,
         data=(
             FieldDef("relation", "choice", required=True, choices=PERPETRATOR_RELATIONS),
@@ -287,20 +301,20 @@ GROUND_FACTS: tuple[TransitionDef, ...] = (
     ),
     fact(
         "record_psychological_assessment",
-        "a psychological assessment of the harm to the child's mind (身心健康, ground c)",
+        N_("a psychological assessment of the harm to the child's mind (身心健康, ground c)"),
         copies(psychological_harm="severity"),
         data=(FieldDef("severity", "choice", required=True, choices=INJURY_SEVERITIES),),
     ),
     fact(
         "record_guardian_neglect",
-        "the guardian neglects the duties, or cannot perform them and refuses to entrust them",
+        N_("the guardian neglects the duties, or cannot perform them and refuses to entrust them"),
         sets(guardian_neglect=True),
     ),
     fact(
         "record_serious_infringement",
-        "the guardian did another act seriously infringing the child's rights",
+        N_("the guardian did another act seriously infringing the child's rights"),
         sets(serious_infringement=True),
-        data=(FieldDef("description", "text", required=True, description="the act"),),
+        data=(FieldDef("description", "text", required=True, description=N_("the act")),),
     ),
 )
 
@@ -312,7 +326,7 @@ def spine2(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef,
         "dismiss": {
             "data": (
                 FieldDef("reason_kind", "choice", required=True, choices=DISMISSAL_REASONS),
-                FieldDef("reason", "text", required=True, description="why, in words"),
+                FieldDef("reason", "text", required=True, description=N_("why, in words")),
             ),
             "effect": copies(dismissal_reason="reason", dismissal_reason_kind="reason_kind"),
             "notices": (REPORT_DISMISSED,),
@@ -332,7 +346,7 @@ def spine2(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef,
                 "choices",
                 required=True,
                 choices=tuple(ASSESSMENT_BODIES),
-                description="the bodies that took part (会同有关部门)",
+                description=N_("the bodies that took part (会同有关部门)"),
             )
             base = t.effect
             assert base is not None
@@ -345,8 +359,10 @@ def spine2(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef,
             crime = FieldDef(
                 "intentional_crime",
                 "bool",
-                description="the guardian committed an intentional crime against the child "
-                "(Civil Code Art. 38: no restoration)",
+                description=N_(
+                    "the guardian committed an intentional crime against the child "
+                    "(Civil Code Art. 38: no restoration)"
+                ),
             )
             t = replace(
                 t,
@@ -370,9 +386,11 @@ def spine2(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef,
             None,
             ("police", "township", "civil_affairs", "village_committee"),
             f"{C_ART36} para 3",
-            "a body finds that a ground for revoking the guardian holds: the period for others "
-            "to petition starts, after which county civil affairs must petition "
-            "(民政部门应当向人民法院申请)",
+            N_(
+                "a body finds that a ground for revoking the guardian holds: the period for others "
+                "to petition starts, after which county civil affairs must petition "
+                "(民政部门应当向人民法院申请)"
+            ),
             data=(FieldDef("ground", "choice", required=True, choices=_names()),),
             guards=(GROUND_HOLDS,),
             effect=copies(ground_found="ground"),
@@ -384,7 +402,10 @@ def spine2(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef,
             None,
             ("close_relative",),
             C_ART38,
-            "the former guardian petitions the court to restore the guardianship (恢复监护人资格)",
+            N_(
+                "the former guardian petitions the court to restore the guardianship "
+                "(恢复监护人资格)"
+            ),
             guards=(RESTORABLE,),
             effect=sets(restoration_petitioned=True),
             kind="fact",
@@ -395,15 +416,15 @@ def spine2(complete_emergency_guards: tuple[Guard, ...]) -> tuple[TransitionDef,
             None,
             ("court",),
             C_ART38,
-            "the court decides on restoration; if restored, the appointed guardian's role ends",
+            N_("the court decides on restoration; if restored, the appointed guardian's role ends"),
             data=(
                 FieldDef("outcome", "choice", required=True, choices=RESTORATION_OUTCOMES),
-                FieldDef("child_wishes_heard", "bool", description="尊重被监护人真实意愿"),
+                FieldDef("child_wishes_heard", "bool", description=N_("尊重被监护人真实意愿")),
             ),
             guards=(
                 Guard(
                     "restoration_pending",
-                    "a restoration petition is pending",
+                    N_("a restoration petition is pending"),
                     C_ART38,
                     _restoration_pending,
                 ),

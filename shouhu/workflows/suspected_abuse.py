@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shouhu.i18n import N_, _
 from shouhu.workflows.harm import BASIS_LAID, DESCRIPTION, evidence_measures, evidence_measures_v2
 from shouhu.workflows.spec import Facts, FieldDef, Guard
 from shouhu.workflows.spine import (
@@ -20,22 +21,22 @@ from shouhu.workflows.vocab import SHELTER_PLACEMENTS
 
 def _violence_stopped_and_safe(facts: Facts, data: Mapping[str, Any]) -> str | None:
     if not facts.get("stop_violence"):
-        return "the violence has not been recorded as stopped (stop_violence)"
+        return _("the violence has not been recorded as stopped (stop_violence)")
     if facts.get("injury_severity") == "serious" and not facts.get("shelter"):
-        return "the child is seriously hurt and not yet placed in shelter (place_in_shelter)"
+        return _("the child is seriously hurt and not yet placed in shelter (place_in_shelter)")
     return None
 
 
 VIOLENCE_STOPPED = Guard(
     "violence_stopped_and_child_safe",
-    "the violence is stopped and, where the injury is serious, the child is in shelter",
+    N_("the violence is stopped and, where the injury is serious, the child is in shelter"),
     C_EMERGENCY,
     _violence_stopped_and_safe,
 )
 
 SHELTER = measure(
     "place_in_shelter",
-    "civil affairs, helped by police, place the child in shelter (临时庇护)",
+    N_("civil affairs, helped by police, place the child in shelter (临时庇护)"),
     data=(FieldDef("placement", "choice", required=True, choices=SHELTER_PLACEMENTS),),
     effect=copies(shelter="placement"),
     roles=("police", "civil_affairs"),
@@ -46,16 +47,19 @@ WORKFLOW = report_workflow(
     "suspected_abuse",
     "Suspected domestic violence, abuse or abandonment",
     measures=(
-        measure("stop_violence", "police stop the violence (依法制止)"),
+        measure("stop_violence", N_("police stop the violence (依法制止)")),
         *evidence_measures(),
         SHELTER,
     ),
     guards=(VIOLENCE_STOPPED,),
     report_data=(DESCRIPTION,),
     description=(
-        "Police stop the violence; where the child is seriously hurt, threatened or left "
-        "unattended in danger, civil affairs place the child in shelter. Evidence, medical care "
-        "and an injury assessment lay the basis for intervention."
+        N_(
+            "Police stop the violence; where the child is seriously hurt, threatened or left "
+            "unattended in danger, civil affairs place the child in shelter. Evidence, "
+            "medical care "
+            "and an injury assessment lay the basis for intervention."
+        )
     ),
 )
 
@@ -65,9 +69,9 @@ WORKFLOW = report_workflow(
 #: 对因家庭暴力身体受到严重伤害、面临人身安全威胁或者处于无人照料等危险状态的,应通知并协助民政部门
 #: 将其安置到临时庇护场所、救助管理机构或福利机构实施保护 (001 §四(三)2).
 DANGERS = {
-    "seriously_hurt": "seriously hurt in body (身体受到严重伤害)",
-    "safety_threatened": "under threat to personal safety (面临人身安全威胁)",
-    "unattended_in_danger": "unattended and in danger (处于无人照料等危险状态)",
+    "seriously_hurt": N_("seriously hurt in body (身体受到严重伤害)"),
+    "safety_threatened": N_("under threat to personal safety (面临人身安全威胁)"),
+    "unattended_in_danger": N_("unattended and in danger (处于无人照料等危险状态)"),
 }
 
 
@@ -77,19 +81,23 @@ def _stopped(facts: Facts, data: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _stopped_and_sheltered(facts: Facts, data: Mapping[str, Any]) -> str | None:
     if not facts.get("stop_violence"):
-        return "the violence has not been recorded as stopped (stop_violence)"
-    found = [words for k, words in DANGERS.items() if facts.get(k)]
+        return _("the violence has not been recorded as stopped (stop_violence)")
+    found = [_(words) for k, words in DANGERS.items() if facts.get(k)]
     if facts.get("injury_severity") == "serious":
-        found.append("seriously hurt (injury assessment)")
+        found.append(_("seriously hurt (injury assessment)"))
     if found and not facts.get("shelter"):
-        return f"the child is {'; '.join(found)} and not yet in shelter (place_in_shelter)"
+        return _("the child is {dangers} and not yet in shelter (place_in_shelter)").format(
+            dangers=_("; ").join(found)
+        )
     return None
 
 
 VIOLENCE_STOPPED_V2 = Guard(
     "violence_stopped_and_child_safe",
-    "the violence is stopped and, where the child is seriously hurt, threatened or unattended "
-    "in danger, the child is in shelter",
+    N_(
+        "the violence is stopped and, where the child is seriously hurt, threatened or unattended "
+        "in danger, the child is in shelter"
+    ),
     C_EMERGENCY,
     _stopped_and_sheltered,
 )
@@ -100,7 +108,7 @@ WORKFLOW_V2 = report_workflow2(
     measures=(
         measure(
             "stop_violence",
-            "police stop the violence (依法制止), recording what shelter depends on",
+            N_("police stop the violence (依法制止), recording what shelter depends on"),
             data=tuple(
                 FieldDef(k, "bool", required=True, description=words)
                 for k, words in DANGERS.items()

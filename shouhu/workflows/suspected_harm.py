@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shouhu.i18n import N_, _
 from shouhu.workflows.harm import BASIS_LAID, DESCRIPTION, evidence_measures, evidence_measures_v2
 from shouhu.workflows.spec import Facts, Guard
 from shouhu.workflows.spine import C_EMERGENCY, measure, report_workflow
@@ -16,13 +17,17 @@ from shouhu.workflows.spine2 import report_workflow2
 
 def _harm_stopped(facts: Facts, data: Mapping[str, Any]) -> str | None:
     return (
-        None if facts.get("stop_harm") else "the harm has not been recorded as stopped (stop_harm)"
+        None
+        if facts.get("stop_harm")
+        else _("the harm has not been recorded as stopped (stop_harm)")
     )
 
 
-HARM_STOPPED = Guard("harm_stopped", "the harm is stopped", C_EMERGENCY, _harm_stopped)
+HARM_STOPPED = Guard("harm_stopped", N_("the harm is stopped"), C_EMERGENCY, _harm_stopped)
 
-STOP_HARM = measure("stop_harm", "police stop the harm and protect the child (制止侵害、实施保护)")
+STOP_HARM = measure(
+    "stop_harm", N_("police stop the harm and protect the child (制止侵害、实施保护)")
+)
 
 WORKFLOW = report_workflow(
     "suspected_harm",
@@ -31,8 +36,10 @@ WORKFLOW = report_workflow(
     guards=(HARM_STOPPED,),
     report_data=(DESCRIPTION,),
     description=(
-        "Police stop the harm and protect the child, collect evidence, and help the child to "
-        "medical care and an injury assessment."
+        N_(
+            "Police stop the harm and protect the child, collect evidence, and help the child to "
+            "medical care and an injury assessment."
+        )
     ),
 )
 

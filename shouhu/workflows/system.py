@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from shouhu.i18n import N_
 from shouhu.workflows.spec import FieldDef, TransitionDef
 
 #: How the re-judging event cites the law.
@@ -26,22 +27,24 @@ REST_DAYS_REJUDGED = TransitionDef(
     None,
     ("system",),
     C_ART_203,
-    "a pack now has the rest days of a year a duty's last day fell in: its due time is "
-    "re-judged (moved past the rest days, or confirmed)",
+    N_(
+        "a pack now has the rest days of a year a duty's last day fell in: its due time is "
+        "re-judged (moved past the rest days, or confirmed)"
+    ),
     data=(
         FieldDef(
             "kinds",
             "text",
             required=True,
             max_length=400,
-            description="the duties re-judged",
+            description=N_("the duties re-judged"),
             by_engine=True,
         ),
         FieldDef(
             "policy",
             "text",
             max_length=200,
-            description="the pack that re-judged them",
+            description=N_("the pack that re-judged them"),
             by_engine=True,
         ),
     ),

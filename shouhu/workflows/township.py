@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from shouhu.i18n import N_, _
 from shouhu.workflows.spec import (
     DataRule,
     Facts,
@@ -82,21 +83,19 @@ def _in_order(facts: Facts, data: Mapping[str, Any]) -> str | None:
         return None  # the first return a township submits may be of any quarter begun
     expected = next_quarter(*last)
     if given <= last:
-        return (
-            f"the return of {data.get('quarter')} was submitted already "
-            f"(last: {quarter_text(*last)})"
+        return _("the return of {quarter} was submitted already (last: {last})").format(
+            quarter=data.get("quarter"), last=quarter_text(*last)
         )
     if given != expected:
-        return (
-            f"the return of {quarter_text(*expected)} is not in yet: quarters are submitted in "
-            "order, each once"
-        )
+        return _(
+            "the return of {quarter} is not in yet: quarters are submitted in order, each once"
+        ).format(quarter=quarter_text(*expected))
     return None
 
 
 IN_ORDER = Guard(
     "quarters_in_order",
-    "each quarter's return is submitted once, in order",
+    N_("each quarter's return is submitted once, in order"),
     C_SUBMIT,
     _in_order,
 )
@@ -104,9 +103,11 @@ IN_ORDER = Guard(
 
 def _due_from_engine(data: Mapping[str, Any]) -> str | None:
     if parse_quarter(data.get("quarter")) is None:
-        return f"quarter must be a calendar quarter such as 2026Q3, not {data.get('quarter')!r}"
+        return _("quarter must be a calendar quarter such as 2026Q3, not {quarter}").format(
+            quarter=repr(data.get("quarter"))
+        )
     if data.get("next_quarter_ends") != due_from(str(data["quarter"])):
-        return (
+        return _(
             "next_quarter_ends is set by the engine from the quarter "
             "(shouhu registry submit, Engine.submit_return)"
         )
@@ -119,14 +120,14 @@ SUBMIT_DATA = (
         "text",
         required=True,
         max_length=6,
-        description="the calendar quarter of the return, e.g. 2026Q3",
+        description=N_("the calendar quarter of the return, e.g. 2026Q3"),
     ),
     FieldDef(
         "next_quarter_ends",
         "text",  # a day to come: a date field may not lie after its event
         # not ``required``: the rule below says who fills it
         max_length=10,
-        description="set by the engine: the next quarter's last day, its duty counted from it",
+        description=N_("set by the engine: the next quarter's last day, its duty counted from it"),
         by_engine=True,
     ),
 )
@@ -172,8 +173,10 @@ WORKFLOW = WorkflowDef(
             None,
             ("township",),
             C_SUBMIT,
-            "the township submits its quarter's ledger to county civil affairs, copied to the "
-            "county education and public security bureaus (报送, 抄报)",
+            N_(
+                "the township submits its quarter's ledger to county civil affairs, copied to the "
+                "county education and public security bureaus (报送, 抄报)"
+            ),
             data=SUBMIT_DATA,
             guards=(IN_ORDER,),
             rules=(
@@ -188,8 +191,8 @@ WORKFLOW = WorkflowDef(
             "ended",
             ("civil_affairs",),
             C_SUBMIT,
-            "the township keeps no ledger any more (merged or abolished): its duty ends",
-            data=(FieldDef("reason", "text", required=True, description="why the duty ends"),),
+            N_("the township keeps no ledger any more (merged or abolished): its duty ends"),
+            data=(FieldDef("reason", "text", required=True, description=N_("why the duty ends")),),
             outcome="ended",
         ),
         TransitionDef(
@@ -198,7 +201,7 @@ WORKFLOW = WorkflowDef(
             None,
             ("system",),
             C_MISSED,
-            "a quarter's return was not in by its due time; county civil affairs is told",
+            N_("a quarter's return was not in by its due time; county civil affairs is told"),
             data=(
                 FieldDef("kind", "text", required=True, max_length=64),
                 FieldDef("due_at", "datetime", required=True),
@@ -209,8 +212,11 @@ WORKFLOW = WorkflowDef(
         ),
     ),
     description=(
-        "One case per township, opened at its first submission: each quarter's return goes to "
-        "county civil affairs, copied to education and police; a quarter not in by its due time "
-        "is recorded as missed and county civil affairs is told."
+        N_(
+            "One case per township, opened at its first submission: each quarter's return goes to "
+            "county civil affairs, copied to education and police; a quarter not in by its "
+            "due time "
+            "is recorded as missed and county civil affairs is told."
+        )
     ),
 )

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shouhu.i18n import N_
 from shouhu.workflows.spec import (
     Effect,
     Eligibility,
@@ -52,7 +53,7 @@ STATES: tuple[StateDef, ...] = (
 )
 OPEN = ("on_ledger",)
 REGISTRARS = ("village_committee", "township")
-NOTES = FieldDef("notes", "text", description="what was found (no one's id number)")
+NOTES = FieldDef("notes", "text", description=N_("what was found (no one's id number)"))
 
 
 def counts(fact: str) -> Effect:
@@ -87,7 +88,7 @@ def _update(trigger: str, citation: str) -> TransitionDef:
         None,
         ("township",),
         citation,
-        "the township updates the person's file in the ledger (台账动态更新)",
+        N_("the township updates the person's file in the ledger (台账动态更新)"),
         data=(NOTES,),
         effect=counts("ledger_updates"),
     )
@@ -108,7 +109,7 @@ def _closing(
     )
 
 
-def _ages_out(trigger: str, citation: str, why: str) -> TransitionDef:
+def _ages_out(trigger: str, citation: str, label: str) -> TransitionDef:
     """The scheduler's event when a child reaches the age the pack's maturity ``trigger``
     counts to: the watch closes (``aged_out``)."""
     return TransitionDef(
@@ -117,7 +118,7 @@ def _ages_out(trigger: str, citation: str, why: str) -> TransitionDef:
         "off_ledger",
         ("system",),
         citation,
-        f"the child turned {trigger.removeprefix('turns_')} and is {why} (aged out)",
+        label,
         data=(
             FieldDef("due_at", "datetime", required=True),
             FieldDef("notify", "text", max_length=200),
@@ -134,7 +135,7 @@ def _missed(citation: str) -> TransitionDef:
         None,
         ("system",),
         citation,
-        "a standing duty's period passed unmet; the supervising body is told",
+        N_("a standing duty's period passed unmet; the supervising body is told"),
         data=(
             FieldDef("kind", "text", required=True, max_length=64),
             FieldDef("due_at", "datetime", required=True),
@@ -167,7 +168,7 @@ CHILD_WATCH = WorkflowDef(
         Eligibility(
             "under_16",
             C_CHILD_DEF,
-            "a left-behind child is under 16; born {birthdate}, the child is 16 from {until}",
+            N_("a left-behind child is under 16; born {birthdate}, the child is 16 from {until}"),
             under_age=16,
         ),
     ),
@@ -178,20 +179,22 @@ CHILD_WATCH = WorkflowDef(
             "choice",
             required=True,
             choices=PARENTS_AWAY,
-            description="both parents work away, or one does and the other lacks capacity",
+            description=N_("both parents work away, or one does and the other lacks capacity"),
         ),
-        FieldDef("guardian", "name", description="the entrusted guardian (受委托监护人)"),
+        FieldDef("guardian", "name", description=N_("the entrusted guardian (受委托监护人)")),
         FieldDef(
             "agreement_signed",
             "bool",
-            description="an entrusted-guardianship agreement is signed (委托监护协议)",
+            description=N_("an entrusted-guardianship agreement is signed (委托监护协议)"),
         ),
     ),
     report_effect=_child_facts,
     description=(
-        "A left-behind child on the township's ledger: visited by the village committee at "
-        "least monthly, the file updated at least quarterly; off the ledger when the parents "
-        "return, the child moves away, or on the day after the 16th birthday."
+        N_(
+            "A left-behind child on the township's ledger: visited by the village committee at "
+            "least monthly, the file updated at least quarterly; off the ledger when the parents "
+            "return, the child moves away, or on the day after the 16th birthday."
+        )
     ),
     transitions=(
         TransitionDef(
@@ -200,11 +203,11 @@ CHILD_WATCH = WorkflowDef(
             None,
             ("village_committee",),
             C_CHILD,
-            "the village committee visits the child's family (每月至少走访一次)",
+            N_("the village committee visits the child's family (每月至少走访一次)"),
             data=(
                 NOTES,
-                FieldDef("guardian_present", "bool", description="the guardian was there"),
-                FieldDef("concerns", "text", max_length=500, description="anything worrying"),
+                FieldDef("guardian_present", "bool", description=N_("the guardian was there")),
+                FieldDef("concerns", "text", max_length=500, description=N_("anything worrying")),
             ),
             effect=_visit,
         ),
@@ -215,7 +218,7 @@ CHILD_WATCH = WorkflowDef(
             None,
             REGISTRARS,
             C_CHILD,
-            "a new entrusted guardian (确定受委托监护人; 签订委托监护协议)",
+            N_("a new entrusted guardian (确定受委托监护人; 签订委托监护协议)"),
             data=(
                 FieldDef("guardian", "name", required=True),
                 FieldDef("agreement_signed", "bool"),
@@ -231,24 +234,26 @@ CHILD_WATCH = WorkflowDef(
             None,
             ("village_committee",),
             C_REPORT,
-            "the village committee files a mandatory report about this child (强制报告); the "
-            "report case and the watch name each other",
+            N_(
+                "the village committee files a mandatory report about this child (强制报告); the "
+                "report case and the watch name each other"
+            ),
             data=(
                 FieldDef(
                     "type",
                     "choice",
                     required=True,
                     choices=tuple(REPORT_TYPES),
-                    description="the report type",
+                    description=N_("the report type"),
                 ),
-                FieldDef("description", "text", description="what was seen or heard"),
-                FieldDef("discovered_at", "datetime", description="when it was discovered"),
-                FieldDef("nonperformance_since", "date", description="guardian refusing since"),
+                FieldDef("description", "text", description=N_("what was seen or heard")),
+                FieldDef("discovered_at", "datetime", description=N_("when it was discovered")),
+                FieldDef("nonperformance_since", "date", description=N_("guardian refusing since")),
                 FieldDef(
                     "report_case",
                     "text",
                     max_length=64,
-                    description="set by the engine: the report case filed",
+                    description=N_("set by the engine: the report case filed"),
                     by_engine=True,
                 ),
             ),
@@ -256,17 +261,21 @@ CHILD_WATCH = WorkflowDef(
         ),
         _closing(
             "parents_returned",
-            "the parents have returned: the child is no longer left behind",
+            N_("the parents have returned: the child is no longer left behind"),
             C_CHILD,
             "parents_returned",
         ),
         _closing(
             "moved_away",
-            "the child moved away: the file goes to the new township",
+            N_("the child moved away: the file goes to the new township"),
             C_CHILD,
             "moved_away",
         ),
-        _ages_out("turns_16", C_CHILD_DEF, "no longer a left-behind child"),
+        _ages_out(
+            "turns_16",
+            C_CHILD_DEF,
+            N_("the child turned 16 and is no longer a left-behind child (aged out)"),
+        ),
         _missed(C_CHILD),
         rest_days_rejudged(OPEN),
     ),
@@ -286,8 +295,10 @@ WOMAN_WATCH = WorkflowDef(
         Eligibility(
             "half_year",
             C_WOMAN_DEF,
-            "the husband must have been away half a year or more; away since {since}, that "
-            "holds from {until}",
+            N_(
+                "the husband must have been away half a year or more; away since {since}, that "
+                "holds from {until}"
+            ),
             since_field="husband_away_since",
             since_period="P6M",
             field="husband_away_since",
@@ -298,13 +309,15 @@ WOMAN_WATCH = WorkflowDef(
             "husband_away_since",
             "date",
             required=True,
-            description="the husband works outside the county continuously since",
+            description=N_("the husband works outside the county continuously since"),
         ),
     ),
     report_effect=copies(husband_away_since="husband_away_since"),
     description=(
-        "A left-behind woman (husband working outside the county for half a year or more) on "
-        "the ledger, with dynamic updates, contacts and referrals to services."
+        N_(
+            "A left-behind woman (husband working outside the county for half a year or more) on "
+            "the ledger, with dynamic updates, contacts and referrals to services."
+        )
     ),
     transitions=(
         TransitionDef(
@@ -313,7 +326,7 @@ WOMAN_WATCH = WorkflowDef(
             None,
             REGISTRARS,
             C_WOMAN,
-            "a contact with the woman (摸底排查、关爱走访)",
+            N_("a contact with the woman (摸底排查、关爱走访)"),
             data=(NOTES,),
             effect=counts("contacts"),
         ),
@@ -323,7 +336,7 @@ WOMAN_WATCH = WorkflowDef(
             None,
             ("township", "civil_affairs", "village_committee"),
             C_WOMAN_SERVICES,
-            "a referral to a service (就业培训、法律援助、心理支持、社会救助)",
+            N_("a referral to a service (就业培训、法律援助、心理支持、社会救助)"),
             data=(
                 FieldDef("service", "choice", required=True, choices=WOMEN_SERVICES),
                 NOTES,
@@ -333,11 +346,11 @@ WOMAN_WATCH = WorkflowDef(
         _update("update_ledger", C_WOMAN),
         _closing(
             "husband_returned",
-            "the husband has returned: she is no longer left behind",
+            N_("the husband has returned: she is no longer left behind"),
             C_WOMAN_DEF,
             "husband_returned",
         ),
-        _closing("moved_away", "she moved away", C_WOMAN, "moved_away"),
+        _closing("moved_away", N_("she moved away"), C_WOMAN, "moved_away"),
         _missed(C_WOMAN),
         rest_days_rejudged(OPEN),
     ),
@@ -357,13 +370,16 @@ ELDERLY_WATCH = WorkflowDef(
         Eligibility(
             "aged_60",
             C_ELDER_AGE,
-            "an elder is 60 or older; this person is {age}",
+            N_("an elder is 60 or older; this person is {age}"),
             min_age=60,
         ),
     ),
     description=(
-        "A left-behind elder on the ledger, visited regularly (定期探访, 000 §三五); the interval "
-        "is a local choice in the policy pack."
+        N_(
+            "A left-behind elder on the ledger, visited regularly (定期探访, 000 §三五); the "
+            "interval "
+            "is a local choice in the policy pack."
+        )
     ),
     transitions=(
         TransitionDef(
@@ -372,19 +388,19 @@ ELDERLY_WATCH = WorkflowDef(
             None,
             ("village_committee",),
             C_ELDERLY,
-            "a regular visit (定期探访)",
+            N_("a regular visit (定期探访)"),
             data=(NOTES, FieldDef("concerns", "text", max_length=500)),
             effect=counts("visits"),
         ),
         _update("update_ledger", C_ELDERLY),
         _closing(
             "family_returned",
-            "the family has returned: no longer left behind",
+            N_("the family has returned: no longer left behind"),
             C_ELDERLY,
             "family_returned",
         ),
-        _closing("moved_away", "moved away", C_ELDERLY, "moved_away"),
-        _closing("deceased", "passed away", C_ELDERLY, "deceased"),
+        _closing("moved_away", N_("moved away"), C_ELDERLY, "moved_away"),
+        _closing("deceased", N_("passed away"), C_ELDERLY, "deceased"),
         _missed(C_ELDERLY),
         rest_days_rejudged(OPEN),
     ),
