@@ -267,7 +267,7 @@ def update(page: str) -> int:
         printed = parts[step.number - 1].strip("\n")
         if mismatch(step.shown, printed) is None:
             continue
-        body = "\n".join(_elided(step.shown, printed.splitlines())) + "\n"
+        body = "\n".join(elided(step.shown, printed.splitlines())) + "\n"
         start, end = step.span
         text = text[:start] + body + text[end:]
         changed += 1
@@ -276,7 +276,7 @@ def update(page: str) -> int:
     return 0
 
 
-def _elided(shown: str, printed: list[str]) -> list[str]:
+def elided(shown: str, printed: list[str]) -> list[str]:
     """``printed`` as a block that still leaves out what ``shown`` left out, when it left
     out one run of lines: as many lines before the gap and after it as ``shown`` had."""
     lines = [line.rstrip() for line in printed]
