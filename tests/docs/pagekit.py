@@ -11,6 +11,7 @@ info string, `````text illustration``, and is not compared. To rewrite a page's 
 real run::
 
     python -m tests.docs.pagekit --update docs/operator-guide.md
+    python -m tests.docs.pagekit --update          # every page of PAGES
 
 (a block that still matches is left as written, so its ids and elisions stay).
 """
@@ -292,12 +293,12 @@ def elided(shown: str, printed: list[str]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     """``python -m tests.docs.pagekit --update docs/PAGE.md …``"""
-    if len(argv) < 2 or argv[0] != "--update":
-        print("usage: python -m tests.docs.pagekit --update docs/PAGE.md [docs/PAGE.md …]")
+    if not argv or argv[0] != "--update":
+        print("usage: python -m tests.docs.pagekit --update [docs/PAGE.md …] (none: every page)")
         print("pages: " + ", ".join(f"docs/{p}" for p in PAGES))
         return 2
     status = 0
-    for arg in argv[1:]:
+    for arg in argv[1:] or [str(DOCS / page) for page in PAGES]:
         page = Path(arg).resolve().relative_to(DOCS).as_posix()
         if page not in PAGES:
             print(f"{arg}: not a page whose outputs are compared ({', '.join(PAGES)})")
