@@ -26,7 +26,7 @@ from shouhu.adapters.export.common import (
     effects_text,
 )
 from shouhu.adapters.export.diagram_svg import state_diagram_svg
-from shouhu.adapters.export.templating import html_lang, render
+from shouhu.adapters.export.templating import page_lang, render
 from shouhu.engine.audit import Broken, DeadlineCompliance, Replay
 from shouhu.engine.hashing import GENESIS, HASHED_FIELDS
 from shouhu.engine.redact import public_effects
@@ -211,7 +211,7 @@ def export_html(
     return str(
         render(
             "export.html",
-            lang=html_lang(),
+            lang=page_lang(),
             title=_("Case {case} — {type} — audit export").format(
                 case=view.record.id, type=wf_name
             ),

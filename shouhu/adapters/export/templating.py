@@ -7,7 +7,7 @@ template is autoescaped by Jinja2 (MarkupSafe); nothing is escaped by hand. The 
 Labels are in the page's language: ``jinja2.ext.i18n`` with ``_`` and ``ngettext`` bound to
 :mod:`shouhu.i18n` (read at render time, so the language is the one asked for then). The
 templates call ``{{ _("…") }}`` with ``str.format`` placeholders, never ``{% trans %}``: a
-translation is plain text, autoescaped like any value. :func:`html_lang` is the ``<html lang>``.
+translation is plain text, autoescaped like any value. :func:`page_lang` is the ``<html lang>``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ ENV.filters["dash"] = lambda value: "—" if value is None else value
 _SPELLINGS = (("&#34;", "&quot;"), ("&#39;", "&#x27;"))
 
 
-def html_lang() -> str:
+def page_lang() -> str:
     """The page's ``lang``: ``zh-CN`` when messages are in Chinese, else ``en``."""
     return "zh-CN" if chinese() else "en"
 
