@@ -13,12 +13,11 @@ import json
 import os
 import re
 import struct
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pagekit import Step, run_page, step_mismatches
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -54,30 +53,17 @@ class PageRun:
     returncode: int
     output: str
     cwd: Path
+    steps: list[Step]
+    outputs: list[str]
 
 
 @pytest.fixture(scope="module")
 def page_run(tmp_path_factory: pytest.TempPathFactory) -> PageRun:
-    """The page's bash blocks, run once as one script in an empty directory."""
+    """The page's bash blocks, run once as one script in an empty directory, with what each
+    block printed."""
     cwd = tmp_path_factory.mktemp("audit-page")
-    script = cwd / "audit.sh"
-    script.write_text("\n".join(fences("bash")), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_")}
-    env.update(
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        XDG_DATA_HOME=str(cwd / "xdg"),
-    )
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", str(script)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    return PageRun(done.returncode, done.stdout, cwd)
+    run, steps, outputs = run_page("audit.md", cwd)
+    return PageRun(run.returncode, run.output, run.cwd, steps, outputs)
 
 
 @pytest.fixture
@@ -198,6 +184,15 @@ KEY_LINES = {
 
 
 @pytest.mark.slow
+def test_each_output_block_is_what_the_block_before_it_prints(page_run: PageRun) -> None:
+    """A ``text`` block right after a ``bash`` block is, whole and line for line, what that
+    block prints (ids, digests and instants normalised; ``…`` lines stand for lines left out).
+    To rewrite them: ``python -m tests.docs.pagekit --update docs/audit.md``."""
+    assert sum(step.shown is not None for step in page_run.steps) >= 10
+    problems = step_mismatches(page_run.steps, page_run.outputs)
+    assert not problems, "\n\n".join(problems)
+
+
 @pytest.mark.parametrize("line", list(KEY_LINES.values()), ids=list(KEY_LINES))
 def test_the_page_shows_output_that_a_real_run_prints(page_run: PageRun, line: str) -> None:
     """Each key line shown on the page is printed by the commands it follows."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pagekit import ScriptRun, Step, output_blocks_unattached, run_page, step_mismatches
 
 from shouhu import (
     Conflict,
@@ -298,36 +299,30 @@ def test_library_guide_examples_run_in_order(docs_sandbox: Path) -> None:
 
 
 @dataclass(frozen=True)
-class ScriptRun:
-    returncode: int
-    output: str
-    cwd: Path
+class GuideRun:
+    run: ScriptRun
+    steps: list[Step]
+    outputs: list[str]
+
+    @property
+    def returncode(self) -> int:
+        return self.run.returncode
+
+    @property
+    def output(self) -> str:
+        return self.run.output
+
+    @property
+    def cwd(self) -> Path:
+        return self.run.cwd
 
 
 @pytest.fixture(scope="module")
-def operator_run(tmp_path_factory: pytest.TempPathFactory) -> ScriptRun:
-    """The operator guide's bash blocks, run once as one script in an empty directory."""
+def operator_run(tmp_path_factory: pytest.TempPathFactory) -> GuideRun:
+    """The operator guide's bash blocks, run once as one script in an empty directory, with
+    what each block printed."""
     cwd = tmp_path_factory.mktemp("operator-guide")
-    script = cwd / "operator-guide.sh"
-    script.write_text("\n".join(fences("operator-guide", "bash")), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_")}
-    env.update(
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        SHOUHU_DB=f"sqlite:///{cwd / 'shouhu.db'}",
-        XDG_DATA_HOME=str(cwd / "xdg"),
-        COLUMNS="200",
-    )
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", str(script)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    return ScriptRun(done.returncode, done.stdout, cwd)
+    return GuideRun(*run_page("operator-guide.md", cwd))
 
 
 #: Lines the operator guide shows as output that a real run must print (case ids aside).
@@ -374,15 +369,52 @@ KEY_LINES = {
 
 
 @pytest.mark.slow
-def test_operator_guide_script_runs_to_the_end(operator_run: ScriptRun) -> None:
+def test_operator_guide_script_runs_to_the_end(operator_run: GuideRun) -> None:
     """The whole operator guide runs as one script under ``bash -euo pipefail``."""
     assert operator_run.returncode == 0, operator_run.output[-3000:]
 
 
 @pytest.mark.slow
+def test_operator_guide_output_blocks_are_what_each_command_block_prints(
+    operator_run: GuideRun,
+) -> None:
+    """Each ``text`` block right after a ``bash`` block is, whole and line for line, what that
+    block prints (ids, hashes and keys normalised; ``…`` lines stand for lines left out).
+    To rewrite them: ``python -m tests.docs.pagekit --update docs/operator-guide.md``."""
+    shown = [step for step in operator_run.steps if step.shown is not None]
+    assert len(shown) >= 15
+    problems = step_mismatches(operator_run.steps, operator_run.outputs)
+    assert not problems, "\n\n".join(problems)
+
+
+def test_operator_guide_shows_no_output_that_is_not_compared() -> None:
+    """A plain ``text`` block follows a ``bash`` block (it is that block's output); one that
+    only illustrates says so (```` ```text illustration ````)."""
+    assert output_blocks_unattached(page_text("operator-guide")) == []
+
+
+def test_an_output_block_that_no_longer_matches_is_reported_line_for_line() -> None:
+    """The comparison fails on a changed line, a missing line and an extra line, and a gap
+    line ``…`` matches any lines, none included."""
+    from pagekit import mismatch
+
+    printed = "case: 01M8998TM2SHA6BF\nversion 2\nshouhu: created database $PWD/x.db\n"
+    assert (
+        mismatch("case: 01M95ZAM5J66GVBV\nversion 2\nshouhu: created database $PWD/x.db", printed)
+        is None
+    )
+    assert mismatch("case: <CASE>\nversion 3\nshouhu: created database $PWD/x.db", printed)
+    assert mismatch("case: <CASE>\nversion 2", printed)
+    assert mismatch("case: <CASE>\nversion 2\nshouhu: created database $PWD/x.db\nmore", printed)
+    assert mismatch("case: <CASE>\n… (the rest)", printed) is None
+    assert mismatch("case: <CASE>\n…\nversion 2\n…", printed) is None
+    assert mismatch("…\nversion 9", printed)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("line", list(KEY_LINES.values()), ids=list(KEY_LINES))
 def test_operator_guide_shows_output_that_a_real_run_prints(
-    operator_run: ScriptRun, line: str
+    operator_run: GuideRun, line: str
 ) -> None:
     """Each key line of output shown in the guide is printed by the commands it follows."""
     shown = [x for block in fences("operator-guide", "text") for x in normalised(block)]
@@ -392,7 +424,7 @@ def test_operator_guide_shows_output_that_a_real_run_prints(
 
 @pytest.mark.slow
 def test_operator_guide_keeps_its_database_private_in_the_working_directory(
-    operator_run: ScriptRun,
+    operator_run: GuideRun,
 ) -> None:
     """The training database is created where the guide says, readable by its owner only."""
     db = operator_run.cwd / "training.db"

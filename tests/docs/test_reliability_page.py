@@ -57,3 +57,36 @@ def test_the_page_gives_the_kill_counts_the_tests_use_and_the_index_links_to_it(
     assert f"({soak} kills per store instead of {short})" in " ".join(text().split())
     index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
     assert "](reliability.md)" in index
+
+
+def test_the_error_lines_shown_are_what_the_store_says() -> None:
+    """The busy, disk-full and I/O-error lines of the page are what the store raises for those
+    SQLite errors (the database's directory shown as ``…``)."""
+    import sqlite3
+    from types import SimpleNamespace
+
+    from sqlalchemy.engine import make_url
+
+    from shouhu.adapters.sqlbase import _DbErrors
+    from shouhu.errors import StoreUnavailable
+
+    store = SimpleNamespace(url=make_url("sqlite:///DIR/cases.db"))
+    io_error = sqlite3.OperationalError("disk I/O error")
+    io_error.sqlite_errorname = "SQLITE_IOERR_WRITE"
+    said = []
+    for exc in (
+        sqlite3.OperationalError("database is locked"),
+        sqlite3.OperationalError("database or disk is full"),
+        io_error,
+    ):
+        try:
+            with _DbErrors(store):  # type: ignore[arg-type]
+                raise exc
+        except StoreUnavailable as refused:
+            said.append(f"shouhu: error: {refused}".replace("DIR", "…"))
+    shown = [
+        line
+        for block in re.findall(r"```text\n(.*?)```", text(), re.DOTALL)
+        for line in block.splitlines()
+    ]
+    assert said == shown

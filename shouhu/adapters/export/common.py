@@ -13,6 +13,7 @@ from shouhu.engine.model import Event
 from shouhu.engine.redact import IDENTITY_BLOCKS, WITHHELD, identity_secrets, redact
 from shouhu.engine.timeutil import local_iso
 from shouhu.engine.views import CaseView, child_block
+from shouhu.i18n import _
 
 FONT_STACK = (
     '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
@@ -96,16 +97,21 @@ def compact(obj: Any) -> str:
 
 
 def effects_text(effects: Mapping[str, Any], zone: str) -> list[str]:
-    """An event's effects as short lines: ``started dispatch due …``, ``met (late 0h30m)``."""
+    """An event's effects as short lines in the user's language: ``started dispatch due …``,
+    ``met dispatch (late 0h30m)``."""
     lines: list[str] = []
     for key, value in effects.items():
         if key == "report" and isinstance(value, Mapping):
             late = value.get("late")
             delay = duration(value.get("delay_seconds"))
             bound = value.get("bound")
-            verdict = "LATE" if late else "on time"
+            verdict = _("LATE") if late else _("on time")
             lines.append(
-                f"report {verdict} (delay {delay}" + (f"; bound {bound})" if bound else ")")
+                _("report {verdict} (delay {delay}; bound {bound})").format(
+                    verdict=verdict, delay=delay, bound=bound
+                )
+                if bound
+                else _("report {verdict} (delay {delay})").format(verdict=verdict, delay=delay)
             )
         elif key == "deadlines" and isinstance(value, list):
             lines.extend(_deadline_effect(item, zone) for item in value)
@@ -121,21 +127,34 @@ def _deadline_effect(item: Any, zone: str) -> str:
     action = str(item.get("action", "?"))
     due = _local_text(item.get("due_at"), zone)
     if action == "started":
-        return f"started {kind} due {due}"
+        return _("started {kind} due {due}").format(kind=kind, due=due)
     if action == "met":
         late = int(item.get("late_seconds") or 0)
-        return f"met {kind} (" + (f"late {duration(late)})" if late > 0 else "on time)")
+        if late > 0:
+            return _("met {kind} (late {duration})").format(kind=kind, duration=duration(late))
+        return _("met {kind} (on time)").format(kind=kind)
     if action == "met_late":
-        return f"met {kind} after it was missed (late {duration(item.get('late_seconds'))})"
+        return _("met {kind} after it was missed (late {duration})").format(
+            kind=kind, duration=duration(item.get("late_seconds"))
+        )
     if action == "cancelled":
         reason = item.get("reason")
-        return f"cancelled {kind}" + (f" ({reason})" if reason else "")
-    if action in {"missed", "fired"}:
-        return f"{action} {kind} (due {due})"
+        if reason:
+            return _("cancelled {kind} ({reason})").format(kind=kind, reason=reason)
+        return _("cancelled {kind}").format(kind=kind)
+    if action == "missed":
+        return _("missed {kind} (due {due})").format(kind=kind, due=due)
+    if action == "fired":
+        return _("fired {kind} (due {due})").format(kind=kind, due=due)
     if action == "rejudged":  # Civil Code Art. 203, once the pack has the year's rest days
         to = _local_text(item.get("to"), zone)
-        verdict = f"moved to {to}" if to != due else "confirmed"
-        return f"re-judged {kind} under Civil Code Art. 203: due {due}, {verdict}"
+        if to != due:
+            return _("re-judged {kind} under Civil Code Art. 203: due {due}, moved to {to}").format(
+                kind=kind, due=due, to=to
+            )
+        return _("re-judged {kind} under Civil Code Art. 203: due {due}, confirmed").format(
+            kind=kind, due=due
+        )
     return f"{action} {kind} (due {due})"
 
 
