@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DB ?= demo.db
 
-.PHONY: all demo test soak lint typecheck bench bench-quick docs messages dist clean
+.PHONY: all demo test soak lint typecheck bench bench-quick docs docs-outputs messages dist clean
 
 all: test
 
@@ -43,6 +43,11 @@ typecheck: $(STAMP)
 ## make docs: regenerate the workflow pages from the definitions
 docs: $(STAMP)
 	$(BIN)/python -m shouhu.docgen docs/workflows
+
+## make docs-outputs: rewrite the output blocks of the docs' walk-throughs from a real run
+## (ids, times and keys are compared normalised; check the diff before committing)
+docs-outputs: $(STAMP)
+	$(BIN)/python -m tests.docs.pagekit --update
 
 ## make messages: extract the message ids, update the zh_CN and en catalogs, compile them
 ## (Babel); the suite fails while an id is untranslated or a compiled catalog is stale
