@@ -30,10 +30,13 @@ _USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.S), words)
     for pattern, words in (
         (
-            r"No such option: (?P<a>\S+)(?: \(Possible options: (?P<b>.*)\))?$",
+            r"No such option: (?P<a>\S+)(?: \(Possible options: (?P<suggest>.*)\))?$",
             N_("No such option: {a}"),
         ),
-        (r"No such command '(?P<a>.*)'\.$", N_("No such command {a!r}.")),
+        (
+            r"No such command '(?P<a>.*?)'\.(?: Did you mean (?P<suggest>.*)\?)?$",
+            N_("No such command {a!r}."),
+        ),
         (r"Missing argument '(?P<a>.*)'\.$", N_("Missing argument {a!r}.")),
         (r"Missing option '(?P<a>.*)'\.$", N_("Missing option {a!r}.")),
         (r"Missing command\.$", N_("Missing command.")),
@@ -94,7 +97,11 @@ def usage_error(message: str) -> str:
     for pattern, words in _USAGE_ERRORS:
         m = pattern.match(message)
         if m:
-            return _(words).format(**{k: v or "" for k, v in m.groupdict().items()})
+            found = {k: v or "" for k, v in m.groupdict().items()}
+            said = _(words).format(**found)
+            if found.get("suggest"):  # click's and typer's suggestions of a close name
+                said = f"{said.rstrip('.。')}; {_(_DID_YOU_MEAN).format(names=found['suggest'])}"
+            return said
     return message
 
 
