@@ -16,16 +16,20 @@ from shouhu.cli.common import (
     IdentityOpt,
     JsonOpt,
     ReasonOpt,
+    ShouhuCommand,
     ShouhuGroup,
     _console,
     _db_url,
     _engine,
     _gone,
+    _paged,
     _print_json,
     _read_identity,
     _reader,
+    examples,
 )
 from shouhu.errors import InvalidInput
+from shouhu.i18n import N_, _
 
 audit_app = typer.Typer(
     cls=ShouhuGroup,
@@ -34,7 +38,14 @@ audit_app = typer.Typer(
 )
 
 
-@audit_app.command("replay")
+@audit_app.command(
+    "replay",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu audit replay 01HW3Q4Z9X8V7T6S --as police.json",
+        "shouhu audit replay 01HW3Q4Z9X8V7T6S --at 2026-03-05T12:00 --json --as police.json",
+    ),
+)
 def audit_replay(
     case_id: Annotated[str, typer.Argument(metavar="CASE")],
     at: Annotated[
@@ -51,12 +62,21 @@ def audit_replay(
         else:
             from shouhu.cli.render_reports import render_replay
 
-            render_replay(_console(), rebuilt, engine.zone)
+            with _paged() as console:
+                render_replay(console, rebuilt, engine.zone)
     if not rebuilt.ok:
         raise typer.Exit(1)
 
 
-@audit_app.command("verify")
+@audit_app.command(
+    "verify",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu audit verify",
+        "shouhu audit verify 01HW3Q4Z9X8V7T6S --json",
+        'shouhu audit verify --anchor "$(tail -n 1 anchors.txt)"',
+    ),
+)
 def audit_verify(
     case_id: Annotated[str | None, typer.Argument(metavar="[CASE]")] = None,
     anchor: Annotated[
@@ -73,11 +93,22 @@ def audit_verify(
     if as_json:
         _print_json(result.to_dict())
     else:
+        # BROKEN, ILLEGAL, DIFFERS, DERIVED: words a script greps for, in every language
         for b in result.broken:
-            sys.stdout.write(f"BROKEN {b.case_id} at seq {b.seq}: {b.reason}\n")
+            sys.stdout.write(
+                "BROKEN "
+                + _("{case} at seq {seq}: {reason}").format(
+                    case=b.case_id, seq=b.seq, reason=b.reason
+                )
+                + "\n"
+            )
         for r in result.replay_failures:
             for seq, why in r.illegal:
-                sys.stdout.write(f"ILLEGAL {r.case_id} at seq {seq}: {why}\n")
+                sys.stdout.write(
+                    "ILLEGAL "
+                    + _("{case} at seq {seq}: {reason}").format(case=r.case_id, seq=seq, reason=why)
+                    + "\n"
+                )
             for diff in r.differences:
                 sys.stdout.write(f"DIFFERS {r.case_id}: {diff}\n")
         for line in result.journal_broken + result.registry_broken + result.tree_broken:
@@ -86,47 +117,83 @@ def audit_verify(
             sys.stdout.write(f"DERIVED {d.line()}\n")
         if result.tree_head is not None:
             head = result.tree_head
-            word = "holds" if result.anchor_holds else "DOES NOT HOLD"
+            word = _("holds") if result.anchor_holds else _("DOES NOT HOLD")
             sys.stdout.write(
-                f"tree head of {head.at.isoformat()} ({head.size} of {result.tree_size} "
-                f"leaves): {word}\n"
+                _("tree head of {at} ({size} of {leaves} leaves): {verdict}").format(
+                    at=head.at.isoformat(), size=head.size, leaves=result.tree_size, verdict=word
+                )
+                + "\n"
             )
         if result.anchor is not None:
-            word = "holds" if result.anchor_holds else "DOES NOT HOLD"
+            word = _("holds") if result.anchor_holds else _("DOES NOT HOLD")
             sys.stdout.write(
-                f"anchor of {result.anchor.at.isoformat()} ({result.anchor.count} cases): {word}\n"
+                _("anchor of {at} ({count} cases): {verdict}").format(
+                    at=result.anchor.at.isoformat(), count=result.anchor.count, verdict=word
+                )
+                + "\n"
             )
         if result.events:
             sys.stdout.write(
-                f"signatures: {result.signed} signed, {result.anonymous} anonymous reports, "
-                f"{result.unsigned_before} unsigned (before operators existed); "
-                f"{result.registry_entries} operator registry entries\n"
+                _(
+                    "signatures: {signed} signed, {anonymous} anonymous reports, {unsigned} "
+                    "unsigned (before operators existed); {entries} operator registry entries"
+                ).format(
+                    signed=result.signed,
+                    anonymous=result.anonymous,
+                    unsigned=result.unsigned_before,
+                    entries=result.registry_entries,
+                )
+                + "\n"
             )
-        verdict = "ok" if result.ok else "FAILED"
-        sys.stdout.write(f"verified {result.cases} cases, {result.events} events: {verdict}\n")
+        verdict = _("ok") if result.ok else _("FAILED")
+        sys.stdout.write(
+            _("verified {cases} cases, {events} events: {verdict}").format(
+                cases=result.cases, events=result.events, verdict=verdict
+            )
+            + "\n"
+        )
     if not result.ok:
         for b in result.broken:
-            typer.echo(f"shouhu: broken: {b.case_id} seq {b.seq}: {b.reason}", err=True)
+            typer.echo(
+                _("shouhu: broken: {case} seq {seq}: {reason}").format(
+                    case=b.case_id, seq=b.seq, reason=b.reason
+                ),
+                err=True,
+            )
         for r in result.replay_failures:
             first = r.illegal[0][0] if r.illegal else None
-            typer.echo(f"shouhu: replay: {r.case_id} seq {first}: does not replay", err=True)
+            typer.echo(
+                _("shouhu: replay: {case} seq {seq}: does not replay").format(
+                    case=r.case_id, seq=first
+                ),
+                err=True,
+            )
         for line in result.journal_broken + result.registry_broken + result.tree_broken:
-            typer.echo(f"shouhu: broken: {line}", err=True)
+            typer.echo(_("shouhu: broken: {what}").format(what=line), err=True)
         tables = sorted({f"{d.table}.{d.column}" if d.column else d.table for d in result.derived})
         if tables:
             cases = len({d.case_id for d in result.derived})
             typer.echo(
-                f"shouhu: derived: {len(result.derived)} stored cells or rows of {cases} "
-                f"case(s) are not what the log says ({', '.join(tables[:12])}"
-                f"{', …' if len(tables) > 12 else ''})",
+                _(
+                    "shouhu: derived: {count} stored cells or rows of {cases} case(s) are not "
+                    "what the log says ({tables})"
+                ).format(
+                    count=len(result.derived),
+                    cases=cases,
+                    tables=", ".join(tables[:12]) + (", …" if len(tables) > 12 else ""),
+                ),
                 err=True,
             )
         if result.anchor_holds is False:
-            typer.echo("shouhu: broken: the anchor does not hold", err=True)
+            typer.echo(_("shouhu: broken: the anchor does not hold"), err=True)
         raise typer.Exit(1)
 
 
-@audit_app.command("access")
+@audit_app.command(
+    "access",
+    cls=ShouhuCommand,
+    epilog=examples("shouhu audit access", "shouhu audit access 01HW3Q4Z9X8V7T6S --json"),
+)
 def audit_access(
     case_id: Annotated[str | None, typer.Argument(metavar="[CASE]")] = None,
     as_json: JsonOpt = False,
@@ -151,10 +218,10 @@ def audit_access(
         return
     from rich.table import Table
 
-    table = Table(title=f"Identity reads ({len(rows)})")
-    table.add_column("case", no_wrap=True, min_width=16)
-    for col in ("when", "who (role)", "what", "why"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=_("Identity reads ({count})").format(count=len(rows)))
+    table.add_column(_("case"), no_wrap=True, min_width=16)
+    for col in (N_("when"), N_("who (role)"), N_("what"), N_("why")):
+        table.add_column(_(col), overflow="fold")
     for r in rows:
         table.add_row(
             r["case_id"], r["at"][:16], f"{r['actor']} ({r['role']})", r["what"], r["reason"]
@@ -162,7 +229,13 @@ def audit_access(
     _console().print(table)
 
 
-@audit_app.command("anchor")
+@audit_app.command(
+    "anchor",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu audit anchor --as admin.json", "shouhu audit anchor --json --as admin.json"
+    ),
+)
 def audit_anchor(
     digest: Annotated[
         bool,
@@ -192,7 +265,16 @@ def audit_anchor(
         sys.stdout.write(text + "\n")
 
 
-@audit_app.command("prove")
+@audit_app.command(
+    "prove",
+    cls=ShouhuCommand,
+    epilog=examples(
+        'shouhu audit prove 01HW3Q4Z9X8V7T6S --anchor "$(tail -n 1 anchors.txt)" -o proof.json '
+        "--reason 法院调阅 --as police.json",
+        'shouhu audit prove 01HW3Q4Z9X8V7T6S --anchor "$(tail -n 1 anchors.txt)" -o - --reason '
+        "法院调阅 --as police.json",
+    ),
+)
 def audit_prove(
     case_id: Annotated[str, typer.Argument(metavar="CASE")],
     anchor: Annotated[
@@ -203,8 +285,8 @@ def audit_prove(
         typer.Option(
             "--output",
             "-o",
-            help="A new file to write (mode 0600: it holds the report's personal data). Never "
-            "an existing file unless --force.",
+            help="A new file to write (mode 0600: it holds the report's personal data; '-': "
+            "standard output). Never an existing file unless --force.",
         ),
     ],
     force: Annotated[
@@ -222,21 +304,36 @@ def audit_prove(
     """
     from shouhu.adapters import dburl, files
 
+    to_stdout = output == "-"
     protect = dburl.database_files(_db_url())
-    files.check_target(output, force=force, protect=protect)
+    if not to_stdout:  # refused before the database is opened: nothing read, nothing logged
+        files.check_target(output, force=force, protect=protect)
     with _engine(write=False) as engine:
         if _reader(engine) is not None:  # a database with operators: who and why, recorded
             _read_identity(engine, case_id, None, None, reason, "audit prove")
         document = engine.prove(case_id, anchor)
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if to_stdout:
+        sys.stdout.write(text)
+        return
     size = files.write_new(output, text, force=force, private=True, protect=protect)
     sys.stdout.write(
-        f"wrote {output} ({len(document['events'])} events of {document['case_id']}, "
-        f"{size:,} bytes; personal data, mode 0600)\n"
+        _(
+            "wrote {path} ({events} events of {case}, {size} bytes; personal data, mode 0600)"
+        ).format(
+            path=output, events=len(document["events"]), case=document["case_id"], size=f"{size:,}"
+        )
+        + "\n"
     )
 
 
-@audit_app.command("check-proof")
+@audit_app.command(
+    "check-proof",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu audit check-proof proof.json", "shouhu audit check-proof proof.json --json"
+    ),
+)
 def audit_check_proof(
     path: Annotated[str, typer.Argument(metavar="FILE")],
     as_json: JsonOpt = False,
@@ -250,7 +347,10 @@ def audit_check_proof(
         with open(path, encoding="utf-8") as f:
             document = json.load(f)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInput(f"{path}: cannot read a proof file ({exc})", field="file") from None
+        raise InvalidInput(
+            _("{path}: cannot read a proof file ({error})").format(path=path, error=exc),
+            field="file",
+        ) from None
     problems = check_proof(document)
     if as_json:
         _print_json(
@@ -265,18 +365,30 @@ def audit_check_proof(
     else:
         for line in problems:
             sys.stdout.write(f"BROKEN {line}\n")
-        verdict = "holds" if not problems else "DOES NOT HOLD"
+        verdict = _("holds") if not problems else _("DOES NOT HOLD")
         sys.stdout.write(
-            f"proof of {document.get('case_id')} ({len(document.get('events') or [])} events) "
-            f"against {document.get('tree_head')}: {verdict}\n"
+            _("proof of {case} ({events} events) against {tree_head}: {verdict}").format(
+                case=document.get("case_id"),
+                events=len(document.get("events") or []),
+                tree_head=document.get("tree_head"),
+                verdict=verdict,
+            )
+            + "\n"
         )
     if problems:
         for line in problems:
-            typer.echo(f"shouhu: broken: {line}", err=True)
+            typer.echo(_("shouhu: broken: {what}").format(what=line), err=True)
         raise typer.Exit(1)
 
 
-@audit_app.command("report")
+@audit_app.command(
+    "report",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu audit report --from 2026-01-01 --to 2026-03-31",
+        "shouhu audit report --from 2026-01-01 --to 2026-03-31 --format csv",
+    ),
+)
 def audit_report(
     date_from: Annotated[str, typer.Option("--from", help="First report date (YYYY-MM-DD).")],
     date_to: Annotated[str, typer.Option("--to", help="Last report date (YYYY-MM-DD).")],
@@ -288,7 +400,8 @@ def audit_report(
         fmt = "json"
     if fmt not in {"table", "json", "csv"}:
         raise InvalidInput(
-            f"--format: expected table, json or csv, not {fmt[:20]!r}", field="format"
+            _("--format: expected table, json or csv, not {value!r}").format(value=fmt[:20]),
+            field="format",
         )
     with _engine(write=False) as engine:
         report = engine.compliance_report(date_from, date_to)
@@ -306,7 +419,14 @@ def audit_report(
         render_report(_console(), report)
 
 
-@audit_app.command("export")
+@audit_app.command(
+    "export",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu audit export 01HW3Q4Z9X8V7T6S -o case.html --as police.json",
+        "shouhu audit export 01HW3Q4Z9X8V7T6S --format json -o - --as police.json",
+    ),
+)
 def audit_export(
     case_id: Annotated[str, typer.Argument(metavar="CASE")],
     output: Annotated[
@@ -336,7 +456,10 @@ def audit_export(
     from shouhu.adapters import dburl, files
 
     if fmt not in {"html", "json"}:
-        raise InvalidInput(f"--format: expected html or json, not {fmt[:20]!r}", field="format")
+        raise InvalidInput(
+            _("--format: expected html or json, not {value!r}").format(value=fmt[:20]),
+            field="format",
+        )
     to_stdout = output == "-"
     protect = dburl.database_files(_db_url())
     if not to_stdout:  # refused before the database is opened: nothing read, nothing logged
@@ -365,4 +488,7 @@ def audit_export(
         sys.stdout.write(text)
         return
     size = files.write_new(output, text, force=force, private=include_identity, protect=protect)
-    sys.stdout.write(f"wrote {output} ({fmt}, {size:,} bytes)\n")
+    sys.stdout.write(
+        _("wrote {path} ({format}, {size} bytes)").format(path=output, format=fmt, size=f"{size:,}")
+        + "\n"
+    )

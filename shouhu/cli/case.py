@@ -16,25 +16,37 @@ from shouhu.cli.common import (
     IdentityOpt,
     JsonOpt,
     ReasonOpt,
+    ShouhuCommand,
     ShouhuGroup,
     TypesHelp,
     _console,
     _engine,
     _gone,
     _notice,
+    _paged,
     _print_json,
     _print_json_items,
     _read_identity,
     _reader,
     _who,
+    examples,
     parse_data,
 )
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 case_app = typer.Typer(cls=ShouhuGroup, help="Show, list and move cases.", no_args_is_help=True)
 
 
-@case_app.command("show")
+@case_app.command(
+    "show",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu case show 01HW3Q4Z9X8V7T6S --as police.json",
+        "shouhu case show 01HW3Q4Z9X8V7T6S --at 2026-03-05T12:00 --json --as police.json",
+        "shouhu case show 01HW3Q4Z9X8V7T6S --include-identity --reason 核实身份 --as police.json",
+    ),
+)
 def case_show(
     case_id: Annotated[str, typer.Argument(metavar="CASE")],
     as_json: JsonOpt = False,
@@ -52,14 +64,15 @@ def case_show(
     with _engine(write=False) as engine:
         if at is not None:
             if include_identity:
-                raise InvalidInput("--at shows no identity; drop --include-identity", field="at")
+                raise InvalidInput(_("--at shows no identity; drop --include-identity"), field="at")
             rebuilt = engine.replay(case_id, at=at)
             if as_json:
                 _print_json(rebuilt.to_dict(engine.zone))
             else:
                 from shouhu.cli.render_reports import render_replay
 
-                render_replay(_console(), rebuilt, engine.zone)
+                with _paged() as console:
+                    render_replay(console, rebuilt, engine.zone)
             return
         view = engine.case(case_id, reader=_reader(engine))
         if include_identity:
@@ -69,7 +82,8 @@ def case_show(
         else:
             from shouhu.cli.render import render_case
 
-            render_case(_console(), view, engine.zone, identity=include_identity)
+            with _paged() as console:
+                render_case(console, view, engine.zone, identity=include_identity)
 
 
 #: ``case list`` without ``--limit`` or ``--all``: one page of this many cases.
@@ -95,7 +109,15 @@ class _Page:
             yield row
 
 
-@case_app.command("list", cls=TypesHelp)
+@case_app.command(
+    "list",
+    cls=TypesHelp,
+    epilog=examples(
+        "shouhu case list --state reported --as police.json",
+        "shouhu case list --type solo_living --overdue --json --as police.json",
+        "shouhu case list --all --as police.json",
+    ),
+)
 def case_list(
     type_: Annotated[
         str | None,
@@ -126,7 +148,7 @@ def case_list(
     """
     if show_all and limit is not None:
         raise InvalidInput(
-            "--all lists every case and --limit N a page of N: give one or the other",
+            _("--all lists every case and --limit N a page of N: give one or the other"),
             field="limit",
         )
     paged = not show_all and limit is None
@@ -146,7 +168,8 @@ def case_list(
         else:
             from shouhu.cli.render import render_case_list_pages
 
-            render_case_list_pages(_console(), shown, engine.zone)
+            with _paged() as console:
+                render_case_list_pages(console, shown, engine.zone)
     if page is not None and page.more and page.last is not None:
         import shlex
 
@@ -158,8 +181,10 @@ def case_list(
         ]
         command = shlex.join(["shouhu", "case", "list", *filters])
         _notice(
-            f"{LIST_DEFAULT} cases shown and more remain; next page: {command} "
-            f"--after {page.last}; all of them: {command} --all",
+            _(
+                "{shown} cases shown and more remain; next page: {command} --after {last}; "
+                "all of them: {command} --all"
+            ).format(shown=LIST_DEFAULT, command=command, last=page.last),
             "case_list_page",
             shown=LIST_DEFAULT,
             more=True,
@@ -167,7 +192,9 @@ def case_list(
         )
 
 
-@case_app.command("next")
+@case_app.command(
+    "next", cls=ShouhuCommand, epilog=examples("shouhu case next 01HW3Q4Z9X8V7T6S --as police.json")
+)
 def case_next(
     case_id: Annotated[str, typer.Argument(metavar="CASE")], as_json: JsonOpt = False
 ) -> None:
@@ -182,7 +209,15 @@ def case_next(
             render_next(_console(), engine.case(case_id, reader=engine.credential), options)
 
 
-@case_app.command("fire")
+@case_app.command(
+    "fire",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu case fire 01HW3Q4Z9X8V7T6S dispatch --as police.json",
+        "shouhu case fire 01HW3Q4Z9X8V7T6S dispatch --at 2026-03-02T09:10 --expect-version 1 "
+        "--as police.json",
+    ),
+)
 def case_fire(
     case_id: Annotated[str, typer.Argument(metavar="CASE")],
     trigger: Annotated[str, typer.Argument(metavar="TRIGGER")],
@@ -217,7 +252,7 @@ def case_fire(
             _print_json(view.to_dict(engine.zone))
         else:
             zh, en = view.state_labels
+            version = _("(version {version})").format(version=view.version)
             _console().print(
-                f"{view.id}: {trigger} — {before} → [bold]{view.state}[/bold] {zh} / {en} "
-                f"(version {view.version})"
+                f"{view.id}: {trigger} — {before} → [bold]{view.state}[/bold] {zh} / {en} {version}"
             )

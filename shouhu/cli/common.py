@@ -8,8 +8,10 @@ common option types. Heavy modules (the store, the engine) are imported only whe
 
 import json
 import os
+import shutil
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -17,6 +19,7 @@ from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from shouhu.errors import InvalidInput, ShouhuError
+from shouhu.i18n import N_, _
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -27,8 +30,31 @@ if TYPE_CHECKING:
 EXIT_USAGE = 2
 
 
+def _help_setup(command: Any, ctx: Any) -> None:
+    """Before ``command``'s help is written: flags show no value placeholder (typer writes
+    ``<bool>`` for them), and with ``NO_COLOR`` typer's help has no escape sequences."""
+    from typer import rich_utils
+
+    rich_utils.COLOR_SYSTEM = None if _no_color() else "auto"
+    for param in command.get_params(ctx):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+
+
+class ShouhuCommand(TyperCommand):
+    """A command of shouhu: its help shows flags without a placeholder and honours NO_COLOR."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _help_setup(self, ctx)
+        super().format_help(ctx, formatter)
+
+
 class ShouhuGroup(TyperGroup):
     """Runs a command and turns every failure into one line on stderr and an exit code."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _help_setup(self, ctx)
+        super().format_help(ctx, formatter)
 
     def main(  # type: ignore[override]
         self,
@@ -60,7 +86,6 @@ class ShouhuGroup(TyperGroup):
                     typer.echo(text)
                 sys.exit(EXIT_USAGE)
             from shouhu.cli.localise import usage_error
-            from shouhu.i18n import _
 
             hint = (
                 _(" (see `{command} --help`)").format(command=ctx.command_path)
@@ -73,44 +98,64 @@ class ShouhuGroup(TyperGroup):
             _announce_created()
             sys.exit(exc.exit_code)
         except (Abort, KeyboardInterrupt):
-            _fail("interrupted", 130)
+            _fail(_("interrupted"), 130)
         _announce_created()
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-#: Global options a user may also give after the subcommand (``shouhu case fire … --as P``).
-HOISTED = ("--as",)
+#: Global options a user may also give after the subcommand (``shouhu case fire … --as P``),
+#: each with its value; no command has an option of the same name (a test holds it).
+HOISTED = ("--as", "--db", "--zone", "--policy", "--log-level")
+#: Global flags a user may also give after the subcommand.
+HOISTED_FLAGS = ("--json-logs", "--no-pager")
+#: Options of the commands a user may also give before the subcommand (``shouhu --json case
+#: list`` is ``shouhu case list --json``).
+LOWERED = ("--json",)
 
 
 def _hoisted(args: Sequence[str] | None) -> list[str] | None:
-    """``args`` with each :data:`HOISTED` option (and its value) moved to the front, where
-    the root group reads it; what follows ``--`` is left alone."""
+    """``args`` with each :data:`HOISTED` option (and its value) and :data:`HOISTED_FLAGS`
+    flag moved to the front, where the root group reads it, and each :data:`LOWERED` option
+    given among the root options moved after the subcommand; what follows ``--`` is left
+    alone."""
     if args is None:
         args = sys.argv[1:]
-    rest, front = list(args), []
+    rest: list[str] = list(args)
+    lowered: list[str] = []
+    i = 0
+    while i < len(rest):  # the root options, up to the subcommand
+        a = rest[i]
+        if a in LOWERED:
+            lowered.append(rest.pop(i))
+            continue
+        if not a.startswith("-") or a in ("-", "--"):
+            break
+        i += 2 if a in HOISTED else 1
+    front: list[str] = []
     i = 0
     while i < len(rest):
         a = rest[i]
         if a == "--":
             break
         name = a.split("=", 1)[0]
-        if name in HOISTED and i > 0:
-            take = 1 if "=" in a else 2
+        if (name in HOISTED or a in HOISTED_FLAGS) and i > 0:
+            take = 1 if "=" in a or a in HOISTED_FLAGS else 2
             front += rest[i : i + take]
             del rest[i : i + take]
             continue
         i += 1
-    return front + rest
+    end = rest.index("--") if "--" in rest else len(rest)
+    return front + rest[:end] + lowered + rest[end:]
 
 
 def _fail(message: str, code: int) -> NoReturn:
     line = " ".join(str(message).split())
     if SETTINGS.created:  # still one line: the error, and the new file it leaves behind
-        line += f" (created database {SETTINGS.created})"
+        line += " " + _("(created database {path})").format(path=SETTINGS.created)
         SETTINGS.created = None
-    typer.echo(f"shouhu: error: {line}", err=True)
+    typer.echo(_("shouhu: error: {message}").format(message=line), err=True)
     sys.exit(code)
 
 
@@ -118,7 +163,7 @@ def _announce_created() -> None:
     """Say once, on stderr, that this command created a new database file."""
     if SETTINGS.created:
         path, SETTINGS.created = SETTINGS.created, None
-        _notice(f"created database {path}", "database_created", path=path)
+        _notice(_("created database {path}").format(path=path), "database_created", path=path)
 
 
 def _notice(text: str, event: str, **fields: Any) -> None:
@@ -140,6 +185,7 @@ class _Settings:
     credential: str | None = None  # --as / SHOUHU_CREDENTIAL: the file of who acts
     created: str | None = None  # a database file this command created (said once, at the end)
     json_logs: bool = False
+    no_pager: bool = False  # --no-pager: long output is never paged
 
 
 SETTINGS = _Settings()
@@ -199,10 +245,135 @@ def _print_json_items(items: Iterable[Any]) -> None:
     out.write("[]\n" if first else "\n]\n")
 
 
-def _console() -> Any:
+def _no_color() -> bool:
+    """``NO_COLOR`` is set (no-color.org): no colours, nor any other escape sequence."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def _console(file: Any = None) -> Any:
+    """A console for human output on standard output (or ``file``); with ``NO_COLOR``, plain
+    text even on a terminal (rich alone would still write bold and underline)."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    return Console(
+        file=file,
+        highlight=False,
+        soft_wrap=False,
+        color_system=None if _no_color() else "auto",
+        width=shutil.get_terminal_size().columns if file is not None else None,
+    )
+
+
+#: The pager when neither SHOUHU_PAGER nor PAGER is set (as git: quit if one screen, colours).
+DEFAULT_PAGER = "less -FRX"
+
+
+def _pager_command() -> list[str] | None:
+    """The pager for long output: ``$SHOUHU_PAGER``, else ``$PAGER``, else ``less -FRX``; None
+    when standard output is no terminal (a pipe, a file, a test), with ``--no-pager``, or when
+    the pager is set empty or to ``cat``."""
+    import shlex
+
+    if SETTINGS.no_pager or not sys.stdout.isatty():
+        return None
+    for var in ("SHOUHU_PAGER", "PAGER"):
+        if var in os.environ:
+            text = os.environ[var]
+            break
+    else:
+        text = DEFAULT_PAGER
+    try:
+        command = shlex.split(text)
+    except ValueError:
+        return None
+    return None if not command or command == ["cat"] else command
+
+
+class _PagerOut:
+    """Standard output through a pager once the text is longer than the screen: lines are
+    held until they fill the screen, then the pager is started and everything goes to it
+    (a long table streams on); shorter text is written as it is when closed."""
+
+    def __init__(self, command: list[str], height: int) -> None:
+        self.command = command
+        self.height = max(height - 1, 1)  # a line is kept for the prompt
+        self.held: list[str] = []
+        self.lines = 0
+        self.pager: Any = None
+        self.gone = False  # the user quit the pager: the rest is not wanted
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return sys.stdout.fileno()
+
+    def flush(self) -> None:
+        pass
+
+    def write(self, text: str) -> int:
+        if self.pager is None:
+            self.held.append(text)
+            self.lines += text.count("\n")
+            if self.lines > self.height:
+                self._start()
+        else:
+            self._send(text)
+        return len(text)
+
+    def _start(self) -> None:
+        import subprocess
+
+        sys.stdout.flush()
+        env = dict(os.environ)
+        env.setdefault("LESS", "FRX")
+        try:
+            self.pager = subprocess.Popen(
+                self.command, stdin=subprocess.PIPE, env=env, encoding="utf-8", errors="replace"
+            )
+        except OSError:  # no such pager: the text as it is
+            self.command = []
+            self.height = sys.maxsize
+            return
+        held, self.held = "".join(self.held), []
+        self._send(held)
+
+    def _send(self, text: str) -> None:
+        if self.gone:
+            return
+        try:
+            self.pager.stdin.write(text)
+        except (BrokenPipeError, OSError):
+            self.gone = True
+
+    def close(self) -> None:
+        if self.pager is None:
+            sys.stdout.write("".join(self.held))
+            sys.stdout.flush()
+            return
+        with suppress(BrokenPipeError, OSError):
+            self.pager.stdin.close()
+        while True:
+            try:
+                self.pager.wait()
+                return
+            except KeyboardInterrupt:  # as git: the pager handles Ctrl-C itself
+                continue
+
+
+@contextmanager
+def _paged() -> Iterator[Any]:
+    """A console for long human output: through the pager (:func:`_pager_command`) when
+    standard output is a terminal and the text is longer than the screen, as git does."""
+    command = _pager_command()
+    if command is None:
+        yield _console()
+        return
+    out = _PagerOut(command, shutil.get_terminal_size().lines)
+    try:
+        yield _console(file=out)
+    finally:
+        out.close()
 
 
 def parse_data(items: list[str] | None) -> dict[str, str]:
@@ -212,9 +383,11 @@ def parse_data(items: list[str] | None) -> dict[str, str]:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise InvalidInput(f"--data {item[:60]!r}: expected KEY=VALUE", field="data")
+            raise InvalidInput(
+                _("--data {item!r}: expected KEY=VALUE").format(item=item[:60]), field="data"
+            )
         if key in out:
-            raise InvalidInput(f"--data {key[:60]!r} given twice", field=key[:60])
+            raise InvalidInput(_("--data {key!r} given twice").format(key=key[:60]), field=key[:60])
         out[key] = value
     return out
 
@@ -234,7 +407,7 @@ GoneRoleOpt = Annotated[str | None, typer.Option("--role", hidden=True)]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why the identity is needed.")]
 
 #: What a command that acts tells a user without a credential.
-NEED_AS = (
+NEED_AS = N_(
     "act as an operator with --as PATH (or SHOUHU_CREDENTIAL=PATH): the credential file "
     "shouhu init or shouhu operator add wrote"
 )
@@ -244,10 +417,13 @@ def _gone(actor: str | None, role: str | None) -> None:
     """Refuse ``--actor``/``--role`` (issue 15), pointing to ``--as``."""
     given = [n for n, v in (("--actor", actor), ("--role", role)) if v is not None]
     if given:
+        words = (
+            _("{options} are gone: the operator and role are the credential's; {need_as}")
+            if len(given) > 1
+            else _("{options} is gone: the operator and role are the credential's; {need_as}")
+        )
         raise InvalidInput(
-            f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} gone: the operator "
-            f"and role are the credential's; {NEED_AS}",
-            field="actor",
+            words.format(options=_(" and ").join(given), need_as=_(NEED_AS)), field="actor"
         )
 
 
@@ -265,7 +441,7 @@ def _credential(*, required: bool = True) -> Any:
     path = SETTINGS.credential
     if not path:
         if required:
-            raise NotAuthenticated(f"no credential: {NEED_AS}")
+            raise NotAuthenticated(_("no credential: {need_as}").format(need_as=_(NEED_AS)))
         return None
     from shouhu.adapters.credentials import load
 
@@ -281,8 +457,10 @@ def _reader(engine: Any) -> Any:
         return engine.credential
     if engine.store.registry_entries(0):
         raise NotAuthenticated(
-            "this database has operators: reading its cases needs a credential (--as PATH or "
-            "SHOUHU_CREDENTIAL)"
+            _(
+                "this database has operators: reading its cases needs a credential (--as PATH "
+                "or SHOUHU_CREDENTIAL)"
+            )
         )
     return None
 
@@ -301,8 +479,10 @@ def _need_reader(actor: str | None, role: str | None, reason: str | None) -> Non
     missing = [n for n, v in (("--as", SETTINGS.credential), ("--reason", reason)) if not v]
     if missing:
         raise InvalidInput(
-            f"--include-identity needs {', '.join(missing)}: reading a child's identity is "
-            "recorded (who, role, when, why)",
+            _(
+                "--include-identity needs {options}: reading a child's identity is recorded "
+                "(who, role, when, why)"
+            ).format(options=", ".join(missing)),
             field="identity",
         )
 
@@ -330,7 +510,7 @@ def _workflows() -> "WorkflowSet":
     return _WORKFLOWS[0]
 
 
-class TypesHelp(TyperCommand):
+class TypesHelp(ShouhuCommand):
     """A command whose help names the workflow set's types: ``{report_types}``,
     ``{watch_types}`` and ``{roles}`` in a parameter's help are filled in from the set when
     the help is shown (not when the CLI starts: the set is read only when it is needed)."""
@@ -357,14 +537,30 @@ def _db_url() -> str:
 
     if SETTINGS.db is None and DEFAULT_DB_ENV in os.environ:  # typer passes "" on as None
         raise InvalidInput(
-            f"{DEFAULT_DB_ENV} is set but empty: give a database URL, or unset it for the default",
+            _("{var} is set but empty: give a database URL, or unset it for the default").format(
+                var=DEFAULT_DB_ENV
+            ),
             field="db",
         )
     url = SETTINGS.db or default_db_url()
     if dburl.ephemeral(url):
         raise InvalidInput(
-            f"--db {url[:80]}: an in-memory database is lost when the command ends; give a "
-            "file (sqlite:///cases.db) or a server",
+            _(
+                "--db {url}: an in-memory database is lost when the command ends; give a file "
+                "(sqlite:///cases.db) or a server"
+            ).format(url=url[:80]),
             field="db",
         )
     return url
+
+
+def examples(*lines: str) -> str:
+    """A command's epilog: ``Examples:`` and real command lines (the same in every language),
+    a paragraph each (a long one wraps on a narrow terminal)."""
+    return "Examples:\n\n" + "\n\n".join(lines)
+
+
+def one_or_many(n: int, one: str, many: str) -> str:
+    """The words for ``n`` things, ``one`` (for 1) or ``many`` (marked with ``N_``), in the
+    user's language: English and Chinese need no more forms than these."""
+    return _(one) if n == 1 else _(many)

@@ -7,7 +7,17 @@ import sys
 
 import typer
 
-from shouhu.cli.common import SETTINGS, JsonOpt, ShouhuGroup, _db_url, _new_sqlite_file, _print_json
+from shouhu.cli.common import (
+    SETTINGS,
+    JsonOpt,
+    ShouhuCommand,
+    ShouhuGroup,
+    _db_url,
+    _new_sqlite_file,
+    _print_json,
+    examples,
+)
+from shouhu.i18n import _
 
 db_app = typer.Typer(
     cls=ShouhuGroup,
@@ -16,7 +26,13 @@ db_app = typer.Typer(
 )
 
 
-@db_app.command("upgrade")
+@db_app.command(
+    "upgrade",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu db upgrade", "shouhu --db postgresql://shouhu@localhost/shouhu db upgrade"
+    ),
+)
 def db_upgrade(as_json: JsonOpt = False) -> None:
     """Bring the database to the newest schema revision (a new one gets the whole schema).
 
@@ -34,18 +50,30 @@ def db_upgrade(as_json: JsonOpt = False) -> None:
         _print_json(done.to_dict())
         return
     if not done.changed:
-        sys.stdout.write(f"{done.database}: already at {done.after} (head); nothing to do\n")
+        sys.stdout.write(
+            _("{database}: already at {revision} (head); nothing to do").format(
+                database=done.database, revision=done.after
+            )
+            + "\n"
+        )
         return
     if done.before is not None:
         before = done.before
     elif done.stamped is not None:
-        before = f"unversioned (tables of {done.stamped}, stamped)"
+        before = _("unversioned (tables of {revision}, stamped)").format(revision=done.stamped)
     else:
-        before = "empty"
-    sys.stdout.write(f"{done.database}: upgraded {before} → {done.after} (head)\n")
+        before = _("empty")
+    sys.stdout.write(
+        _("{database}: upgraded {before} → {revision} (head)").format(
+            database=done.database, before=before, revision=done.after
+        )
+        + "\n"
+    )
 
 
-@db_app.command("current")
+@db_app.command(
+    "current", cls=ShouhuCommand, epilog=examples("shouhu db current", "shouhu db current --json")
+)
 def db_current(as_json: JsonOpt = False) -> None:
     """The database's schema revision, and whether it is the newest (reads only)."""
     from shouhu.adapters import migrate
@@ -55,14 +83,18 @@ def db_current(as_json: JsonOpt = False) -> None:
         _print_json(st.to_dict())
         return
     if st.at_head:
-        line = f"{st.revision} (head)"
+        line = _("{revision} (head)").format(revision=st.revision)
     elif st.revision is not None:
-        line = f"{st.revision} (not head: {st.head}; run `shouhu db upgrade`)"
-    elif st.matches is not None:
-        line = (
-            f"none (unversioned: tables of {st.matches}, made before migrations; head is "
-            f"{st.head}: `shouhu db upgrade` stamps and upgrades it)"
+        line = _("{revision} (not head: {head}; run `shouhu db upgrade`)").format(
+            revision=st.revision, head=st.head
         )
+    elif st.matches is not None:
+        line = _(
+            "none (unversioned: tables of {revision}, made before migrations; head is {head}: "
+            "`shouhu db upgrade` stamps and upgrades it)"
+        ).format(revision=st.matches, head=st.head)
     else:
-        line = f"none (empty database; head is {st.head}: `shouhu db upgrade` creates it)"
+        line = _("none (empty database; head is {head}: `shouhu db upgrade` creates it)").format(
+            head=st.head
+        )
     sys.stdout.write(line + "\n")

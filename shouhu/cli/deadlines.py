@@ -9,7 +9,18 @@ from typing import Annotated
 
 import typer
 
-from shouhu.cli.common import JsonOpt, ShouhuGroup, _console, _engine, _print_json, _reader
+from shouhu.cli.common import (
+    JsonOpt,
+    ShouhuCommand,
+    ShouhuGroup,
+    _engine,
+    _paged,
+    _print_json,
+    _reader,
+    examples,
+    one_or_many,
+)
+from shouhu.i18n import N_, _
 
 deadlines_app = typer.Typer(
     cls=ShouhuGroup,
@@ -17,7 +28,14 @@ deadlines_app = typer.Typer(
 )
 
 
-@deadlines_app.callback(invoke_without_command=True)
+@deadlines_app.callback(
+    invoke_without_command=True,
+    epilog=examples(
+        "shouhu deadlines --status pending --as police.json",
+        "shouhu deadlines --due-before 2026-03-31 --json --as police.json",
+        "shouhu deadlines --case 01HW3Q4Z9X8V7T6S --as police.json",
+    ),
+)
 def deadlines_cmd(
     ctx: typer.Context,
     case: Annotated[str | None, typer.Option("--case", help="Only this case.")] = None,
@@ -47,10 +65,18 @@ def deadlines_cmd(
             return
         from shouhu.cli.render import render_deadlines
 
-        render_deadlines(_console(), rows, title=f"Deadlines ({len(rows)})")
+        with _paged() as console:
+            render_deadlines(console, rows, title=_("Deadlines ({count})").format(count=len(rows)))
 
 
-@deadlines_app.command("rejudge")
+@deadlines_app.command(
+    "rejudge",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu deadlines rejudge --dry-run",
+        "shouhu --policy city.toml deadlines rejudge --as scheduler.json",
+    ),
+)
 def rejudge_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would move; record nothing.")
@@ -64,12 +90,31 @@ def rejudge_cmd(
             _print_json(done)
             return
         for r in done:
-            verdict = f"moved to {r['due_at']}" if r["moved"] else "confirmed (not a rest day)"
+            verdict = (
+                _("moved to {due}").format(due=r["due_at"])
+                if r["moved"]
+                else _("confirmed (not a rest day)")
+            )
             seq = "" if r["seq"] is None else f" (#{r['seq']})"
-            sys.stdout.write(f"{r['case_id']}  {r['kind']}  due {r['was']}  {verdict}{seq}\n")
+            due = _("due {due}").format(due=r["was"])
+            sys.stdout.write(f"{r['case_id']}  {r['kind']}  {due}  {verdict}{seq}\n")
         n = len(done)
-        verb = "would be re-judged" if dry_run else "re-judged"
-        sys.stdout.write(
-            f"{n} deadline{'' if n == 1 else 's'} {verb} under Civil Code Art. 203 "
-            f"(policy {engine.policy.id})\n"
-        )
+        if dry_run:
+            said = one_or_many(
+                n,
+                N_(
+                    "{count} deadline would be re-judged under Civil Code Art. 203 "
+                    "(policy {policy})"
+                ),
+                N_(
+                    "{count} deadlines would be re-judged under Civil Code Art. 203 "
+                    "(policy {policy})"
+                ),
+            )
+        else:
+            said = one_or_many(
+                n,
+                N_("{count} deadline re-judged under Civil Code Art. 203 (policy {policy})"),
+                N_("{count} deadlines re-judged under Civil Code Art. 203 (policy {policy})"),
+            )
+        sys.stdout.write(said.format(count=n, policy=engine.policy.id) + "\n")

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shouhu.cli.common import EXIT_USAGE, JsonOpt, ShouhuGroup, _engine, _print_json
+from shouhu.cli.common import (
+    EXIT_USAGE,
+    JsonOpt,
+    ShouhuCommand,
+    ShouhuGroup,
+    _engine,
+    _print_json,
+    examples,
+)
 
 if TYPE_CHECKING:
     from shouhu.adapters.importresult import ImportResult
@@ -21,7 +29,14 @@ import_app = typer.Typer(
 )
 
 
-@import_app.command("reports")
+@import_app.command(
+    "reports",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu import reports reports.csv --source 12345",
+        "shouhu import reports - --format jsonl --all-or-nothing",
+    ),
+)
 def import_reports(
     file: Annotated[
         str,

@@ -30,10 +30,13 @@ _USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.S), words)
     for pattern, words in (
         (
-            r"No such option: (?P<a>\S+)(?: \(Possible options: (?P<b>.*)\))?$",
+            r"No such option: (?P<a>\S+)(?: \(Possible options: (?P<suggest>.*)\))?$",
             N_("No such option: {a}"),
         ),
-        (r"No such command '(?P<a>.*)'\.$", N_("No such command {a!r}.")),
+        (
+            r"No such command '(?P<a>.*?)'\.(?: Did you mean (?P<suggest>.*)\?)?$",
+            N_("No such command {a!r}."),
+        ),
         (r"Missing argument '(?P<a>.*)'\.$", N_("Missing argument {a!r}.")),
         (r"Missing option '(?P<a>.*)'\.$", N_("Missing option {a!r}.")),
         (r"Missing command\.$", N_("Missing command.")),
@@ -50,7 +53,7 @@ _USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Invalid value for (?P<a>.*?): (?P<b>.*)$", N_("Invalid value for {a}: {b}")),
     )
 )
-_DID_YOU_MEAN = N_("{message} Did you mean {names}?")
+_DID_YOU_MEAN = N_("did you mean {names}?")
 _ORIGINAL = "_shouhu_en"
 
 
@@ -83,29 +86,17 @@ def localise(root: Any) -> None:
             setattr(obj, attr, _(text))
 
 
-_SUGGESTION = re.compile(
-    r"^(?P<rest>.*?)\s*(?:Did you mean (?P<names>.*)\?|\(Possible options: (?P<options>.*)\))$",
-    re.S,
-)
-
-
 def usage_error(message: str) -> str:
-    """A usage error of typer's click in the user's language, its "did you mean" too (in
-    English, and for one not known here, as typer's click wrote it)."""
-    from shouhu.i18n import chinese
-
-    if not chinese():
-        return message
-    names = None
-    m = _SUGGESTION.match(message)
-    if m:
-        message, names = m["rest"], m["names"] or m["options"]
+    """A usage error of typer's click in the user's language (unknown ones as they are)."""
     for pattern, words in _USAGE_ERRORS:
-        found = pattern.match(message)
-        if found:
-            message = _(words).format(**{k: v or "" for k, v in found.groupdict().items()})
-            break
-    return message if names is None else _(_DID_YOU_MEAN).format(message=message, names=names)
+        m = pattern.match(message)
+        if m:
+            found = {k: v or "" for k, v in m.groupdict().items()}
+            said = _(words).format(**found)
+            if found.get("suggest"):  # click's and typer's suggestions of a close name
+                said = f"{said.rstrip('.。')}; {_(_DID_YOU_MEAN).format(names=found['suggest'])}"
+            return said
+    return message
 
 
 def _rich_words() -> None:

@@ -14,12 +14,15 @@ import typer
 
 from shouhu.cli.common import (
     JsonOpt,
+    ShouhuCommand,
     ShouhuGroup,
-    _console,
     _credential,
     _engine,
+    _paged,
     _print_json,
+    examples,
 )
+from shouhu.i18n import N_, _
 
 operator_app = typer.Typer(
     cls=ShouhuGroup,
@@ -48,7 +51,7 @@ def _write(credential: Any, path: str | None, force: bool, protect: bool) -> str
 
     passphrase = None
     if protect:
-        passphrase = typer.prompt("passphrase", hide_input=True, confirmation_prompt=True)
+        passphrase = typer.prompt(_("passphrase"), hide_input=True, confirmation_prompt=True)
     return str(save(credential, path, passphrase=passphrase, force=force))
 
 
@@ -60,7 +63,9 @@ def _check_out(path: str | None, force: bool) -> None:
 
     if path is not None and Path(path).expanduser().exists() and not force:
         raise InvalidInput(
-            f"--credential-out: {path} exists; it is not overwritten without --force",
+            _("--credential-out: {path} exists; it is not overwritten without --force").format(
+                path=path
+            ),
             field="credential_out",
         )
 
@@ -93,7 +98,14 @@ def init(
     _made(op, path, as_json)
 
 
-@operator_app.command("add")
+@operator_app.command(
+    "add",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu operator add 李警官 --role police --scope '青山镇, 平安县' "
+        "--body 青山镇派出所 --as admin.json"
+    ),
+)
 def operator_add(
     name: Annotated[str, typer.Argument(metavar="NAME")],
     role: Annotated[str, typer.Option("--role", help="police, township, civil_affairs, …")],
@@ -118,7 +130,13 @@ def operator_add(
     _made(op, path, as_json)
 
 
-@operator_app.command("list")
+@operator_app.command(
+    "list",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu operator list --as admin.json", "shouhu operator list --json --as admin.json"
+    ),
+)
 def operator_list(as_json: JsonOpt = False) -> None:
     """Every operator: id, name, body, role, scope, active."""
     who = _credential()
@@ -130,15 +148,20 @@ def operator_list(as_json: JsonOpt = False) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"Operators ({len(ops)})")
-    for col in ("id", "name", "body", "role", "scope", "active"):
-        table.add_column(col)
+    table = Table(title=_("Operators ({count})").format(count=len(ops)))
+    for col in (N_("id"), N_("name"), N_("body"), N_("role"), N_("scope"), N_("active")):
+        table.add_column(_(col))
     for o in ops:
-        table.add_row(o.id, o.name, o.body, o.role, str(o.scope), "yes" if o.active else "no")
-    _console().print(table)
+        table.add_row(o.id, o.name, o.body, o.role, str(o.scope), _("yes") if o.active else _("no"))
+    with _paged() as console:
+        console.print(table)
 
 
-@operator_app.command("show")
+@operator_app.command(
+    "show",
+    cls=ShouhuCommand,
+    epilog=examples("shouhu operator show 01M95ZAK6HKXWS1TN2N5X9QJAF --as admin.json"),
+)
 def operator_show(
     operator_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False
 ) -> None:
@@ -155,11 +178,20 @@ def operator_show(
         sys.stdout.write(f"{k}: {out[k] if out[k] is not None else '-'}\n")
     for k in out["keys"]:
         sys.stdout.write(
-            f"key {k['public_key']} valid {k['valid_from']} – {k['valid_to'] or 'now'}\n"
+            _("key {key} valid {start} – {end}").format(
+                key=k["public_key"], start=k["valid_from"], end=k["valid_to"] or _("now")
+            )
+            + "\n"
         )
 
 
-@operator_app.command("set-scope")
+@operator_app.command(
+    "set-scope",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu operator set-scope 01M95ZAK6HKXWS1TN2N5X9QJAF --scope 平安县 --as admin.json"
+    ),
+)
 def operator_set_scope(
     operator_id: Annotated[str, typer.Argument(metavar="ID")],
     scope: Annotated[str, typer.Option("--scope", help="The new scope.")],
@@ -168,19 +200,32 @@ def operator_set_scope(
     admin = _credential()
     with _engine(write=False) as engine:
         op = engine.change_scope(admin, operator_id, scope)
-    sys.stdout.write(f"{op.id}: {op.name} now acts in {op.scope}\n")
+    sys.stdout.write(
+        _("{id}: {name} now acts in {scope}").format(id=op.id, name=op.name, scope=op.scope) + "\n"
+    )
 
 
-@operator_app.command("disable")
+@operator_app.command(
+    "disable",
+    cls=ShouhuCommand,
+    epilog=examples("shouhu operator disable 01M95ZAK6HKXWS1TN2N5X9QJAF --as admin.json"),
+)
 def operator_disable(operator_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """From now on the operator can do nothing; their past acts stay valid."""
     admin = _credential()
     with _engine(write=False) as engine:
         op = engine.disable_operator(admin, operator_id)
-    sys.stdout.write(f"{op.id}: {op.name} is disabled\n")
+    sys.stdout.write(_("{id}: {name} is disabled").format(id=op.id, name=op.name) + "\n")
 
 
-@operator_app.command("rotate-key")
+@operator_app.command(
+    "rotate-key",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu operator rotate-key 01M95ZAK6HKXWS1TN2N5X9QJAF --credential-out police.json "
+        "--force --as police.json"
+    ),
+)
 def operator_rotate_key(
     operator_id: Annotated[str, typer.Argument(metavar="ID")],
     credential_out: CredentialOutOpt = None,
@@ -194,7 +239,12 @@ def operator_rotate_key(
     with _engine(write=False) as engine:
         credential = engine.rotate_key(who, operator_id)
         path = _write(credential, credential_out, force, protect)
-    sys.stdout.write(f"{credential.operator_id}: new key; credential written to {path}\n")
+    sys.stdout.write(
+        _("{id}: new key; credential written to {path}").format(
+            id=credential.operator_id, path=path
+        )
+        + "\n"
+    )
 
 
 def _made(op: Any, path: str, as_json: bool) -> None:
@@ -202,5 +252,8 @@ def _made(op: Any, path: str, as_json: bool) -> None:
         _print_json({**op.to_dict(), "credential": path})
         return
     sys.stdout.write(
-        f"{op.id}: {op.name} ({op.role}, scope {op.scope}); credential written to {path}\n"
+        _("{id}: {name} ({role}, scope {scope}); credential written to {path}").format(
+            id=op.id, name=op.name, role=op.role, scope=op.scope, path=path
+        )
+        + "\n"
     )

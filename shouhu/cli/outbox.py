@@ -9,8 +9,18 @@ from typing import Annotated, Any
 
 import typer
 
-from shouhu.cli.common import JsonOpt, ShouhuGroup, _console, _engine, _print_json
+from shouhu.cli.common import (
+    JsonOpt,
+    ShouhuCommand,
+    ShouhuGroup,
+    _console,
+    _engine,
+    _print_json,
+    examples,
+    one_or_many,
+)
 from shouhu.errors import InvalidInput
+from shouhu.i18n import N_, _
 
 outbox_app = typer.Typer(
     cls=ShouhuGroup,
@@ -50,12 +60,14 @@ def _short_time(iso: str | None) -> str:
 
 def _notice_outcome(d: dict[str, Any]) -> str:
     if d["status"] == "delivered":
-        return f"delivered {_short_time(d['delivered_at'])} via {d['channel']}"
+        return _("delivered {time} via {channel}").format(
+            time=_short_time(d["delivered_at"]), channel=d["channel"]
+        )
     if d["status"] == "failed":
-        return f"failed for good: {d['last_error']}"
-    nxt = _short_time(d["next_attempt_at"]) or "now"
+        return _("failed for good: {error}").format(error=d["last_error"])
+    nxt = _short_time(d["next_attempt_at"]) or _("now")
     tail = f": {d['last_error']}" if d["last_error"] else ""
-    return f"pending, next attempt {nxt}{tail}"
+    return _("pending, next attempt {time}").format(time=nxt) + tail
 
 
 def _render_notices(rows: list[dict[str, Any]], title: str) -> None:
@@ -64,19 +76,25 @@ def _render_notices(rows: list[dict[str, Any]], title: str) -> None:
     from rich.text import Text
 
     table = Table(title=title, title_justify="left")
-    table.add_column("id", no_wrap=True, justify="right")
-    table.add_column("key (case:seq:kind)", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("recipient · next attempt · last error", overflow="fold")
+    table.add_column(_("id"), no_wrap=True, justify="right")
+    table.add_column(_("key (case:seq:kind)"), no_wrap=True)
+    table.add_column(_("status"), no_wrap=True)
+    table.add_column(_("recipient · next attempt · last error"), overflow="fold")
     for d in rows:
-        tries = f"{d['attempts']} attempt{'' if d['attempts'] == 1 else 's'}"
+        tries = one_or_many(d["attempts"], N_("{count} attempt"), N_("{count} attempts")).format(
+            count=d["attempts"]
+        )
         info = Text(f"→ {d['recipient']}\n")
         if d["status"] == "pending":
-            info.append(f"next {_short_time(d['next_attempt_at']) or 'now'}")
+            info.append(_("next {time}").format(time=_short_time(d["next_attempt_at"]) or _("now")))
         elif d["status"] == "delivered":
-            info.append(f"done {_short_time(d['delivered_at'])} via {d['channel']}")
+            info.append(
+                _("done {time} via {channel}").format(
+                    time=_short_time(d["delivered_at"]), channel=d["channel"]
+                )
+            )
         else:
-            info.append("not retried")
+            info.append(_("not retried"))
         if d["last_error"]:
             info.append(f"\n{d['last_error']}", style="bold")
         table.add_row(str(d["id"]), d["key"], f"{d['status']}\n{tries}", info)
@@ -95,7 +113,11 @@ def _show_outbox_log_lines() -> None:
         logging.getLogger(OUTBOX_LOGGER).setLevel(logging.INFO)
 
 
-@outbox_app.command("deliver")
+@outbox_app.command(
+    "deliver",
+    cls=ShouhuCommand,
+    epilog=examples("shouhu outbox deliver", "shouhu outbox deliver --limit 10 --json"),
+)
 def outbox_deliver(
     limit: Annotated[
         int, typer.Option("--limit", min=1, help="At most N notices in this run.")
@@ -111,7 +133,9 @@ def outbox_deliver(
 
     channels = configured_channels()
     if not channels:
-        raise InvalidInput("no notice channels configured (SHOUHU_CHANNELS=none)", field="channels")
+        raise InvalidInput(
+            _("no notice channels configured (SHOUHU_CHANNELS=none)"), field="channels"
+        )
     _show_outbox_log_lines()
     try:
         with _engine(write=True) as engine:
@@ -126,12 +150,30 @@ def outbox_deliver(
     counts = {s: sum(1 for d in done if d["status"] == s) for s in ("delivered", "pending")}
     failed = len(done) - counts["delivered"] - counts["pending"]
     sys.stdout.write(
-        f"delivered {counts['delivered']} of {len(done)} notice{'' if len(done) == 1 else 's'} "
-        f"due; {counts['pending']} pending (retried later), {failed} failed\n"
+        one_or_many(
+            len(done),
+            N_(
+                "delivered {delivered} of {count} notice due; {pending} pending (retried later), "
+                "{failed} failed"
+            ),
+            N_(
+                "delivered {delivered} of {count} notices due; {pending} pending (retried "
+                "later), {failed} failed"
+            ),
+        ).format(
+            delivered=counts["delivered"], count=len(done), pending=counts["pending"], failed=failed
+        )
+        + "\n"
     )
 
 
-@outbox_app.command("list")
+@outbox_app.command(
+    "list",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu outbox list --status failed", "shouhu outbox list --case 01HW3Q4Z9X8V7T6S --json"
+    ),
+)
 def outbox_list(
     status: Annotated[
         str | None, typer.Option("--status", help="pending, delivered or failed.")
@@ -145,4 +187,4 @@ def outbox_list(
     if as_json:
         _print_json(rows)
         return
-    _render_notices(rows, f"Outbox ({len(rows)})")
+    _render_notices(rows, _("Outbox ({count})").format(count=len(rows)))

@@ -8,8 +8,18 @@ from typing import Annotated
 
 import typer
 
-from shouhu.cli.common import SETTINGS, ShouhuGroup, _console, _print_json, _workflows
+from shouhu.cli.common import (
+    SETTINGS,
+    JsonOpt,
+    ShouhuCommand,
+    ShouhuGroup,
+    _console,
+    _print_json,
+    _workflows,
+    examples,
+)
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 policy_app = typer.Typer(
     cls=ShouhuGroup,
@@ -18,7 +28,15 @@ policy_app = typer.Typer(
 )
 
 
-@policy_app.command("show")
+@policy_app.command(
+    "show",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu policy show",
+        "shouhu policy show --json",
+        "shouhu --policy city.toml policy show --effective",
+    ),
+)
 def policy_show(
     fmt: Annotated[str, typer.Option("--format", help="table, toml or json.")] = "table",
     effective: Annotated[
@@ -29,14 +47,18 @@ def policy_show(
             "shown whole), as TOML: what events record the id of.",
         ),
     ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """The policy pack in force (the national defaults, or --policy / SHOUHU_POLICY)."""
+    if as_json:
+        fmt = "json"
     from shouhu.adapters.policyfile import load_pack
     from shouhu.engine.policy import describe, rest_days
 
     if fmt not in {"table", "toml", "json"}:
         raise InvalidInput(
-            f"--format: expected table, toml or json, not {fmt[:20]!r}", field="format"
+            _("--format: expected table, toml or json, not {value!r}").format(value=fmt[:20]),
+            field="format",
         )
     pack = load_pack(SETTINGS.policy, wfs=_workflows())
     if effective and fmt != "json":

@@ -15,6 +15,7 @@ from shouhu.cli.common import (
     IdentityOpt,
     JsonOpt,
     ReasonOpt,
+    ShouhuCommand,
     ShouhuGroup,
     _console,
     _engine,
@@ -23,8 +24,10 @@ from shouhu.cli.common import (
     _print_json,
     _read_identity,
     _who,
+    examples,
 )
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 registry_app = typer.Typer(
     cls=ShouhuGroup,
@@ -47,7 +50,8 @@ def _format(fmt: str, as_json: bool) -> str:
         return "json"
     if fmt not in {"table", "json", "csv"}:
         raise InvalidInput(
-            f"--format: expected table, json or csv, not {fmt[:20]!r}", field="format"
+            _("--format: expected table, json or csv, not {value!r}").format(value=fmt[:20]),
+            field="format",
         )
     return fmt
 
@@ -60,7 +64,14 @@ def _write_csv(header: list[str], rows: Any) -> None:
     writer.writerows(rows)
 
 
-@registry_app.command("report")
+@registry_app.command(
+    "report",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu registry report --quarter 2026Q1",
+        "shouhu registry report --quarter 2026Q1 --township 青山镇 --format csv",
+    ),
+)
 def registry_report(
     quarter: Annotated[str, typer.Option("--quarter", help="The quarter, e.g. 2026Q1.")],
     now: NowOpt = None,
@@ -86,7 +97,14 @@ def registry_report(
         render_ledger_return(_console(), ret)
 
 
-@registry_app.command("submit")
+@registry_app.command(
+    "submit",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu registry submit --township 青山镇 --county 平安县 --quarter 2026Q1 "
+        "--as township.json"
+    ),
+)
 def registry_submit(
     township: Annotated[str, typer.Option("--township", help="The township submitting.")],
     quarter: Annotated[str, typer.Option("--quarter", help="The quarter, e.g. 2026Q3.")],
@@ -104,7 +122,9 @@ def registry_submit(
     credential = _who(actor, role)
     if parse_quarter(quarter) is None:  # bad input before the database is opened
         raise InvalidInput(
-            f"--quarter: expected a calendar quarter such as 2026Q3, not {quarter[:20]!r}",
+            _("--quarter: expected a calendar quarter such as 2026Q3, not {value!r}").format(
+                value=quarter[:20]
+            ),
             field="quarter",
         )
     with _engine(write=True) as engine:
@@ -119,11 +139,22 @@ def registry_submit(
             _print_json(view.to_dict(engine.zone))
         else:
             due = [d for d in view.deadlines if d["status"] == "pending"]
-            nxt = f"; next return due {due[0]['due_at']}" if due else ""
-            print(f"{view.id}: {township} submitted its return of {quarter}{nxt}")
+            nxt = _("; next return due {due}").format(due=due[0]["due_at"]) if due else ""
+            said = _("{id}: {township} submitted its return of {quarter}").format(
+                id=view.id, township=township, quarter=quarter
+            )
+            print(said + nxt)
 
 
-@registry_app.command("screening")
+@registry_app.command(
+    "screening",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu registry screening --before 2026-07-01 --township 青山镇",
+        "shouhu registry screening --before 2026-07-01 --include-identity --reason 暑期排查 --as "
+        "township.json",
+    ),
+)
 def registry_screening(
     before: Annotated[str, typer.Option("--before", help="The holiday's first day (YYYY-MM-DD).")],
     now: NowOpt = None,

@@ -19,6 +19,7 @@ from shouhu.engine.views import (
     TriggerOption,
     public_deadline,
 )
+from shouhu.i18n import N_, _
 from shouhu.workflows.spec import WorkflowDef
 
 
@@ -48,57 +49,73 @@ def render_case(console: Console, view: CaseView, tz: str, *, identity: bool = F
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    head.add_row("case", r.id)
-    head.add_row("type", f"{r.type} {view.workflow.zh}")
-    head.add_row(
-        "state", f"{r.state} {zh} / {en}" + (f" — outcome {r.outcome}" if r.outcome else "")
-    )
-    head.add_row("version", str(r.version))
-    who = "person" if view.workflow.opening == "register" else "child"
+    head.add_row(_("case"), r.id)
+    head.add_row(_("type"), f"{r.type} {view.workflow.zh}")
+    outcome = _(" — outcome {outcome}").format(outcome=r.outcome) if r.outcome else ""
+    head.add_row(_("state"), f"{r.state} {zh} / {en}" + outcome)
+    head.add_row(_("version"), str(r.version))
+    who = _("person") if view.workflow.opening == "register" else _("child")
     if identity:
-        idn = f", id {r.child.id_number}" if r.child.id_number else ""
-        head.add_row(who, f"{r.child.name}, born {r.child.birthdate.isoformat()}{idn}")
+        idn = _(", id {id_number}").format(id_number=r.child.id_number) if r.child.id_number else ""
+        born = _("{name}, born {birthdate}").format(
+            name=r.child.name, birthdate=r.child.birthdate.isoformat()
+        )
+        head.add_row(who, born + idn)
     else:
-        head.add_row(who, "identity withheld (--include-identity to show)")
+        head.add_row(who, _("identity withheld (--include-identity to show)"))
     if view.workflow.opening == "register":
-        head.add_row("age", f"{r.child.age_at_discovery} at registration")
-        head.add_row("location", str(r.location))
+        age = _("{age} at registration").format(age=r.child.age_at_discovery)
+        head.add_row(_("age"), age)
+        head.add_row(_("location"), str(r.location))
         head.add_row(
-            "registered", f"{_t(r.reported_at, tz)} by {r.reporter.name} ({r.reporter.kind})"
+            _("registered"),
+            _("{time} by {reporter} ({kind})").format(
+                time=_t(r.reported_at, tz), reporter=r.reporter.name, kind=r.reporter.kind
+            ),
         )
     else:
-        left = "yes (under 16)" if r.child.left_behind else "no (16 or 17)"
-        head.add_row("age", f"{r.child.age_at_discovery} at discovery; left-behind age: {left}")
-        head.add_row("location", str(r.location))
-        mand = "mandatory reporter" if r.reporter.mandatory else "voluntary reporter"
-        head.add_row("reporter", f"{r.reporter.name} ({r.reporter.kind}, {mand})")
+        left = _("yes (under 16)") if r.child.left_behind else _("no (16 or 17)")
+        head.add_row(
+            _("age"),
+            _("{age} at discovery; left-behind age: {left}").format(
+                age=r.child.age_at_discovery, left=left
+            ),
+        )
+        head.add_row(_("location"), str(r.location))
+        mand = _("mandatory reporter") if r.reporter.mandatory else _("voluntary reporter")
+        head.add_row(_("reporter"), f"{r.reporter.name} ({r.reporter.kind}, {mand})")
         delay = r.report_delay_seconds
         head.add_row(
-            "reported",
-            f"{_t(r.reported_at, tz)} (discovered {_t(r.discovered_at, tz)}, "
-            f"delay {delay // 3600}h{delay % 3600 // 60:02d}m{' — LATE' if r.late else ''})",
+            _("reported"),
+            _("{reported} (discovered {discovered}, delay {hours}h{minutes}m{late})").format(
+                reported=_t(r.reported_at, tz),
+                discovered=_t(r.discovered_at, tz),
+                hours=delay // 3600,
+                minutes=f"{delay % 3600 // 60:02d}",
+                late=_(" — LATE") if r.late else "",
+            ),
         )
-    head.add_row("head hash", r.head_hash)
+    head.add_row(_("head hash"), r.head_hash)
     console.print(head)
     if view.deadlines:
         rows = [d if identity else dict(public_deadline(d)) for d in view.deadlines]
-        render_deadlines(console, rows, title="Deadlines", with_case=False)
+        render_deadlines(console, rows, title=_("Deadlines"), with_case=False)
     else:
-        console.print(Text("Deadlines: none recorded", style="dim"))
+        console.print(Text(_("Deadlines: none recorded"), style="dim"))
     console.print(timeline_table(view, tz, identity=identity))
 
 
 def timeline_table(view: CaseView, tz: str, *, identity: bool = False) -> Table:
     """The case's history as a table: when, what, from → to, who, citation."""
     wf = view.workflow
-    table = Table(title=f"Timeline of {view.id}")
+    table = Table(title=_("Timeline of {case}").format(case=view.id))
     table.add_column("#", justify="right")
-    table.add_column("occurred (local)")
-    table.add_column("trigger", overflow="fold")
-    table.add_column("from → to")
-    table.add_column("actor (role)")
-    table.add_column("data")
-    table.add_column("citation")
+    table.add_column(_("occurred (local)"))
+    table.add_column(_("trigger"), overflow="fold")
+    table.add_column(_("from → to"))
+    table.add_column(_("actor (role)"))
+    table.add_column(_("data"))
+    table.add_column(_("citation"))
     for ev in view.history:
         e = ev.event
         if e.seq == 1 and e.trigger in ("report", "register"):
@@ -112,7 +129,11 @@ def timeline_table(view: CaseView, tz: str, *, identity: bool = False) -> Table:
         moved = (
             _state(wf, e.to_state)
             if e.from_state is None
-            else (_state(wf, e.to_state) if e.from_state != e.to_state else f"(stays) {e.to_state}")
+            else (
+                _state(wf, e.to_state)
+                if e.from_state != e.to_state
+                else f"{_('(stays)')} {e.to_state}"
+            )
         )
         if e.from_state is not None and e.from_state != e.to_state:
             moved = f"{e.from_state} → {_state(wf, e.to_state)}"
@@ -144,19 +165,21 @@ def render_case_list_pages(console: Console, rows: Iterable[CaseSummary], tz: st
     del head
     shown = 0
     while page := list(itertools.islice(rest, LIST_PAGE)):
-        title = f"Cases {shown + 1:,}–{shown + len(page):,}"
+        title = _("Cases {first}–{last}").format(
+            first=f"{shown + 1:,}", last=f"{shown + len(page):,}"
+        )
         render_case_list(console, page, tz, title=title)
         shown += len(page)
-    console.print(f"{shown:,} cases")
+    console.print(_("{count} cases").format(count=f"{shown:,}"))
 
 
 def render_case_list(
     console: Console, rows: list[CaseSummary], tz: str, *, title: str | None = None
 ) -> None:
-    table = Table(title=title or f"Cases ({len(rows)})")
-    table.add_column("id", no_wrap=True, min_width=16)
-    for col in ("type", "state", "ver", "township", "village", "reported"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=title or _("Cases ({count})").format(count=len(rows)))
+    table.add_column(_("id"), no_wrap=True, min_width=16)
+    for col in (N_("type"), N_("state"), N_("ver"), N_("township"), N_("village"), N_("reported")):
+        table.add_column(_(col), overflow="fold")
     from shouhu.cli.common import _workflows
 
     wfs = _workflows()
@@ -177,16 +200,20 @@ def render_case_list(
 def render_next(console: Console, view: CaseView, options: list[TriggerOption]) -> None:
     """What can happen next, one block per trigger (readable on any terminal width)."""
     zh, en = view.state_labels
-    console.print(f"[bold]Next for {view.id}[/bold] — now {view.state} {zh} / {en}")
+    head = _("Next for {case}").format(case=view.id)
+    now = _("now {state} {zh} / {en}").format(state=view.state, zh=zh, en=en)
+    console.print(f"[bold]{head}[/bold] — {now}")
     if not options:
-        console.print("No triggers: the case is closed.")
+        console.print(_("No triggers: the case is closed."))
         return
     for o in options:
         console.print(
             Text.assemble(
                 ("• ", "bold"),
                 (o.trigger, "bold"),
-                f" → {', '.join(o.to)}   roles: {', '.join(o.roles)}   ({o.citation})",
+                _(" → {to}   roles: {roles}   ({citation})").format(
+                    to=", ".join(o.to), roles=", ".join(o.roles), citation=o.citation
+                ),
             )
         )
         console.print(Text(f"    {o.label}", style="dim"))
@@ -196,15 +223,26 @@ def render_next(console: Console, view: CaseView, options: list[TriggerOption]) 
                 + (f" ∈ {' | '.join(d['choices'])}" if d.get("choices") else f" ({d['kind']})")
                 for d in o.data
             )
-            console.print(Text(f"    data: {data}"))
+            console.print(Text("    " + _("data: {data}").format(data=data)))
         for g in o.guards:
             if "holds_for" in g:
                 ((key, vals),) = g["holds_for"].items()
-                state = f"holds for {key}={' | '.join(vals)}" if vals else f"holds for no {key} yet"
+                state = (
+                    _("holds for {key}={values}").format(key=key, values=" | ".join(vals))
+                    if vals
+                    else _("holds for no {key} yet").format(key=key)
+                )
             else:
-                state = "holds" if g["holds"] else f"not yet — {g['reason']}"
-            console.print(Text(f"    guard {g['name']} ({g['citation']}): {state}"))
-    console.print(Text("* required. Lists are comma-separated: --data services=a,b", style="dim"))
+                state = (
+                    _("holds") if g["holds"] else _("not yet — {reason}").format(reason=g["reason"])
+                )
+            guard = _("guard {name} ({citation}): {state}").format(
+                name=g["name"], citation=g["citation"], state=state
+            )
+            console.print(Text(f"    {guard}"))
+    console.print(
+        Text(_("* required. Lists are comma-separated: --data services=a,b"), style="dim")
+    )
 
 
 def workflow_json(wf: WorkflowDef) -> dict[str, Any]:
@@ -241,22 +279,25 @@ def workflow_json(wf: WorkflowDef) -> dict[str, Any]:
 
 
 def render_workflow(console: Console, wf: WorkflowDef) -> None:
-    console.print(f"[bold]{wf.type}[/bold] {wf.zh} — {wf.en} (version {wf.version}, {wf.citation})")
+    version = _("(version {version}, {citation})").format(version=wf.version, citation=wf.citation)
+    console.print(f"[bold]{wf.type}[/bold] {wf.zh} — {wf.en} {version}")
     if wf.description:
         console.print(wf.description)
     states = " → ".join(f"{s.name} {s.zh}" for s in wf.states)
-    console.print(f"States: {states}")
-    table = Table(title="Transitions")
-    table.add_column("trigger", no_wrap=True)
-    for col in ("from", "to", "roles", "data", "guard", "citation"):
-        table.add_column(col, overflow="fold")
+    console.print(_("States: {states}").format(states=states))
+    table = Table(title=_("Transitions"))
+    table.add_column(_("trigger"), no_wrap=True)
+    for col in (N_("from"), N_("to"), N_("roles"), N_("data"), N_("guard"), N_("citation")):
+        table.add_column(_(col), overflow="fold")
     for t in wf.transitions:
         data = ", ".join(f.name + ("*" if f.required else "") for f in t.data)
-        when = f" (when {t.when[0]}={t.when[1]})" if t.when else ""
+        when = (
+            " " + _("(when {key}={value})").format(key=t.when[0], value=t.when[1]) if t.when else ""
+        )
         table.add_row(
             t.trigger + when,
             ", ".join(t.sources),
-            t.dest or "(stays)",
+            t.dest or _("(stays)"),
             ", ".join(t.roles),
             data,
             ", ".join(g.name for g in t.guards),
@@ -269,10 +310,13 @@ def _late(seconds: int | None) -> str:
     if seconds is None:
         return ""
     if seconds == 0:
-        return "on time"
+        return _("on time")
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
-    return f"late {days}d{hours}h{rest // 60:02d}m" if days else f"late {hours}h{rest // 60:02d}m"
+    minutes = f"{rest // 60:02d}"
+    if days:
+        return _("late {days}d{hours}h{minutes}m").format(days=days, hours=hours, minutes=minutes)
+    return _("late {hours}h{minutes}m").format(hours=hours, minutes=minutes)
 
 
 def render_deadlines(
@@ -281,19 +325,21 @@ def render_deadlines(
     """Deadlines: kind, due time (local, with offset), status, when met and how late."""
     table = Table(title=title)
     if with_case:
-        table.add_column("case", no_wrap=True, min_width=16)
-    table.add_column("kind", overflow="fold")
-    table.add_column("due (local)", overflow="fold")
-    table.add_column("status", no_wrap=True)
-    table.add_column("met", overflow="fold")
+        table.add_column(_("case"), no_wrap=True, min_width=16)
+    table.add_column(_("kind"), overflow="fold")
+    table.add_column(_("due (local)"), overflow="fold")
+    table.add_column(_("status"), no_wrap=True)
+    table.add_column(_("met"), overflow="fold")
     for d in rows:
         due = (
             d["due_at"][:16].replace("T", " ") + " " + d["due_at"][19:]
             if d["due_at"] != WITHHELD
-            else "withheld (personal data)"
+            else _("withheld (personal data)")
         )
         if d.get("rest_days_unknown_year"):  # Art. 203 not applied: no calendar for the year
-            due += f" (not extended: no {d['rest_days_unknown_year']} rest-day calendar)"
+            due += " " + _("(not extended: no {year} rest-day calendar)").format(
+                year=d["rest_days_unknown_year"]
+            )
         met = (d["met_at"] or "")[:16].replace("T", " ")
         cells = [d["kind"], due, d["status"], f"{met} {_late(d.get('late_seconds'))}".strip()]
         table.add_row(*([d["case_id"], *cells] if with_case else cells))
@@ -308,29 +354,36 @@ def render_policy(console: Console, pack: Any) -> None:
             Text.assemble(
                 ("• ", "bold"),
                 (r.name, "bold"),
-                f"  {r.kind}, {r.period} ({format_period(r.period)}), basis: {r.basis}",
+                "  "
+                + _("{kind}, {period} ({described}), basis: {basis}").format(
+                    kind=r.kind, period=r.period, described=format_period(r.period), basis=r.basis
+                ),
             )
         )
-        starts = ", ".join(str(s) for s in r.starts_on) or "— (checked at the report)"
-        console.print(Text(f"    starts on: {starts}"))
+        starts = ", ".join(str(s) for s in r.starts_on) or _("— (checked at the report)")
+        console.print(Text("    " + _("starts on: {events}").format(events=starts)))
         if r.met_by:
-            console.print(Text(f"    met by: {', '.join(r.met_by)}"))
+            console.print(Text("    " + _("met by: {events}").format(events=", ".join(r.met_by))))
         if r.cancelled_by:
-            console.print(Text(f"    cancelled by: {', '.join(r.cancelled_by)}"))
-        console.print(Text(f"    citation: {r.citation}"))
+            cancelled = ", ".join(r.cancelled_by)
+            console.print(Text("    " + _("cancelled by: {events}").format(events=cancelled)))
+        console.print(Text("    " + _("citation: {citation}").format(citation=r.citation)))
         for label, value in (
-            ("told when missed", r.supervisor),
-            ("told", r.notify),
-            ("note", r.note),
+            (N_("told when missed"), r.supervisor),
+            (N_("told"), r.notify),
+            (N_("note"), r.note),
         ):
             if value:
-                console.print(Text(f"    {label}: {value}", style="dim"))
+                console.print(Text(f"    {_(label)}: {value}", style="dim"))
         if pack.calendar and not r.extends and r.kind == "duty" and r.period.is_calendar:
-            console.print(Text(f"    not extended past rest days: {r.art203_reason}", style="dim"))
+            reason = _("not extended past rest days: {reason}").format(reason=r.art203_reason)
+            console.print(Text(f"    {reason}", style="dim"))
     for y in pack.calendar.years:
         console.print(
             Text(
-                f"• rest days {y.year} (Civil Code Art. 203): {len(y.rest)} holiday rest days, "
-                f"{len(y.work)} weekend days worked — {y.citation}"
+                _(
+                    "• rest days {year} (Civil Code Art. 203): {rest} holiday rest days, "
+                    "{work} weekend days worked — {citation}"
+                ).format(year=y.year, rest=len(y.rest), work=len(y.work), citation=y.citation)
             )
         )

@@ -22,6 +22,7 @@ from shouhu.cli.common import (
     parse_data,
 )
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 
 def report(
@@ -92,8 +93,14 @@ def report(
         else:
             zh, en = case.state_labels
             _console().print(
-                f"Filed case [bold]{case.id}[/bold] ({case.type} {case.workflow.zh}) — "
-                f"state {case.state} {zh} / {en}"
+                _("Filed case {case} ({type} {type_zh}) — state {state} {zh} / {en}").format(
+                    case=f"[bold]{case.id}[/bold]",
+                    type=case.type,
+                    type_zh=case.workflow.zh,
+                    state=case.state,
+                    zh=zh,
+                    en=en,
+                )
             )
 
 
@@ -177,7 +184,10 @@ def register(
         if value is not None and opt[2:].replace("-", "_") not in data
     ]
     if stray:
-        raise InvalidInput(f"{', '.join(stray)}: not for {kind[:20]!r}", field=stray[0][2:])
+        raise InvalidInput(
+            _("{options}: not for {kind!r}").format(options=", ".join(stray), kind=kind[:20]),
+            field=stray[0][2:],
+        )
     person = {"name": name, "birthdate": birthdate, "id_number": id_number}
     with _engine(write=True) as engine:
         case = engine.register(
@@ -193,6 +203,12 @@ def register(
         else:
             zh, en = case.state_labels
             _console().print(
-                f"Registered case [bold]{case.id}[/bold] ({case.type} {case.workflow.zh}) — "
-                f"state {case.state} {zh} / {en}"
+                _("Registered case {case} ({type} {type_zh}) — state {state} {zh} / {en}").format(
+                    case=f"[bold]{case.id}[/bold]",
+                    type=case.type,
+                    type_zh=case.workflow.zh,
+                    state=case.state,
+                    zh=zh,
+                    en=en,
+                )
             )

@@ -27,22 +27,42 @@ from shouhu.cli import (
     scheduler,
     workflow,
 )
-from shouhu.cli.common import SETTINGS, ShouhuGroup, TypesHelp
+from shouhu.cli.common import SETTINGS, ShouhuCommand, ShouhuGroup, TypesHelp, examples
 from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 app = typer.Typer(
     cls=ShouhuGroup,
     help="守护 shouhu — the mandatory-reporting and rescue mechanism for left-behind children.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 # top-level commands first, then the groups: ``--help`` lists them in this order
-app.command(cls=TypesHelp)(report.report)
-app.command(cls=TypesHelp)(report.register)
+app.command(
+    cls=TypesHelp,
+    epilog=examples(
+        "shouhu report solo_living --child-name 王小明 --child-birthdate 2016-02-01 "
+        "--location '石桥村, 青山镇' --reporter-kind school --reporter 青山镇中心小学",
+        "shouhu report suspected_abuse --child-name 王小明 --child-birthdate 2016-02-01 "
+        "--location '石桥村, 青山镇, 平安县' --reporter-kind medical --reporter 平安县人民医院 "
+        "--discovered-at 2026-03-02T08:10 -q",
+    ),
+)(report.report)
+app.command(
+    cls=TypesHelp,
+    epilog=examples(
+        "shouhu register child --name 王小明 --birthdate 2016-02-01 --location '石桥村, 青山镇' "
+        "--parents-away both --guardian 王大山 --agreement-signed --as village.json",
+        "shouhu register elderly --name 王秀英 --birthdate 1948-05-20 --location '石桥村, 青山镇' "
+        "--as village.json",
+    ),
+)(report.register)
 app.add_typer(deadlines.deadlines_app, name="deadlines")
-app.command()(info.info)
+app.command(
+    cls=ShouhuCommand, epilog=examples("shouhu info", "shouhu --db sqlite:///cases.db info --json")
+)(info.info)
 app.add_typer(case.case_app, name="case")
 app.add_typer(workflow.workflow_app, name="workflow")
 app.add_typer(policy.policy_app, name="policy")
@@ -52,11 +72,26 @@ app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(db.db_app, name="db")
 app.add_typer(intake.import_app, name="import")
 app.add_typer(registry.registry_app, name="registry")
-app.command("init")(operators.init)
+app.command(
+    "init",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu init --admin 张主任 --scope 平安县 --credential-out admin.json",
+        "shouhu init --admin 张主任 --body 平安县民政局 --protect",
+    ),
+)(operators.init)
 app.add_typer(operators.operator_app, name="operator")
 
 
-@app.callback()
+def _version(value: bool) -> None:
+    if value:
+        from shouhu import __version__
+
+        typer.echo(f"shouhu {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(cls=ShouhuGroup)
 def _main(
     db: Annotated[
         str | None,
@@ -104,15 +139,38 @@ def _main(
             metavar="PATH",
         ),
     ] = None,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Never page long output (also SHOUHU_PAGER= or PAGER=cat); it is paged only "
+            "on a terminal.",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            expose_value=False,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     from shouhu.adapters.logging import configure
 
     if log_level.lower() not in {"debug", "info", "warning", "error"}:
-        raise InvalidInput(f"--log-level: unknown level {log_level[:20]!r}", field="log_level")
+        raise InvalidInput(
+            _("--log-level: unknown level {value!r}").format(value=log_level[:20]),
+            field="log_level",
+        )
     if db is not None and not db.strip():
         raise InvalidInput(
-            "--db is empty: give a database URL (sqlite:///cases.db), or leave --db out for "
-            "the default",
+            _(
+                "--db is empty: give a database URL (sqlite:///cases.db), or leave --db out for "
+                "the default"
+            ),
             field="db",
         )
     fmt = "json" if json_logs or os.environ.get("SHOUHU_LOG_FORMAT") == "json" else "console"
@@ -122,6 +180,7 @@ def _main(
     SETTINGS.zone = zone
     SETTINGS.policy = policy
     SETTINGS.credential = as_
+    SETTINGS.no_pager = no_pager
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -9,15 +9,32 @@ from typing import Annotated, Any
 
 import typer
 
-from shouhu.cli.common import JsonOpt, ShouhuGroup, _announce_created, _engine, _print_json
+from shouhu.cli.common import (
+    JsonOpt,
+    ShouhuCommand,
+    ShouhuGroup,
+    _announce_created,
+    _engine,
+    _print_json,
+    examples,
+    one_or_many,
+)
 from shouhu.errors import InvalidInput
+from shouhu.i18n import N_, _
 
 scheduler_app = typer.Typer(
     cls=ShouhuGroup, help="Fire due deadlines: once, or as a daemon.", no_args_is_help=True
 )
 
 
-@scheduler_app.command("run")
+@scheduler_app.command(
+    "run",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu scheduler run --once --as scheduler.json",
+        "shouhu scheduler run --interval 60 --as scheduler.json",
+    ),
+)
 def scheduler_run(
     once: Annotated[
         bool, typer.Option("--once", help="Fire what is due now, print it, and exit.")
@@ -35,7 +52,7 @@ def scheduler_run(
 ) -> None:
     """Fire due deadlines exactly once: `--once` for one sweep, otherwise run as a daemon."""
     if now is not None and not once:
-        raise InvalidInput("--now goes with --once", field="now")
+        raise InvalidInput(_("--now goes with --once"), field="now")
     with _engine(write=True) as engine:
         # where operators exist the sweeps are signed by an operator of role system (--as):
         # refused now, not at the first due deadline
@@ -46,11 +63,16 @@ def scheduler_run(
                 _print_json(fired)
                 return
             for f in fired:
+                due = _("due {due}").format(due=f["due_at"])
                 sys.stdout.write(
-                    f"{f['case_id']}  {f['kind']}  due {f['due_at']}  → {f['trigger']} "
-                    f"(#{f['seq']})\n"
+                    f"{f['case_id']}  {f['kind']}  {due}  → {f['trigger']} (#{f['seq']})\n"
                 )
-            sys.stdout.write(f"fired {len(fired)} deadline{'' if len(fired) == 1 else 's'}\n")
+            sys.stdout.write(
+                one_or_many(
+                    len(fired), N_("fired {count} deadline"), N_("fired {count} deadlines")
+                ).format(count=len(fired))
+                + "\n"
+            )
             return
         from shouhu.adapters.logging import configure
         from shouhu.adapters.scheduler import Daemon

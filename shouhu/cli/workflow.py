@@ -8,8 +8,18 @@ from typing import Annotated, Any
 
 import typer
 
-from shouhu.cli.common import JsonOpt, ShouhuGroup, _console, _print_json, _workflows
+from shouhu.cli.common import (
+    JsonOpt,
+    ShouhuCommand,
+    ShouhuGroup,
+    _console,
+    _paged,
+    _print_json,
+    _workflows,
+    examples,
+)
 from shouhu.errors import InvalidInput
+from shouhu.i18n import N_, _
 
 workflow_app = typer.Typer(
     cls=ShouhuGroup,
@@ -18,7 +28,11 @@ workflow_app = typer.Typer(
 )
 
 
-@workflow_app.command("list")
+@workflow_app.command(
+    "list",
+    cls=ShouhuCommand,
+    epilog=examples("shouhu workflow list", "shouhu workflow list --json"),
+)
 def workflow_list(as_json: JsonOpt = False) -> None:
     """The report types and their workflows."""
     wfs = _workflows()
@@ -39,32 +53,46 @@ def workflow_list(as_json: JsonOpt = False) -> None:
         return
     from rich.table import Table
 
-    table = Table(title="Report workflows (001 §四(三)) and the ledger's watches (001 §四(二)2)")
-    for col in ("type", "类型", "description", "version", "triggers"):
-        table.add_column(col)
+    table = Table(title=_("Report workflows (001 §四(三)) and the ledger's watches (001 §四(二)2)"))
+    for col in (N_("type"), "类型", N_("description"), N_("version"), N_("triggers")):
+        table.add_column(_(col))
     for r in rows:
         table.add_row(r["type"], r["zh"], r["en"], str(r["version"]), str(r["triggers"]))
     _console().print(table)
 
 
-@workflow_app.command("show")
+@workflow_app.command(
+    "show",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu workflow show solo_living",
+        "shouhu workflow show solo_living --format mermaid",
+        "shouhu workflow show suspected_abuse --json",
+    ),
+)
 def workflow_show(
     type_: Annotated[str, typer.Argument(metavar="TYPE")],
     fmt: Annotated[str, typer.Option("--format", help="text, mermaid or json.")] = "text",
+    as_json: JsonOpt = False,
 ) -> None:
     """One workflow: its states and transitions with roles, data, guards and citations."""
+    if as_json:
+        fmt = "json"
     from shouhu.cli.render import render_workflow, workflow_json
     from shouhu.workflows.diagram import mermaid
 
     wfs = _workflows()
     if type_ not in wfs:
         raise InvalidInput(
-            f"unknown report type {type_[:40]!r} (types: {', '.join(wfs.all_types())})",
+            _("unknown report type {type!r} (types: {types})").format(
+                type=type_[:40], types=", ".join(wfs.all_types())
+            ),
             field="type",
         )
     if fmt not in {"text", "mermaid", "json"}:
         raise InvalidInput(
-            f"--format: expected text, mermaid or json, not {fmt[:20]!r}", field="format"
+            _("--format: expected text, mermaid or json, not {value!r}").format(value=fmt[:20]),
+            field="format",
         )
     wf = wfs.latest(type_)
     if fmt == "mermaid":
@@ -72,4 +100,5 @@ def workflow_show(
     elif fmt == "json":
         _print_json(workflow_json(wf))
     else:
-        render_workflow(_console(), wf)
+        with _paged() as console:
+            render_workflow(console, wf)
