@@ -11,7 +11,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -19,7 +19,7 @@ from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from shouhu.errors import InvalidInput, ShouhuError
-from shouhu.i18n import N_, _
+from shouhu.i18n import N_, _, using
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -68,9 +68,24 @@ class ShouhuGroup(TyperGroup):
         from shouhu.cli.localise import localise
 
         localise(self)
+        argv = _hoisted(args) or []
+        # JSON is for machines: with --json every word is English and stable — the text a
+        # document carries (a verifier's reasons, a guard's) and an error on stderr alike
+        machine = "--json" in (argv[: argv.index("--")] if "--" in argv else argv)
+        with using("en") if machine else nullcontext():
+            return self._run(argv, prog_name, complete_var, standalone_mode, **extra)
+
+    def _run(
+        self,
+        argv: list[str],
+        prog_name: str | None,
+        complete_var: str | None,
+        standalone_mode: bool,
+        **extra: Any,
+    ) -> Any:
         try:
             rv = super().main(
-                args=_hoisted(args),
+                args=argv,
                 prog_name=prog_name or "shouhu",
                 complete_var=complete_var,
                 standalone_mode=False,
