@@ -137,3 +137,51 @@ def test_an_unknown_trigger_names_the_closest(cli: Cli) -> None:
     case_id = cli.ok(*REPORT_IN_CHINESE, "-q").stdout.strip()
     line = assert_one_error_line(cli.fire(case_id, "dispach"), 2)
     assert "unknown trigger 'dispach' for solo_living: did you mean dispatch?" in line
+
+
+def test_a_child_registered_in_chinese_is_on_the_ledger_with_the_keys(cli: Cli) -> None:
+    """``shouhu register 儿童 … --category 孤儿 --father 死亡 --mother 服刑在押``: the child
+    watch, with its category and the parents' situations stored as keys."""
+    made = cli.ok(
+        "register",
+        "儿童",
+        "--name",
+        "张三",
+        "--birthdate",
+        "2012年1月1日",
+        "--location",
+        "石桥村，青山镇",
+        *cli.who("village_committee"),
+        "--at",
+        "2026年1月5日 9:00",
+        "--category",
+        "孤儿",
+        "--father",
+        "死亡",
+        "--mother",
+        "死亡",
+        "--json",
+    )
+    case = json.loads(made.stdout)
+    assert case["type"] == "child_watch"
+    assert case["facts"]["category"] == "orphan"
+    assert "死亡" not in made.stdout
+
+
+def test_case_list_filters_by_a_type_and_a_state_in_chinese(cli: Cli) -> None:
+    reported = cli.ok(*REPORT_IN_CHINESE, "-q").stdout.strip()
+    dispatched = cli.ok(*REPORT_IN_CHINESE, "-q", "--new-case").stdout.strip()
+    assert cli.fire(dispatched, "dispatch").exit_code == 0
+
+    def listed(*filters: str) -> list[str]:
+        out = cli.ok("case", "list", *cli.who(), "--json", *filters).stdout
+        return [row["id"] for row in json.loads(out)]
+
+    assert listed("--type", "独居", "--state", "已报告") == [reported]
+    assert listed("--type", "脱离监护单独居住生活", "--state", "已出警") == [dispatched]
+
+
+def test_an_unknown_state_names_the_closest(cli: Cli) -> None:
+    cli.ok(*REPORT_IN_CHINESE, "-q")
+    line = assert_one_error_line(cli("case", "list", *cli.who(), "--state", "dispached"), 2)
+    assert "unknown state 'dispached': did you mean dispatched?" in line
