@@ -80,7 +80,10 @@ class Vocabulary:
         if not isinstance(value, str) or not value.strip():
             return None
         index = self.index
-        close = difflib.get_close_matches(normalise(value)[:60], list(index), n=1, cutoff=0.6)
+        text = normalise(value)[:60]
+        # a Chinese name is two to four characters: one mistyped of two is as close as it gets
+        cutoff = 0.6 if text.isascii() else 0.5
+        close = difflib.get_close_matches(text, list(index), n=1, cutoff=cutoff)
         return index[close[0]] if close else None
 
     def hint(self, value: object) -> str:

@@ -381,6 +381,11 @@ def test_an_unknown_role_lists_the_roles_in_chinese(in_chinese: None) -> None:
     assert "police（公安机关）" in refused.value.message
 
 
+def test_a_mistyped_chinese_role_names_the_closest() -> None:
+    with pytest.raises(InvalidInput, match=r"unknown role '公按': did you mean police\?"):
+        v.actor_parts({"name": "李警官", "role": "公按"})
+
+
 def test_an_unknown_reporter_kind_names_the_closest() -> None:
     with pytest.raises(InvalidInput, match=r"'scool': did you mean school\?"):
         v.reporter({"kind": "scool", "name": "青山镇中心小学"})
