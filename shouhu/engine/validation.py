@@ -390,8 +390,8 @@ def id_check_digit(first17: str) -> str:
 
 def check_id_number(text: str, birthdate: date) -> str:
     """An 18-character resident id number, validated against its check digit and birthdate."""
-    idn = text.strip().upper()
-    if not _ID.match(idn):
+    idn = unicodedata.normalize("NFKC", text).strip().upper()  # full-width digits as ASCII
+    if not _ID.match(idn) or not idn.isascii():
         raise InvalidInput(
             _("id_number: must be 18 characters: 17 digits and a digit or X"), field="id_number"
         )

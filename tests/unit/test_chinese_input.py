@@ -172,6 +172,13 @@ def test_a_bad_instant_names_the_accepted_forms_in_chinese(in_chinese: None) -> 
     )
 
 
+def test_an_id_number_in_full_width_digits_is_kept_in_ascii() -> None:
+    first17 = "11010520160410123"
+    idn = first17 + v.id_check_digit(first17)
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in idn)  # ０-９, Ｘ
+    assert v.check_id_number(wide, APRIL_10) == idn
+
+
 # --- the names of keys ------------------------------------------------------------------------
 
 
