@@ -19,6 +19,7 @@ from shouhu.cli.common import (
     _engine,
     _print_json,
     _who,
+    _workflows,
     parse_data,
 )
 from shouhu.errors import InvalidInput
@@ -160,6 +161,9 @@ def register(
     """Put a person on the ledger (台账, 一人一档, 001 §四(二)2): a watch case with its duties,
     as the operator of --as (a village committee or a township)."""
     credential = _who(actor, role)
+    from shouhu.engine.zhinput import watch_kind
+
+    kind = watch_kind(kind, _workflows())  # a Chinese name (儿童, 留守妇女 …) as its key
     data: dict[str, Any] = {}
     if kind in ("child", "child_watch"):
         data = {"parents_away": parents_away, "guardian": guardian}

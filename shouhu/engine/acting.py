@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from shouhu.engine import zhinput
 from shouhu.engine.model import CaseRecord, Event, Location, RegistryEntry
 from shouhu.engine.operators import (
     EVERYWHERE,
@@ -319,13 +320,8 @@ def add_operator(
 ) -> tuple[Operator, Credential]:
     """An admin adds an operator within their own scope; returns it and its credential."""
     admin = _admin(self, credential)
-    if role not in OPERATOR_ROLES:
-        raise InvalidInput(
-            _("unknown role {role!r} (roles: {roles})").format(
-                role=role[:40], roles=", ".join(OPERATOR_ROLES)
-            ),
-            field="role",
-        )
+    if role not in OPERATOR_ROLES:  # a Chinese name (公安, 乡镇 …), else refused naming them
+        role = zhinput.role(role, OPERATOR_ROLES)
     wanted = Scope.parse(scope)
     _within(admin, wanted)
     key = new_key()

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
+from shouhu.engine import zhinput
 from shouhu.engine.acting import acting_as, sign_commits
 from shouhu.engine.duplicates import refuse_duplicates
 from shouhu.engine.model import CaseRecord, Child, Location, Reporter
@@ -78,9 +79,8 @@ def report(
     :class:`Conflict` naming the key.
     """
     _check_flag(new_case, "new_case")
+    type = _report_type(self, type)
     if key is not None:
-        if not isinstance(type, str) or type not in self.workflows.types():
-            raise InvalidInput(_unknown_type(self, str(type)), field="type")
         key = v.clean_text(key, field="key", max_length=100)
         first = _keyed(self, type, key)
         if first is not None:
@@ -320,9 +320,7 @@ def report_commit(
 
 def _report_checked(self: Engine, req: ReportRequest, now: datetime) -> _CheckedReport:
     """Every check filing a report makes, and the clean values; nothing is built."""
-    if not isinstance(req.type, str) or req.type not in self.workflows.types():
-        raise InvalidInput(_unknown_type(self, str(req.type)), field="type")
-    wf = self.workflows.latest(req.type)
+    wf = self.workflows.latest(_report_type(self, req.type))
     child = v.child(req.child)
     reporter = v.reporter(req.reporter)
     loc = parse_location(req.location)
@@ -420,7 +418,6 @@ def _clean_source(source: object) -> str:
     return v.clean_text(source, field="source", max_length=60)
 
 
-def _unknown_type(self: Engine, type_: str) -> str:
-    return _("unknown report type {type!r} (types: {types})").format(
-        type=type_[:40], types=", ".join(self.workflows.types())
-    )
+def _report_type(self: Engine, type_: object) -> str:
+    """The report type ``type_`` names: its key or a Chinese name (独居, 失踪 …)."""
+    return zhinput.report_type(type_, self.workflows)

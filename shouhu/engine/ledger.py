@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
+from shouhu.engine import zhinput
 from shouhu.engine.acting import Acting, check_scope, resolve, sign_commits
 from shouhu.engine.model import CaseRecord, Child, Event, Location, Reporter
 from shouhu.engine.periods import parse_period, period_end
@@ -109,7 +110,8 @@ def _register_commit(
     at: Instant | None,
     data: Mapping[str, Any] | None,
 ) -> Commit:
-    type_ = WATCH_KINDS.get(kind, kind) if isinstance(kind, str) else ""
+    kind = zhinput.watch_kind(kind, self.workflows)  # a key or a Chinese name (儿童 …)
+    type_ = WATCH_KINDS.get(kind, kind)
     if type_ not in self.workflows.watch_types():
         raise InvalidInput(
             _("unknown kind {kind!r} (kinds: {kinds})").format(

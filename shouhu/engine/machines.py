@@ -31,9 +31,14 @@ from typing import Any, cast
 
 from transitions import EventData, Machine
 
+from shouhu.engine.zhinput import trigger_hint
 from shouhu.errors import InvalidInput, TransitionRefused
+from shouhu.i18n import N_, _
 from shouhu.workflows.spec import Guard, TransitionDef, WorkflowDef
 from shouhu.workflows.vocab import READ_ONLY_ROLES, RESERVED_ROLES
+
+#: A refusal's words (the rule's name, its citation, why), as every refusal of the engine has.
+REFUSED = N_("refused by rule {rule} ({citation}): {why}")
 
 
 @dataclass(slots=True)
@@ -142,17 +147,28 @@ def allowed(wf: WorkflowDef, state: str, trigger: str, role: str) -> list[Transi
     """
     rows = wf.rows(trigger)
     if not rows:
+        hint = trigger_hint(trigger, wf.triggers)
+        message = _(
+            "unknown trigger {trigger} for {type}{hint} (see `shouhu workflow show {type}`)"
+        )
         raise InvalidInput(
-            f"unknown trigger {trigger[:60]!r} for {wf.type} "
-            f"(see `shouhu workflow show {wf.type}`)",
-            field="trigger",
+            message.format(trigger=repr(trigger[:60]), type=wf.type, hint=hint), field="trigger"
         )
     here = [r for r in rows if state in r.sources]
     if not here:
         sources = sorted({s for r in rows for s in r.sources})
+        why = _("{trigger} is not allowed in state {state} ({zh}); it is allowed from: {sources}")
         raise TransitionRefused(
-            f"refused by rule state ({rows[0].citation}): {trigger} is not allowed in state "
-            f"{state} ({wf.state(state).zh}); it is allowed from: {', '.join(sources)}",
+            _(REFUSED).format(
+                rule="state",
+                citation=rows[0].citation,
+                why=why.format(
+                    trigger=trigger,
+                    state=state,
+                    zh=wf.state(state).zh,
+                    sources=_(", ").join(sources),
+                ),
+            ),
             rule="state",
             citation=rows[0].citation,
             trigger=trigger,
@@ -161,13 +177,15 @@ def allowed(wf: WorkflowDef, state: str, trigger: str, role: str) -> list[Transi
     roles = sorted({r for row in here for r in row.roles})
     if role not in roles:
         if role in READ_ONLY_ROLES:
-            why = f"the {role} role reads and replays but never writes"
+            why = _("the {role} role reads and replays but never writes").format(role=role)
         elif role in RESERVED_ROLES:
-            why = f"the {role} role is the scheduler's alone"
+            why = _("the {role} role is the scheduler's alone").format(role=role)
         else:
-            why = f"{trigger} is for {', '.join(roles)}, not {role}"
+            why = _("{trigger} is for {roles}, not {role}").format(
+                trigger=trigger, roles=_(", ").join(roles), role=role
+            )
         raise TransitionRefused(
-            f"refused by rule role ({here[0].citation}): {why}",
+            _(REFUSED).format(rule="role", citation=here[0].citation, why=why),
             rule="role",
             citation=here[0].citation,
             trigger=trigger,
@@ -277,7 +295,9 @@ def _check_rules(here: Sequence[TransitionDef], trigger: str, data: Mapping[str,
         for rule in row.rules:
             reason = rule.check(data)
             if reason is not None:
-                raise InvalidInput(f"{trigger}: {reason}", field="data")
+                raise InvalidInput(
+                    _("{trigger}: {reason}").format(trigger=trigger, reason=reason), field="data"
+                )
 
 
 def _refusal(
@@ -290,7 +310,7 @@ def _refusal(
     if refusal is not None:
         guard, reason = refusal
         return TransitionRefused(
-            f"refused by rule guard {guard.name} ({guard.citation}): {reason}",
+            _(REFUSED).format(rule=f"guard {guard.name}", citation=guard.citation, why=reason),
             rule="guard",
             citation=guard.citation,
             trigger=trigger,
@@ -298,8 +318,9 @@ def _refusal(
             guard=guard.name,
             reason=reason,
         )
+    why = _("no row of {trigger} matches the data").format(trigger=trigger)
     return TransitionRefused(
-        f"refused by rule state ({here[0].citation}): no row of {trigger} matches the data",
+        _(REFUSED).format(rule="state", citation=here[0].citation, why=why),
         rule="state",
         citation=here[0].citation,
         trigger=trigger,

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
+from shouhu.engine import zhinput
 from shouhu.engine.model import DEADLINE_STATUSES, Access, Child
 from shouhu.engine.records import case_view, load, text_or_none
 from shouhu.engine.requests import Instant
@@ -114,19 +115,10 @@ def cases(
         )
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
         raise InvalidInput(_("limit: expected a whole number"), field="limit")
-    if type is not None and type not in self.workflows.all_types():
-        raise InvalidInput(
-            _("unknown report type or watch type {type!r} (types: {types})").format(
-                type=str(type)[:40], types=", ".join(self.workflows.all_types())
-            ),
-            field="type",
-        )
-    if state is not None and state not in {
-        s for t in self.workflows.all_types() for s in self.workflows.latest(t).state_names
-    }:
-        raise InvalidInput(
-            _("unknown state {state!r}").format(state=str(state)[:40]), field="state"
-        )
+    if type is not None:  # a key or a Chinese name (独居 …), else refused naming the types
+        type = zhinput.any_type(type, self.workflows)
+    if state is not None:  # a state's name or its Chinese name (已派警 …)
+        state = zhinput.state(state, self.workflows)
     if limit is not None and limit < 1:
         raise InvalidInput(_("limit: must be at least 1"), field="limit")
     who = reader_of(self, reader)

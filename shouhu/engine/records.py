@@ -22,11 +22,14 @@ from shouhu.engine.requests import Instant
 from shouhu.engine.timeutil import local_date, local_iso, parse_instant
 from shouhu.engine.views import WITHHELD, CaseView
 from shouhu.errors import InvalidInput, NotFound
+from shouhu.i18n import N_, _
 from shouhu.workflows.spec import FieldDef, WorkflowDef
 
 if TYPE_CHECKING:
     from shouhu.engine.core import Engine
     from shouhu.engine.machines import Step
+
+AFTER_EVENT = N_("{field} {value} is after the event itself")
 
 #: How far ahead of the engine's clock an ``occurred_at`` may be (clock skew between desks).
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -48,10 +51,10 @@ def parse_location(text: str | Mapping[str, Any] | Location) -> Location:
     elif isinstance(text, str):
         parts = text.replace("，", ",").split(",")
     else:
-        raise InvalidInput("location: expected 'VILLAGE, TOWNSHIP[, COUNTY]'", field="location")
+        raise InvalidInput(_("location: expected 'VILLAGE, TOWNSHIP[, COUNTY]'"), field="location")
     if not 2 <= len(parts) <= 3:
         raise InvalidInput(
-            "location: expected 'VILLAGE, TOWNSHIP[, COUNTY]' (two or three parts)",
+            _("location: expected 'VILLAGE, TOWNSHIP[, COUNTY]' (two or three parts)"),
             field="location",
         )
     clean = [v.clean_text(p, field="location", max_length=50) for p in parts]
@@ -60,12 +63,13 @@ def parse_location(text: str | Mapping[str, Any] | Location) -> Location:
 
 def load(self: Engine, case_id: str, tx: Transaction | None = None) -> CaseRecord:
     if not isinstance(case_id, str) or not case_id.strip() or len(case_id) > 64:
-        raise InvalidInput("case: expected a case id", field="case")
+        raise InvalidInput(_("case: expected a case id"), field="case")
     # A case id is ASCII (Crockford base-32): other text names no case, and may not even
     # be encodable for the store (a lone surrogate from undecodable bytes in argv).
     record = (tx or self.store).load(case_id.strip().upper()) if case_id.isascii() else None
     if record is None:
-        raise NotFound(f"no case {case_id.strip()[:64]!r}", case_id=case_id.strip()[:64])
+        shown = case_id.strip()[:64]
+        raise NotFound(_("no case {case}").format(case=repr(shown)), case_id=shown)
     return record
 
 
@@ -86,8 +90,9 @@ def occurred_instant(
     when = now if value is None else parse_instant(value, self.zone, field=field)
     if when > now + FUTURE_TOLERANCE:
         raise InvalidInput(
-            f"{field} {local_iso(when, self.zone)} is in the future "
-            f"(now {local_iso(now, self.zone)})",
+            _("{field} {when} is in the future (now {now})").format(
+                field=field, when=local_iso(when, self.zone), now=local_iso(now, self.zone)
+            ),
             field=field,
         )
     return when
@@ -102,9 +107,9 @@ def not_after(
         if value is None:
             continue
         if f.kind == "datetime" and parse_instant(value, self.zone) > when:
-            raise InvalidInput(f"{f.name} {value} is after the event itself", field=f.name)
+            raise InvalidInput(_(AFTER_EVENT).format(field=f.name, value=value), field=f.name)
         if f.kind == "date" and date.fromisoformat(value) > local_date(when, self.zone):
-            raise InvalidInput(f"{f.name} {value} is after the event itself", field=f.name)
+            raise InvalidInput(_(AFTER_EVENT).format(field=f.name, value=value), field=f.name)
 
 
 def seal(
@@ -226,7 +231,10 @@ def text_or_none(**values: Any) -> None:
     """Bad input unless each value is text or None (filters a caller passes to a read)."""
     for name, value in values.items():
         if value is not None and not isinstance(value, str):
-            raise InvalidInput(f"{name}: expected text, not {type(value).__name__}", field=name)
+            raise InvalidInput(
+                _("{name}: expected text, not {kind}").format(name=name, kind=type(value).__name__),
+                field=name,
+            )
 
 
 def open_case(

@@ -8,22 +8,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Field,
     ValidationError,
     ValidationInfo,
     create_model,
 )
 
+from shouhu.engine import zhinput
 from shouhu.engine.timeutil import local_iso, parse_day, parse_instant
 from shouhu.errors import InvalidInput
+from shouhu.i18n import N_, _
 from shouhu.workflows.spec import FieldDef
 from shouhu.workflows.vocab import MANDATORY_REPORTER_KINDS, REPORTER_KINDS, ROLES
 
@@ -33,19 +34,28 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def clean_text(value: Any, *, field: str, max_length: int, multiline: bool = False) -> str:
     """Stripped, NFC-normalised text without control characters (newlines only if multiline)."""
     if not isinstance(value, str):
-        raise InvalidInput(f"{field}: expected text", field=field)
+        raise InvalidInput(_("{field}: expected text").format(field=field), field=field)
     text = unicodedata.normalize("NFC", value).strip()
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: undecodable bytes, or a broken pair
-            raise InvalidInput(f"{field}: not valid Unicode text", field=field) from None
+            raise InvalidInput(
+                _("{field}: not valid Unicode text").format(field=field), field=field
+            ) from None
     if _CONTROL.search(text.replace("\n", "") if multiline else text):
-        raise InvalidInput(f"{field}: control characters are not allowed", field=field)
+        raise InvalidInput(
+            _("{field}: control characters are not allowed").format(field=field), field=field
+        )
     if not text:
-        raise InvalidInput(f"{field}: must not be empty", field=field)
+        raise InvalidInput(_("{field}: must not be empty").format(field=field), field=field)
     if len(text) > max_length:
-        raise InvalidInput(f"{field}: longer than {max_length} characters", field=field)
+        raise InvalidInput(
+            _("{field}: longer than {max_length} characters").format(
+                field=field, max_length=max_length
+            ),
+            field=field,
+        )
     return text
 
 
@@ -59,9 +69,13 @@ def _bool(value: Any) -> Any:
     return value
 
 
+_LIST_SEPARATORS = re.compile(r"[,，、]")
+
+
 def _split_list(value: Any) -> Any:
+    """A list given as text: its parts between commas (``,``, ``，`` or ``、``)."""
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
+        return [part.strip() for part in _LIST_SEPARATORS.split(value) if part.strip()]
     return value
 
 
@@ -77,14 +91,31 @@ def _field_type(f: FieldDef, tz: str) -> Any:
         return _clean_field(f, v)
 
     def instant(v: Any, info: ValidationInfo) -> str:
-        if not isinstance(v, str | datetime | date):
-            raise InvalidInput(f"{f.name}: expected an ISO 8601 date-time", field=f.name)
-        return local_iso(parse_instant(v, tz, field=f.name), tz)
+        return local_iso(parse_instant(v, tz, field=f.name), tz)  # any other type: its forms
 
     def day(v: Any, info: ValidationInfo) -> str:
-        if not isinstance(v, str | date):
-            raise InvalidInput(f"{f.name}: expected a date (YYYY-MM-DD)", field=f.name)
         return parse_day(v, field=f.name).isoformat()
+
+    def one(v: Any, info: ValidationInfo) -> str:
+        return zhinput.choice(v, f)
+
+    def many(v: Any, info: ValidationInfo) -> list[str]:
+        values = _split_list(v)
+        if not isinstance(values, list | tuple):
+            raise InvalidInput(
+                _("{field}: expected one or more of {accepted}").format(
+                    field=f.name, accepted=zhinput.choices(f.choices).accepted()
+                ),
+                field=f.name,
+            )
+        if not values:
+            raise InvalidInput(
+                _("{field}: give at least one of {accepted}").format(
+                    field=f.name, accepted=zhinput.choices(f.choices).accepted()
+                ),
+                field=f.name,
+            )
+        return [zhinput.choice(x, f) for x in values]
 
     if f.kind in ("text", "name"):
         return Annotated[str, BeforeValidator(cleaned)]
@@ -94,10 +125,9 @@ def _field_type(f: FieldDef, tz: str) -> Any:
         return Annotated[str, BeforeValidator(day)]
     if f.kind == "bool":
         return Annotated[bool, BeforeValidator(_bool)]
-    choice: Any = Literal.__getitem__(f.choices)
     if f.kind == "choice":
-        return choice
-    return Annotated[list[choice], BeforeValidator(_split_list), Field(min_length=1)]
+        return Annotated[str, BeforeValidator(one)]
+    return Annotated[list[str], BeforeValidator(many)]
 
 
 @lru_cache(maxsize=1024)
@@ -126,13 +156,20 @@ def validate_data(
     if isinstance(data, BaseModel):
         data = data.model_dump(exclude_none=True)
     if not isinstance(data, Mapping):
-        raise InvalidInput(f"{what}: data must be a mapping of names to values", field="data")
+        raise InvalidInput(
+            _("{what}: data must be a mapping of names to values").format(what=what),
+            field="data",
+        )
     known = {f.name for f in fields}
     unknown = [str(k) for k in data if k not in known]
     if unknown:
-        takes = ", ".join(sorted(known)) or "no data"
+        takes = _(", ").join(sorted(known)) or _("no data")
+        hint = zhinput.vocabulary((k, ()) for k in sorted(known)).hint(unknown[0])
         raise InvalidInput(
-            f"{what}: unknown data key {unknown[0][:60]!r} (takes: {takes})", field=unknown[0][:60]
+            _("{what}: unknown data key {key}{hint} (takes: {takes})").format(
+                what=what, key=repr(unknown[0][:60]), hint=hint, takes=takes
+            ),
+            field=unknown[0][:60],
         )
     model_key = (what, id(fields), tz)
     cached = _MODELS.get(model_key)
@@ -201,16 +238,43 @@ def _label(text: str) -> str:
     return cut if cut.isprintable() and cut.strip() == cut and cut else repr(cut)
 
 
+#: Pydantic's error types, as our sentences: ``{field}`` the field's name (the choice
+#: fields, dates and texts raise our own messages before pydantic words one).
+_ERRORS: dict[str, str] = {
+    "missing": N_("{field} is required"),
+    "extra_forbidden": N_("{field} is not taken here"),
+    "bool_type": N_("{field}: expected yes or no (true/false, 是/否)"),
+    "bool_parsing": N_("{field}: expected yes or no (true/false, 是/否)"),
+    "string_type": N_("{field}: expected text"),
+    "string_too_short": N_("{field}: must not be empty"),
+    "string_too_long": N_("{field}: too long"),
+    "int_type": N_("{field}: expected a whole number"),
+    "int_parsing": N_("{field}: expected a whole number"),
+    "float_type": N_("{field}: expected a number"),
+    "float_parsing": N_("{field}: expected a number"),
+    "list_type": N_("{field}: expected a list of values"),
+    "too_short": N_("{field}: give at least one value"),
+    "too_long": N_("{field}: too many values"),
+    "literal_error": N_("{field}: expected one of {expected}"),
+    "enum": N_("{field}: expected one of {expected}"),
+    "date_type": N_("{field}: expected a date"),
+    "datetime_type": N_("{field}: expected a date-time"),
+    "dict_type": N_("{field}: expected a mapping of names to values"),
+    "model_type": N_("{field}: expected a mapping of names to values"),
+}
+
+
 def _one_line(what: str, exc: ValidationError) -> InvalidInput:
+    """The first error pydantic found, in our words and the user's language."""
     err = exc.errors(include_url=False)[0]
     loc = _label(".".join(str(p) for p in err.get("loc", ())) or "data")
-    ctx_err = (err.get("ctx") or {}).get("error")
+    ctx = err.get("ctx") or {}
+    ctx_err = ctx.get("error")
     if isinstance(ctx_err, InvalidInput):
         return InvalidInput(f"{what}: {ctx_err.message}", field=ctx_err.field)
-    msg = err.get("msg", "invalid")
-    if err.get("type") == "missing":
-        msg = "is required"
-    return InvalidInput(f"{what}: {loc} {msg}", field=loc)
+    words = _ERRORS.get(err.get("type", ""), N_("{field} is not valid"))
+    expected = str(ctx.get("expected", "")).replace("'", "")
+    return InvalidInput(f"{what}: " + _(words).format(field=loc, expected=expected), field=loc)
 
 
 # --- fixed inputs ---------------------------------------------------------------------------
@@ -263,10 +327,8 @@ def actor_parts(
         raw_name, raw_role = a.name, a.role
     name = clean_text(raw_name, field="actor", max_length=100)
     role = raw_role.strip() if isinstance(raw_role, str) else raw_role
-    if role not in roles:
-        raise InvalidInput(
-            f"unknown role {str(role)[:40]!r} (roles: {', '.join(roles)})", field="role"
-        )
+    if role not in roles:  # a Chinese name (公安, 乡镇 …), else refused naming the roles
+        role = zhinput.role(role, roles)
     return name, role
 
 
@@ -294,11 +356,8 @@ def reporter(value: Mapping[str, Any] | ReporterIn | Any) -> tuple[str, str, boo
         r = _coerce(ReporterIn, value, "reporter")
         kind, raw_name = r.kind, r.name
     kind = kind.strip()
-    if kind not in REPORTER_KINDS:
-        raise InvalidInput(
-            f"unknown reporter kind {kind[:40]!r} (kinds: {', '.join(REPORTER_KINDS)})",
-            field="reporter_kind",
-        )
+    if kind not in REPORTER_KINDS:  # a Chinese name (学校, 幼儿园 …), else refused
+        kind = zhinput.reporter_kind(kind)
     name = clean_text(raw_name, field="reporter", max_length=100)
     return kind, name, kind in MANDATORY_REPORTER_KINDS
 
@@ -331,24 +390,25 @@ def id_check_digit(first17: str) -> str:
 
 def check_id_number(text: str, birthdate: date) -> str:
     """An 18-character resident id number, validated against its check digit and birthdate."""
-    idn = text.strip().upper()
-    if not _ID.match(idn):
+    idn = unicodedata.normalize("NFKC", text).strip().upper()  # full-width digits as ASCII
+    if not _ID.match(idn) or not idn.isascii():
         raise InvalidInput(
-            "id_number: must be 18 characters: 17 digits and a digit or X", field="id_number"
+            _("id_number: must be 18 characters: 17 digits and a digit or X"), field="id_number"
         )
     if id_check_digit(idn[:17]) != idn[17]:
         raise InvalidInput(
-            "id_number: the check digit is wrong (GB 11643, ISO 7064 MOD 11-2)", field="id_number"
+            _("id_number: the check digit is wrong (GB 11643, ISO 7064 MOD 11-2)"),
+            field="id_number",
         )
     try:
         embedded = date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14]))
     except ValueError:
         raise InvalidInput(
-            "id_number: its embedded birth date is not a date", field="id_number"
+            _("id_number: its embedded birth date is not a date"), field="id_number"
         ) from None
     if embedded != birthdate:
         raise InvalidInput(
-            "id_number: its embedded birth date does not match the birthdate", field="id_number"
+            _("id_number: its embedded birth date does not match the birthdate"), field="id_number"
         )
     return idn
 
@@ -360,7 +420,7 @@ def _coerce(model: type[M], value: Any, what: str) -> M:
     if isinstance(value, model):
         return value
     if not isinstance(value, Mapping):
-        raise InvalidInput(f"{what}: expected a mapping", field=what)
+        raise InvalidInput(_("{what}: expected a mapping").format(what=what), field=what)
     try:
         return model.model_validate(dict(value))
     except ValidationError as exc:

@@ -218,3 +218,171 @@ GUARDIAN_DECISIONS: Final[dict[str, str]] = {
     "revoked": "撤销监护人资格、另行指定监护人",
     "restored": "恢复监护人资格",
 }
+
+# --- Chinese input (issue 16) ------------------------------------------------------------
+# What a person may type for a key besides the key itself: the Chinese name the tables above
+# give, and these other names in common use. ``shouhu.engine.zhinput`` resolves them (after
+# NFKC: full-width letters, digits and brackets are the half-width ones) and stores the key.
+
+#: Other names of the roles (besides :data:`ROLES`' own).
+ROLE_ALIASES: Final[dict[str, tuple[str, ...]]] = {
+    "reporter": ("报告者",),
+    "police": ("公安", "公安局", "派出所", "公安派出所"),
+    "township": (
+        "乡镇",
+        "乡镇人民政府",
+        "乡镇政府",
+        "乡(镇)人民政府",
+        "街道",
+        "街道办事处",
+        "街道办",
+        "乡镇(街道)",
+    ),
+    "civil_affairs": ("民政", "民政部门", "民政局", "县民政局", "县级民政部门"),
+    "village_committee": (
+        "村委会",
+        "居委会",
+        "村(居)委会",
+        "村民委员会",
+        "居民委员会",
+        "村(居)民委员会",
+    ),
+    "close_relative": ("亲属",),
+    "school": ("中小学校",),
+    "medical_institution": ("医院", "卫生院"),
+    "womens_federation": ("妇联",),
+    "disabled_persons_federation": ("残联",),
+    "minors_protection_org": ("未保组织",),
+    "court": ("法院", "人民法院"),
+    "auditor": ("审计", "监督"),
+    "admin": ("管理员",),
+}
+
+#: Other names of the reporter kinds (besides :data:`REPORTER_KINDS`' own).
+REPORTER_KIND_ALIASES: Final[dict[str, tuple[str, ...]]] = {
+    "school": ("中小学校",),
+    "medical": ("医院", "卫生院"),
+    "village_committee": (
+        "村委会",
+        "居委会",
+        "村(居)委会",
+        "村民委员会",
+        "居民委员会",
+    ),
+    "social_work": ("社工机构", "社会工作机构"),
+    "relief_agency": ("救助站", "救助管理站"),
+    "welfare_institution": ("福利院", "儿童福利机构"),
+    "citizen": ("个人", "群众"),
+    "social_organisation": ("社会团体",),
+}
+
+#: Other names of the report types (besides :data:`REPORT_TYPES`' own).
+REPORT_TYPE_ALIASES: Final[dict[str, tuple[str, ...]]] = {
+    "solo_living": ("独居", "单独居住", "脱离监护"),
+    "missing_child": ("失踪儿童", "儿童失踪", "走失"),
+    "guardian_incapacity": ("丧失监护能力", "监护能力丧失"),
+    "guardian_nonperformance": ("不履行监护责任", "不履行监护职责"),
+    "suspected_abuse": ("家庭暴力", "家暴", "疑似家暴"),
+    "suspected_harm": ("意外伤害", "不法侵害", "疑似伤害"),
+}
+
+#: The Chinese names of the ledger's kinds (``shouhu register KIND``); the watch types answer
+#: to :data:`WATCH_TYPES`' names.
+WATCH_KIND_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    "child": ("儿童", "留守儿童", "农村留守儿童"),
+    "woman": ("妇女", "留守妇女", "农村留守妇女"),
+    "elderly": ("老人", "老年人", "留守老人", "留守老年人", "农村留守老年人"),
+}
+
+#: The Chinese names of every choice value a trigger's or a report's data field takes
+#: (``FieldDef.choices``), the first the name shown; a key answers to each of them.
+#: tests/unit/test_chinese_input.py walks the default workflow set: every key has a name.
+CHOICE_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    # risk
+    "low": ("低", "低风险"),
+    "medium": ("中", "中风险"),
+    "high": ("高", "高风险"),
+    # services
+    "guardianship_guidance": ("监护指导",),
+    "medical_treatment": ("医疗救治", "就医"),
+    "psychological_counselling": ("心理疏导", "心理辅导"),
+    "behavioural_correction": ("行为矫治",),
+    "legal_services": ("法律服务",),
+    "legal_aid": ("法律援助",),
+    "social_assistance": ("社会救助",),
+    "employment_training": ("就业培训", "技能培训"),
+    "psychological_support": ("心理支持", "心理关爱"),
+    # sanctions
+    "criticism_education": ("批评教育",),
+    "administrative_penalty": ("治安管理处罚", "行政处罚"),
+    "criminal_case": ("刑事立案", "立案侦查"),
+    # grounds for revoking a guardian
+    "unsupervised_danger_uncorrected": ("置于无人监管和照看状态且经教育不改", "无人监管经教育不改"),
+    "nonperformance_six_months": ("拒不履行监护职责六个月以上", "六个月以上不履行"),
+    "serious_harm": ("实施家庭暴力、虐待或遗弃导致身心健康严重受损", "严重损害"),
+    "art36_serious_harm": ("严重损害被监护人身心健康",),
+    "art36_distress": ("导致被监护人处于危困状态", "危困状态"),
+    "art36_serious_infringement": ("严重侵害被监护人合法权益",),
+    # court decisions and restorations
+    "revoked": ("撤销监护人资格", "撤销"),
+    "rejected": ("驳回",),
+    "restored": ("恢复监护人资格", "恢复"),
+    # placements and bodies
+    "close_relative": ("近亲属", "亲属"),
+    "village_committee": ("村(居)民委员会", "村委会", "居委会", "村(居)委会"),
+    "relief_agency": ("救助管理机构", "救助站"),
+    "welfare_institution": ("福利机构", "儿童福利机构", "福利院"),
+    "temporary_shelter": ("临时庇护", "临时庇护场所"),
+    "civil_affairs": ("民政", "民政部门"),
+    "police": ("公安", "公安机关"),
+    "human_resources_social_security": ("人力资源社会保障", "人社"),
+    "education": ("教育", "教育部门"),
+    "health": ("卫生计生", "卫生健康", "卫健"),
+    "justice": ("司法行政", "司法"),
+    "womens_federation": ("妇联", "妇女联合会"),
+    "youth_league": ("共青团", "团委"),
+    "school": ("中小学校", "学校"),
+    "medical_institution": ("医疗机构", "医院"),
+    "relatives": ("亲属",),
+    "social_workers": ("社会工作专业服务机构", "社工"),
+    "family": ("家庭",),
+    # injury
+    "none": ("无", "无伤"),
+    "minor": ("轻微", "轻伤"),
+    "serious": ("严重", "重伤"),
+    # police dismissals
+    "unfounded": ("查无实据", "不属实"),
+    "not_a_child_in_scope": ("不属于保护范围的儿童", "不属于范围"),
+    "duplicate_of_another_case": ("重复报告", "重复"),
+    "handled_by_another_authority": ("由其他机关处理", "其他机关处理"),
+    # perpetrators and acts
+    "parent": ("父母",),
+    "entrusted_guardian": ("受委托监护人", "委托监护人"),
+    "other_relative": ("其他亲属",),
+    "acquaintance": ("熟人",),
+    "stranger": ("陌生人",),
+    "unknown": ("不明", "不详"),
+    "domestic_violence": ("家庭暴力", "家暴"),
+    "abuse": ("虐待",),
+    "abandonment": ("遗弃",),
+    "other_harm": ("其他侵害",),
+    "accident": ("意外", "意外事故"),
+    # evidence measures
+    "collect_evidence": ("调查取证",),
+    "arrange_medical_care": ("协助就医",),
+    "record_injury_assessment": ("鉴定伤情", "伤情鉴定"),
+    # the ledger
+    "both": ("父母均外出", "双方外出"),
+    "one_with_incapable_other": ("一方外出另一方无监护能力",),
+    "left_behind": (CHILD_CATEGORIES["left_behind"], "留守儿童"),
+    "orphan": (CHILD_CATEGORIES["orphan"],),
+    "de_facto_unraised": (CHILD_CATEGORIES["de_facto_unraised"], "事实无人抚养"),
+    "in_difficulty": (CHILD_CATEGORIES["in_difficulty"],),
+    **{k: (zh,) for k, zh in PARENT_SITUATIONS.items()},
+    "family_poverty": ("家庭贫困",),
+    "disability": ("自身残疾", "残疾"),
+    "guardianship_lacking": ("监护缺失或监护不当", "监护缺失"),
+    "out_of_school": (CHILD_DIFFICULTIES["out_of_school"], "辍学", "失学"),
+    # report types, when a field names one (a watch's raise_report)
+    **{k: (zh, *REPORT_TYPE_ALIASES[k]) for k, zh in REPORT_TYPES.items()},
+}

@@ -280,7 +280,7 @@ def test_table_format_prints_the_totals(cli: Cli, seeded: dict[str, str]) -> Non
     ("args", "says"),
     [
         (("--from", "2026-03-05", "--to", "2026-03-01"), "--to is before --from"),
-        (("--from", "2026-3-1", "--to", "2026-03-05"), "from"),
+        (("--from", "2026-3-32", "--to", "2026-03-05"), "from"),
         (("--from", "2026-03-01", "--to", "2026-03-05", "--format", "xml"), "--format"),
     ],
 )

@@ -529,7 +529,7 @@ def test_deadlines_lists_across_cases_and_filters(cli: Cli) -> None:
     ("args", "said"),
     [
         (("--status", "late"), "unknown deadline status 'late'"),
-        (("--due-before", "soon"), "due_before: 'soon' is not a valid ISO 8601 date-time"),
+        (("--due-before", "soon"), "due_before: 'soon' is not a valid date-time; use 2026-03-02"),
         (("--case", "NOSUCHCASE000000"), "no case 'NOSUCHCASE000000'"),
     ],
 )

@@ -100,7 +100,7 @@ def test_an_imported_row_refused_for_a_reason_that_names_no_column_names_its_col
     path.write_text(
         "external_id,type,child_name,child_birthdate,location,reporter_kind,reporter,"
         "discovered_at,reported_at\n"
-        'X-1,solo_living,王小明,2000010100,"石桥村, 青山镇",school,青山镇中心小学,'
+        'X-1,solo_living,王小明,20000101,"石桥村, 青山镇",school,青山镇中心小学,'
         "2026-03-02T08:10,2026-03-02T08:30\n",
         encoding="utf-8",
     )

@@ -815,9 +815,9 @@ def test_a_child_born_after_the_discovery_is_refused(engine: Engine) -> None:
         engine.report("solo_living", **_args(child={"name": "王明", "birthdate": "2026-03-03"}))
 
 
-@pytest.mark.parametrize("birthdate", ["2026-02-30", "2016/02/01", "20160201", ""])
+@pytest.mark.parametrize("birthdate", ["2026-02-30", "2016/13/01", "2016020", "2016年2月30日", ""])
 def test_a_malformed_birthdate_is_refused(engine: Engine, birthdate: str) -> None:
-    """The birthdate must be a real YYYY-MM-DD date."""
+    """The birthdate must be a real date (2016-04-10, 2016年4月10日, 2016/4/10, 20160410)."""
     with pytest.raises(InvalidInput, match="child_birthdate"):
         engine.report("solo_living", **_args(child={"name": "王明", "birthdate": birthdate}))
 

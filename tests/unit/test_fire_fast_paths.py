@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from shouhu import InvalidInput, TransitionRefused
 from shouhu.engine import validation as v
+from shouhu.engine import zhinput
 from shouhu.engine.model import CaseRecord
 from shouhu.engine.transitions import _advanced
 from shouhu.workflows.vocab import ROLES
@@ -26,10 +27,8 @@ def _through_the_model(value: Any) -> Any:
         a = v._coerce(v.ActorIn, value, "actor")
         name = v.clean_text(a.name, field="actor", max_length=100)
         role = a.role.strip() if isinstance(a.role, str) else a.role
-        if role not in ROLES:
-            raise InvalidInput(
-                f"unknown role {str(role)[:40]!r} (roles: {', '.join(ROLES)})", field="role"
-            )
+        if role not in ROLES:  # a Chinese name or another case of the key, else refused
+            role = zhinput.role(role, ROLES)
         return ("ok", name, role)
     except InvalidInput as exc:
         return ("refused", exc.message, exc.field)
