@@ -390,8 +390,12 @@ def audit_check_proof(
     ),
 )
 def audit_report(
-    date_from: Annotated[str, typer.Option("--from", help="First report date (YYYY-MM-DD).")],
-    date_to: Annotated[str, typer.Option("--to", help="Last report date (YYYY-MM-DD).")],
+    date_from: Annotated[
+        str, typer.Option("--from", help="First report date (2026-01-01 or 2026年1月1日).")
+    ],
+    date_to: Annotated[
+        str, typer.Option("--to", help="Last report date (2026-12-31 or 2026年12月31日).")
+    ],
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     as_json: JsonOpt = False,
 ) -> None:

@@ -251,8 +251,11 @@ def case_fire(
         if as_json:
             _print_json(view.to_dict(engine.zone))
         else:
+            from shouhu.cli.render import state_words
+
             zh, en = view.state_labels
             version = _("(version {version})").format(version=view.version)
             _console().print(
-                f"{view.id}: {trigger} — {before} → [bold]{view.state}[/bold] {zh} / {en} {version}"
+                f"{view.id}: {trigger} — {before} → [bold]{view.state}[/bold] "
+                f"{state_words(zh, en)} {version}"
             )

@@ -156,7 +156,9 @@ def registry_submit(
     ),
 )
 def registry_screening(
-    before: Annotated[str, typer.Option("--before", help="The holiday's first day (YYYY-MM-DD).")],
+    before: Annotated[
+        str, typer.Option("--before", help="The holiday's first day (2026-07-01 or 2026年7月1日).")
+    ],
     now: NowOpt = None,
     township: TownshipOpt = None,
     fmt: FormatOpt = "table",

@@ -34,6 +34,14 @@ def _state(wf: WorkflowDef, name: str | None) -> str:
     return f"{name} {s.zh}"
 
 
+def state_words(zh: str, en: str) -> str:
+    """A state's words for a person: Chinese and English (``已出警 / Police dispatched``), or
+    in Chinese the Chinese alone."""
+    from shouhu.i18n import chinese
+
+    return zh if chinese() else f"{zh} / {en}"
+
+
 def _data(data: dict[str, Any]) -> str:
     parts = []
     for key, value in data.items():
@@ -52,7 +60,7 @@ def render_case(console: Console, view: CaseView, tz: str, *, identity: bool = F
     head.add_row(_("case"), r.id)
     head.add_row(_("type"), f"{r.type} {view.workflow.zh}")
     outcome = _(" — outcome {outcome}").format(outcome=r.outcome) if r.outcome else ""
-    head.add_row(_("state"), f"{r.state} {zh} / {en}" + outcome)
+    head.add_row(_("state"), f"{r.state} {state_words(zh, en)}" + outcome)
     head.add_row(_("version"), str(r.version))
     who = _("person") if view.workflow.opening == "register" else _("child")
     if identity:
@@ -201,7 +209,7 @@ def render_next(console: Console, view: CaseView, options: list[TriggerOption]) 
     """What can happen next, one block per trigger (readable on any terminal width)."""
     zh, en = view.state_labels
     head = _("Next for {case}").format(case=view.id)
-    now = _("now {state} {zh} / {en}").format(state=view.state, zh=zh, en=en)
+    now = _("now {state} {words}").format(state=view.state, words=state_words(zh, en))
     console.print(f"[bold]{head}[/bold] — {now}")
     if not options:
         console.print(_("No triggers: the case is closed."))
@@ -216,7 +224,7 @@ def render_next(console: Console, view: CaseView, options: list[TriggerOption]) 
                 ),
             )
         )
-        console.print(Text(f"    {o.label}", style="dim"))
+        console.print(Text(f"    {_(o.label)}", style="dim"))
         if o.data:
             data = "; ".join(
                 f"{d['name']}{'*' if d['required'] else ''}"
@@ -282,7 +290,7 @@ def render_workflow(console: Console, wf: WorkflowDef) -> None:
     version = _("(version {version}, {citation})").format(version=wf.version, citation=wf.citation)
     console.print(f"[bold]{wf.type}[/bold] {wf.zh} — {wf.en} {version}")
     if wf.description:
-        console.print(wf.description)
+        console.print(_(wf.description))
     states = " → ".join(f"{s.name} {s.zh}" for s in wf.states)
     console.print(_("States: {states}").format(states=states))
     table = Table(title=_("Transitions"))

@@ -37,7 +37,10 @@ def report(
     child_name: Annotated[
         str, typer.Option("--child-name", help="The child's name (personal data: never logged).")
     ],
-    child_birthdate: Annotated[str, typer.Option("--child-birthdate", help="YYYY-MM-DD.")],
+    child_birthdate: Annotated[
+        str,
+        typer.Option("--child-birthdate", help="2016-04-10, 2016年4月10日, 2016/4/10 or 20160410."),
+    ],
     location: Annotated[str, typer.Option("--location", help="'VILLAGE, TOWNSHIP[, COUNTY]'.")],
     reporter_kind: Annotated[
         str,
@@ -114,7 +117,9 @@ def register(
         typer.Argument(metavar="KIND", help="child, woman or elderly (or a watch: {watch_types})."),
     ],
     name: Annotated[str, typer.Option("--name", help="The person's name (never logged).")],
-    birthdate: Annotated[str, typer.Option("--birthdate", help="YYYY-MM-DD.")],
+    birthdate: Annotated[
+        str, typer.Option("--birthdate", help="2016-04-10, 2016年4月10日, 2016/4/10 or 20160410.")
+    ],
     location: Annotated[str, typer.Option("--location", help="'VILLAGE, TOWNSHIP[, COUNTY]'.")],
     at: AtOpt = None,
     id_number: Annotated[
@@ -133,7 +138,10 @@ def register(
     ] = False,
     husband_away_since: Annotated[
         str | None,
-        typer.Option("--husband-away-since", help="woman: YYYY-MM-DD, away outside the county."),
+        typer.Option(
+            "--husband-away-since",
+            help="woman: a date (2016-04-10 or 2016年4月10日), away outside the county.",
+        ),
     ] = None,
     category: Annotated[
         str | None,

@@ -79,16 +79,11 @@ def workflow_show(
     if as_json:
         fmt = "json"
     from shouhu.cli.render import render_workflow, workflow_json
+    from shouhu.engine.zhinput import any_type
     from shouhu.workflows.diagram import mermaid
 
     wfs = _workflows()
-    if type_ not in wfs:
-        raise InvalidInput(
-            _("unknown report type {type!r} (types: {types})").format(
-                type=type_[:40], types=", ".join(wfs.all_types())
-            ),
-            field="type",
-        )
+    type_ = any_type(type_, wfs)  # a key or a Chinese name (独居 …); else named, with the close
     if fmt not in {"text", "mermaid", "json"}:
         raise InvalidInput(
             _("--format: expected text, mermaid or json, not {value!r}").format(value=fmt[:20]),
