@@ -95,15 +95,16 @@ def report(
         elif as_json:
             _print_json(case.to_dict(engine.zone))
         else:
+            from shouhu.cli.render import state_words
+
             zh, en = case.state_labels
             _console().print(
-                _("Filed case {case} ({type} {type_zh}) — state {state} {zh} / {en}").format(
+                _("Filed case {case} ({type} {type_zh}) — state {state} {words}").format(
                     case=f"[bold]{case.id}[/bold]",
                     type=case.type,
                     type_zh=case.workflow.zh,
                     state=case.state,
-                    zh=zh,
-                    en=en,
+                    words=state_words(zh, en),
                 )
             )
 
@@ -213,14 +214,15 @@ def register(
         if as_json:
             _print_json(case.to_dict(engine.zone))
         else:
+            from shouhu.cli.render import state_words
+
             zh, en = case.state_labels
             _console().print(
-                _("Registered case {case} ({type} {type_zh}) — state {state} {zh} / {en}").format(
+                _("Registered case {case} ({type} {type_zh}) — state {state} {words}").format(
                     case=f"[bold]{case.id}[/bold]",
                     type=case.type,
                     type_zh=case.workflow.zh,
                     state=case.state,
-                    zh=zh,
-                    en=en,
+                    words=state_words(zh, en),
                 )
             )

@@ -93,8 +93,13 @@ def run_script(cwd: Path, name: str, blocks: list[str], env: Mapping[str, str]) 
     directory's path in the output is written ``$PWD``, as a page shows it."""
     script = cwd / name
     script.write_text("\n".join(blocks), encoding="utf-8")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_")}
+    # a reader of an English page, whatever this machine's locale (a page may say otherwise)
+    locale_vars = ("LC_ALL", "LC_MESSAGES", "LANG")
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_") and k not in locale_vars
+    }
     clean.update(
+        LANG="C.UTF-8",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{clean.get('PATH', '')}",
         XDG_DATA_HOME=str(cwd / "xdg"),
         COLUMNS="200",
