@@ -19,7 +19,8 @@ PLACEHOLDER = re.compile(r"(?<!\{)\{([a-zA-Z_][a-zA-Z0-9_]*)?(?:![rsa])?(?::[^{}
 
 def _messages_tool() -> ModuleType:
     spec = importlib.util.spec_from_file_location("messages", ROOT / "tools" / "messages.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["messages"] = module
     spec.loader.exec_module(module)
