@@ -20,7 +20,7 @@ from typing import Any
 from rich.console import Console
 
 from shouhu.api import Engine
-from shouhu.cli.render import render_deadlines, timeline_table
+from shouhu.cli.render import render_deadlines, state_words, timeline_table
 from shouhu.cli.render_reports import render_ledger_return, render_screening
 from shouhu.demo_cast import Cast, credentials_folder, forget
 from shouhu.demo_stories import (  # the demo's people and stories, as data
@@ -188,8 +188,8 @@ def run(db_url: str, console: Console, clock: Clock | None = None) -> list[str]:
             view = engine.case(case.id)
             zh, en = view.state_labels
             console.print(
-                _("case {id} · {state} {zh} / {en}").format(
-                    id=view.id, state=view.state, zh=zh, en=en
+                _("case {id} · {state} {words}").format(
+                    id=view.id, state=view.state, words=state_words(zh, en)
                 )
                 + (_(" · outcome {outcome}").format(outcome=view.outcome) if view.outcome else "")
                 + _(" · {n} events · head {head}").format(n=view.version, head=view.head_hash_short)

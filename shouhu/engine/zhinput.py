@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from shouhu.errors import InvalidInput
-from shouhu.i18n import _, chinese
+from shouhu.i18n import N_, _, chinese
 from shouhu.workflows.vocab import (
     CHOICE_NAMES,
     REPORT_TYPE_ALIASES,
@@ -208,17 +208,11 @@ def report_types(workflows: WorkflowSet) -> Vocabulary:
 
 def report_type(value: object, workflows: WorkflowSet) -> str:
     """A report type given as its key or a Chinese name (脱离监护单独居住生活, 独居, 失踪 …)."""
-    if isinstance(value, str) and value in workflows.types():
-        return value
-    vocab = report_types(workflows)
-    key = vocab.lookup(value)
-    if key is not None:
-        return key
-    raise InvalidInput(
-        _("unknown report type {type}{hint} (types: {types})").format(
-            type=_shown_value(value), hint=vocab.hint(value), types=vocab.accepted()
-        ),
-        field="type",
+    return _type_of(
+        value,
+        workflows.types(),
+        lambda: report_types(workflows),
+        N_("unknown report type {type}{hint} (types: {types})"),
     )
 
 
@@ -229,16 +223,27 @@ def all_types(workflows: WorkflowSet) -> Vocabulary:
 
 def any_type(value: object, workflows: WorkflowSet) -> str:
     """Any type given as its key or a Chinese name (a filter: ``case list --type``)."""
-    if isinstance(value, str) and value in workflows.all_types():
+    return _type_of(
+        value,
+        workflows.all_types(),
+        lambda: all_types(workflows),
+        N_("unknown report type or watch type {type}{hint} (types: {types})"),
+    )
+
+
+def _type_of(
+    value: object, keys: Sequence[str], names: Callable[[], Vocabulary], refusal: str
+) -> str:
+    """``value`` if it is one of ``keys``, else the key its name has in ``names`` (built only
+    then); else bad input, said as ``refusal`` with the close names."""
+    if isinstance(value, str) and value in keys:
         return value
-    vocab = all_types(workflows)
+    vocab = names()
     key = vocab.lookup(value)
     if key is not None:
         return key
     raise InvalidInput(
-        _("unknown report type or watch type {type}{hint} (types: {types})").format(
-            type=_shown_value(value), hint=vocab.hint(value), types=vocab.accepted()
-        ),
+        _(refusal).format(type=_shown_value(value), hint=vocab.hint(value), types=vocab.accepted()),
         field="type",
     )
 
