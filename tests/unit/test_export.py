@@ -19,6 +19,7 @@ from shouhu.adapters.export import export_html, export_json, state_diagram_svg
 from shouhu.engine.audit import Broken, Replay, replay, verify_chain
 from shouhu.engine.validation import id_check_digit
 from shouhu.engine.views import CaseView
+from shouhu.workflows import vocab
 
 #: As in ``tests/conftest.py``: the fake clock's time, the zone, the child of ``report_args``.
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
@@ -358,7 +359,9 @@ def test_event_data_is_shown_as_labelled_fields_not_json(engine: Engine, closed_
     cell = _data_cell(page, assessed.seq)
     pairs = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", cell)
     assert [label for label, _ in pairs] == list(assessed.data)
-    assert ("safety", f"<code>{assessed.data['safety']}</code>") in pairs
+    safety = assessed.data["safety"]
+    named = vocab.CHOICE_NAMES[safety][0]  # a choice: its key and its Chinese name
+    assert ("safety", f"<code>{safety}</code> {named}") in pairs
     opening = _data_cell(page, 1)
     assert "<dt>reporter.kind</dt><dd><code>school</code> 学校</dd>" in opening
     assert "<dt>child.left_behind</dt><dd>yes</dd>" in opening
