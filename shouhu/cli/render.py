@@ -327,6 +327,16 @@ def _late(seconds: int | None) -> str:
     return _("late {hours}h{minutes}m").format(hours=hours, minutes=minutes)
 
 
+#: A deadline's status (its key in JSON) as a person reads it.
+DEADLINE_STATUS = {
+    "pending": N_("pending"),
+    "met": N_("met"),
+    "missed": N_("missed"),
+    "fired": N_("fired"),
+    "cancelled": N_("cancelled"),
+}
+
+
 def render_deadlines(
     console: Console, rows: list[dict[str, Any]], *, title: str, with_case: bool = True
 ) -> None:
@@ -349,7 +359,8 @@ def render_deadlines(
                 year=d["rest_days_unknown_year"]
             )
         met = (d["met_at"] or "")[:16].replace("T", " ")
-        cells = [d["kind"], due, d["status"], f"{met} {_late(d.get('late_seconds'))}".strip()]
+        status = _(DEADLINE_STATUS[d["status"]]) if d["status"] in DEADLINE_STATUS else d["status"]
+        cells = [d["kind"], due, status, f"{met} {_late(d.get('late_seconds'))}".strip()]
         table.add_row(*([d["case_id"], *cells] if with_case else cells))
     console.print(table)
 
