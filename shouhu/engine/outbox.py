@@ -51,8 +51,14 @@ def deliver(
 
     A temporary failure (5xx, timeout) is retried later with exponential backoff
     (``retry_base`` × 2ⁿ, at most ``retry_cap``); a permanent one (4xx) is marked failed
-    with the answer. Returns the notices as they ended.
+    with the answer. Returns the notices as they ended. No channel at all is bad input: a
+    notice marked delivered to no one would be lost.
     """
+    if not channels:
+        raise InvalidInput(
+            _("deliver: no channel given: a notice delivered to no one would be lost"),
+            field="channels",
+        )
     now = self.clock.now()
     # 1. Claim a batch in a short transaction: a lease on next_attempt_at keeps other
     #    workers off these notices while they are sent (no lock is held over the network).

@@ -23,6 +23,19 @@ from shouhu.adapters.channels import (
 )
 from shouhu.adapters.logging import configure
 
+
+def test_delivering_through_no_channel_is_refused_and_the_notice_stays_pending(
+    engine: Engine, make_driver: Any
+) -> None:
+    """deliver([]) would mark a notice delivered to no one: it is bad input, nothing changes."""
+    drive_to_township(engine, make_driver)
+    pending = engine.notices(status="pending")
+    assert pending
+    with pytest.raises(InvalidInput, match="no channel"):
+        engine.deliver([])
+    assert engine.notices(status="pending") == pending
+
+
 # -- jsonl ----------------------------------------------------------------------------------------
 
 
