@@ -23,6 +23,7 @@ from typer.testing import CliRunner, Result
 from shouhu import workflows
 from shouhu.cli import app
 from shouhu.engine.validation import id_check_digit
+from tests.clikit import report_argv
 from tests.operatorkit import as_operator
 
 CHILD = "王小明"
@@ -73,25 +74,9 @@ class Cli:
         return self.clock.isoformat(timespec="minutes")
 
     def report_args(self, type_: str = "solo_living", *extra: str) -> list[str]:
-        return [
-            "report",
-            type_,
-            "--child-name",
-            CHILD,
-            "--child-birthdate",
-            BIRTHDATE,
-            "--location",
-            "石桥村, 青山镇",
-            "--reporter-kind",
-            "school",
-            "--reporter",
-            "青山镇中心小学",
-            "--discovered-at",
-            "2026-03-02T08:10",
-            "--at",
-            "2026-03-02T08:30",
-            *extra,
-        ]
+        argv = report_argv(child=CHILD, birthdate=BIRTHDATE)
+        argv[1] = type_
+        return [*argv, *extra]
 
     def report(self, type_: str = "solo_living", *extra: str) -> str:
         """A new case about the test's one child (``--new-case``: tests file it again and

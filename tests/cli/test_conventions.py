@@ -23,6 +23,7 @@ from typer.testing import CliRunner, Result
 import shouhu
 from shouhu.cli import app
 from shouhu.cli.common import HOISTED, HOISTED_FLAGS, _hoisted
+from tests.clikit import report_argv
 from tests.operatorkit import as_operator
 
 ROOT = Path(shouhu.__file__).resolve().parents[1]
@@ -133,22 +134,7 @@ class Shouhu:
 
     def report(self, village: str = "石桥村", township: str = "青山镇") -> str:
         return self.ok(
-            "report",
-            "solo_living",
-            "--child-name",
-            "王小明",
-            "--child-birthdate",
-            "2016-02-01",
-            "--location",
-            f"{village}, {township}",
-            "--reporter-kind",
-            "school",
-            "--reporter",
-            "青山镇中心小学",
-            "--discovered-at",
-            "2026-03-02T08:10",
-            "--at",
-            "2026-03-02T08:30",
+            *report_argv(location=f"{village}, {township}"),
             "--new-case",
             "-q",
         ).stdout.strip()

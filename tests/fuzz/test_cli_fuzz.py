@@ -21,26 +21,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from shouhu.cli import app
+from tests.clikit import report_argv
 from tests.operatorkit import as_operator
 
-REPORT = [
-    "report",
-    "solo_living",
-    "--child-name",
-    "王小明",
-    "--child-birthdate",
-    "2016-02-01",
-    "--location",
-    "石桥村, 青山镇",
-    "--reporter-kind",
-    "school",
-    "--reporter",
-    "青山镇中心小学",
-    "--discovered-at",
-    "2026-03-02T08:10",
-    "--at",
-    "2026-03-02T08:30",
-]
+REPORT = report_argv()
 REGISTER = [
     "register",
     "child",
