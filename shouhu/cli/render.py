@@ -42,6 +42,17 @@ def state_words(zh: str, en: str) -> str:
     return zh if chinese() else f"{zh} / {en}"
 
 
+def role_words(role: str) -> str:
+    """A role for a person: its key (``police``), or in Chinese its Chinese name (公安机关)."""
+    from shouhu.i18n import chinese
+
+    if not chinese():
+        return role
+    from shouhu.workflows.vocab import ROLES
+
+    return ROLES.get(role, role)
+
+
 def _data(data: dict[str, Any]) -> str:
     parts = []
     for key, value in data.items():
@@ -150,7 +161,7 @@ def timeline_table(view: CaseView, tz: str, *, identity: bool = False) -> Table:
             _t(e.occurred_at, tz),
             e.trigger,
             moved,
-            f"{e.actor} ({e.role})",
+            f"{e.actor} ({role_words(e.role)})",
             data,
             ev.citation,
         )

@@ -54,10 +54,21 @@ def workflow_list(as_json: JsonOpt = False) -> None:
     from rich.table import Table
 
     table = Table(title=_("Report workflows (001 §四(三)) and the ledger's watches (001 §四(二)2)"))
-    for col in (N_("type"), "类型", N_("description"), N_("version"), N_("triggers")):
+    from shouhu.i18n import chinese
+
+    # in Chinese the Chinese name is the description; in English both are shown
+    zh = chinese()
+    for col in (
+        N_("type"),
+        N_("Chinese name") if zh else "类型",
+        *(() if zh else (N_("description"),)),
+        N_("version"),
+        N_("triggers"),
+    ):
         table.add_column(_(col))
     for r in rows:
-        table.add_row(r["type"], r["zh"], r["en"], str(r["version"]), str(r["triggers"]))
+        words = (r["zh"],) if zh else (r["zh"], r["en"])
+        table.add_row(r["type"], *words, str(r["version"]), str(r["triggers"]))
     _console().print(table)
 
 
