@@ -26,6 +26,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from shouhu.adapters.csvrecords import Row
 from shouhu.adapters.importresult import (
     CASE_IDS_LIMIT,
     BadRow,
@@ -33,12 +34,7 @@ from shouhu.adapters.importresult import (
     Progress,
     RichProgress,
 )
-from shouhu.adapters.reportfile import (
-    COLUMNS,
-    OPTIONAL_COLUMNS,
-    ReportFile,
-    _Row,
-)
+from shouhu.adapters.reportfile import COLUMNS, OPTIONAL_COLUMNS, ReportFile
 from shouhu.adapters.reportrows import _column_reason, _external_id, _request
 from shouhu.engine.core import IDEMPOTENCY_SOURCE, Engine, ReportRequest
 from shouhu.engine.validation import clean_text
@@ -206,7 +202,7 @@ class _Seen:
         self._con.close()
 
 
-def _row_reason(engine: Engine, row: _Row, seen: _Seen) -> tuple[str | None, str | None]:
+def _row_reason(engine: Engine, row: Row, seen: _Seen) -> tuple[str | None, str | None]:
     """Why a row cannot be filed (None if it can), and its external id as far as it is known."""
     try:
         ext = _external_id(row.external_id)

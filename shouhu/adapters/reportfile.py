@@ -1,6 +1,6 @@
 """Reading a file of reports for batch intake: the private copy of the input (a path, a pipe,
-or ``-``), CSV and JSON Lines rows with their physical line numbers, a CSV quote that is never
-closed named by the line where its cell began, and each row as a :class:`ReportRequest`."""
+or ``-``), CSV and JSON Lines rows with their physical line numbers, and each row as a
+:class:`ReportRequest`. How a CSV record's broken quoting is named: :mod:`csvrecords`."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import stat
 import sys
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
+from shouhu.adapters.csvrecords import Lines, Row, broken_row, utf8, utf8_or_none
 from shouhu.errors import InvalidInput, StoreUnavailable
 from shouhu.i18n import _
 
@@ -41,16 +41,6 @@ _CHUNK = 1 << 20  # bytes copied at a time into the private copy
 
 
 # --- reading ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    """One record of the file: its first line, its columns (or why it has none), its raw id."""
-
-    line: int
-    values: dict[str, Any] | None
-    error: str | None
-    external_id: Any = None
 
 
 class ReportFile:
@@ -120,7 +110,7 @@ class ReportFile:
     def _open(self) -> IO[bytes]:
         return open(self._copy, "rb")
 
-    def rows(self) -> Iterator[_Row]:
+    def rows(self) -> Iterator[Row]:
         """Every record, in order; blank lines are skipped."""
         self.position = 0
         try:
@@ -157,7 +147,7 @@ class ReportFile:
                 field="file",
             )
         header = tuple(name.strip() for name in first)
-        if not _utf8(header):
+        if not utf8(header):
             raise InvalidInput(
                 _("{name}: line 1: not valid UTF-8").format(name=self.name), field="file"
             )
@@ -189,7 +179,7 @@ class ReportFile:
             )
         return header
 
-    def _csv_rows(self, raw: IO[bytes]) -> Iterator[_Row]:
+    def _csv_rows(self, raw: IO[bytes]) -> Iterator[Row]:
         assert self.header is not None
         header = self.header
         with self._text(raw) as text:
@@ -197,10 +187,10 @@ class ReportFile:
 
     def _csv_records(
         self, raw: IO[bytes], text: io.TextIOWrapper, header: tuple[str, ...]
-    ) -> Iterator[_Row]:
+    ) -> Iterator[Row]:
         width = len(header)
         ext_at = header.index("external_id")
-        lines = _Lines(text)
+        lines = Lines(text)
         reader = csv.reader(lines, strict=True)
         if next(reader, None) is None:  # the header, checked when the file was opened
             return
@@ -211,7 +201,7 @@ class ReportFile:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield _broken(lines, str(exc), header)
+                yield broken_row(lines, str(exc), header)
                 continue
             finally:
                 self.position = raw.tell()
@@ -219,8 +209,8 @@ class ReportFile:
                 continue  # a blank line
             start, end = lines.record[0][0], lines.record[-1][0]
             ext = cells[ext_at] if ext_at < len(cells) else None
-            if not _utf8(cells):
-                yield _Row(start, None, _("not valid UTF-8"), _utf8_or_none(ext))
+            if not utf8(cells):
+                yield Row(start, None, _("not valid UTF-8"), utf8_or_none(ext))
             elif len(cells) != width:
                 where = (
                     _("the row ends before {header}").format(header=header[len(cells)])
@@ -231,7 +221,7 @@ class ReportFile:
                     where += _(" (the row runs on from line {start} to line {end})").format(
                         start=start, end=end
                     )
-                yield _Row(
+                yield Row(
                     start,
                     None,
                     _("expected {width} columns (as the header), found {cells}: {where}").format(
@@ -240,11 +230,11 @@ class ReportFile:
                     ext,
                 )
             else:
-                yield _Row(start, dict(zip(header, cells, strict=True)), None, ext)
+                yield Row(start, dict(zip(header, cells, strict=True)), None, ext)
 
     # -- JSON Lines ----------------------------------------------------------------------------
 
-    def _jsonl_rows(self, raw: IO[bytes]) -> Iterator[_Row]:
+    def _jsonl_rows(self, raw: IO[bytes]) -> Iterator[Row]:
         for number, blob in enumerate(raw, start=1):
             self.position += len(blob)
             if number == 1 and blob.startswith(b"\xef\xbb\xbf"):
@@ -254,164 +244,42 @@ class ReportFile:
             try:
                 text = blob.decode("utf-8")
             except UnicodeDecodeError:
-                yield _Row(number, None, _("not valid UTF-8"))
+                yield Row(number, None, _("not valid UTF-8"))
                 continue
             try:
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
-                yield _Row(
+                yield Row(
                     number,
                     None,
                     _("not JSON: {msg} (column {colno})").format(msg=exc.msg, colno=exc.colno),
                 )
                 continue
             except RecursionError:
-                yield _Row(number, None, _("not JSON: nested too deeply"))
+                yield Row(number, None, _("not JSON: nested too deeply"))
                 continue
             if not isinstance(obj, dict):
-                yield _Row(number, None, _("not a JSON object"))
+                yield Row(number, None, _("not a JSON object"))
                 continue
             ext = obj.get("external_id")
             missing = [n for n in COLUMNS if n not in obj]
             unknown = [str(k) for k in obj if k not in COLUMNS and k not in OPTIONAL_COLUMNS]
             if missing:
-                yield _Row(
+                yield Row(
                     number,
                     None,
                     _("missing column {missing}").format(missing=", ".join(missing)),
                     ext,
                 )
             elif unknown:
-                yield _Row(
+                yield Row(
                     number,
                     None,
                     _("unknown column {unknown!r}").format(unknown=unknown[0][:40]),
                     ext,
                 )
             else:
-                yield _Row(number, obj, None, ext)
-
-
-class _Lines:
-    """A CSV text's physical lines for :func:`csv.reader`, numbered from 1 (the header), with
-    those of the record being read kept in :attr:`record` (the caller empties it before each
-    record); lines handed to :meth:`again` are read again before the rest of the text."""
-
-    __slots__ = ("_again", "_count", "_text", "done", "record")
-
-    def __init__(self, text: Iterable[str]) -> None:
-        self._text = iter(text)
-        self._again: list[tuple[int, str]] = []
-        self._count = 0
-        self.done = False  # the text's end was reached
-        self.record: list[tuple[int, str]] = []
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        if self._again:
-            item = self._again.pop()
-        else:
-            try:
-                line = next(self._text)
-            except StopIteration:
-                self.done = True
-                raise
-            self._count += 1
-            item = (self._count, line)
-        self.record.append(item)
-        return item[1]
-
-    def again(self, lines: Sequence[tuple[int, str]]) -> None:
-        self._again.extend(reversed(lines))
-
-    @property
-    def ended(self) -> bool:
-        """Every line has been read (none is waiting to be read again)."""
-        return self.done and not self._again
-
-
-def _broken(lines: _Lines, error: str, header: tuple[str, ...]) -> _Row:
-    """The row of a record :func:`csv.reader` refused. A quoted cell whose quote is never
-    closed is named by the line its quote is on, and the lines it ran into are handed back to
-    be read as rows of their own: a broken cell swallows no row."""
-    record = lines.record
-    start, end = record[0][0], record[-1][0]
-    trouble = _quote_trouble(record)
-    if trouble is None:
-        return _Row(start, None, _("not valid CSV: {error}").format(error=error))
-    cell, opened, unclosed = trouble
-    column = header[cell] if cell < len(header) else _("not valid CSV")
-    ext = _leading_cell(record, opened, header.index("external_id"), cell)
-    on = "" if opened == start else _(" on line {line}").format(line=opened)
-    if not unclosed and opened == end:  # closed, then text after it: the row alone is broken
-        return _Row(
-            start,
-            None,
-            _(
-                "{column}: text after the closing quote of a quoted cell (a quote inside a "
-                'quoted cell is written twice: "")'
-            ).format(column=column),
-            ext,
-        )
-    if unclosed and lines.ended:
-        runs = _("the cell runs on to the end of the file")
-    elif unclosed:  # csv stopped it at its field size limit
-        runs = _("the cell runs on past {limit:,} characters, into line {end}").format(
-            limit=csv.field_size_limit(), end=end
-        )
-    else:
-        runs = _("the cell runs on into line {end}").format(end=end)
-    lines.again([item for item in record if item[0] > opened])
-    return _Row(
-        start,
-        None,
-        _("{column}: an opening quote{on} is never closed ({runs})").format(
-            column=column, on=on, runs=runs
-        ),
-        ext,
-    )
-
-
-def _quote_trouble(record: Sequence[tuple[int, str]]) -> tuple[int, int, bool] | None:
-    """Where a record's quoting breaks, read as :func:`csv.reader` reads it (the default
-    dialect, strict): the broken cell's index, the line its opening quote is on, and whether
-    it is still open at the end (else text follows its closing quote); None if nothing is."""
-    start, plain, quoted, quote = 0, 1, 2, 3
-    state, cell, opened = start, 0, 0
-    for number, text in record:
-        for ch in text:
-            if state == quoted:
-                if ch == '"':
-                    state = quote
-            elif state == quote and ch not in '",\r\n':
-                return cell, opened, False
-            elif state == quote and ch == '"':
-                state = quoted
-            elif ch == ",":
-                state, cell = start, cell + 1
-            elif ch in "\r\n":
-                state = start
-            elif state == start and ch == '"':
-                state, opened = quoted, number
-            elif state == start:
-                state = plain
-    return (cell, opened, True) if state == quoted else None
-
-
-def _leading_cell(
-    record: Sequence[tuple[int, str]], opened: int, at: int, broken: int
-) -> str | None:
-    """Cell ``at`` of a broken record if it comes before the broken cell ``broken``: read
-    leniently from the record's lines up to the one the broken quote opens on."""
-    if at >= broken:
-        return None
-    try:
-        cells = next(csv.reader(text for number, text in record if number <= opened), [])
-    except csv.Error:
-        return None
-    return _utf8_or_none(cells[at]) if at < len(cells) else None
+                yield Row(number, obj, None, ext)
 
 
 def _format(path: Path, fmt: str | None, name: str) -> str:
@@ -493,15 +361,3 @@ def _no_room(name: str, exc: OSError) -> StoreUnavailable:
             "writable directory; nothing was written"
         ).format(name=name, reason=reason)
     )
-
-
-def _utf8(cells: Any) -> bool:
-    try:
-        "".join(cells).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _utf8_or_none(text: str | None) -> str | None:
-    return text if text is not None and _utf8(text) else None
