@@ -18,16 +18,12 @@ from shouhu.cli.common import (
     ReasonOpt,
     ShouhuCommand,
     ShouhuGroup,
-    _console,
     _db_url,
     _engine,
-    _gone,
-    _paged,
-    _print_json,
-    _read_identity,
-    _reader,
     examples,
 )
+from shouhu.cli.output import _console, _paged, _print_json
+from shouhu.cli.who import _gone, _read_identity, _reader
 from shouhu.errors import InvalidInput
 from shouhu.i18n import N_, _
 

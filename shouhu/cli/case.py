@@ -19,19 +19,13 @@ from shouhu.cli.common import (
     ShouhuCommand,
     ShouhuGroup,
     TypesHelp,
-    _console,
     _engine,
-    _gone,
     _notice,
-    _paged,
-    _print_json,
-    _print_json_items,
-    _read_identity,
-    _reader,
-    _who,
     examples,
     parse_data,
 )
+from shouhu.cli.output import _console, _paged, _print_json, _print_json_items
+from shouhu.cli.who import _gone, _read_identity, _reader, _who
 from shouhu.errors import InvalidInput
 from shouhu.i18n import _
 

@@ -1,25 +1,28 @@
 """The machinery every command shares: the group that turns failures into one line on
-stderr and an exit code, the global settings, the engine on ``--db``, JSON printers and the
-common option types. Heavy modules (the store, the engine) are imported only when used."""
+stderr and an exit code, the global options given anywhere, the engine on ``--db`` and the
+common option types. Heavy modules (the store, the engine) are imported only when used.
+What a command prints is in :mod:`shouhu.cli.output`; who acts and reads in
+:mod:`shouhu.cli.who`; the global settings in :mod:`shouhu.cli.settings`."""
 
 # No ``from __future__ import annotations`` here: typer reads every command's annotations on
 # each start (even for ``--help``), and objects cost it less than strings to compile and eval.
 # Names imported only for type checking are therefore quoted.
 
-import json
 import os
-import shutil
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
+from shouhu.cli.output import _no_color
+from shouhu.cli.settings import SETTINGS
+from shouhu.cli.who import _credential
 from shouhu.errors import InvalidInput, ShouhuError
-from shouhu.i18n import N_, _, using
+from shouhu.i18n import _, using
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -193,19 +196,6 @@ def _notice(text: str, event: str, **fields: Any) -> None:
         typer.echo(f"shouhu: {text}", err=True)
 
 
-class _Settings:
-    db: str | None = None
-    zone: str | None = None
-    policy: str | None = None
-    credential: str | None = None  # --as / SHOUHU_CREDENTIAL: the file of who acts
-    created: str | None = None  # a database file this command created (said once, at the end)
-    json_logs: bool = False
-    no_pager: bool = False  # --no-pager: long output is never paged
-
-
-SETTINGS = _Settings()
-
-
 def _engine(*, write: bool) -> "Engine":
     """The engine on the database of ``--db``. ``write``: the command files something, and
     may create the database (said on stderr); otherwise a missing database is exit 5 and
@@ -244,153 +234,6 @@ def _zone() -> str:
     return SETTINGS.zone or default_zone()
 
 
-def _print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
-
-
-def _print_json_items(items: Iterable[Any]) -> None:
-    """A JSON array written item by item: the same text as :func:`_print_json` of the list,
-    without holding the list."""
-    out = sys.stdout
-    first = True
-    for item in items:
-        text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        out.write(("[\n  " if first else ",\n  ") + text)
-        first = False
-    out.write("[]\n" if first else "\n]\n")
-
-
-def _no_color() -> bool:
-    """``NO_COLOR`` is set (no-color.org): no colours, nor any other escape sequence."""
-    return bool(os.environ.get("NO_COLOR"))
-
-
-def _console(file: Any = None) -> Any:
-    """A console for human output on standard output (or ``file``); with ``NO_COLOR``, plain
-    text even on a terminal (rich alone would still write bold and underline)."""
-    from rich.console import Console
-
-    return Console(
-        file=file,
-        highlight=False,
-        soft_wrap=False,
-        color_system=None if _no_color() else "auto",
-        width=shutil.get_terminal_size().columns if file is not None else None,
-    )
-
-
-#: The pager when neither SHOUHU_PAGER nor PAGER is set (as git: quit if one screen, colours).
-DEFAULT_PAGER = "less -FRX"
-
-
-def _pager_command() -> list[str] | None:
-    """The pager for long output: ``$SHOUHU_PAGER``, else ``$PAGER``, else ``less -FRX``; None
-    when standard output is no terminal (a pipe, a file, a test), with ``--no-pager``, or when
-    the pager is set empty or to ``cat``."""
-    import shlex
-
-    if SETTINGS.no_pager or not sys.stdout.isatty():
-        return None
-    for var in ("SHOUHU_PAGER", "PAGER"):
-        if var in os.environ:
-            text = os.environ[var]
-            break
-    else:
-        text = DEFAULT_PAGER
-    try:
-        command = shlex.split(text)
-    except ValueError:
-        return None
-    return None if not command or command == ["cat"] else command
-
-
-class _PagerOut:
-    """Standard output through a pager once the text is longer than the screen: lines are
-    held until they fill the screen, then the pager is started and everything goes to it
-    (a long table streams on); shorter text is written as it is when closed."""
-
-    def __init__(self, command: list[str], height: int) -> None:
-        self.command = command
-        self.height = max(height - 1, 1)  # a line is kept for the prompt
-        self.held: list[str] = []
-        self.lines = 0
-        self.pager: Any = None
-        self.gone = False  # the user quit the pager: the rest is not wanted
-
-    def isatty(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        return sys.stdout.fileno()
-
-    def flush(self) -> None:
-        pass
-
-    def write(self, text: str) -> int:
-        if self.pager is None:
-            self.held.append(text)
-            self.lines += text.count("\n")
-            if self.lines > self.height:
-                self._start()
-        else:
-            self._send(text)
-        return len(text)
-
-    def _start(self) -> None:
-        import subprocess
-
-        sys.stdout.flush()
-        env = dict(os.environ)
-        env.setdefault("LESS", "FRX")
-        try:
-            self.pager = subprocess.Popen(
-                self.command, stdin=subprocess.PIPE, env=env, encoding="utf-8", errors="replace"
-            )
-        except OSError:  # no such pager: the text as it is
-            self.command = []
-            self.height = sys.maxsize
-            return
-        held, self.held = "".join(self.held), []
-        self._send(held)
-
-    def _send(self, text: str) -> None:
-        if self.gone:
-            return
-        try:
-            self.pager.stdin.write(text)
-        except (BrokenPipeError, OSError):
-            self.gone = True
-
-    def close(self) -> None:
-        if self.pager is None:
-            sys.stdout.write("".join(self.held))
-            sys.stdout.flush()
-            return
-        with suppress(BrokenPipeError, OSError):
-            self.pager.stdin.close()
-        while True:
-            try:
-                self.pager.wait()
-                return
-            except KeyboardInterrupt:  # as git: the pager handles Ctrl-C itself
-                continue
-
-
-@contextmanager
-def _paged() -> Iterator[Any]:
-    """A console for long human output: through the pager (:func:`_pager_command`) when
-    standard output is a terminal and the text is longer than the screen, as git does."""
-    command = _pager_command()
-    if command is None:
-        yield _console()
-        return
-    out = _PagerOut(command, shutil.get_terminal_size().lines)
-    try:
-        yield _console(file=out)
-    finally:
-        out.close()
-
-
 def parse_data(items: list[str] | None) -> dict[str, str]:
     """``k=v`` pairs into a dict; a key given twice or a pair without ``=`` is bad input."""
     out: dict[str, str] = {}
@@ -420,87 +263,6 @@ IdentityOpt = Annotated[
 GoneActorOpt = Annotated[str | None, typer.Option("--actor", hidden=True)]
 GoneRoleOpt = Annotated[str | None, typer.Option("--role", hidden=True)]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why the identity is needed.")]
-
-#: What a command that acts tells a user without a credential.
-NEED_AS = N_(
-    "act as an operator with --as PATH (or SHOUHU_CREDENTIAL=PATH): the credential file "
-    "shouhu init or shouhu operator add wrote"
-)
-
-
-def _gone(actor: str | None, role: str | None) -> None:
-    """Refuse ``--actor``/``--role`` (issue 15), pointing to ``--as``."""
-    given = [n for n, v in (("--actor", actor), ("--role", role)) if v is not None]
-    if given:
-        words = (
-            _("{options} are gone: the operator and role are the credential's; {need_as}")
-            if len(given) > 1
-            else _("{options} is gone: the operator and role are the credential's; {need_as}")
-        )
-        raise InvalidInput(
-            words.format(options=_(" and ").join(given), need_as=_(NEED_AS)), field="actor"
-        )
-
-
-def _who(actor: str | None, role: str | None) -> Any:
-    """Who acts: the credential of ``--as`` (exit 6 without one)."""
-    _gone(actor, role)
-    return _credential()
-
-
-def _credential(*, required: bool = True) -> Any:
-    """The credential of ``--as`` / ``SHOUHU_CREDENTIAL`` (None if none was given and it is
-    not ``required``; exit 6 if it is)."""
-    from shouhu.errors import NotAuthenticated
-
-    path = SETTINGS.credential
-    if not path:
-        if required:
-            raise NotAuthenticated(_("no credential: {need_as}").format(need_as=_(NEED_AS)))
-        return None
-    from shouhu.adapters.credentials import load
-
-    return load(path)
-
-
-def _reader(engine: Any) -> Any:
-    """Who reads: the credential of ``--as`` (reads are then scoped to the operator's place);
-    on a database with operators, one is needed (exit 6)."""
-    from shouhu.errors import NotAuthenticated
-
-    if engine.credential is not None:
-        return engine.credential
-    if engine.store.registry_entries(0):
-        raise NotAuthenticated(
-            _(
-                "this database has operators: reading its cases needs a credential (--as PATH "
-                "or SHOUHU_CREDENTIAL)"
-            )
-        )
-    return None
-
-
-def _read_identity(
-    engine: Any, case_id: str, actor: str | None, role: str | None, reason: str | None, what: str
-) -> Any:
-    """Record the identity read in the access log, or refuse without who and why."""
-    _need_reader(actor, role, reason)
-    return engine.read_identity(case_id, actor=_who(actor, role), reason=reason, what=what)
-
-
-def _need_reader(actor: str | None, role: str | None, reason: str | None) -> None:
-    """An identity read says who (``--as``) and why (``--reason``)."""
-    _gone(actor, role)
-    missing = [n for n, v in (("--as", SETTINGS.credential), ("--reason", reason)) if not v]
-    if missing:
-        raise InvalidInput(
-            _(
-                "--include-identity needs {options}: reading a child's identity is recorded "
-                "(who, role, when, why)"
-            ).format(options=", ".join(missing)),
-            field="identity",
-        )
-
 
 DataOpt = Annotated[
     list[str] | None,

@@ -8,15 +8,15 @@ import sys
 import typer
 
 from shouhu.cli.common import (
-    SETTINGS,
     JsonOpt,
     ShouhuCommand,
     ShouhuGroup,
     _db_url,
     _new_sqlite_file,
-    _print_json,
     examples,
 )
+from shouhu.cli.output import _print_json
+from shouhu.cli.settings import SETTINGS
 from shouhu.i18n import _
 
 db_app = typer.Typer(

@@ -9,17 +9,9 @@ from typing import Annotated
 
 import typer
 
-from shouhu.cli.common import (
-    JsonOpt,
-    ShouhuCommand,
-    ShouhuGroup,
-    _engine,
-    _paged,
-    _print_json,
-    _reader,
-    examples,
-    one_or_many,
-)
+from shouhu.cli.common import JsonOpt, ShouhuCommand, ShouhuGroup, _engine, examples, one_or_many
+from shouhu.cli.output import _paged, _print_json
+from shouhu.cli.who import _reader
 from shouhu.i18n import N_, _
 
 deadlines_app = typer.Typer(

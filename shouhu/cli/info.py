@@ -5,7 +5,9 @@
 
 import sys
 
-from shouhu.cli.common import SETTINGS, JsonOpt, _print_json, _zone
+from shouhu.cli.common import JsonOpt, _zone
+from shouhu.cli.output import _print_json
+from shouhu.cli.settings import SETTINGS
 
 
 def info(as_json: JsonOpt = False) -> None:

@@ -9,15 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shouhu.cli.common import (
-    EXIT_USAGE,
-    JsonOpt,
-    ShouhuCommand,
-    ShouhuGroup,
-    _engine,
-    _print_json,
-    examples,
-)
+from shouhu.cli.common import EXIT_USAGE, JsonOpt, ShouhuCommand, ShouhuGroup, _engine, examples
+from shouhu.cli.output import _print_json
 
 if TYPE_CHECKING:
     from shouhu.adapters.importresult import ImportResult

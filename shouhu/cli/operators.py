@@ -12,16 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from shouhu.cli.common import (
-    JsonOpt,
-    ShouhuCommand,
-    ShouhuGroup,
-    _credential,
-    _engine,
-    _paged,
-    _print_json,
-    examples,
-)
+from shouhu.cli.common import JsonOpt, ShouhuCommand, ShouhuGroup, _engine, examples
+from shouhu.cli.output import _paged, _print_json
+from shouhu.cli.who import _credential
 from shouhu.i18n import N_, _
 
 operator_app = typer.Typer(

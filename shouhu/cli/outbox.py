@@ -9,16 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from shouhu.cli.common import (
-    JsonOpt,
-    ShouhuCommand,
-    ShouhuGroup,
-    _console,
-    _engine,
-    _print_json,
-    examples,
-    one_or_many,
-)
+from shouhu.cli.common import JsonOpt, ShouhuCommand, ShouhuGroup, _engine, examples, one_or_many
+from shouhu.cli.output import _console, _print_json
 from shouhu.errors import InvalidInput
 from shouhu.i18n import N_, _
 

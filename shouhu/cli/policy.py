@@ -8,16 +8,9 @@ from typing import Annotated
 
 import typer
 
-from shouhu.cli.common import (
-    SETTINGS,
-    JsonOpt,
-    ShouhuCommand,
-    ShouhuGroup,
-    _console,
-    _print_json,
-    _workflows,
-    examples,
-)
+from shouhu.cli.common import JsonOpt, ShouhuCommand, ShouhuGroup, _workflows, examples
+from shouhu.cli.output import _console, _print_json
+from shouhu.cli.settings import SETTINGS
 from shouhu.errors import InvalidInput
 from shouhu.i18n import _
 

@@ -17,15 +17,11 @@ from shouhu.cli.common import (
     ReasonOpt,
     ShouhuCommand,
     ShouhuGroup,
-    _console,
     _engine,
-    _gone,
-    _need_reader,
-    _print_json,
-    _read_identity,
-    _who,
     examples,
 )
+from shouhu.cli.output import _console, _print_json
+from shouhu.cli.who import _gone, _need_reader, _read_identity, _who
 from shouhu.errors import InvalidInput
 from shouhu.i18n import _
 

@@ -14,14 +14,12 @@ from shouhu.cli.common import (
     GoneActorOpt,
     GoneRoleOpt,
     JsonOpt,
-    _console,
-    _credential,
     _engine,
-    _print_json,
-    _who,
     _workflows,
     parse_data,
 )
+from shouhu.cli.output import _console, _print_json
+from shouhu.cli.who import _credential, _who
 from shouhu.errors import InvalidInput
 from shouhu.i18n import _
 

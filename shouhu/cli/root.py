@@ -27,7 +27,8 @@ from shouhu.cli import (
     scheduler,
     workflow,
 )
-from shouhu.cli.common import SETTINGS, ShouhuCommand, ShouhuGroup, TypesHelp, examples
+from shouhu.cli.common import ShouhuCommand, ShouhuGroup, TypesHelp, examples
+from shouhu.cli.settings import SETTINGS
 from shouhu.errors import InvalidInput
 from shouhu.i18n import _
 

@@ -15,10 +15,10 @@ from shouhu.cli.common import (
     ShouhuGroup,
     _announce_created,
     _engine,
-    _print_json,
     examples,
     one_or_many,
 )
+from shouhu.cli.output import _print_json
 from shouhu.errors import InvalidInput
 from shouhu.i18n import N_, _
 

@@ -8,16 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from shouhu.cli.common import (
-    JsonOpt,
-    ShouhuCommand,
-    ShouhuGroup,
-    _console,
-    _paged,
-    _print_json,
-    _workflows,
-    examples,
-)
+from shouhu.cli.common import JsonOpt, ShouhuCommand, ShouhuGroup, _workflows, examples
+from shouhu.cli.output import _console, _paged, _print_json
 from shouhu.errors import InvalidInput
 from shouhu.i18n import N_, _
 
