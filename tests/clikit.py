@@ -1,7 +1,12 @@
-"""What the CLI tests type: the school's report about 王小明 (the values of
-``tests/conftest.py``'s ``report_args``), as ``shouhu report`` arguments."""
+"""What the CLI tests share: a shell running ``shouhu`` in process, and the school's report
+about 王小明 (the values of ``tests/conftest.py``'s ``report_args``) as ``shouhu report``
+arguments."""
 
 from __future__ import annotations
+
+from typer.testing import CliRunner, Result
+
+from shouhu.cli import app
 
 
 def report_argv(
@@ -31,3 +36,22 @@ def report_argv(
         "--at",
         at,
     ]
+
+
+class CliShell:
+    """Runs ``shouhu`` in process through typer's CliRunner (``self.runner``), with the
+    environment of :attr:`env`; :meth:`ok` insists on exit 0."""
+
+    runner: CliRunner
+
+    @property
+    def env(self) -> dict[str, str | None]:
+        raise NotImplementedError
+
+    def __call__(self, *args: str) -> Result:
+        return self.runner.invoke(app, list(args), env=self.env, prog_name="shouhu")
+
+    def ok(self, *args: str) -> Result:
+        result = self(*args)
+        assert result.exit_code == 0, (result.stdout, result.stderr)
+        return result

@@ -23,7 +23,7 @@ from typer.testing import CliRunner, Result
 from shouhu import workflows
 from shouhu.cli import app
 from shouhu.engine.validation import id_check_digit
-from tests.clikit import report_argv
+from tests.clikit import CliShell, report_argv
 from tests.operatorkit import as_operator
 
 CHILD = "王小明"
@@ -36,7 +36,7 @@ READER = ("--include-identity", "--reason", "核实身份")
 
 
 @dataclass
-class Cli:
+class Cli(CliShell):
     """Runs ``shouhu`` commands on one database file; hands out increasing --at times."""
 
     db: Path
@@ -52,14 +52,6 @@ class Cli:
             "SHOUHU_LOG_FORMAT": None,
             "COLUMNS": "80",
         }
-
-    def __call__(self, *args: str) -> Result:
-        return self.runner.invoke(app, list(args), env=self.env, prog_name="shouhu")
-
-    def ok(self, *args: str) -> Result:
-        result = self(*args)
-        assert result.exit_code == 0, (result.stdout, result.stderr)
-        return result
 
     def who(self, role: str = "police") -> tuple[str, str]:
         """``--as`` the operator 李警官 in ``role`` (every act, and every read once the

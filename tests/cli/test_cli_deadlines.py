@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from shouhu.cli import app
 from shouhu.engine.policy import DEFAULT_FILE, default_pack, describe
+from tests.clikit import CliShell
 from tests.operatorkit import as_operator, has_operators
 
 MATURITY = "nonperformance_six_months"
@@ -54,7 +54,7 @@ def default_text() -> str:
 
 
 @dataclass
-class Cli:
+class Cli(CliShell):
     """Runs ``shouhu`` on one database; hands out --at times five minutes apart."""
 
     db: Path
@@ -72,14 +72,6 @@ class Cli:
             "SHOUHU_LOG_FORMAT": None,
             "COLUMNS": "200",
         }
-
-    def __call__(self, *args: str) -> Result:
-        return self.runner.invoke(app, list(args), env=self.env, prog_name="shouhu")
-
-    def ok(self, *args: str) -> Result:
-        result = self(*args)
-        assert result.exit_code == 0, (result.stdout, result.stderr)
-        return result
 
     def json(self, *args: str) -> Any:
         return json.loads(self.ok(*args, "--json").stdout)

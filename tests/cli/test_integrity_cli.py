@@ -25,14 +25,14 @@ from typer.testing import CliRunner, Result
 
 from shouhu import Engine, InvalidInput, ReportRequest, StoreUnavailable
 from shouhu.cli import app
-from tests.clikit import report_argv
+from tests.clikit import CliShell, report_argv
 from tests.operatorkit import as_operator
 
 REPORT = report_argv(discovered_at="2026-03-02T08:30", at="2026-03-02T09:00")
 
 
 @dataclass
-class Shell:
+class Shell(CliShell):
     """``shouhu`` commands in one working directory, with ``SHOUHU_DB`` set to ``url`` (or
     unset), the user's data directory inside the sandbox."""
 
@@ -51,14 +51,6 @@ class Shell:
             "XDG_DATA_HOME": str(self.home / "xdg"),
             "COLUMNS": "120",
         }
-
-    def __call__(self, *args: str) -> Result:
-        return self.runner.invoke(app, list(args), env=self.env, prog_name="shouhu")
-
-    def ok(self, *args: str) -> Result:
-        result = self(*args)
-        assert result.exit_code == 0, (result.stdout, result.stderr)
-        return result
 
     def reader(self) -> tuple[str, str]:
         """``--as`` an auditor of ``s.db`` (once a database has operators, reads need one)."""

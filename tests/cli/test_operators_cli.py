@@ -19,13 +19,14 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from shouhu.cli import app
+from tests.clikit import CliShell
 
 COUNTY = "安平县"
 QINGSHAN = f"青山镇, {COUNTY}"
 
 
 @dataclass
-class Cli:
+class Cli(CliShell):
     """``shouhu`` on one SQLite file; credential files are written beside it."""
 
     db: Path
@@ -41,14 +42,6 @@ class Cli:
             "SHOUHU_LOG_FORMAT": None,
             "COLUMNS": "200",
         }
-
-    def __call__(self, *args: str) -> Result:
-        return self.runner.invoke(app, list(args), env=self.env, prog_name="shouhu")
-
-    def ok(self, *args: str) -> Result:
-        result = self(*args)
-        assert result.exit_code == 0, (result.stdout, result.stderr)
-        return result
 
     def file(self, name: str) -> Path:
         return self.db.parent / name
