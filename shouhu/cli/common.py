@@ -34,10 +34,14 @@ EXIT_USAGE = 2
 
 
 def _help_setup(command: Any, ctx: Any) -> None:
-    """Before ``command``'s help is written: flags show no value placeholder (typer writes
-    ``<bool>`` for them), and with ``NO_COLOR`` typer's help has no escape sequences."""
+    """Before ``command``'s help is written: typer's own words in the user's language, flags
+    show no value placeholder (typer writes ``<bool>`` for them), and with ``NO_COLOR``
+    typer's help has no escape sequences."""
     from typer import rich_utils
 
+    from shouhu.cli.localise import rich_words
+
+    rich_words()
     rich_utils.COLOR_SYSTEM = None if _no_color() else "auto"
     for param in command.get_params(ctx):
         if getattr(param, "is_flag", False) and param.metavar is None:

@@ -99,7 +99,7 @@ def usage_error(message: str) -> str:
     return message
 
 
-def _rich_words() -> None:
+def rich_words() -> None:
     """typer's help words in the user's language (it fixed them in English at import)."""
     from typer import rich_utils
 
@@ -133,13 +133,3 @@ def _patch_vendored_click() -> None:
         return option
 
     core.Command.get_help_option = localised_help_option  # type: ignore[method-assign]
-    from typer.core import TyperCommand, TyperGroup
-
-    for cls in (TyperCommand, TyperGroup):
-        original = cls.format_help
-
-        def localised_help(self: Any, ctx: Any, formatter: Any, _original: Any = original) -> None:
-            _rich_words()
-            _original(self, ctx, formatter)
-
-        cls.format_help = localised_help  # type: ignore[method-assign]
