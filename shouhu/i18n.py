@@ -94,6 +94,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return catalog(language()).ngettext(singular, plural, n)
 
 
+def one_or_many(n: int, one: str, many: str) -> str:
+    """The words for ``n`` things, ``one`` (for 1) or ``many`` (both marked with :func:`N_`),
+    in the user's language: English and Chinese need no more forms than these."""
+    return _(one) if n == 1 else _(many)
+
+
 def N_(message: str) -> str:
     """Marks ``message`` for the catalogs where it is defined (data, constants); it is
     translated with :func:`_` where it is shown."""

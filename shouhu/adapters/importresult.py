@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol
 
-from shouhu.i18n import _
+from shouhu.i18n import N_, _, one_or_many
 
 #: Above this many rows the result carries no ``case_ids`` map.
 CASE_IDS_LIMIT = 1000
@@ -64,13 +64,16 @@ class ImportResult:
         return out
 
     def summary(self) -> str:
-        text = (
-            _("read {read} row: imported {imported}, already imported {already}, refused {refused}")
-            if self.read == 1
-            else _(
+        text = one_or_many(
+            self.read,
+            N_(
+                "read {read} row: imported {imported}, already imported {already}, "
+                "refused {refused}"
+            ),
+            N_(
                 "read {read} rows: imported {imported}, already imported {already}, "
                 "refused {refused}"
-            )
+            ),
         ).format(
             read=self.read,
             imported=self.imported,

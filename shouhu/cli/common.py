@@ -339,9 +339,3 @@ def examples(*lines: str) -> str:
     """A command's epilog: ``Examples:`` and real command lines (the same in every language),
     a paragraph each (a long one wraps on a narrow terminal)."""
     return "Examples:\n\n" + "\n\n".join(lines)
-
-
-def one_or_many(n: int, one: str, many: str) -> str:
-    """The words for ``n`` things, ``one`` (for 1) or ``many`` (marked with ``N_``), in the
-    user's language: English and Chinese need no more forms than these."""
-    return _(one) if n == 1 else _(many)

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from shouhu.cli.common import JsonOpt, ShouhuCommand, ShouhuGroup, _engine, examples, one_or_many
+from shouhu.cli.common import JsonOpt, ShouhuCommand, ShouhuGroup, _engine, examples
 from shouhu.cli.output import _console, _print_json
 from shouhu.errors import InvalidInput
-from shouhu.i18n import N_, _
+from shouhu.i18n import N_, _, one_or_many
 
 outbox_app = typer.Typer(
     cls=ShouhuGroup,

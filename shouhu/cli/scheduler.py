@@ -16,11 +16,10 @@ from shouhu.cli.common import (
     _announce_created,
     _engine,
     examples,
-    one_or_many,
 )
 from shouhu.cli.output import _print_json
 from shouhu.errors import InvalidInput
-from shouhu.i18n import N_, _
+from shouhu.i18n import N_, _, one_or_many
 
 scheduler_app = typer.Typer(
     cls=ShouhuGroup, help="Fire due deadlines: once, or as a daemon.", no_args_is_help=True

@@ -43,7 +43,7 @@ from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shouhu.errors import InvalidInput
-from shouhu.i18n import N_, _
+from shouhu.i18n import N_, _, one_or_many
 
 #: The jurisdiction's zone unless a caller says otherwise (China Standard Time, no DST).
 DEFAULT_ZONE: Final[str] = "Asia/Shanghai"
@@ -73,12 +73,12 @@ _UNITS: Final[tuple[str, ...]] = ("years", "months", "days", "hours", "minutes",
 #: Each unit's words for a number of it, in the user's language (``6 months``, ``1 hour``);
 #: the singular and the plural are two ids (Chinese has one form for both).
 _UNIT_WORDS: Final[dict[str, Callable[[int], str]]] = {
-    "years": lambda n: (_("{n} year") if n == 1 else _("{n} years")).format(n=n),
-    "months": lambda n: (_("{n} month") if n == 1 else _("{n} months")).format(n=n),
-    "days": lambda n: (_("{n} day") if n == 1 else _("{n} days")).format(n=n),
-    "hours": lambda n: (_("{n} hour") if n == 1 else _("{n} hours")).format(n=n),
-    "minutes": lambda n: (_("{n} minute") if n == 1 else _("{n} minutes")).format(n=n),
-    "seconds": lambda n: (_("{n} second") if n == 1 else _("{n} seconds")).format(n=n),
+    "years": lambda n: one_or_many(n, N_("{n} year"), N_("{n} years")).format(n=n),
+    "months": lambda n: one_or_many(n, N_("{n} month"), N_("{n} months")).format(n=n),
+    "days": lambda n: one_or_many(n, N_("{n} day"), N_("{n} days")).format(n=n),
+    "hours": lambda n: one_or_many(n, N_("{n} hour"), N_("{n} hours")).format(n=n),
+    "minutes": lambda n: one_or_many(n, N_("{n} minute"), N_("{n} minutes")).format(n=n),
+    "seconds": lambda n: one_or_many(n, N_("{n} second"), N_("{n} seconds")).format(n=n),
 }
 _EXAMPLES: Final[str] = N_("such as 'P6M', 'P15D', 'P2W' or 'PT24H'")
 
