@@ -5,7 +5,8 @@
 
 The ids come from three places:
 
-- the package's source: every ``_("…")``, ``N_("…")`` and ``ngettext("…", "…", n)``;
+- the package's source: every ``_("…")``, ``N_("…")`` and ``ngettext("…", "…", n)``, and
+  the web desk's templates (``shouhu/service/templates``: ``{{ _("…") }}``, ``{% trans %}``);
 - the CLI's command tree as typer builds it: each command's and option's help (written as
   plain ``help=`` strings and docstrings, translated when a command runs: ``cli/localise``);
 - the words click and typer print themselves (``Usage:``, ``Options``, their usage errors).
@@ -47,7 +48,8 @@ def template() -> Catalog:
     cat = Catalog(project="shouhu", charset="utf-8")
     for filename, lineno, message, comments, _context in extract_from_dir(
         str(PACKAGE),
-        method_map=[("**.py", "python")],
+        method_map=[("**.py", "python"), ("service/templates/**.html", "jinja2")],
+        options_map={"service/templates/**.html": {"trimmed": "true"}},
         keywords=KEYWORDS,
         comment_tags=("TRANSLATORS:",),
     ):

@@ -282,6 +282,38 @@ class TreeLeafRow(SQLModel, table=True):
     leaf: str = Field(max_length=64)
 
 
+class WebLoginRow(SQLModel, table=True):
+    """An operator's signing key wrapped under their password, for ``shouhu serve``
+    (Argon2id + AES-256-GCM: :mod:`shouhu.adapters.weblogins`; migration 0007)."""
+
+    model_config = _ROW_CONFIG
+
+    __tablename__ = "web_logins"
+
+    operator_id: str = Field(max_length=32, primary_key=True)
+    public_key: str = Field(max_length=64)
+    kdf: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    nonce: str = Field(max_length=32)
+    wrapped: str = Field(sa_column=Column(sa.Text(), nullable=False))
+    set_at: datetime = _utc()
+
+
+class LoginAttemptRow(SQLModel, table=True):
+    """Every login to ``shouhu serve``: who tried, when, from where, and how it ended."""
+
+    model_config = _ROW_CONFIG
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (sa.Index("ix_login_attempts_login_at", "login", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc()
+    login: str = Field(max_length=100)
+    operator_id: str | None = Field(default=None, max_length=32)
+    remote: str = Field(max_length=64)
+    outcome: str = Field(max_length=20)
+
+
 CASES: sa.Table = CaseRow.__table__  # type: ignore[attr-defined]
 EVENTS: sa.Table = EventRow.__table__  # type: ignore[attr-defined]
 DEADLINES: sa.Table = DeadlineRow.__table__  # type: ignore[attr-defined]
@@ -291,6 +323,8 @@ INTAKE: sa.Table = IntakeRow.__table__  # type: ignore[attr-defined]
 JOURNAL: sa.Table = JournalRow.__table__  # type: ignore[attr-defined]
 OPERATOR_LOG: sa.Table = OperatorLogRow.__table__  # type: ignore[attr-defined]
 TLOG: sa.Table = TreeLeafRow.__table__  # type: ignore[attr-defined]
+WEB_LOGINS: sa.Table = WebLoginRow.__table__  # type: ignore[attr-defined]
+LOGIN_ATTEMPTS: sa.Table = LoginAttemptRow.__table__  # type: ignore[attr-defined]
 METADATA = SQLModel.metadata
 
 #: The operator registry and the transparency log's leaves: append-only too (migration 0006).

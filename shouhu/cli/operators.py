@@ -19,7 +19,9 @@ from shouhu.i18n import N_, _
 
 operator_app = typer.Typer(
     cls=ShouhuGroup,
-    help="The operators who may act: add, list, show, set-scope, disable, rotate-key.",
+    help=(
+        "The operators who may act: add, list, show, set-scope, disable, rotate-key, set-password."
+    ),
     no_args_is_help=True,
 )
 
@@ -237,6 +239,37 @@ def operator_rotate_key(
             id=credential.operator_id, path=path
         )
         + "\n"
+    )
+
+
+@operator_app.command(
+    "set-password",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu operator set-password --as police.json",
+        "shouhu operator set-password --password-stdin --as police.json",
+    ),
+)
+def operator_set_password(
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from stdin's first line."),
+    ] = False,
+) -> None:
+    """Set the password you log in to `shouhu serve` with. Your key is stored wrapped under it
+    (Argon2id, AES-256-GCM), never in usable form: the database alone cannot sign as you."""
+    from shouhu.adapters.weblogins import check_password, set_password
+
+    who = _credential()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
+    check_password(password)
+    with _engine(write=False) as engine:
+        set_password(engine, who, password)
+    sys.stdout.write(
+        _("{id}: password set; log in to shouhu serve with it").format(id=who.operator_id) + "\n"
     )
 
 

@@ -25,6 +25,7 @@ from shouhu.cli import (
     registry,
     report,
     scheduler,
+    serve,
     workflow,
 )
 from shouhu.cli.common import ShouhuCommand, ShouhuGroup, TypesHelp, examples
@@ -69,6 +70,14 @@ app.add_typer(workflow.workflow_app, name="workflow")
 app.add_typer(policy.policy_app, name="policy")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(scheduler.scheduler_app, name="scheduler")
+app.command(
+    "serve",
+    cls=ShouhuCommand,
+    epilog=examples(
+        "shouhu serve --db sqlite:///demo.db",
+        "shouhu serve --db postgresql+psycopg://shouhu@db/shouhu --host 0.0.0.0 --workers 4",
+    ),
+)(serve.serve)
 app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(db.db_app, name="db")
 app.add_typer(intake.import_app, name="import")

@@ -1,0 +1,169 @@
+"""What every route of ``shouhu serve`` shares: the engines, the clock, logins and sessions.
+
+No rule lives here or in the routes: each request calls the library (:class:`shouhu.Engine`)
+as the CLI does, acting as the logged-in operator's :class:`~shouhu.engine.signing.Credential`
+(unwrapped at login, :mod:`shouhu.adapters.weblogins`), so the engine signs every act with
+the operator's own key and judges role and scope as it does for ``--as``.
+
+Each worker thread has its own :class:`~shouhu.Engine` on the database (a store is one
+connection pool; SQLite serialises writers, PostgreSQL takes concurrent ones), opened with
+``create=False``: the service never creates a database.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from shouhu.adapters.weblogins import WebLogins, unwrap
+from shouhu.engine.clock import Clock
+from shouhu.errors import InvalidInput, NotAuthenticated
+from shouhu.i18n import _
+from shouhu.service.sessions import Session, Sessions, new_secret, secret_from_text
+
+if TYPE_CHECKING:
+    from shouhu.api import Engine
+    from shouhu.engine.operators import Operator
+
+
+@dataclass
+class Settings:
+    """How a service runs. ``from_env`` reads what ``shouhu serve`` hands its workers."""
+
+    db: str
+    policy: str | None = None
+    zone: str | None = None
+    session_secret: bytes = field(default_factory=new_secret, repr=False)
+    idle: timedelta = timedelta(minutes=30)
+    lifetime: timedelta = timedelta(hours=8)
+    #: Failed logins allowed per login name (and ten times that per address) in ``window``.
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    clock: Clock | None = None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        db = os.environ.get("SHOUHU_DB")
+        if not db:
+            raise InvalidInput(_("shouhu serve needs a database: --db or SHOUHU_DB"), field="db")
+        secret = os.environ.get("SHOUHU_SESSION_SECRET")
+        minutes = os.environ.get("SHOUHU_SESSION_IDLE_MINUTES")
+        return cls(
+            db=db,
+            policy=os.environ.get("SHOUHU_POLICY") or None,
+            zone=os.environ.get("SHOUHU_ZONE") or None,
+            session_secret=secret_from_text(secret) if secret else new_secret(),
+            idle=timedelta(minutes=int(minutes)) if minutes else timedelta(minutes=30),
+        )
+
+
+class LoginRefused(NotAuthenticated):
+    """A login that did not succeed: unknown name, wrong password, no web login set, a
+    disabled operator, or too many failures (``retry_after`` seconds)."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class Service:
+    """The engines (one per thread), the clock, the logins and the sessions of one app."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sessions = Sessions(
+            settings.session_secret, idle=settings.idle, lifetime=settings.lifetime
+        )
+        self._local = threading.local()
+        self._engines: list[Engine] = []
+        self._lock = threading.Lock()
+        # open one at start: a missing database or a bad pack fails the service, not a request
+        self.engine()
+
+    def engine(self) -> Engine:
+        found: Engine | None = getattr(self._local, "engine", None)
+        if found is None:
+            from shouhu.adapters.policyfile import load_pack
+            from shouhu.api import Engine
+
+            s = self.settings
+            found = Engine.open(
+                s.db,
+                clock=s.clock,
+                zone=s.zone,
+                policy=load_pack(s.policy) if s.policy else None,
+                create=False,
+            )
+            self._local.engine = found
+            with self._lock:
+                self._engines.append(found)
+        return found
+
+    def close(self) -> None:
+        with self._lock:
+            for engine in self._engines:
+                engine.close()
+            self._engines.clear()
+
+    def now(self) -> datetime:
+        return self.engine().clock.now()
+
+    @property
+    def logins(self) -> WebLogins:
+        return WebLogins(self.engine().store.engine)  # type: ignore[attr-defined]
+
+    # -- logging in --------------------------------------------------------------------------
+
+    def find_operator(self, login: str) -> Operator | None:
+        """The active operator whose id is ``login``, or whose name is, if only one has it."""
+        ops = [o for o in self.engine().operators() if o.active]
+        by_id = [o for o in ops if o.id == login]
+        if by_id:
+            return by_id[0]
+        named = [o for o in ops if o.name == login]
+        return named[0] if len(named) == 1 else None
+
+    def login(self, login: str, password: str, remote: str) -> Session:
+        """A new session for ``login`` if ``password`` unwraps their key; every attempt is
+        recorded, and too many failures refuse further tries for a while."""
+        login = login.strip()
+        now = self.now()
+        logins = self.logins
+        since = now - self.settings.window
+        limit = self.settings.max_failures
+        if (
+            logins.failures(since, login=login) >= limit
+            or logins.failures(since, remote=remote) >= limit * 10
+        ):
+            logins.record(now, login, remote, "throttled")
+            raise LoginRefused(
+                _("too many failed logins: try again in {minutes} minutes").format(
+                    minutes=int(self.settings.window.total_seconds() // 60)
+                ),
+                retry_after=int(self.settings.window.total_seconds()),
+            )
+        operator = self.find_operator(login)
+        row = logins.get(operator.id) if operator is not None else None
+        credential = unwrap(row, password) if row is not None and password else None
+        if operator is None or credential is None:
+            logins.record(now, login, remote, "failed", operator.id if operator else None)
+            raise LoginRefused(_("login failed: unknown operator or wrong password"))
+        try:
+            self.engine().authenticate(credential)
+        except NotAuthenticated as exc:  # the key was rotated since the password was set
+            logins.record(now, login, remote, "refused", operator.id)
+            raise LoginRefused(exc.message) from exc
+        logins.record(now, login, remote, "ok", operator.id)
+        return self.sessions.start(credential, now)
+
+    def operator_of(self, session: Session) -> Operator:
+        """The registry's word on the session's operator now (disabled or rotated: refused)."""
+        return self.engine().authenticate(session.credential)
+
+    def describe(self) -> dict[str, Any]:
+        from shouhu.adapters import dburl
+
+        return {"db": dburl.shown(self.settings.db)}

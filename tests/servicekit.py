@@ -1,0 +1,126 @@
+"""The web service under test: a demo database whose operators have passwords, and clients
+logged in as them (the API with a bearer token, the desk with its cookie).
+
+``desk`` builds the database once per test session (the demo: every report type, two
+townships, the ledger, operators scoped to their places); each test gets a private copy. The
+operators are named by the demo's keys: ``police``, ``township``, ``police-2``,
+``township-2`` (the second township, 白石乡), ``village_committee``, ``civil_affairs``,
+``court``, ``auditor``, ``admin``, ``system``. Each one's password is ``PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from rich.console import Console
+
+from shouhu.adapters.credentials import load
+from shouhu.adapters.weblogins import WebLogins
+from shouhu.api import Engine
+from shouhu.engine.clock import Clock
+from shouhu.service import Settings, create_app
+from shouhu.service.auth import COOKIE, SECURE_COOKIE
+
+PASSWORD = "correct horse battery staple"
+#: Argon2id's memory in tests (KiB): the parameters are stored per row, so this only makes
+#: the tests quick; tests/service/test_security.py checks the default is RFC 9106's.
+TEST_MEMORY_KIB = 1024
+
+
+def build(folder: Path) -> Path:
+    """The demo into ``folder/desk.db``, with every operator's password set."""
+    import os
+
+    from shouhu.demo import run
+
+    db = folder / "desk.db"
+    url = f"sqlite:///{db}"
+    run(url, Console(file=io.StringIO(), width=200))
+    os.environ["SHOUHU_ARGON2_MEMORY_KIB"] = str(TEST_MEMORY_KIB)
+    try:
+        with Engine.open(url, create=False) as engine:
+            logins = WebLogins(engine.store.engine)  # type: ignore[attr-defined]
+            for path in sorted((folder / "desk-credentials").glob("*.json")):
+                logins.set(load(path), PASSWORD, engine.clock.now())
+    finally:
+        del os.environ["SHOUHU_ARGON2_MEMORY_KIB"]
+    return db
+
+
+@dataclass
+class Desk:
+    """One test's copy of the desk database, and clients on it."""
+
+    folder: Path
+    clock: Clock | None = None
+    settings_changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def db(self) -> Path:
+        return self.folder / "desk.db"
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.db}"
+
+    def credential_path(self, key: str) -> Path:
+        return self.folder / "desk-credentials" / f"{key}.json"
+
+    def operator_id(self, key: str) -> str:
+        doc = json.loads(self.credential_path(key).read_text(encoding="utf-8"))
+        return str(doc["operator"])
+
+    def settings(self) -> Settings:
+        return Settings(db=self.url, clock=self.clock, **self.settings_changes)
+
+    def app(self) -> Any:
+        return create_app(self.settings())
+
+    def client(self, app: Any = None) -> TestClient:
+        """A client of the service, over https (so the cookie is the ``__Host-`` one)."""
+        return TestClient(app or self.app(), base_url="https://testserver")
+
+    def api(self, key: str, app: Any = None) -> TestClient:
+        """A client whose every request carries ``key``'s bearer token."""
+        c = self.client(app)
+        r = c.post("/api/v1/session", json={"login": self.operator_id(key), "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        c.headers["Authorization"] = f"Bearer {r.json()['token']}"
+        return c
+
+    def web(self, key: str, app: Any = None) -> TestClient:
+        """A client logged in to the desk as ``key`` (the session cookie is kept)."""
+        c = self.client(app)
+        r = c.post(
+            "/login",
+            data={"login": self.operator_id(key), "password": PASSWORD, "next": "/"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        assert SECURE_COOKIE in c.cookies or COOKIE in c.cookies
+        return c
+
+    def engine(self) -> Engine:
+        return Engine.open(self.url, create=False)
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF value of the first form on a desk page."""
+    import re
+
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "no csrf field on the page"
+    return found.group(1)
+
+
+def copy_desk(source: Path, target: Path) -> Desk:
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "desk.db", target / "desk.db")
+    shutil.copytree(source / "desk-credentials", target / "desk-credentials")
+    return Desk(target)
