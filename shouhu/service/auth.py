@@ -89,5 +89,16 @@ def csrf_ok(request: Request, who: Who, given: str | None) -> bool:
     return service(request).sessions.csrf_ok(who.session, given)
 
 
+class CsrfRefused(NotAuthenticated):
+    """A desk form posted without the session's CSRF value, or from another origin: 403,
+    nothing written."""
+
+
+def require_csrf(request: Request, who: Who, given: str | None) -> None:
+    """Refuse (403) a desk form that is stale or not from this desk; else nothing."""
+    if not csrf_ok(request, who, given):
+        raise CsrfRefused(_("the form is stale or not from this desk (CSRF): reload it"))
+
+
 def remote(request: Request) -> str:
     return request.client.host if request.client else "unknown"

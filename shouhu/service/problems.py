@@ -42,6 +42,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "conflict": (409, N_("Someone else wrote first")),
     "store-unavailable": (503, N_("The store is unavailable")),
     "too-many-logins": (429, N_("Too many failed logins")),
+    "csrf": (403, N_("Stale or foreign form")),
     "error": (500, N_("Error")),
 }
 
@@ -51,6 +52,10 @@ def kind_of(exc: ShouhuError) -> str:
         return "not-found"
     if isinstance(exc, InvalidInput):
         return "invalid-input"
+    from shouhu.service.auth import CsrfRefused
+
+    if isinstance(exc, CsrfRefused):
+        return "csrf"
     if isinstance(exc, NotAuthenticated):
         return "too-many-logins" if exc.data.get("retry_after") else "not-authenticated"
     if isinstance(exc, TransitionRefused):

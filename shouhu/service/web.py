@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from shouhu import __version__
 from shouhu.errors import NotAuthenticated, ShouhuError
-from shouhu.i18n import _, catalog
+from shouhu.i18n import catalog
 from shouhu.service import problems
 from shouhu.service.auth import Who, cookie_header, remote, service, web_who
 
@@ -53,7 +53,7 @@ def render(
 
 
 def error_page(request: Request, exc: ShouhuError) -> Response:
-    if isinstance(exc, NotAuthenticated) and not exc.data.get("retry_after"):
+    if problems.kind_of(exc) == "not-authenticated":
         target = quote(request.url.path)
         return RedirectResponse(f"/login?next={target}", status_code=303)
     doc = problems.body(exc)
@@ -90,11 +90,9 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
-    from shouhu.service.auth import csrf_ok
+    from shouhu.service.auth import require_csrf
 
-    who = web_who(request)
-    if not csrf_ok(request, who, csrf):
-        raise NotAuthenticated(_("the form is stale or not from this desk (CSRF): reload it"))
+    require_csrf(request, web_who(request), csrf)
     response = RedirectResponse("/login", status_code=303)
     response.headers.append("set-cookie", cookie_header(request, "", service(request), clear=True))
     return response
