@@ -858,6 +858,7 @@ GROUPS = (
     "naive",
     "soak",
     "cli",
+    "service",
     "scale",
 )
 
@@ -919,6 +920,10 @@ def run(sizes: Sizes, tmp: Path, only: Sequence[str] = GROUPS, quick: bool = Fal
         from benchmarks import cli_latency
 
         figures += cli_latency.figures(tmp, quick)
+    if "service" in only:
+        from benchmarks import service
+
+        figures += service.figures(tmp, quick)
     if "scale" in only:
         from benchmarks import scale
 

@@ -124,3 +124,61 @@ def copy_desk(source: Path, target: Path) -> Desk:
     shutil.copy2(source / "desk.db", target / "desk.db")
     shutil.copytree(source / "desk-credentials", target / "desk-credentials")
     return Desk(target)
+
+
+class _ClientKeys:
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def resolve_private_key(self, key_id: str) -> Any:
+        return self.key
+
+    def resolve_public_key(self, key_id: str) -> Any:
+        return self.key.public_key()
+
+
+def signed_headers(
+    method: str,
+    url: str,
+    credential_path: Path,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    *,
+    created: Any = None,
+    tag: str = "shouhu-api-v1",
+) -> dict[str, str]:
+    """The headers of a request signed as RFC 9421 says, as an API client holding
+    ``credential_path``'s key sends them (``http-message-signatures``, the client's side)."""
+    from http_message_signatures import HTTPMessageSigner, algorithms
+
+    credential = load(credential_path)
+    message = _Outgoing(method, url, dict(headers or {}))
+    signer = HTTPMessageSigner(
+        signature_algorithm=algorithms.ED25519, key_resolver=_ClientKeys(credential.key)
+    )
+    covered = [
+        "@method",
+        "@target-uri",
+        *(h.lower() for h in (headers or {}) if h.lower().startswith("shouhu-")),
+    ]
+    signer.sign(
+        message,
+        key_id=credential.operator_id,
+        created=created,
+        tag=tag,
+        covered_component_ids=covered,
+        body=body or None,
+    )
+    return message.headers
+
+
+@dataclass
+class _Outgoing:
+    method: str
+    url: str
+    headers: dict[str, str]
+
+
+def sign_statement(credential_path: Path, statement: str) -> str:
+    """The client's signature over an event statement the service asked it to sign."""
+    return load(credential_path).sign(statement.encode())

@@ -27,7 +27,7 @@ from fastapi.staticfiles import StaticFiles
 from shouhu import __version__
 from shouhu.errors import ShouhuError
 from shouhu.i18n import using
-from shouhu.service.core import Service, Settings
+from shouhu.service.core import REQUEST_STATE, Service, Settings
 
 HERE = Path(__file__).resolve().parent
 
@@ -93,8 +93,12 @@ class Frame:
                 message["headers"] = headers
             await send(message)
 
-        with using(lang):
-            await self.app(scope, receive, send_framed)
+        token = REQUEST_STATE.set(scope["state"])
+        try:
+            with using(lang):
+                await self.app(scope, receive, send_framed)
+        finally:
+            REQUEST_STATE.reset(token)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

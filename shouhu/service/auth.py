@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from shouhu.engine.signing import Credential
 from shouhu.errors import NotAuthenticated
 from shouhu.i18n import _
 from shouhu.service.sessions import Session
@@ -28,14 +29,19 @@ SECURE_COOKIE = "__Host-shouhu_session"
 
 @dataclass(frozen=True)
 class Who:
-    """A request's operator: their session (the credential they act with) and the registry's
-    entry for them now."""
+    """A request's operator: the registry's entry for them now, the credential they act with
+    (unwrapped at login, or — for a request signed by RFC 9421 — one that holds only the
+    signatures the client sent), and their session if they logged in."""
 
-    session: Session
+    session: Session | None
     operator: Operator
+    signer: Credential | None = None
 
     @property
-    def credential(self):  # type: ignore[no-untyped-def]
+    def credential(self) -> Credential:
+        if self.signer is not None:
+            return self.signer
+        assert self.session is not None
         return self.session.credential
 
 
@@ -59,10 +65,26 @@ def _who(request: Request, token: str | None) -> Who:
     return Who(session, operator)
 
 
-def api_who(request: Request) -> Who:
-    """The API's caller: ``Authorization: Bearer <token>`` from ``POST /api/v1/session``."""
+async def api_who(request: Request) -> Who:
+    """The API's caller: a request signed with the operator's key (RFC 9421,
+    :mod:`shouhu.service.httpsig`), or ``Authorization: Bearer <token>`` from
+    ``POST /api/v1/session``."""
+    from starlette.concurrency import run_in_threadpool
+
+    from shouhu.service import httpsig
+
+    if httpsig.signed(request):
+        body = await request.body()
+        svc = service(request)
+
+        def check() -> Who:
+            signer = httpsig.credential(request, body, svc)
+            return Who(None, svc.engine().authenticate(signer), signer)
+
+        return await run_in_threadpool(check)
     scheme, _sep, token = request.headers.get("authorization", "").partition(" ")
-    return _who(request, token.strip() if scheme.lower() == "bearer" else None)
+    bearer = token.strip() if scheme.lower() == "bearer" else None
+    return await run_in_threadpool(_who, request, bearer)
 
 
 def web_who(request: Request) -> Who:
@@ -86,7 +108,7 @@ def csrf_ok(request: Request, who: Who, given: str | None) -> bool:
     origin = request.headers.get("origin")
     if origin and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
         return False
-    return service(request).sessions.csrf_ok(who.session, given)
+    return who.session is not None and service(request).sessions.csrf_ok(who.session, given)
 
 
 class CsrfRefused(NotAuthenticated):

@@ -12,14 +12,17 @@ connection pool; SQLite serialises writers, PostgreSQL takes concurrent ones), o
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shouhu.adapters.weblogins import WebLogins, unwrap
-from shouhu.engine.clock import Clock
+from shouhu.engine.clock import Clock, FakeClock
 from shouhu.errors import InvalidInput, NotAuthenticated
 from shouhu.i18n import _
 from shouhu.service.sessions import Session, Sessions, new_secret, secret_from_text
@@ -60,6 +63,27 @@ class Settings:
         )
 
 
+#: The state of the request being served (set by the app's middleware): where a request
+#: signed by RFC 9421 fixes the engine's now (``signed_at``, :mod:`shouhu.service.httpsig`).
+REQUEST_STATE: ContextVar[dict[str, Any] | None] = ContextVar("shouhu_request", default=None)
+
+
+def _seeded_ids(seed: str) -> Callable[[datetime], str]:
+    """Case ids that are the same for the same instant and seed: a report signed by its
+    client (RFC 9421) is computed twice — once to learn what to sign, once to record it — and
+    must get the same id both times (its hash covers it). The seed is the operator's id and
+    the request's idempotency key."""
+    from shouhu.engine.ids import _PAIRS, _SHIFTS
+
+    low = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:4], "big") & ((1 << 30) - 1)
+
+    def new_id(now: datetime) -> str:
+        value = (int(now.timestamp() * 1000) << 30) | low
+        return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
+
+    return new_id
+
+
 class LoginRefused(NotAuthenticated):
     """A login that did not succeed: unknown name, wrong password, no web login set, a
     disabled operator, or too many failures (``retry_after`` seconds)."""
@@ -84,23 +108,33 @@ class Service:
         self.engine()
 
     def engine(self) -> Engine:
+        """This thread's engine; its clock is the service's, or fixed at the instant a
+        signed request's events were computed for (``Shouhu-Signed-At``)."""
         found: Engine | None = getattr(self._local, "engine", None)
-        if found is None:
-            from shouhu.adapters.policyfile import load_pack
-            from shouhu.api import Engine
+        if found is not None:
+            state = REQUEST_STATE.get()
+            at = state.get("signed_at") if state else None
+            found.clock = FakeClock(at) if at is not None else self._local.clock
+            seed = state.get("case_id_seed") if state else None
+            found._new_id = _seeded_ids(seed) if seed else self._local.new_id
+            return found
+        from shouhu.adapters.policyfile import load_pack
+        from shouhu.api import Engine
 
-            s = self.settings
-            found = Engine.open(
-                s.db,
-                clock=s.clock,
-                zone=s.zone,
-                policy=load_pack(s.policy) if s.policy else None,
-                create=False,
-            )
-            self._local.engine = found
-            with self._lock:
-                self._engines.append(found)
-        return found
+        s = self.settings
+        found = Engine.open(
+            s.db,
+            clock=s.clock,
+            zone=s.zone,
+            policy=load_pack(s.policy) if s.policy else None,
+            create=False,
+        )
+        self._local.engine = found
+        self._local.clock = found.clock
+        self._local.new_id = found._new_id
+        with self._lock:
+            self._engines.append(found)
+        return self.engine()
 
     def close(self) -> None:
         with self._lock:

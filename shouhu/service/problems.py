@@ -43,6 +43,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "store-unavailable": (503, N_("The store is unavailable")),
     "too-many-logins": (429, N_("Too many failed logins")),
     "csrf": (403, N_("Stale or foreign form")),
+    "signature-needed": (428, N_("Sign the event to record it")),
     "error": (500, N_("Error")),
 }
 
@@ -53,6 +54,10 @@ def kind_of(exc: ShouhuError) -> str:
     if isinstance(exc, InvalidInput):
         return "invalid-input"
     from shouhu.service.auth import CsrfRefused
+    from shouhu.service.httpsig import SignatureNeeded
+
+    if isinstance(exc, SignatureNeeded):
+        return "signature-needed"
 
     if isinstance(exc, CsrfRefused):
         return "csrf"

@@ -45,7 +45,7 @@ def render(
         who=who,
         lang=lang,
         html_lang="zh-CN" if lang == "zh_CN" else "en",
-        csrf=who.session.csrf if who else "",
+        csrf=who.session.csrf if who and who.session else "",
         version=__version__,
         path=request.url.path,
     )
