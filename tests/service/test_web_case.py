@@ -50,7 +50,8 @@ def test_posting_the_identity_form_shows_the_identity_once_and_records_the_read(
         f"/cases/{case_id}/identity", data={"csrf": csrf_of(page), "reason": "核实身份后出警"}
     )
     assert r.status_code == 200
-    assert CHILD in r.text and "2016-04-10" in r.text
+    assert CHILD in r.text
+    assert "2016-04-10" in r.text
     with desk.engine() as engine:
         reads = engine.accesses(case_id)
     assert [(a.actor, a.role, a.reason) for a in reads] == [("李警官", "police", "核实身份后出警")]
@@ -85,7 +86,8 @@ def test_firing_dispatch_through_its_form_advances_the_case_signed_by_the_police
     assert r.status_code == 303
     assert r.headers["location"] == f"/cases/{case_id}?done=dispatch"
     shown = web.get(r.headers["location"]).text
-    assert 'class="notice"' in shown and "已完成" in shown
+    assert 'class="notice"' in shown
+    assert "已完成" in shown
     with desk.engine() as engine:
         view = engine.case(case_id)
         last = view.history[-1].event
@@ -124,7 +126,8 @@ def test_a_step_of_another_role_is_refused_with_403_and_writes_nothing(desk: Des
         data={"csrf": csrf_of(page), "trigger": "dispatch", "expected_version": "1"},
     )
     assert r.status_code == 403
-    assert 'class="refusal"' in r.text and "role" in r.text
+    assert 'class="refusal"' in r.text
+    assert "role" in r.text
     with desk.engine() as engine:
         assert engine.case(case_id).state == "reported"
 
@@ -197,7 +200,8 @@ def test_the_workflow_diagram_is_svg_with_the_path_taken_highlighted(desk: Desk)
     assert svg is not None
     root = ET.fromstring(svg.group(0))
     ns = "{http://www.w3.org/2000/svg}"
-    assert root.get("role") == "img" and root.get("aria-label")
+    assert root.get("role") == "img"
+    assert root.get("aria-label")
     assert root.find(f"{ns}title") is not None
     taken = {
         g.findall(f"{ns}text")[1].text

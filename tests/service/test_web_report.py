@@ -32,20 +32,20 @@ def test_the_report_form_is_in_chinese_and_every_field_is_labelled(desk: Desk) -
         assert words in r.text
     ids = set(re.findall(r'<(?:input|select)[^>]* id="([^"]+)"', r.text))
     labelled = set(re.findall(r'<label for="([^"]+)"', r.text))
-    assert ids and ids <= labelled
+    assert ids
+    assert ids <= labelled
 
 
 def test_a_report_filed_through_the_form_opens_a_case_signed_by_the_operator(
     desk: Desk,
 ) -> None:
     web = desk.web("village_committee")
-    r = web.post(
-        "/report", data=form(csrf_of(web.get("/report").text)), follow_redirects=False
-    )
+    r = web.post("/report", data=form(csrf_of(web.get("/report").text)), follow_redirects=False)
     assert r.status_code == 303
     case_id = r.headers["location"].removeprefix("/cases/")
     page = web.get(r.headers["location"])
-    assert page.status_code == 200 and case_id in page.text
+    assert page.status_code == 200
+    assert case_id in page.text
     assert CHILD not in page.text
     with desk.engine() as engine:
         view = engine.case(case_id)
@@ -61,7 +61,8 @@ def test_a_bad_birthdate_is_refused_as_the_cli_refuses_it_and_files_nothing(desk
     r = web.post("/report", data=form(csrf_of(web.get("/report").text), child_birthdate="昨天"))
     assert r.status_code == 400
     refusal = re.search(r'<p class="refusal" role="alert">(.*?)</p>', r.text, re.S)
-    assert refusal is not None and "birthdate" in refusal.group(1)
+    assert refusal is not None
+    assert "birthdate" in refusal.group(1)
     with desk.engine() as engine:
         assert sum(1 for _ in engine.cases()) == before
 
@@ -77,7 +78,8 @@ def test_a_probable_duplicate_is_refused_naming_the_open_case_and_can_be_filed_a
     assert again.status_code == 422
     assert "duplicate" in again.text
     assert f'<a href="/cases/{twin}">{twin}</a>' in again.text
-    assert 'name="new_case"' in again.text and "这是另一起事件，仍要立案" in again.text
+    assert 'name="new_case"' in again.text
+    assert "这是另一起事件，仍要立案" in again.text
     anyway = web.post("/report", data=form(csrf, new_case="1"), follow_redirects=False)
     assert anyway.status_code == 303
     assert anyway.headers["location"] != first.headers["location"]
