@@ -42,7 +42,7 @@ def page(request: Request, name: str, who: Who, status: int = 200, **context: An
 def refused_form(request: Request, who: Who) -> HTMLResponse:
     """A POST without the session's CSRF value (or from another origin): 403, nothing written."""
     problem = {
-        "title": _("Refused by role or scope"),
+        "title": _("The form was refused"),
         "status": 403,
         "detail": _("the form is stale or not from this desk (CSRF): reload it"),
     }
@@ -82,6 +82,8 @@ def zone(request: Request) -> str:
 
 def role_name(role: str) -> str:
     """公安机关 in Chinese, ``police`` in English."""
+    if role == ADMIN_ROLE:
+        return _("administrator") if chinese() else role
     return ROLES.get(role, role) if chinese() else role
 
 
@@ -157,9 +159,33 @@ def status_name(status: str) -> str:
     return _(DEADLINE_STATUS[status]) if status in DEADLINE_STATUS else status
 
 
+#: A notice's status, and a login attempt's outcome, as a person reads them.
+NOTICE_STATUS = {
+    "pending": N_("waiting to be sent"),
+    "delivered": N_("delivered"),
+    "failed": N_("delivery failed"),
+}
+LOGIN_OUTCOME = {
+    "ok": N_("logged in"),
+    "failed": N_("wrong operator or password"),
+    "refused": N_("refused (key rotated or operator disabled)"),
+    "throttled": N_("refused (too many failures)"),
+}
+
+
+def notice_status_name(status: str) -> str:
+    return _(NOTICE_STATUS[status]) if status in NOTICE_STATUS else status
+
+
+def login_outcome_name(outcome: str) -> str:
+    return _(LOGIN_OUTCOME[outcome]) if outcome in LOGIN_OUTCOME else outcome
+
+
 templates.env.globals.update(
     role_name=role_name,
     choice_name=choice_name,
     reporter_kind_name=reporter_kind_name,
     status_name=status_name,
+    notice_status_name=notice_status_name,
+    login_outcome_name=login_outcome_name,
 )
