@@ -18,11 +18,10 @@ from shouhu.service import charts, problems
 from shouhu.service.auth import Who, service, web_who
 from shouhu.service.pages_common import (
     AUDIT_ROLES,
-    checked,
+    Form,
     forbidden,
     page,
-    read_form,
-    refused_form,
+    posted,
     reporter_kind_name,
     state_name,
     when,
@@ -66,17 +65,14 @@ def audit_home(request: Request) -> HTMLResponse:
 
 @router.post("/audit/anchor")
 async def anchor(request: Request) -> Response:
-    who, refused = _auditor(request)
-    if refused is not None:
-        return refused
-    form = await read_form(request)
-    if not checked(request, who, form):
-        return refused_form(request, who)
-    from starlette.concurrency import run_in_threadpool
+    def sign(who: Who, form: Form) -> Response:
+        _who, refused = _auditor(request)
+        if refused is not None:
+            return refused
+        text = service(request).engine().anchor(credential=who.credential)
+        return page(request, "anchor.html", who, tree_head=text)
 
-    engine = service(request).engine
-    text = await run_in_threadpool(lambda: engine().anchor(credential=who.credential))
-    return page(request, "anchor.html", who, tree_head=text)
+    return await posted(request, sign)
 
 
 @router.get("/audit/access")

@@ -7,15 +7,17 @@ says, refusals included.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from shouhu.engine.timeutil import local
 from shouhu.i18n import N_, _, chinese
-from shouhu.service.auth import Who, csrf_ok, service
+from shouhu.service.auth import Who, csrf_ok, service, web_who
 from shouhu.service.web import render, templates
 from shouhu.workflows.vocab import CHOICE_NAMES, REPORTER_KINDS, ROLES
 
@@ -62,6 +64,25 @@ async def read_form(request: Request) -> dict[str, list[str]]:
         if isinstance(value, str):
             out.setdefault(key, []).append(value)
     return out
+
+
+#: A posted form: each name with every value given.
+Form = dict[str, list[str]]
+
+
+async def posted(request: Request, handler: Callable[[Who, Form], Response]) -> Response:
+    """A desk form's POST: the form is read; then, in a worker thread (as FastAPI runs a
+    plain route: the engine blocks), who posted it (not logged in: to the login page), the
+    CSRF check first (refused with 403, nothing written), and ``handler``."""
+    form = await read_form(request)
+
+    def run() -> Response:
+        who = web_who(request)
+        if not checked(request, who, form):
+            return refused_form(request, who)
+        return handler(who, form)
+
+    return await run_in_threadpool(run)
 
 
 def first(form: dict[str, list[str]], name: str, default: str = "") -> str:

@@ -14,11 +14,9 @@ from shouhu.errors import NotAuthenticated, ShouhuError, TransitionRefused
 from shouhu.service import problems
 from shouhu.service.auth import Who, service, web_who
 from shouhu.service.pages_common import (
-    checked,
     first,
     page,
-    read_form,
-    refused_form,
+    posted,
     reporter_kind_name,
     type_name,
 )
@@ -88,13 +86,7 @@ def report_page(request: Request) -> HTMLResponse:
 
 @router.post("/report")
 async def file_report(request: Request) -> Response:
-    who = web_who(request)
-    form = await read_form(request)
-    if not checked(request, who, form):
-        return refused_form(request, who)
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(_file, request, who, form)
+    return await posted(request, lambda who, form: _file(request, who, form))
 
 
 def _file(request: Request, who: Who, form: dict[str, list[str]]) -> Response:
