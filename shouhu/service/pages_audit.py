@@ -161,9 +161,9 @@ def proof(request: Request, case_id: str) -> Response:
     reason = request.query_params.get("reason", "").strip() or _("audit: proof downloaded")
     if not anchor_text:
         raise InvalidInput(_("anchor: a signed tree head is needed"), field="anchor")
-    engine.case(case_id, reader=who.credential)
+    engine.case(case_id, reader=who.credential)  # in scope, or refused before anything
+    document = engine.prove(case_id, anchor_text)  # a bad tree head: refused, nothing recorded
     engine.read_identity(case_id, actor=who.credential, reason=reason, what="audit prove")
-    document = engine.prove(case_id, anchor_text)
     body = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     name = f"proof-{document['case_id']}.json"
     return Response(

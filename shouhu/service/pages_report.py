@@ -24,6 +24,13 @@ from shouhu.workflows.vocab import MANDATORY_REPORTER_KINDS, REPORTER_KINDS
 
 router = APIRouter(include_in_schema=False)
 
+#: The reporter kind an operator of these roles files as, chosen in advance (they may change it).
+OWN_KIND = {
+    "village_committee": "village_committee",
+    "school": "school",
+    "medical_institution": "medical",
+}
+
 #: The fields of the form a person types into (kept when the form is shown again).
 TEXT_FIELDS = (
     "type",
@@ -62,6 +69,7 @@ def report_form(
         "village": scope.village or "",
         "county": scope.county or "",
         "reporter": who.operator.body or who.operator.name,
+        "reporter_kind": OWN_KIND.get(who.operator.role, ""),
     }
     return page(
         request,
