@@ -56,6 +56,24 @@ def test_the_same_idempotency_key_and_body_give_the_same_case_back_with_200(desk
     assert [c.id for c in filed] == [first.json()["id"]]
 
 
+def test_a_key_replayed_by_an_operator_outside_the_cases_place_is_403_with_no_case_view(
+    desk: Desk,
+) -> None:
+    """Idempotency keys are the database's, not the caller's: the case a key names is read as
+    the caller, so another township's officer gets the engine's scope refusal, not the case."""
+    first = desk.api("police").post(
+        "/api/v1/reports", json=REPORT, headers={"Idempotency-Key": "school-7"}
+    )
+    r = desk.api("police-2").post(
+        "/api/v1/reports", json=REPORT, headers={"Idempotency-Key": "school-7"}
+    )
+    doc = problem(r, 403)
+    assert doc["rule"] == "scope"
+    assert "location" not in r.headers
+    assert '"history"' not in r.text
+    assert doc["case_id"] == first.json()["id"]  # the engine's refusal names the case
+
+
 def test_an_idempotency_key_first_used_for_another_type_is_409(desk: Desk) -> None:
     api = desk.api("police")
     api.post("/api/v1/reports", json=REPORT, headers={"Idempotency-Key": "school-7"})
