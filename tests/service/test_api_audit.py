@@ -184,6 +184,17 @@ def test_a_child_of_16_is_not_left_behind_400(desk: Desk) -> None:
     assert problem(r, 400)["rule"] == "under_16"
 
 
+def test_data_a_kind_does_not_take_is_400_naming_what_it_takes(desk: Desk) -> None:
+    elder = {
+        "kind": "elderly",
+        "person": {"name": "王秀英", "birthdate": "1948-05-20"},
+        "location": "石桥村, 青山镇",
+        "data": {"parents_away": "both"},
+    }
+    r = desk.api("village_committee").post("/api/v1/registrations", json=elder)
+    assert "parents_away" in problem(r, 400)["detail"]
+
+
 def test_the_quarterly_return_counts_the_ledger_per_township(desk: Desk) -> None:
     doc = desk.api("civil_affairs").get("/api/v1/returns", params={"quarter": "2026Q3"}).json()
     assert (doc["quarter"], doc["complete"]) == ("2026Q3", True)
