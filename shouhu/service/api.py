@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from shouhu.service.auth import Who, api_who, remote, service
+from shouhu.service.schemas import errors
 
 router = APIRouter(prefix="/api/v1")
 
@@ -48,7 +49,13 @@ def operator_doc(who: Who) -> dict[str, Any]:
     }
 
 
-@router.post("/session", response_model=SessionOut, tags=["session"])
+@router.post(
+    "/session",
+    response_model=SessionOut,
+    tags=["session"],
+    summary="Log in: a bearer token",
+    responses=errors(400, 429),
+)
 def log_in(body: LoginIn, request: Request) -> SessionOut:
     """Log in with a password set by ``shouhu operator set-password``: the operator's key is
     unwrapped into the service's memory for this session only."""
@@ -64,13 +71,13 @@ def log_in(body: LoginIn, request: Request) -> SessionOut:
     )
 
 
-@router.get("/session", tags=["session"])
+@router.get("/session", tags=["session"], summary="Who the token is", responses=errors())
 def whoami(who: Caller) -> dict[str, Any]:
     """The operator the token belongs to, as the registry says now."""
     return operator_doc(who)
 
 
-@router.delete("/session", status_code=204, tags=["session"])
+@router.delete("/session", status_code=204, tags=["session"], summary="Log out", responses=errors())
 def log_out(who: Caller) -> Response:
     """Forget the token on the client's side; it also expires by itself (sessions are sealed,
     not stored: docs/security.md)."""
