@@ -170,7 +170,10 @@ def credential(request: Request, body: bytes, service: Service) -> ClientSigned:
         raise NotAuthenticated(_('a request signature needs alg="ed25519" and created'))
     op = keys.found[key_id]
     registry = service.engine().operator_registry()
-    at = _signed_at(request, service)
+    # the instant the act is computed for: the one the client signed for, else now (fixed
+    # for the whole request, so the statement asked for is the one a resend recomputes)
+    at = _signed_at(request, service) or service.now()
+    request.state.signed_at = at
     key = request.headers.get("idempotency-key")
     if request.method == "POST" and request.url.path.endswith("/reports"):
         if not key:
@@ -197,7 +200,7 @@ def credential(request: Request, body: bytes, service: Service) -> ClientSigned:
         op.name,
         given_public_key=op.public_key,
         signatures=sigs,
-        at=(at or service.now()).isoformat(),
+        at=at.isoformat(),
     )
 
 
@@ -222,5 +225,4 @@ def _signed_at(request: Request, service: Service) -> datetime | None:
             ),
             field="at",
         )
-    request.state.signed_at = at
     return at

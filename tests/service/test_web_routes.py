@@ -32,6 +32,8 @@ def desk_routes(app: Any) -> list[tuple[str, str]]:
         (method, route.path)
         for route in all_routes(app.routes)
         if not route.path.startswith(OPEN)
+        # the API's routers nest theirs under /api/v1: they are the API's walk, not this one
+        and not route.endpoint.__module__.startswith("shouhu.service.api")
         for method in route.methods
     }
     return sorted(found)
