@@ -194,7 +194,9 @@ def test_no_identity_leaves_the_service_but_in_the_proof(page_run: PageRun) -> N
 
 def test_the_page_holds_only_blocks_the_test_runs_or_checks() -> None:
     kinds = [m.group(1) for m in FENCE.finditer(text())]
-    assert set(kinds) == {"bash", "text", "sh"}
+    # the one python block (section 13) runs in tests/docs/test_api_signed_client.py
+    assert set(kinds) == {"bash", "text", "sh", "python"}
+    assert kinds.count("python") == 1
     assert fences("sh") == [SERVE + "\n"]
     assert f"BASE=http://{PAGE_ADDRESS}\n" in fences("bash")[1]
 
@@ -208,6 +210,7 @@ def test_the_status_table_is_the_services_problem_map() -> None:
         StoreUnavailable,
         TransitionRefused,
     )
+    from shouhu.service.httpsig import SignatureNeeded
     from shouhu.service.problems import KINDS
 
     section = text().split("## 10. Problems", 1)[1].split("\n## ", 1)[0]
@@ -219,6 +222,7 @@ def test_the_status_table_is_the_services_problem_map() -> None:
         "not-found": NotFound.exit_code,
         "conflict": Conflict.exit_code,
         "refused": TransitionRefused.exit_code,
+        "signature-needed": SignatureNeeded.exit_code,
         "too-many-logins": NotAuthenticated.exit_code,
         "store-unavailable": StoreUnavailable.exit_code,
     }
