@@ -82,8 +82,11 @@ class PostgresStore(SqlStore):
         limit: int | None = None,
         after: str | None = None,
         overdue: bool = False,
+        township: str | None = None,
     ) -> Iterator[CaseRecord]:
         stmt = sa.select(CASES).order_by(CASES.c.id)
+        if township is not None:
+            stmt = stmt.where(CASES.c.township == township)
         if overdue:
             late = sa.select(DEADLINES.c.case_id).where(
                 DEADLINES.c.status == "missed", DEADLINES.c.met_at.is_(None)
@@ -100,14 +103,24 @@ class PostgresStore(SqlStore):
         for row in self._stream(stmt, 500):
             yield CASE.record(row._mapping)
 
+    def count_cases(self) -> list[tuple[str, str, str | None, str, str, int]]:
+        c = CASES.c
+        keys = (c.type, c.state, c.county, c.township, c.village)
+        stmt = sa.select(*keys, sa.func.count()).group_by(*keys)
+        with self._errors(), self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(stmt)]
+
     def deadlines(
         self,
         *,
         case_id: str | None = None,
         status: str | None = None,
         due_before: datetime | None = None,
+        kind: str | None = None,
     ) -> Iterator[Deadline]:
         stmt = sa.select(DEADLINES).order_by(DEADLINES.c.due_at, DEADLINES.c.id)
+        if kind is not None:
+            stmt = stmt.where(DEADLINES.c.kind == kind)
         if case_id is not None:
             stmt = stmt.where(DEADLINES.c.case_id == case_id)
         if status is not None:

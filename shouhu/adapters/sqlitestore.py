@@ -113,10 +113,16 @@ class SqliteStore(SqlStore):
         limit: int | None = None,
         after: str | None = None,
         overdue: bool = False,
+        township: str | None = None,
     ) -> Iterator[CaseRecord]:
         sql, params = _where(
             CASE.select,
-            [("type = ?", type or None), ("state = ?", state or None), ("id > ?", after or None)],
+            [
+                ("type = ?", type or None),
+                ("state = ?", state or None),
+                ("id > ?", after or None),
+                ("township = ?", township),
+            ],
         )
         if overdue:
             sql += " AND " if params else " WHERE "
@@ -130,12 +136,21 @@ class SqliteStore(SqlStore):
         for row in self._stream(sql, params):
             yield CASE.decoded(row)
 
+    def count_cases(self) -> list[tuple[str, str, str | None, str, str, int]]:
+        sql = (
+            "SELECT type, state, county, township, village, COUNT(*) FROM cases "
+            "GROUP BY type, state, county, township, village"
+        )
+        with self._read() as cur:
+            return [tuple(r) for r in cur.execute(sql).fetchall()]
+
     def deadlines(
         self,
         *,
         case_id: str | None = None,
         status: str | None = None,
         due_before: datetime | None = None,
+        kind: str | None = None,
     ) -> Iterator[Deadline]:
         sql, params = _where(
             DEADLINE.select,
@@ -143,6 +158,7 @@ class SqliteStore(SqlStore):
                 ("case_id = ?", case_id),
                 ("status = ?", status),
                 ("due_at <= ?", _enc_dt(due_before)),
+                ("kind = ?", kind),
             ],
         )
         for row in self._stream(sql + " ORDER BY due_at, id", params):

@@ -237,13 +237,16 @@ class SqlStore:
             limit: int | None = None,
             after: str | None = None,
             overdue: bool = False,
+            township: str | None = None,
         ) -> Iterator[CaseRecord]: ...
+        def count_cases(self) -> list[tuple[str, str, str | None, str, str, int]]: ...
         def deadlines(
             self,
             *,
             case_id: str | None = None,
             status: str | None = None,
             due_before: datetime | None = None,
+            kind: str | None = None,
         ) -> Iterator[Deadline]: ...
         def next_due(self) -> datetime | None: ...
         def all_events(self) -> Iterator[Event]: ...

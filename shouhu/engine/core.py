@@ -17,6 +17,7 @@ that owns it (a newcomer finds the code by its name; ``docs/architecture.md`` is
 ``engine/outbox.py``          ``notices``, ``deliver``, and the notices a step calls for
 ``engine/queries.py``         ``case``, ``history``, ``next``, ``cases``, ``deadlines``,
                               ``next_due``, ``accesses``, ``read_identity``
+``engine/worklist.py``        ``worklist``: what waits on an operator, and counts per state
 ``engine/auditing.py``        ``verify``, ``replay``, ``replay_all``, ``compliance_report``
 ``engine/transparency.py``    ``anchor``, ``prove``: the transparency log's signed tree
                               heads and inclusion proofs
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
         sweep,
         transitions,
         transparency,
+        worklist,
     )
     from shouhu.engine.duplicates import DUPLICATE_WINDOW
     from shouhu.engine.intake import IDEMPOTENCY_SOURCE
@@ -211,6 +213,7 @@ class Engine:
         deadlines = queries.deadlines
         accesses = queries.accesses
         read_identity = queries.read_identity
+        worklist = worklist.worklist
 
         # -- audit (auditing.py) and the ledger's returns (ledger.py) -----------------------------
 
@@ -264,6 +267,7 @@ class Engine:
         deadlines = _Part("queries")
         accesses = _Part("queries")
         read_identity = _Part("queries")
+        worklist = _Part("worklist")
 
         # -- audit (auditing.py) and the ledger's returns (ledger.py) -----------------------------
 

@@ -215,6 +215,17 @@ class MemoryStore:
                 )
             self._leaves.extend(leaves)
 
+    def count_cases(self) -> list[tuple[str, str, str | None, str, str, int]]:
+        with self._lock:
+            keys = [
+                (c.type, c.state, c.location.county, c.location.township, c.location.village)
+                for c in self._cases.values()
+            ]
+        counts: dict[tuple[str, str, str | None, str, str], int] = {}
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+        return [(*key, n) for key, n in counts.items()]
+
     def _version(self, case_id: str) -> int | None:
         case = self._cases.get(case_id)
         return None if case is None else case.version
@@ -227,9 +238,13 @@ class MemoryStore:
         limit: int | None = None,
         after: str | None = None,
         overdue: bool = False,
+        township: str | None = None,
     ) -> Iterator[CaseRecord]:
         with self._lock:
             rows = [copy.deepcopy(c) for c in sorted(self._cases.values(), key=lambda c: c.id)]
+        if township is not None:
+            rows = [r for r in rows if r.location.township == township]
+        with self._lock:
             late = {d.case_id for d in self._deadlines.values() if _overdue(d)}
         if overdue:
             rows = [r for r in rows if r.id in late]
@@ -250,11 +265,14 @@ class MemoryStore:
         case_id: str | None = None,
         status: str | None = None,
         due_before: datetime | None = None,
+        kind: str | None = None,
     ) -> Iterator[Deadline]:
         with self._lock:
             rows = sorted(self._deadlines.values(), key=lambda d: (d.due_at, d.id or 0))
         for d in rows:
             if case_id is not None and d.case_id != case_id:
+                continue
+            if kind is not None and d.kind != kind:
                 continue
             if status is not None and d.status != status:
                 continue

@@ -139,8 +139,15 @@ class Store(Protocol):
         limit: int | None = None,
         after: str | None = None,
         overdue: bool = False,
+        township: str | None = None,
     ) -> Iterator[CaseRecord]:
-        """Cases in id order, filtered; ``overdue``: with a missed deadline still undone."""
+        """Cases in id order, filtered; ``overdue``: with a missed deadline still undone;
+        ``township``: only the cases of that township (a scope's, read through its index)."""
+        ...
+
+    def count_cases(self) -> list[tuple[str, str, str | None, str, str, int]]:
+        """How many cases there are per ``(type, state, county, township, village)``: the
+        desk's counts per state, aggregated by the database rather than read case by case."""
         ...
 
     def deadlines(
@@ -149,8 +156,9 @@ class Store(Protocol):
         case_id: str | None = None,
         status: str | None = None,
         due_before: datetime | None = None,
+        kind: str | None = None,
     ) -> Iterator[Deadline]:
-        """Deadline rows, by due time; streamed."""
+        """Deadline rows, by due time; streamed (``kind``: of one duty only)."""
         ...
 
     def next_due(self) -> datetime | None:

@@ -125,7 +125,9 @@ def cases(
     scope = None if who is None or who.operator is None else who.operator.scope
     if scope is not None and not scope.everywhere:
         # the store's limit would count cases out of scope: take matches until ``limit``
-        rows = self.store.list_cases(type=type, state=state, after=after, overdue=overdue)
+        rows = self.store.list_cases(
+            type=type, state=state, after=after, overdue=overdue, township=scope.township
+        )
         inside = (r for r in rows if scope.covers(r.location))
         return (CaseSummary.of(r) for r in itertools.islice(inside, limit))
     # Checked above, at the call; streamed below, as the caller iterates.
@@ -145,9 +147,10 @@ def deadlines(
     status: str | None = None,
     due_before: Instant | None = None,
     reader: Credential | None = None,
+    kind: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Deadlines across cases, by due time (``kind, due_at, status, …``); streamed. With
-    ``reader``, only those of cases in the operator's scope."""
+    ``reader``, only those of cases in the operator's scope; with ``kind``, of one duty."""
     text_or_none(status=status)
     if status is not None and status not in DEADLINE_STATUSES:
         raise InvalidInput(
@@ -164,7 +167,7 @@ def deadlines(
     before = (
         None if due_before is None else parse_instant(due_before, self.zone, field="due_before")
     )
-    rows = self.store.deadlines(case_id=case_id, status=status, due_before=before)
+    rows = self.store.deadlines(case_id=case_id, status=status, due_before=before, kind=kind)
     if who is not None and who.operator is not None and case_id is None:
         scope = who.operator.scope
         seen: dict[str, bool] = {}

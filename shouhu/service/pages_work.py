@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -38,60 +39,48 @@ def end_of_month(now: datetime, tz: str) -> datetime:
 
 @router.get("/")
 def worklist(request: Request) -> HTMLResponse:
-    """Cases in my scope waiting on my role (the engine's next steps), soonest deadline first;
-    counts per state; the ledger's visits due this month for a village or a township."""
+    """Cases in my scope waiting on my role (the engine's worklist: soonest deadline first,
+    never reading every case), counts per state; the ledger's visits due this month for a
+    village or a township."""
     who = web_who(request)
     engine = service(request).engine()
     cred, role, tz = who.credential, who.operator.role, engine.zone
     now = service(request).now()
-    soonest: dict[str, dict[str, Any]] = {}
-    for d in engine.deadlines(status="pending", reader=cred):
-        due = _due(d)
-        if due is not None and (d["case_id"] not in soonest or due < soonest[d["case_id"]]["at"]):
-            soonest[d["case_id"]] = {"at": due, "kind": d["kind"]}
-    counts: dict[str, int] = {}
+    found = engine.worklist(cred, limit=PAGE)
     waiting: list[dict[str, Any]] = []
-    villages: dict[str, str] = {}
-    for c in engine.cases(reader=cred):
-        wf = engine.workflows.latest(c.type)
-        villages[c.id] = c.village
-        label = state_name(wf, c.state)
-        counts[label] = counts.get(label, 0) + 1
-        if c.state not in wf.state_names or wf.state(c.state).final:
-            continue
-        mine = [o for o in engine.next(c.id, reader=cred) if role in o.roles]
-        if not mine:
-            continue
-        soon = soonest.get(c.id)
+    for w in found.waiting:
+        c = w.case
         row: dict[str, Any] = {
             "id": c.id,
             "type": type_name(request, c.type),
-            "state": label,
+            "state": state_name(engine.workflows.latest(c.type), c.state),
             "place": f"{c.village}, {c.township}",
-            "steps": mine,
+            "steps": list(w.steps),
             "due": None,
             "left": "",
             "overdue": False,
         }
-        if soon is not None:
-            row["due"] = when(soon["at"], tz)
-            row["kind"] = soon["kind"]
-            row["left"], row["overdue"] = left(soon["at"], now)
+        due = _due(w.due) if w.due is not None else None
+        if due is not None and w.due is not None:
+            row["due"] = when(due, tz)
+            row["kind"] = w.due["kind"]
+            row["left"], row["overdue"] = left(due, now)
         waiting.append(row)
-    never = datetime.max.replace(tzinfo=zone(tz))
-    waiting.sort(key=lambda r: (soonest[r["id"]]["at"] if r["id"] in soonest else never, r["id"]))
+    counts: dict[str, int] = {}
+    for (type_, state), n in found.counts.items():
+        label = state_name(engine.workflows.latest(type_), state)
+        counts[label] = counts.get(label, 0) + n
     visits: list[dict[str, Any]] = []
     if role in VISIT_ROLES:
         before = end_of_month(now, tz)
-        for d in engine.deadlines(status="pending", due_before=before, reader=cred):
-            if d["kind"] != VISIT:
-                continue
+        pending = engine.deadlines(status="pending", due_before=before, kind=VISIT, reader=cred)
+        for d in itertools.islice(pending, PAGE):
             due = _due(d)
             text, over = left(due, now) if due is not None else ("", False)
             visits.append(
                 {
                     "id": d["case_id"],
-                    "village": villages.get(d["case_id"], ""),
+                    "village": engine.case(d["case_id"], reader=cred).record.location.village,
                     "due": when(due, tz) if due else "",
                     "left": text,
                     "overdue": over,
@@ -102,6 +91,7 @@ def worklist(request: Request) -> HTMLResponse:
         "worklist.html",
         who,
         waiting=waiting,
+        waiting_total=found.waiting_total,
         counts=sorted(counts.items(), key=lambda kv: -kv[1]),
         visits=visits,
         show_visits=role in VISIT_ROLES,

@@ -711,3 +711,36 @@ def test_list_cases_overdue_means_a_missed_deadline_not_yet_done(store_engine: E
         )
     )
     assert _ids(store.list_cases(overdue=True)) == ["CASE000000000005"]
+
+
+def _elsewhere(case_id: str, state: str = "reported") -> Commit:
+    """A case of 白石乡 (another township of the county)."""
+    c = new_case(case_id, state=state)
+    moved = replace(c.case, location=Location("河湾村", "白石乡", "青山县"))
+    return Commit(moved, c.events, None)
+
+
+def test_list_cases_keeps_to_one_township_when_asked(listed: tuple[Any, list[str]]) -> None:
+    """township= filters in the store (a scope's township, through its index)."""
+    store, ids = listed
+    store.commit_many([_elsewhere("CASE000000000007"), _elsewhere("CASE000000000008")])
+    assert _ids(store.list_cases(township="白石乡")) == ["CASE000000000007", "CASE000000000008"]
+    assert _ids(store.list_cases(township="青山镇")) == ids
+    assert _ids(store.list_cases(township="白石乡", state="reported", limit=1)) == [
+        "CASE000000000007"
+    ]
+
+
+def test_count_cases_counts_per_type_state_and_place(listed: tuple[Any, list[str]]) -> None:
+    """One aggregate per (type, state, county, township, village), matching a hand count."""
+    store, _ = listed
+    store.commit_many([_elsewhere("CASE000000000007")])
+    counted = sorted(store.count_cases())
+    assert counted == [
+        ("missing_child", "dispatched", "青山县", "青山镇", "石桥村", 1),
+        ("missing_child", "reported", "青山县", "青山镇", "石桥村", 1),
+        ("solo_living", "dispatched", "青山县", "青山镇", "石桥村", 1),
+        ("solo_living", "reported", "青山县", "白石乡", "河湾村", 1),
+        ("solo_living", "reported", "青山县", "青山镇", "石桥村", 2),
+        ("suspected_harm", "closed", "青山县", "青山镇", "石桥村", 1),
+    ]
