@@ -13,6 +13,7 @@ village's ten.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,10 +56,18 @@ class Worklist:
     waiting_total: int
 
 
-def counts(self: Engine, scope: Scope) -> dict[tuple[str, str], int]:
-    """``(type, state)`` → the number of cases of ``scope`` there."""
+#: What the store's ``count_cases`` gives: ``(type, state, county, township, village, n)``.
+Counted = Sequence[tuple[str, str, str | None, str, str, int]]
+
+
+def counts(
+    self: Engine, scope: Scope, counted: Counted | None = None
+) -> dict[tuple[str, str], int]:
+    """``(type, state)`` → the number of cases of ``scope`` there (from ``counted``, the
+    store's counts as of a moment, else counted now)."""
     out: dict[tuple[str, str], int] = {}
-    for type_, state, county, township, village, n in self.store.count_cases():
+    rows = self.store.count_cases() if counted is None else counted
+    for type_, state, county, township, village, n in rows:
         if scope.covers(Location(village, township, county)):
             out[type_, state] = out.get((type_, state), 0) + n
     return out
@@ -75,9 +84,13 @@ def actionable(self: Engine, role: str) -> set[tuple[str, str]]:
     }
 
 
-def worklist(self: Engine, reader: Credential, *, limit: int = 50) -> Worklist:
+def worklist(
+    self: Engine, reader: Credential, *, limit: int = 50, counted: Counted | None = None
+) -> Worklist:
     """The cases waiting on ``reader``'s role in their scope, soonest deadline first (then
-    those without a pending deadline, in filing order), at most ``limit``; and the counts."""
+    those without a pending deadline, in filing order), at most ``limit``; and the counts —
+    from ``counted`` where the caller keeps the store's counts for a while (the web desk
+    refreshes them in the background), else counted now."""
     from shouhu.engine.queries import next as next_steps
 
     who = acting_as(self, reader)
@@ -85,7 +98,7 @@ def worklist(self: Engine, reader: Credential, *, limit: int = 50) -> Worklist:
         raise NotAuthenticated(_("a worklist is an operator's: give a credential"))
     op = who.operator
     pairs = actionable(self, op.role)
-    tally = counts(self, op.scope)
+    tally = counts(self, op.scope, counted)
     chosen: dict[str, Waiting] = {}
     records: dict[str, CaseRecord | None] = {}
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -63,6 +64,9 @@ class Settings:
         )
 
 
+#: How old (seconds) the desk's counts per state may be before they are counted again.
+COUNTS_FRESH = 30.0
+
 #: The state of the request being served (set by the app's middleware): where a request
 #: signed by RFC 9421 fixes the engine's now (``signed_at``, :mod:`shouhu.service.httpsig`).
 REQUEST_STATE: ContextVar[dict[str, Any] | None] = ContextVar("shouhu_request", default=None)
@@ -104,6 +108,11 @@ class Service:
         self._local = threading.local()
         self._engines: list[Engine] = []
         self._lock = threading.Lock()
+        self._counted: tuple[list[tuple[str, str, str | None, str, str, int]] | None, float] = (
+            None,
+            0.0,
+        )
+        self._counting = False
         # open one at start: a missing database or a bad pack fails the service, not a request
         self.engine()
 
@@ -135,6 +144,33 @@ class Service:
         with self._lock:
             self._engines.append(found)
         return self.engine()
+
+    def counted(self) -> list[tuple[str, str, str | None, str, str, int]]:
+        """The store's counts of cases per type, state and place, as of at most
+        :data:`COUNTS_FRESH` ago: counted in the background when older, so no page waits
+        for a count over a province's cases but the first after the service starts."""
+        now = time.monotonic()
+        with self._lock:
+            rows, at = self._counted
+            stale = rows is None or now - at > COUNTS_FRESH
+            start = stale and not self._counting
+            if start:
+                self._counting = True
+        if rows is None:
+            return self._count()
+        if start:
+            threading.Thread(target=self._count, daemon=True).start()
+        return rows
+
+    def _count(self) -> list[tuple[str, str, str | None, str, str, int]]:
+        try:
+            rows = self.engine().store.count_cases()
+            with self._lock:
+                self._counted = (rows, time.monotonic())
+            return rows
+        finally:
+            with self._lock:
+                self._counting = False
 
     def close(self) -> None:
         with self._lock:

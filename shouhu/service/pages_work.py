@@ -46,7 +46,7 @@ def worklist(request: Request) -> HTMLResponse:
     engine = service(request).engine()
     cred, role, tz = who.credential, who.operator.role, engine.zone
     now = service(request).now()
-    found = engine.worklist(cred, limit=PAGE)
+    found = engine.worklist(cred, limit=PAGE, counted=service(request).counted())
     waiting: list[dict[str, Any]] = []
     for w in found.waiting:
         c = w.case

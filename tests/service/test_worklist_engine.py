@@ -3,7 +3,9 @@ answer as walking every case in scope and asking the engine's next steps."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
+from typing import Any
 
 from servicekit import Desk
 
@@ -56,3 +58,32 @@ def test_the_worklist_shows_the_soonest_deadline_first_and_stops_at_its_limit(
         short = engine.worklist(cred, limit=2)
     assert [w.case.id for w in short.waiting] == [w.case.id for w in found.waiting][:2]
     assert short.waiting_total == found.waiting_total >= 3
+
+
+def test_the_desks_counts_are_recounted_in_the_background_once_thirty_seconds_old(
+    desk: Desk, monkeypatch: Any
+) -> None:
+    from shouhu.service import core
+
+    now = [1000.0]
+    monkeypatch.setattr(core.time, "monotonic", lambda: now[0])
+    svc = desk.app().state.service
+    first = svc.counted()
+    with desk.engine() as engine:
+        engine.report(
+            "solo_living",
+            child={"name": "王小红", "birthdate": "2015-05-05"},
+            location="柳树村, 青山镇",
+            reporter={"kind": "school", "name": "青山镇中心小学"},
+            new_case=True,
+        )
+    now[0] += 30
+    assert svc.counted() is first  # not yet thirty seconds old: no count, no wait
+    now[0] += 0.5
+    assert svc.counted() is first  # stale: served as is while it is counted again
+    for _ in range(100):  # the background count lands
+        if svc.counted() is not first:
+            break
+        threading.Event().wait(0.05)
+    fresh = svc.counted()
+    assert sum(r[-1] for r in fresh) == sum(r[-1] for r in first) + 1
