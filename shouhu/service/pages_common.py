@@ -142,14 +142,15 @@ def state_name(wf: Any, state: str | None) -> str:
 
 
 def when(value: datetime | str | None, tz: str) -> str:
-    """A moment as the desk shows it: local ``YYYY-MM-DD HH:MM``."""
+    """A moment as the desk shows it: local ``YYYY-MM-DD HH:MM:SS`` (to the second, as the
+    record holds it)."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        return value[:16].replace("T", " ")
+        return value[:19].replace("T", " ")
     if value.tzinfo is None:  # SQLite hands back UTC without its zone
         value = value.replace(tzinfo=UTC)
-    return local(value, tz).strftime("%Y-%m-%d %H:%M")
+    return local(value, tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def left(due: datetime, now: datetime) -> tuple[str, bool]:
