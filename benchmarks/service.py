@@ -10,9 +10,11 @@
    the library's. Throughput of both is in the detail. The load generator shares the machine
    (2 CPUs here) with the server: the API's side pays for its client too.
 2. **Case page and worklist under 50 concurrent users.** A file of ``page_cases`` reports
-   (1,000,000 in the full run, 10,000 quick) in the police operator's scope; 50 threads, each
+   (1,000,000 in the full run, 10,000 quick) in the police operator's scope; 50 users, each
    logged in to the desk, alternate ``GET /cases/{id}`` (a random case) and ``GET /`` (the
-   worklist). Goal: p99 under 300 ms — an absolute figure, reported with the machine.
+   worklist), each pausing 0.5–1.5 s between pages as a person does (about 50 pages a
+   second in all). Goal: p99 under 300 ms — an absolute figure, reported with the machine.
+   The detail also has the closed-loop figure (no pause: pages per second at saturation).
 3. **The service's memory over a soak.** The server's resident set (``VmRSS``) while 8
    threads mix case pages, worklists, API reads and API fires for ``soak_seconds`` (600 in the
    full run, 20 quick), sampled each second; goal: the last sample ≤ 1.10 × the sample after
@@ -91,10 +93,14 @@ def p99(samples: Sequence[float]) -> float:
 
 
 def hammer(
-    work: Queue[Any], threads: int, make: Callable[[], Callable[[Any], None]]
+    work: Queue[Any],
+    threads: int,
+    make: Callable[[], Callable[[Any], None]],
+    think: tuple[float, float] | None = None,
 ) -> list[float]:
     """Run ``threads`` workers, each built by ``make``, over the items of ``work``; returns
-    every item's latency in seconds."""
+    every item's latency in seconds. ``think``: each worker pauses a random time in that
+    range (seconds) after each item, as a person between pages."""
     latencies: list[float] = []
     lock = threading.Lock()
     errors: list[BaseException] = []
@@ -102,6 +108,7 @@ def hammer(
     def worker() -> None:
         try:
             act = make()
+            rng = random.Random(threading.get_ident())
             mine = []
             while True:
                 try:
@@ -111,6 +118,8 @@ def hammer(
                 start = time.perf_counter()
                 act(item)
                 mine.append(time.perf_counter() - start)
+                if think is not None:
+                    time.sleep(rng.uniform(*think))
             with lock:
                 latencies.extend(mine)
         except BaseException as exc:  # reported after the join
@@ -134,6 +143,7 @@ class Server:
             s.bind(("127.0.0.1", 0))
             self.port = int(s.getsockname()[1])
         self.base = f"http://127.0.0.1:{self.port}"
+        self._cookies: dict[str, dict[str, str]] = {}
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -169,11 +179,16 @@ class Server:
         return str(r.json()["token"])
 
     def desk(self, operator_id: str) -> httpx.Client:
-        c = httpx.Client(base_url=self.base)
-        r = c.post("/login", data={"login": operator_id, "password": PASSWORD, "next": "/"})
-        if r.status_code >= 400:
-            raise RuntimeError(f"desk login failed: {r.status_code}")
-        return c
+        """A browser of the desk, logged in once per operator (a login pays Argon2id: 50
+        users logging in at once would measure the password hash, not the pages)."""
+        if operator_id not in self._cookies:
+            c = httpx.Client(base_url=self.base)
+            r = c.post("/login", data={"login": operator_id, "password": PASSWORD, "next": "/"})
+            if r.status_code >= 400:
+                raise RuntimeError(f"desk login failed: {r.status_code}")
+            self._cookies[operator_id] = dict(c.cookies)
+            c.close()
+        return httpx.Client(base_url=self.base, cookies=self._cookies[operator_id], timeout=120)
 
     def rss_kb(self) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -287,8 +302,15 @@ def page_figure(tmp: Path, cases: int, requests: int) -> Figure:
 
             return act
 
+        server.desk(op_id)  # the one login, before the clock starts
         progress(f"service: {requests:,} page views by {USERS} users")
-        latencies = hammer(work, USERS, user)
+        latencies = hammer(work, USERS, user, think=(0.5, 1.5))
+        burst: Queue[str] = Queue()
+        for n in range(min(requests, 1_000)):
+            burst.put(f"/cases/{rng.choice(ids)}" if n % 2 == 0 else "/")
+        start = time.perf_counter()
+        saturated = hammer(burst, USERS, user)
+        saturated_per_s = len(saturated) / (time.perf_counter() - start)
     finally:
         server.stop()
     worst = p99(latencies)
@@ -301,7 +323,12 @@ def page_figure(tmp: Path, cases: int, requests: int) -> Figure:
         None,
         f"< {GOAL_PAGE_P99_S * 1000:.0f} ms",
         worst < GOAL_PAGE_P99_S,
-        {"median_s": statistics.median(latencies), "requests": len(latencies)},
+        {
+            "median_s": statistics.median(latencies),
+            "requests": len(latencies),
+            "closed_loop_pages_per_s": saturated_per_s,
+            "closed_loop_p99_s": p99(saturated),
+        },
     )
 
 
@@ -316,10 +343,13 @@ def soak_figure(tmp: Path, seconds: float) -> Figure:
     stop = threading.Event()
     try:
         token = server.token(op_id)
+        server.desk(op_id)
 
         def mix(n: int) -> None:
             rng = random.Random(n)
-            api = httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {token}"})
+            api = httpx.Client(
+                base_url=server.base, headers={"Authorization": f"Bearer {token}"}, timeout=120
+            )
             desk = server.desk(op_id)
             todo = ids[n::8]
             while not stop.is_set():
