@@ -29,7 +29,7 @@ from shouhu.service.auth import COOKIE, SECURE_COOKIE
 
 PASSWORD = "correct horse battery staple"
 #: Argon2id's memory in tests (KiB): the parameters are stored per row, so this only makes
-#: the tests quick; tests/service/test_security.py checks the default is RFC 9106's.
+#: the tests quick; tests/service/test_service_security.py checks the default is RFC 9106's.
 TEST_MEMORY_KIB = 1024
 
 

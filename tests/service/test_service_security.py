@@ -220,7 +220,7 @@ def test_every_response_carries_a_strict_csp_and_forbids_framing_and_sniffing(
     assert "unsafe" not in CSP
     assert r.headers["x-frame-options"] == "DENY"
     assert r.headers["x-content-type-options"] == "nosniff"
-    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["referrer-policy"] == "same-origin"
 
 
 def test_the_desk_loads_nothing_from_outside_the_service() -> None:
