@@ -4,13 +4,19 @@ in through the desk's login form."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from deskserver import DESKTOP, Desk, Server
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, Route
 from servicekit import PASSWORD
+
+from shouhu.adapters.credentials import load
+from shouhu.api import Engine
+from shouhu.engine.signing import Credential
 
 #: What Chromium logs for a page answered with an error status (403, 404, 422 …): the tests
 #: assert those statuses themselves, so it is no problem of the page — unless it is one of
@@ -75,3 +81,31 @@ def visit(page: Page, path: str) -> int:
     response = page.goto(path)
     assert response is not None, f"no answer for {path}"
     return response.status
+
+
+def step_form(page: Page, trigger: str) -> Locator:
+    """The case page's form for one next step (its hidden ``trigger``)."""
+    hidden = page.locator(f"input[name='trigger'][value='{trigger}']")
+    return page.locator("form[action$='/fire']").filter(has=hidden)
+
+
+def submit(page: Page, form: Locator, button: str) -> int:
+    """Press ``form``'s button named ``button``; the status of the page the browser ends on
+    (after a 303, the page it was sent to)."""
+    with page.expect_navigation() as navigation:
+        form.get_by_role("button", name=button).click()
+    response = navigation.value
+    assert response is not None
+    return response.status
+
+
+def case_state(page: Page) -> Locator:
+    """The case page's header (type, state, place, reporter)."""
+    return page.locator(".case-head")
+
+
+@contextmanager
+def library(desk: Desk) -> Iterator[tuple[Engine, Credential]]:
+    """The library on the server's database, and the admin's credential to read with."""
+    with Engine.open(desk.url, create=False) as engine:
+        yield engine, load(desk.credential_path("admin"))

@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -84,16 +85,29 @@ def build_desk(folder: Path) -> Desk:
     desk = Desk(folder)
     police = load(desk.credential_path("police"))
     with Engine.open(desk.url, create=False) as engine:
-        case = engine.report("solo_living", child=CHILD, location=LOCATION, reporter=SCHOOL)
-        for trigger in (
-            "dispatch",
-            "order_parents_return",
-            "admonish_parents",
-            "parents_returned",
-            "complete_emergency",
-            "notify_township",
+        # reported this morning, three hours ago; the police acted within the hour
+        start = engine.clock.now() - timedelta(hours=3)
+        case = engine.report(
+            "solo_living",
+            child=CHILD,
+            location=LOCATION,
+            reporter=SCHOOL,
+            discovered_at=start - timedelta(minutes=20),
+            occurred_at=start,
+        )
+        for n, trigger in enumerate(
+            (
+                "dispatch",
+                "order_parents_return",
+                "admonish_parents",
+                "parents_returned",
+                "complete_emergency",
+                "notify_township",
+            ),
+            start=1,
         ):
-            case = engine.fire(case.id, trigger, actor=police)
+            at = start + timedelta(minutes=10 * n)
+            case = engine.fire(case.id, trigger, actor=police, occurred_at=at)
         desk.cases["township"] = case.id
         admin = load(desk.credential_path("admin"))
         longest = max(
