@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from shouhu.service import pages_case, pages_work
+from shouhu.service import pages_admin, pages_audit, pages_case, pages_report, pages_work
 
 router = APIRouter(include_in_schema=False)
-for _module in (pages_work, pages_case):
+for _module in (pages_work, pages_case, pages_report, pages_audit, pages_admin):
     router.include_router(_module.router)

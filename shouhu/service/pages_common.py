@@ -7,7 +7,7 @@ says, refusals included.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
@@ -124,6 +124,8 @@ def when(value: datetime | str | None, tz: str) -> str:
         return ""
     if isinstance(value, str):
         return value[:16].replace("T", " ")
+    if value.tzinfo is None:  # SQLite hands back UTC without its zone
+        value = value.replace(tzinfo=UTC)
     return local(value, tz).strftime("%Y-%m-%d %H:%M")
 
 
