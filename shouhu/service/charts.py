@@ -136,7 +136,7 @@ def bar_chart(
 ) -> Markup:
     """Horizontal stacked bars, one row per label, one segment per series, each segment's
     number written on it (and the row's parts again after the bar, for any colour sight)."""
-    label_w, bar_w, row_h, top = 150, 420, 30, 34
+    label_w, bar_w, row_h, top = 210, 400, 30, 34
     total_max = max((sum(v) for _k, v in rows), default=0) or 1
     width = label_w + bar_w + 170
     height = top + max(len(rows), 1) * row_h + 30
@@ -163,7 +163,7 @@ def bar_chart(
         y = top + i * row_h
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" font-size="12" '
-            f'fill="#1d2733">{escape(label[:20])}</text>'
+            f'fill="#1d2733">{escape(label[:30])}</text>'
         )
         x = label_w
         for (key, _name, colour), value in zip(series, values, strict=False):
