@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 
 from servicekit import Desk, csrf_of
 
+from shouhu.adapters.credentials import load
+
 CHILD = "张小明"
 PLACE = "石桥村, 青山镇, 丰都县"
 
@@ -211,3 +213,59 @@ def test_the_workflow_diagram_is_svg_with_the_path_taken_highlighted(desk: Desk)
     assert taken == {"reported", "dispatched"}
     current = [g for g in root.iter(f"{ns}g") if "current" in (g.get("class") or "").split()]
     assert [g.findall(f"{ns}text")[1].text for g in current] == ["dispatched"]
+
+
+def test_a_step_with_choices_and_a_list_is_fired_from_its_selects(desk: Desk) -> None:
+    case_id = file_report(desk)
+    police = load(desk.credential_path("police"))
+    township = load(desk.credential_path("township"))
+    with desk.engine() as engine:
+        for trigger, data in (
+            ("dispatch", {}),
+            ("order_parents_return", {}),
+            ("admonish_parents", {}),
+            ("designate_entrusted_guardian", {"guardian_name": "王桂英(祖母)"}),
+            ("complete_emergency", {}),
+            ("notify_township", {}),
+        ):
+            engine.fire(case_id, trigger, actor=police, data=data)
+        engine.fire(case_id, "start_assessment", actor=township)
+        version = engine.case(case_id).version
+    web = desk.web("township")
+    page = web.get(f"/cases/{case_id}").text
+    assert '<select id="complete_assessment-participants" name="data.participants" multiple' in page
+    assert '<label for="complete_assessment-safety">' in page
+    r = web.post(
+        f"/cases/{case_id}/fire",
+        data={
+            "csrf": csrf_of(page),
+            "trigger": "complete_assessment",
+            "expected_version": str(version),
+            "data.safety": "medium",
+            "data.guardianship": "high",
+            "data.health": "low",
+            "data.participants": ["civil_affairs", "police", "school"],
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    with desk.engine() as engine:
+        view = engine.case(case_id)
+    assert view.state == "assessed"
+    assert view.history[-1].event.data["participants"] == ["civil_affairs", "police", "school"]
+
+
+def test_a_stale_form_is_refused_with_409_and_writes_nothing(desk: Desk) -> None:
+    case_id = file_report(desk)
+    web = desk.web("police")
+    page = web.get(f"/cases/{case_id}").text
+    with desk.engine() as engine:
+        engine.fire(case_id, "dispatch", actor=load(desk.credential_path("police")))
+    r = web.post(
+        f"/cases/{case_id}/fire",
+        data={"csrf": csrf_of(page), "trigger": "order_parents_return", "expected_version": "1"},
+    )
+    assert r.status_code == 409
+    assert 'class="refusal"' in r.text
+    with desk.engine() as engine:
+        assert engine.case(case_id).version == 2
