@@ -19,12 +19,11 @@ from shouhu.service import problems
 from shouhu.service.auth import Who, service, web_who
 from shouhu.service.pages_common import (
     ADMIN_ROLE,
-    checked,
+    Form,
     first,
     forbidden,
     page,
-    read_form,
-    refused_form,
+    posted,
     role_name,
     when,
 )
@@ -93,20 +92,9 @@ def _refused(request: Request, who: Who, exc: ShouhuError) -> Response:
     return operators_page(request, who, status=problems.status_of(exc), refusal=exc.message)
 
 
-async def _posted(request: Request) -> tuple[Who, dict[str, list[str]] | None]:
-    who = web_who(request)
-    form = await read_form(request)
-    return who, (form if checked(request, who, form) else None)
-
-
 @router.post("/admin/operators")
 async def add(request: Request) -> Response:
-    who, form = await _posted(request)
-    if form is None:
-        return refused_form(request, who)
-    from starlette.concurrency import run_in_threadpool
-
-    def act() -> Response:
+    def act(who: Who, form: Form) -> Response:
         engine = service(request).engine()
         try:
             _op, credential = engine.add_operator(
@@ -120,17 +108,12 @@ async def add(request: Request) -> Response:
             return _refused(request, who, exc)
         return _credential_download(credential)
 
-    return await run_in_threadpool(act)
+    return await posted(request, act)
 
 
 @router.post("/admin/operators/{operator_id}/scope")
 async def set_scope(request: Request, operator_id: str) -> Response:
-    who, form = await _posted(request)
-    if form is None:
-        return refused_form(request, who)
-    from starlette.concurrency import run_in_threadpool
-
-    def act() -> Response:
+    def act(who: Who, form: Form) -> Response:
         try:
             service(request).engine().change_scope(
                 who.credential, operator_id, first(form, "scope")
@@ -139,38 +122,28 @@ async def set_scope(request: Request, operator_id: str) -> Response:
             return _refused(request, who, exc)
         return RedirectResponse("/admin/operators?done=scope", status_code=303)
 
-    return await run_in_threadpool(act)
+    return await posted(request, act)
 
 
 @router.post("/admin/operators/{operator_id}/disable")
 async def disable(request: Request, operator_id: str) -> Response:
-    who, form = await _posted(request)
-    if form is None:
-        return refused_form(request, who)
-    from starlette.concurrency import run_in_threadpool
-
-    def act() -> Response:
+    def act(who: Who, form: Form) -> Response:
         try:
             service(request).engine().disable_operator(who.credential, operator_id)
         except ShouhuError as exc:
             return _refused(request, who, exc)
         return RedirectResponse("/admin/operators?done=disabled", status_code=303)
 
-    return await run_in_threadpool(act)
+    return await posted(request, act)
 
 
 @router.post("/admin/operators/{operator_id}/rotate")
 async def rotate(request: Request, operator_id: str) -> Response:
-    who, form = await _posted(request)
-    if form is None:
-        return refused_form(request, who)
-    from starlette.concurrency import run_in_threadpool
-
-    def act() -> Response:
+    def act(who: Who, form: Form) -> Response:
         try:
             credential = service(request).engine().rotate_key(who.credential, operator_id)
         except ShouhuError as exc:
             return _refused(request, who, exc)
         return _credential_download(credential)
 
-    return await run_in_threadpool(act)
+    return await posted(request, act)

@@ -18,11 +18,10 @@ from shouhu.service import charts, problems
 from shouhu.service.auth import Who, service, web_who
 from shouhu.service.pages_common import (
     AUDIT_ROLES,
-    checked,
+    Form,
     forbidden,
     page,
-    read_form,
-    refused_form,
+    posted,
     reporter_kind_name,
     state_name,
     when,
@@ -66,17 +65,14 @@ def audit_home(request: Request) -> HTMLResponse:
 
 @router.post("/audit/anchor")
 async def anchor(request: Request) -> Response:
-    who, refused = _auditor(request)
-    if refused is not None:
-        return refused
-    form = await read_form(request)
-    if not checked(request, who, form):
-        return refused_form(request, who)
-    from starlette.concurrency import run_in_threadpool
+    def sign(who: Who, form: Form) -> Response:
+        _who, refused = _auditor(request)
+        if refused is not None:
+            return refused
+        text = service(request).engine().anchor(credential=who.credential)
+        return page(request, "anchor.html", who, tree_head=text)
 
-    engine = service(request).engine
-    text = await run_in_threadpool(lambda: engine().anchor(credential=who.credential))
-    return page(request, "anchor.html", who, tree_head=text)
+    return await posted(request, sign)
 
 
 @router.get("/audit/access")
@@ -165,9 +161,9 @@ def proof(request: Request, case_id: str) -> Response:
     reason = request.query_params.get("reason", "").strip() or _("audit: proof downloaded")
     if not anchor_text:
         raise InvalidInput(_("anchor: a signed tree head is needed"), field="anchor")
-    engine.case(case_id, reader=who.credential)
+    engine.case(case_id, reader=who.credential)  # in scope, or refused before anything
+    document = engine.prove(case_id, anchor_text)  # a bad tree head: refused, nothing recorded
     engine.read_identity(case_id, actor=who.credential, reason=reason, what="audit prove")
-    document = engine.prove(case_id, anchor_text)
     body = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     name = f"proof-{document['case_id']}.json"
     return Response(

@@ -19,12 +19,10 @@ from shouhu.errors import NotAuthenticated, NotFound, ShouhuError
 from shouhu.service import charts, problems
 from shouhu.service.auth import Who, service, web_who
 from shouhu.service.pages_common import (
-    checked,
     first,
     left,
     page,
-    read_form,
-    refused_form,
+    posted,
     reporter_kind_name,
     state_name,
     when,
@@ -198,13 +196,7 @@ def _refused(request: Request, who: Who, case_id: str, exc: ShouhuError, **extra
 
 @router.post("/cases/{case_id}/fire")
 async def fire(request: Request, case_id: str) -> Response:
-    who = web_who(request)
-    form = await read_form(request)
-    if not checked(request, who, form):
-        return refused_form(request, who)
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(_fire, request, who, case_id, form)
+    return await posted(request, lambda who, form: _fire(request, who, case_id, form))
 
 
 def _fire(request: Request, who: Who, case_id: str, form: dict[str, list[str]]) -> Response:
@@ -230,13 +222,9 @@ def _fire(request: Request, who: Who, case_id: str, form: dict[str, list[str]]) 
 
 @router.post("/cases/{case_id}/identity")
 async def identity(request: Request, case_id: str) -> Response:
-    who = web_who(request)
-    form = await read_form(request)
-    if not checked(request, who, form):
-        return refused_form(request, who)
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(_identity, request, who, case_id, first(form, "reason"))
+    return await posted(
+        request, lambda who, form: _identity(request, who, case_id, first(form, "reason"))
+    )
 
 
 def _identity(request: Request, who: Who, case_id: str, reason: str) -> Response:

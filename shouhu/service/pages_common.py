@@ -7,15 +7,17 @@ says, refusals included.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from shouhu.engine.timeutil import local
 from shouhu.i18n import N_, _, chinese
-from shouhu.service.auth import Who, csrf_ok, service
+from shouhu.service.auth import Who, csrf_ok, service, web_who
 from shouhu.service.web import render, templates
 from shouhu.workflows.vocab import CHOICE_NAMES, REPORTER_KINDS, ROLES
 
@@ -42,7 +44,7 @@ def page(request: Request, name: str, who: Who, status: int = 200, **context: An
 def refused_form(request: Request, who: Who) -> HTMLResponse:
     """A POST without the session's CSRF value (or from another origin): 403, nothing written."""
     problem = {
-        "title": _("Refused by role or scope"),
+        "title": _("The form was refused"),
         "status": 403,
         "detail": _("the form is stale or not from this desk (CSRF): reload it"),
     }
@@ -64,6 +66,25 @@ async def read_form(request: Request) -> dict[str, list[str]]:
     return out
 
 
+#: A posted form: each name with every value given.
+Form = dict[str, list[str]]
+
+
+async def posted(request: Request, handler: Callable[[Who, Form], Response]) -> Response:
+    """A desk form's POST: the form is read; then, in a worker thread (as FastAPI runs a
+    plain route: the engine blocks), who posted it (not logged in: to the login page), the
+    CSRF check first (refused with 403, nothing written), and ``handler``."""
+    form = await read_form(request)
+
+    def run() -> Response:
+        who = web_who(request)
+        if not checked(request, who, form):
+            return refused_form(request, who)
+        return handler(who, form)
+
+    return await run_in_threadpool(run)
+
+
 def first(form: dict[str, list[str]], name: str, default: str = "") -> str:
     values = form.get(name)
     return values[0] if values else default
@@ -82,6 +103,8 @@ def zone(request: Request) -> str:
 
 def role_name(role: str) -> str:
     """公安机关 in Chinese, ``police`` in English."""
+    if role == ADMIN_ROLE:
+        return _("administrator") if chinese() else role
     return ROLES.get(role, role) if chinese() else role
 
 
@@ -157,9 +180,33 @@ def status_name(status: str) -> str:
     return _(DEADLINE_STATUS[status]) if status in DEADLINE_STATUS else status
 
 
+#: A notice's status, and a login attempt's outcome, as a person reads them.
+NOTICE_STATUS = {
+    "pending": N_("waiting to be sent"),
+    "delivered": N_("delivered"),
+    "failed": N_("delivery failed"),
+}
+LOGIN_OUTCOME = {
+    "ok": N_("logged in"),
+    "failed": N_("wrong operator or password"),
+    "refused": N_("refused (key rotated or operator disabled)"),
+    "throttled": N_("refused (too many failures)"),
+}
+
+
+def notice_status_name(status: str) -> str:
+    return _(NOTICE_STATUS[status]) if status in NOTICE_STATUS else status
+
+
+def login_outcome_name(outcome: str) -> str:
+    return _(LOGIN_OUTCOME[outcome]) if outcome in LOGIN_OUTCOME else outcome
+
+
 templates.env.globals.update(
     role_name=role_name,
     choice_name=choice_name,
     reporter_kind_name=reporter_kind_name,
     status_name=status_name,
+    notice_status_name=notice_status_name,
+    login_outcome_name=login_outcome_name,
 )

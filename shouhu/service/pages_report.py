@@ -14,17 +14,22 @@ from shouhu.errors import NotAuthenticated, ShouhuError, TransitionRefused
 from shouhu.service import problems
 from shouhu.service.auth import Who, service, web_who
 from shouhu.service.pages_common import (
-    checked,
     first,
     page,
-    read_form,
-    refused_form,
+    posted,
     reporter_kind_name,
     type_name,
 )
 from shouhu.workflows.vocab import MANDATORY_REPORTER_KINDS, REPORTER_KINDS
 
 router = APIRouter(include_in_schema=False)
+
+#: The reporter kind an operator of these roles files as, chosen in advance (they may change it).
+OWN_KIND = {
+    "village_committee": "village_committee",
+    "school": "school",
+    "medical_institution": "medical",
+}
 
 #: The fields of the form a person types into (kept when the form is shown again).
 TEXT_FIELDS = (
@@ -64,6 +69,7 @@ def report_form(
         "village": scope.village or "",
         "county": scope.county or "",
         "reporter": who.operator.body or who.operator.name,
+        "reporter_kind": OWN_KIND.get(who.operator.role, ""),
     }
     return page(
         request,
@@ -88,13 +94,7 @@ def report_page(request: Request) -> HTMLResponse:
 
 @router.post("/report")
 async def file_report(request: Request) -> Response:
-    who = web_who(request)
-    form = await read_form(request)
-    if not checked(request, who, form):
-        return refused_form(request, who)
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(_file, request, who, form)
+    return await posted(request, lambda who, form: _file(request, who, form))
 
 
 def _file(request: Request, who: Who, form: dict[str, list[str]]) -> Response:

@@ -154,3 +154,16 @@ def test_a_bad_window_is_shown_as_the_engines_refusal(desk: Desk) -> None:
     r = desk.web("auditor").get("/audit/report", params={"from": "不是日期", "to": "2026-12-31"})
     assert r.status_code == 400
     assert 'class="refusal"' in r.text
+
+
+def test_a_proof_against_a_tree_head_the_database_does_not_hold_records_no_read(
+    desk: Desk,
+) -> None:
+    case_id = demo_case(desk)
+    r = desk.web("auditor").get(
+        f"/audit/cases/{case_id}/proof", params={"anchor": "shouhu-sth-v1 size=1 root=00"}
+    )
+    assert r.status_code == 400
+    assert "content-disposition" not in r.headers
+    with desk.engine() as engine:
+        assert engine.accesses(case_id) == []

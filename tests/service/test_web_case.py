@@ -269,3 +269,24 @@ def test_a_stale_form_is_refused_with_409_and_writes_nothing(desk: Desk) -> None
     assert 'class="refusal"' in r.text
     with desk.engine() as engine:
         assert engine.case(case_id).version == 2
+
+
+def test_a_refused_step_keeps_what_the_operator_typed(desk: Desk) -> None:
+    case_id = file_report(desk)
+    web = desk.web("police")
+    page = web.get(f"/cases/{case_id}").text
+    r = web.post(
+        f"/cases/{case_id}/fire",
+        data={
+            "csrf": csrf_of(page),
+            "trigger": "dismiss",
+            "expected_version": "1",
+            "data.reason_kind": "unfounded",
+            "data.reason": "经核查无此儿童",
+            "occurred_at": "明天",
+        },
+    )
+    assert r.status_code == 400
+    assert 'value="经核查无此儿童"' in r.text
+    assert '<option value="unfounded" selected>' in r.text
+    assert 'name="occurred_at" value="明天"' in r.text
