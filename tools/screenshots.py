@@ -41,7 +41,7 @@ def missing() -> str | None:
     from deskserver import CHROMIUM, NO_CHROMIUM
 
     if not CHROMIUM.exists():
-        return NO_CHROMIUM
+        return NO_CHROMIUM.format(path=CHROMIUM)
     if shutil.which("fc-list") is None:
         return f"fc-list (fontconfig) is missing: cannot check for a Chinese font; {FONTS}"
     found = subprocess.run(

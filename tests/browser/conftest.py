@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from browserkit import Watch, open_context
-from deskserver import CHROMIUM, NO_CHROMIUM, Desk, Server, build_desk, launch_options
+from deskserver import Desk, Server, build_desk, launch_options, require_chromium
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 
@@ -28,8 +28,7 @@ def server(desk: Desk) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
-    if not CHROMIUM.exists():
-        pytest.fail(NO_CHROMIUM, pytrace=False)
+    require_chromium()
     with sync_playwright() as p:
         yield p
 

@@ -25,13 +25,21 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 #: Why there is no browser, and what to do about it (the CI installs it: .ci/run).
 NO_CHROMIUM = (
-    f"{CHROMIUM} is missing: the web desk's browser tests need Debian's chromium — "
-    "run `apt-get install chromium` (the CI does, in .ci/run); Playwright's own browser "
+    "{path} is missing: the web desk's browser tests need Debian's chromium — run "
+    "`apt-get install chromium` (the CI does, in .ci/run); Playwright's own browser "
     "download is not used"
 )
 #: The laptop the flows are written for, and the phone the layout must fit.
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+
+
+def require_chromium(path: Path = CHROMIUM) -> None:
+    """Fail (never skip) the test that needs a browser, naming the fix, when there is none."""
+    if not path.exists():
+        import pytest
+
+        pytest.fail(NO_CHROMIUM.format(path=path), pytrace=False)
 
 
 def launch_options() -> dict[str, Any]:

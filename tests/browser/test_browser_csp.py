@@ -28,6 +28,8 @@ PAGES = (
 #: The desk's background colour (static/desk.css): the stylesheet was loaded and applied.
 DESK_BACKGROUND = "rgb(246, 248, 250)"
 
+pytestmark = pytest.mark.slow  # a real server and a real browser
+
 
 def check(page: Page, watch: Watch, path: str) -> None:
     status = visit(page, path)

@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from browserkit import case_state, library, log_in, step_form, submit
 from deskserver import Desk
 from playwright.sync_api import Page, expect
@@ -21,6 +22,8 @@ from shouhu.engine.timeutil import local_iso
 START_ASSESSMENT = "乡镇会同有关部门开展调查评估并建立评估档案"
 COMPLETE_ASSESSMENT = "对安全处境、监护情况和身心健康状况的评估已完成"
 GROUND_FOUND = "有关单位认定撤销监护人资格的情形成立"
+
+pytestmark = pytest.mark.slow  # a real server and a real browser
 
 
 def test_a_township_supervisor_fires_steps_through_the_forms_and_sees_a_refusal_in_chinese(

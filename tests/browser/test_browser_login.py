@@ -4,10 +4,14 @@ switch, logging out, and being sent back where one was going."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 from browserkit import log_in, visit
-from deskserver import Desk
+from deskserver import Desk, require_chromium
 from playwright.sync_api import BrowserContext, Page, expect
+
+pytestmark = pytest.mark.slow  # a real server and a real browser
 
 
 def session_cookies(context: BrowserContext) -> list[str]:
@@ -77,3 +81,25 @@ def test_an_anonymous_visit_to_a_case_goes_to_the_login_and_back_to_the_case_aft
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(re.compile(rf"/cases/{case_id}$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(case_id)
+
+
+def test_the_first_tab_reaches_the_skip_link_which_jumps_past_the_menu(
+    page: Page, desk: Desk
+) -> None:
+    log_in(page, desk, "village_committee")
+    page.goto("/cases")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="跳到正文")
+    expect(skip).to_be_focused()
+    box = skip.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["y"] >= 0, "the focused skip link is off the screen"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main$"))
+    expect(page.locator("main")).to_be_focused()
+
+
+def test_without_chromium_the_browser_tests_fail_naming_the_package(tmp_path: Path) -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"apt-get install chromium"):
+        require_chromium(tmp_path / "chromium")

@@ -12,6 +12,8 @@ from deskserver import PHONE, Desk, Server
 from playwright.sync_api import Browser, Page, expect
 from servicekit import PASSWORD
 
+pytestmark = pytest.mark.slow  # a real server and a real browser
+
 
 @pytest.fixture
 def phone(browser: Browser, server: Server, watch: Watch) -> Iterator[Page]:
