@@ -290,3 +290,18 @@ def test_a_refused_step_keeps_what_the_operator_typed(desk: Desk) -> None:
     assert 'value="经核查无此儿童"' in r.text
     assert '<option value="unfounded" selected>' in r.text
     assert 'name="occurred_at" value="明天"' in r.text
+
+
+def test_no_page_of_any_demo_case_shows_the_childs_identity(desk: Desk) -> None:
+    with desk.engine() as engine:
+        children = {c.id: engine.case(c.id).child for c in engine.cases()}
+    web = desk.web("admin")
+    shown = []
+    for case_id, child in children.items():
+        for url in (f"/cases/{case_id}", f"/audit/replay/{case_id}"):
+            page = web.get(url)
+            assert page.status_code == 200
+            identity = (child.name, child.birthdate.isoformat(), child.id_number)
+            shown += [(url, v) for v in identity if v and v in page.text]
+    assert len(children) > 10
+    assert shown == []
