@@ -54,6 +54,15 @@ def launch_options() -> dict[str, Any]:
 CHILD = {"name": "赵小雨", "birthdate": "2017-05-06", "id_number": "500230201705060029"}
 LOCATION = "石桥村, 青山镇, 丰都县"
 SCHOOL = {"kind": "school", "name": "青山镇中心小学"}
+OTHER_CHILD = {"name": "钱小林", "birthdate": "2016-11-20"}
+#: The police's emergency steps of a solo_living case, up to emergency_handled.
+EMERGENCY = (
+    "dispatch",
+    "order_parents_return",
+    "admonish_parents",
+    "parents_returned",
+    "complete_emergency",
+)
 
 
 @dataclass
@@ -80,10 +89,11 @@ class Desk:
 
 
 def build_desk(folder: Path) -> Desk:
-    """The demo with passwords (servicekit.build) and, filed by a school and moved by the
-    police of 青山镇 through the library, one solo_living case waiting on the township
-    (``cases["township"]``: state township_notified). ``cases["closed"]``: a closed demo
-    case of 青山镇 with a long history (for replay and proofs)."""
+    """The demo with passwords (servicekit.build) and two solo_living cases of 青山镇, filed
+    by a school this morning and moved by the police through the library: ``township``
+    waits on the township (state township_notified), ``police`` on the police's notice to the
+    township (emergency_handled). ``closed``: the closed demo case of 青山镇 with the longest
+    history (for replay and proofs)."""
     from servicekit import build  # tests/ is on sys.path (pytest; tools/screenshots.py)
 
     from shouhu.adapters.credentials import load
@@ -95,28 +105,22 @@ def build_desk(folder: Path) -> Desk:
     with Engine.open(desk.url, create=False) as engine:
         # reported this morning, three hours ago; the police acted within the hour
         start = engine.clock.now() - timedelta(hours=3)
-        case = engine.report(
-            "solo_living",
-            child=CHILD,
-            location=LOCATION,
-            reporter=SCHOOL,
-            discovered_at=start - timedelta(minutes=20),
-            occurred_at=start,
-        )
-        for n, trigger in enumerate(
-            (
-                "dispatch",
-                "order_parents_return",
-                "admonish_parents",
-                "parents_returned",
-                "complete_emergency",
-                "notify_township",
-            ),
-            start=1,
+        for key, child, steps in (
+            ("township", CHILD, (*EMERGENCY, "notify_township")),
+            ("police", OTHER_CHILD, EMERGENCY),
         ):
-            at = start + timedelta(minutes=10 * n)
-            case = engine.fire(case.id, trigger, actor=police, occurred_at=at)
-        desk.cases["township"] = case.id
+            case = engine.report(
+                "solo_living",
+                child=child,
+                location=LOCATION,
+                reporter=SCHOOL,
+                discovered_at=start - timedelta(minutes=20),
+                occurred_at=start,
+            )
+            for n, trigger in enumerate(steps, start=1):
+                at = start + timedelta(minutes=10 * n)
+                case = engine.fire(case.id, trigger, actor=police, occurred_at=at)
+            desk.cases[key] = case.id
         admin = load(desk.credential_path("admin"))
         longest = max(
             (c for c in engine.cases(state="closed", reader=admin) if c.township == "青山镇"),
