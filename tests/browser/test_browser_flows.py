@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -123,6 +125,17 @@ def test_an_auditor_replays_a_case_to_a_moment_of_its_history_and_downloads_its_
     document = json.loads(saved.read_text(encoding="utf-8"))
     assert document["case_id"] == case_id
     assert shouhu.check_proof(document) == []
+    checked = subprocess.run(
+        [sys.executable, "-m", "shouhu", "audit", "check-proof", str(saved)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with library(desk) as (engine, _admin):
+        read = engine.accesses(case_id)[-1]  # the proof holds the identity: a recorded read
+    assert read.role == "auditor"
+    assert read.what == "audit prove"
 
 
 def test_the_township_acts_at_once_after_the_police_notify_it_with_the_forms_default_time(
