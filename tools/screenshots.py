@@ -20,8 +20,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-for folder in (ROOT / "tests" / "browser", ROOT / "tests", ROOT):
-    sys.path.insert(0, str(folder))
+#: Where the harness of the browser tests lives (deskserver, browserkit, servicekit), and the
+#: checkout's shouhu: put first on sys.path by main().
+PATHS = (ROOT / "tests" / "browser", ROOT / "tests", ROOT)
 
 #: Each picture: file, who is logged in (None: nobody), and the page ({township}: the case
 #: waiting on the township).
@@ -88,6 +89,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
     args = parser.parse_args(argv)
+    for folder in PATHS:
+        sys.path.insert(0, str(folder))
     lacking = missing()
     if lacking:
         print(f"screenshots: {lacking}", file=sys.stderr)
