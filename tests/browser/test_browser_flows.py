@@ -84,6 +84,7 @@ def test_a_police_officer_of_another_township_cannot_open_a_qingshan_case(
     assert response.status == 403
     expect(page.locator(".refusal")).to_contain_text("属地")
     expect(page.locator("body")).not_to_contain_text("赵小雨")
+    expect(page.get_by_role("heading", level=1)).to_have_text("因角色或辖区被拒绝")
     page.goto("/cases")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(page.get_by_role("link", name=case_id)).to_have_count(0)
@@ -157,3 +158,16 @@ def test_the_township_acts_at_once_after_the_police_notify_it_with_the_forms_def
     status = submit(page, step_form(page, "start_assessment"), START_ASSESSMENT)
     assert status == 200, page.locator(".refusal").all_inner_texts()
     expect(case_state(page)).to_contain_text("调查评估中")
+
+
+def test_an_unknown_case_shows_the_error_page_in_chinese_with_the_way_back(
+    page: Page, desk: Desk
+) -> None:
+    log_in(page, desk, "police")
+    response = page.goto("/cases/0000000000000000")
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("没有这个案件")
+    expect(page.locator(".refusal")).to_contain_text("0000000000000000")
+    page.get_by_role("link", name="返回我的待办").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的待办")
