@@ -103,3 +103,17 @@ def test_the_first_tab_reaches_the_skip_link_which_jumps_past_the_menu(
 def test_without_chromium_the_browser_tests_fail_naming_the_package(tmp_path: Path) -> None:
     with pytest.raises(pytest.fail.Exception, match=r"apt-get install chromium"):
         require_chromium(tmp_path / "chromium")
+
+
+def test_switching_language_on_a_desk_page_keeps_the_operator_on_that_page(
+    page: Page, desk: Desk
+) -> None:
+    log_in(page, desk, "police")
+    page.goto("/cases")
+    expect(page.get_by_role("heading", level=1)).to_have_text("案件")
+    page.get_by_role("link", name="English").click()
+    expect(page).to_have_url(re.compile(r"/cases$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cases")
+    expect(page.get_by_role("navigation").get_by_role("link", name="My worklist")).to_be_visible()
+    page.get_by_role("link", name="中文").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("案件")
