@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DB ?= demo.db
 
-.PHONY: all demo test soak lint typecheck bench bench-quick docs docs-outputs messages dist clean
+.PHONY: all demo test soak lint typecheck bench bench-quick docs docs-outputs messages screenshots dist clean
 
 all: test
 
@@ -53,6 +53,13 @@ docs-outputs: $(STAMP)
 ## (Babel); the suite fails while an id is untranslated or a compiled catalog is stale
 messages: $(STAMP)
 	$(BIN)/python tools/messages.py
+
+## make screenshots: the web desk's pictures in docs/images/web-*.png (1366×768) from a fresh
+## demo database served by `shouhu serve`, shown in Debian's chromium; it needs chromium and
+## a Chinese font (apt-get install -y --no-install-recommends chromium fonts-noto-cjk) and
+## stops saying so without them (docs/web.md)
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py
 
 ## make bench: performance figures as ratios against raw baselines measured in the same run
 ## (about two hours: the scale run builds 1,000,000 cases on SQLite and on PostgreSQL);
