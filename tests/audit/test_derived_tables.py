@@ -29,7 +29,10 @@ DERIVED = ("cases", "deadlines", "outbox", "intake", "access_log")
 #: Chained like the events: an edit breaks the chain itself (the journal, the operator
 #: registry), or checked leaf by leaf against the events (the transparency log).
 CHAINED = ("journal", "tlog", "operator_log")
-OTHER: tuple[str, ...] = ()
+#: Neither derived from the log nor part of it: ``shouhu serve``'s wrapped signing keys (what a
+#: password opens, replaced when the operator sets a new one) and its record of login attempts
+#: (the rate limit's memory; docs/security.md) — nothing verify could recompute them from.
+OTHER: tuple[str, ...] = ("web_logins", "login_attempts")
 #: Each table's key column.
 KEY = {"journal": "seq", "tlog": "leaf_index", "operator_log": "seq"}
 #: Surrogate keys the database hands out: no fact of the record (docs/audit.md). An intake
