@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from fastapi.testclient import TestClient
 from rich.console import Console
@@ -27,6 +34,7 @@ from shouhu.engine.clock import Clock
 from shouhu.service import Settings, create_app
 from shouhu.service.auth import COOKIE, SECURE_COOKIE
 
+ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
 #: Argon2id's memory in tests (KiB): the parameters are stored per row, so this only makes
 #: the tests quick; tests/service/test_service_security.py checks the default is RFC 9106's.
@@ -35,8 +43,6 @@ TEST_MEMORY_KIB = 1024
 
 def build(folder: Path) -> Path:
     """The demo into ``folder/desk.db``, with every operator's password set."""
-    import os
-
     from shouhu.demo import run
 
     db = folder / "desk.db"
@@ -182,3 +188,81 @@ class _Outgoing:
 def sign_statement(credential_path: Path, statement: str) -> str:
     """The client's signature over an event statement the service asked it to sign."""
     return load(credential_path).sign(statement.encode())
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    """``shouhu serve --db URL --port …`` as a subprocess of this one (the checkout's shouhu:
+    ``-m shouhu`` with this interpreter and its ``PYTHONPATH``), run in ``folder``, its output
+    in ``log``; ``args``: more options of ``shouhu serve``."""
+
+    def __init__(self, db_url: str, folder: Path, log: Path, *args: str) -> None:
+        self.db_url = db_url
+        self.folder = folder
+        self.args = args
+        self.log_path = log
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log: IO[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> Server:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_") or k == "SHOUHU_LANG"
+        }
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+        )
+        command = [sys.executable, "-m", "shouhu", "serve", "--db", self.db_url]
+        command += ["--port", str(self.port), *self.args]
+        self._log = self.log_path.open("wb")
+        self._process = subprocess.Popen(
+            command, cwd=self.folder, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                break
+            if self.healthy():
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"shouhu serve did not answer /healthz:\n{self.output()}")
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as answer:
+                return bool(answer.status == 200)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    def output(self) -> str:
+        if not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        """Terminate (uvicorn shuts down cleanly), then kill if it has not within 10 s."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from shouhu.engine.deadlines import status_words
 from shouhu.engine.periods import format_period
 from shouhu.engine.timeutil import local
 from shouhu.engine.views import (
@@ -338,16 +339,6 @@ def _late(seconds: int | None) -> str:
     return _("late {hours}h{minutes}m").format(hours=hours, minutes=minutes)
 
 
-#: A deadline's status (its key in JSON) as a person reads it.
-DEADLINE_STATUS = {
-    "pending": N_("pending"),
-    "met": N_("met"),
-    "missed": N_("missed"),
-    "fired": N_("fired"),
-    "cancelled": N_("cancelled"),
-}
-
-
 def render_deadlines(
     console: Console, rows: list[dict[str, Any]], *, title: str, with_case: bool = True
 ) -> None:
@@ -370,7 +361,7 @@ def render_deadlines(
                 year=d["rest_days_unknown_year"]
             )
         met = (d["met_at"] or "")[:16].replace("T", " ")
-        status = _(DEADLINE_STATUS[d["status"]]) if d["status"] in DEADLINE_STATUS else d["status"]
+        status = status_words(d["status"])
         cells = [d["kind"], due, status, f"{met} {_late(d.get('late_seconds'))}".strip()]
         table.add_row(*([d["case_id"], *cells] if with_case else cells))
     console.print(table)

@@ -16,6 +16,7 @@ from shouhu.engine.model import Deadline, DeadlineWrite
 from shouhu.engine.policy import DeadlineRule, PolicyPack
 from shouhu.engine.timeutil import local, local_iso, parse_instant
 from shouhu.engine.timeutil import zone as _zone
+from shouhu.i18n import N_, _
 from shouhu.workflows.spec import WorkflowDef
 
 #: Data fields that are personal: a period counted from one shows no ``counted_from``.
@@ -342,3 +343,18 @@ def unjudged_year(
         return None
     last = local(d.due_at, zone).date() - timedelta(days=1)
     return None if pack.calendar.year(last.year) is not None else last.year
+
+
+#: A deadline's status (its key in JSON) as a person reads it: the CLI's tables and the desk.
+STATUS_WORDS = {
+    "pending": N_("pending"),
+    "met": N_("met"),
+    "missed": N_("missed"),
+    "fired": N_("fired"),
+    "cancelled": N_("cancelled"),
+}
+
+
+def status_words(status: str) -> str:
+    """``status`` in the user's language (a status it does not know, as it is)."""
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status

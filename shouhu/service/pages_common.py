@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from shouhu.engine.deadlines import status_words
 from shouhu.engine.timeutil import local
 from shouhu.i18n import N_, _, chinese
 from shouhu.service.auth import Who, csrf_ok, service, web_who
@@ -167,18 +168,8 @@ def left(due: datetime, now: datetime) -> tuple[str, bool]:
     return (_("overdue by {span}").format(span=span) if over else span), over
 
 
-#: A deadline's status as a person reads it.
-DEADLINE_STATUS = {
-    "pending": N_("pending"),
-    "met": N_("met"),
-    "missed": N_("missed"),
-    "fired": N_("fired"),
-    "cancelled": N_("cancelled"),
-}
-
-
 def status_name(status: str) -> str:
-    return _(DEADLINE_STATUS[status]) if status in DEADLINE_STATUS else status
+    return status_words(status)
 
 
 #: A notice's status, and a login attempt's outcome, as a person reads them.

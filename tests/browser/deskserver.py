@@ -8,18 +8,12 @@ browser download is not used (and not reachable from CI).
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+import servicekit
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,26 +60,11 @@ EMERGENCY = (
 
 
 @dataclass
-class Desk:
-    """The database a server serves, its operators' credentials, and the seeded cases."""
+class Desk(servicekit.Desk):
+    """The database a server serves, its operators' credentials (servicekit's), and the
+    seeded cases."""
 
-    folder: Path
     cases: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def db(self) -> Path:
-        return self.folder / "desk.db"
-
-    @property
-    def url(self) -> str:
-        return f"sqlite:///{self.db}"
-
-    def credential_path(self, key: str) -> Path:
-        return self.folder / "desk-credentials" / f"{key}.json"
-
-    def operator_id(self, key: str) -> str:
-        doc = json.loads(self.credential_path(key).read_text(encoding="utf-8"))
-        return str(doc["operator"])
 
 
 def build_desk(folder: Path) -> Desk:
@@ -133,74 +112,9 @@ def build_desk(folder: Path) -> Desk:
 # --- the server -----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Server:
-    """``shouhu serve --db … --port …`` as a subprocess of this one (the checkout's shouhu:
-    ``-m shouhu`` with this interpreter and its ``PYTHONPATH``), its output in ``log``."""
+class Server(servicekit.Server):
+    """``shouhu serve`` on a :class:`Desk`'s database."""
 
     def __init__(self, desk: Desk, log: Path) -> None:
+        super().__init__(desk.url, desk.folder, log)
         self.desk = desk
-        self.log_path = log
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log: IO[bytes] | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 30.0) -> Server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SHOUHU_")}
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
-        )
-        command = [sys.executable, "-m", "shouhu", "serve", "--db", self.desk.url]
-        command += ["--port", str(self.port)]
-        self._log = self.log_path.open("wb")
-        self._process = subprocess.Popen(
-            command, cwd=self.desk.folder, env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                break
-            if self.healthy():
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"shouhu serve did not answer /healthz:\n{self.output()}")
-
-    def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as answer:
-                return bool(answer.status == 200)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
-
-    def output(self) -> str:
-        if not self.log_path.exists():
-            return ""
-        return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
-
-    def stop(self) -> None:
-        """Terminate (uvicorn shuts down cleanly), then kill if it has not within 10 s."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> Server:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

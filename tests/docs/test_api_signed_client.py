@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 from pagekit import DOCS
-from servicekit import build
+from servicekit import Server, build
 
 from shouhu.adapters.credentials import load
 from shouhu.api import Engine
@@ -41,26 +38,7 @@ def test_the_pages_signed_client_dispatches_a_case_with_the_officers_own_signatu
             location="石桥村, 青山镇",
             reporter={"kind": "school", "name": "青山镇中心小学"},
         )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "shouhu", "serve", "--db", url, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "shouhu serve did not answer"
-            time.sleep(0.2)
+    with Server(url, tmp_path, tmp_path / "serve.log") as server:
         script = tmp_path / "client.py"
         script.write_text(page_block("python", "## 13."), encoding="utf-8")
         run = subprocess.run(
@@ -68,11 +46,8 @@ def test_the_pages_signed_client_dispatches_a_case_with_the_officers_own_signatu
             capture_output=True,
             text=True,
             timeout=120,
-            env=os.environ | {"BASE": base, "CREDENTIAL": str(police), "CASE": case.id},
+            env=os.environ | {"BASE": server.url, "CREDENTIAL": str(police), "CASE": case.id},
         )
-    finally:
-        server.terminate()
-        server.communicate(timeout=20)
     assert run.returncode == 0, run.stderr
     assert run.stdout == page_block("text", "## 13.")
     with Engine.open(url, create=False) as engine:

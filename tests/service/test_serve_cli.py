@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-from servicekit import PASSWORD, Desk
+from servicekit import PASSWORD, Desk, Server
 from typer.testing import CliRunner
 
 from shouhu.cli import app
@@ -116,46 +114,18 @@ def test_serve_refuses_a_bad_port_or_worker_count_in_one_line(desk: Desk) -> Non
         assert err == f"shouhu: error: {words}\n"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_answers_on_its_port_and_an_operator_logs_in(desk: Desk) -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [*SHOUHU, "serve", "--db", desk.url, "--port", str(port), "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ | {"SHOUHU_LANG": "en"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").text == "ok\n":
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "shouhu serve did not answer in 60 s"
-            time.sleep(0.2)
+    log = desk.folder / "serve.log"
+    with Server(desk.url, desk.folder, log, "--workers", "2") as server:
         body = {"login": desk.operator_id("township"), "password": PASSWORD}
         # two workers, one session secret: a token from one works on the other
-        token = httpx.post(f"{base}/api/v1/session", json=body).json()["token"]
+        token = httpx.post(f"{server.url}/api/v1/session", json=body).json()["token"]
         for _ in range(6):
-            r = httpx.get(f"{base}/api/v1/session", headers={"Authorization": f"Bearer {token}"})
+            r = httpx.get(
+                f"{server.url}/api/v1/session", headers={"Authorization": f"Bearer {token}"}
+            )
             assert r.json()["role"] == "township"
-        page = httpx.get(f"{base}/login")
+        page = httpx.get(f"{server.url}/login")
         assert '<html lang="zh-CN">' in page.text
         assert "登录" in page.text
-    finally:
-        server.terminate()
-        try:
-            _out, err = server.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            _out, err = server.communicate()
-    assert f"serving sqlite:///{desk.db} on http://127.0.0.1:{port}/" in err
+    assert f"serving sqlite:///{desk.db} on http://127.0.0.1:{server.port}/" in server.output()
