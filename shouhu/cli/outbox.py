@@ -21,30 +21,6 @@ outbox_app = typer.Typer(
 )
 
 
-def _notice_dict(n: Any, zone: str) -> dict[str, Any]:
-    from shouhu.engine.timeutil import local_iso
-
-    def when(dt: Any) -> str | None:
-        return None if dt is None else local_iso(dt, zone)
-
-    return {
-        "id": n.id,
-        "key": n.key,
-        "case_id": n.case_id,
-        "seq": n.seq,
-        "kind": n.kind,
-        "recipient": n.recipient,
-        "status": n.status,
-        "attempts": n.attempts,
-        "next_attempt_at": when(n.next_attempt_at),
-        "last_error": n.last_error,
-        "created_at": when(n.created_at),
-        "delivered_at": when(n.delivered_at),
-        "channel": n.channel,
-        "payload": n.payload,
-    }
-
-
 def _short_time(iso: str | None) -> str:
     """``2026-03-10T10:00:10+08:00`` → ``2026-03-10 10:00:10`` (local time, seconds matter)."""
     return "" if iso is None else iso[:19].replace("T", " ")
@@ -131,7 +107,7 @@ def outbox_deliver(
     _show_outbox_log_lines()
     try:
         with _engine(write=True) as engine:
-            done = [_notice_dict(n, engine.zone) for n in engine.deliver(channels, limit=limit)]
+            done = [n.to_dict(engine.zone) for n in engine.deliver(channels, limit=limit)]
     finally:
         close_channels(channels)
     if as_json:
@@ -175,7 +151,7 @@ def outbox_list(
 ) -> None:
     """The outbox, oldest first: each notice's key, recipient, status, attempts and last error."""
     with _engine(write=False) as engine:
-        rows = [_notice_dict(n, engine.zone) for n in engine.notices(status=status, case_id=case)]
+        rows = [n.to_dict(engine.zone) for n in engine.notices(status=status, case_id=case)]
     if as_json:
         _print_json(rows)
         return

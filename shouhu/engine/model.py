@@ -323,6 +323,31 @@ class Notice:
     delivered_at: datetime | None = None
     channel: str | None = None
 
+    def to_dict(self, zone: str) -> dict[str, Any]:
+        """The notice as ``shouhu outbox list --json`` and the API give it (times local to
+        ``zone``, ISO 8601)."""
+        from shouhu.engine.timeutil import local_iso
+
+        def when(dt: datetime | None) -> str | None:
+            return None if dt is None else local_iso(dt, zone)
+
+        return {
+            "id": self.id,
+            "key": self.key,
+            "case_id": self.case_id,
+            "seq": self.seq,
+            "kind": self.kind,
+            "recipient": self.recipient,
+            "status": self.status,
+            "attempts": self.attempts,
+            "next_attempt_at": when(self.next_attempt_at),
+            "last_error": self.last_error,
+            "created_at": when(self.created_at),
+            "delivered_at": when(self.delivered_at),
+            "channel": self.channel,
+            "payload": self.payload,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Intake:

@@ -306,7 +306,5 @@ def notices(
 ) -> list[dict[str, Any]]:
     """The outbox, oldest first (``shouhu outbox list --json``): notices carry no identity.
     Open to any logged-in operator, as the CLI leaves it open."""
-    from shouhu.cli.outbox import _notice_dict
-
     engine = service(request).engine()
-    return [_notice_dict(n, engine.zone) for n in engine.notices(status=status, case_id=case)]
+    return [n.to_dict(engine.zone) for n in engine.notices(status=status, case_id=case)]
