@@ -19,6 +19,7 @@ from shouhu.service.auth import Who, service, web_who
 from shouhu.service.pages_common import (
     AUDIT_ROLES,
     Form,
+    first,
     forbidden,
     page,
     posted,
@@ -134,7 +135,6 @@ def replay(request: Request, case_id: str) -> HTMLResponse:
         }
         for s in doc["timeline"]
     ]
-    head = engine.anchor(credential=who.credential)
     return page(
         request,
         "replay.html",
@@ -146,31 +146,35 @@ def replay(request: Request, case_id: str) -> HTMLResponse:
         steps=steps,
         at=at,
         refusal=refusal,
-        tree_head=head,
     )
 
 
-@router.get("/audit/cases/{case_id}/proof")
-def proof(request: Request, case_id: str) -> Response:
-    """``audit prove``: the case's events with their inclusion proofs against the tree head
-    ``anchor``, as a JSON download; where operators exist it is an identity read (the file
-    holds the report's personal data), recorded with who and why."""
-    who = web_who(request)
-    engine = service(request).engine()
-    anchor_text = request.query_params.get("anchor", "").strip()
-    reason = request.query_params.get("reason", "").strip() or _("audit: proof downloaded")
-    if not anchor_text:
-        raise InvalidInput(_("anchor: a signed tree head is needed"), field="anchor")
-    engine.case(case_id, reader=who.credential)  # in scope, or refused before anything
-    document = engine.prove(case_id, anchor_text)  # a bad tree head: refused, nothing recorded
-    engine.read_identity(case_id, actor=who.credential, reason=reason, what="audit prove")
-    body = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-    name = f"proof-{document['case_id']}.json"
-    return Response(
-        body,
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+@router.post("/audit/cases/{case_id}/proof")
+async def proof(request: Request, case_id: str) -> Response:
+    """``audit anchor`` then ``audit prove``: a tree head signed by the reader now, and the
+    case's events with their inclusion proofs against it, as a JSON download. Where operators
+    exist it is an identity read (the file holds the report's personal data), recorded with
+    who and the reason given. A POST with the form's CSRF value: it writes (the tree head's
+    leaves, the read), so no GET does it."""
+
+    def download(who: Who, form: Form) -> Response:
+        engine = service(request).engine()
+        reason = first(form, "reason").strip()
+        if not reason:
+            raise InvalidInput(_("reason: say why the proof is taken"), field="reason")
+        engine.case(case_id, reader=who.credential)  # in scope, or refused before anything
+        head = engine.anchor(credential=who.credential)
+        document = engine.prove(case_id, head)
+        engine.read_identity(case_id, actor=who.credential, reason=reason, what="audit prove")
+        body = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        name = f"proof-{document['case_id']}.json"
+        return Response(
+            body,
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    return await posted(request, download)
 
 
 # -- the compliance report -----------------------------------------------------------------

@@ -119,7 +119,7 @@ def test_an_auditor_replays_a_case_to_a_moment_of_its_history_and_downloads_its_
     expect(events_shown.last.locator("td").first).to_have_text(str(middle.seq))
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="下载证明").click()
+        page.get_by_role("button", name="下载证明").click()
     assert download.value.suggested_filename == f"proof-{case_id}.json"
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)

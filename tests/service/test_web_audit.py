@@ -76,11 +76,12 @@ def test_the_proof_download_is_a_json_that_check_proof_accepts_and_the_read_is_r
     case_id = demo_case(desk)
     web = desk.web("auditor")
     page = web.get(f"/audit/replay/{case_id}").text
-    link = re.search(
-        r'<a href="(/audit/cases/[^"]+/proof\?anchor=[^"]+)" download>下载证明</a>', page
+    assert f'<form method="post" action="/audit/cases/{case_id}/proof">' in page
+    with desk.engine() as engine:
+        assert engine.accesses(case_id) == []  # viewing the replay writes nothing
+    r = web.post(
+        f"/audit/cases/{case_id}/proof", data={"csrf": csrf_of(page), "reason": "年度检查"}
     )
-    assert link is not None
-    r = web.get(link.group(1).replace("&amp;", "&"))
     assert r.status_code == 200
     assert r.headers["content-disposition"] == f'attachment; filename="proof-{case_id}.json"'
     document = json.loads(r.text)
@@ -88,7 +89,7 @@ def test_the_proof_download_is_a_json_that_check_proof_accepts_and_the_read_is_r
     assert check_proof(document) == []
     with desk.engine() as engine:
         reads = engine.accesses(case_id)
-    assert [(a.role, a.what) for a in reads] == [("auditor", "audit prove")]
+    assert [(a.role, a.what, a.reason) for a in reads] == [("auditor", "audit prove", "年度检查")]
 
 
 def test_the_access_log_lists_identity_reads(desk: Desk) -> None:
@@ -156,14 +157,13 @@ def test_a_bad_window_is_shown_as_the_engines_refusal(desk: Desk) -> None:
     assert 'class="refusal"' in r.text
 
 
-def test_a_proof_against_a_tree_head_the_database_does_not_hold_records_no_read(
-    desk: Desk,
-) -> None:
+def test_a_proof_without_a_reason_or_the_forms_csrf_value_records_nothing(desk: Desk) -> None:
     case_id = demo_case(desk)
-    r = desk.web("auditor").get(
-        f"/audit/cases/{case_id}/proof", params={"anchor": "shouhu-sth-v1 size=1 root=00"}
-    )
-    assert r.status_code == 400
-    assert "content-disposition" not in r.headers
+    web = desk.web("auditor")
+    csrf = csrf_of(web.get(f"/audit/replay/{case_id}").text)
+    for data, status in (({"csrf": csrf, "reason": " "}, 400), ({"reason": "检查"}, 403)):
+        r = web.post(f"/audit/cases/{case_id}/proof", data=data)
+        assert r.status_code == status
+        assert "content-disposition" not in r.headers
     with desk.engine() as engine:
         assert engine.accesses(case_id) == []
