@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from fastapi.routing import APIRoute
-from servicekit import Desk
+from servicekit import Desk, csrf_of
 
 #: Routes open to anyone: logging in, the language switch, the health check; the API has its
 #: own tests (a bearer token, not the desk's cookie).
@@ -95,4 +95,34 @@ def test_every_desk_route_sends_an_anonymous_request_to_the_login_page_and_write
     assert ("POST", "/cases/{case_id}/fire") in answered
     assert ("POST", "/admin/operators/{operator_id}/rotate") in answered
     assert set(answered.values()) == {(303, "/login")}, answered
+    assert written(desk) == before
+
+
+def qingshan_case(desk: Desk) -> str:
+    """An open case of 青山镇 (the township of ``police``, not of ``police-2``)."""
+    with desk.engine() as engine:
+        return next(c.id for c in engine.cases() if c.township == "青山镇")
+
+
+def test_every_desk_route_of_a_case_refuses_an_operator_outside_its_scope_and_writes_nothing(
+    desk: Desk,
+) -> None:
+    """police-2 (白石乡) on a 青山镇 case: every page and form of a case answers 403 naming
+    属地 — with the form's own CSRF value, so it is the scope that refuses."""
+    app = desk.app()
+    before = written(desk)
+    case_id = qingshan_case(desk)
+    web = desk.web("police-2", app)
+    csrf = csrf_of(web.get("/report").text)
+    routes = [(m, p) for m, p in desk_routes(app) if "{case_id}" in p]
+    assert len(routes) >= 5
+    answered = {}
+    for method, path in routes:
+        url = filled(path, case_id, desk.operator_id("police"))
+        data = {"csrf": csrf, "trigger": "order_parents_return", "reason": "核实"}
+        r = web.request(method, url, data=data if method == "POST" else None)
+        answered[method, path] = r.status_code
+        if r.status_code == 403:
+            assert "属地" in r.text, (method, path)
+    assert set(answered.values()) == {403}, answered
     assert written(desk) == before
