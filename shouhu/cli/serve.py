@@ -21,6 +21,10 @@ def serve(
     workers: Annotated[
         int, typer.Option("--workers", help="Worker processes (each with its own engines).")
     ] = 1,
+    threads: Annotated[
+        int,
+        typer.Option("--threads", help="Worker threads per process, each with its own engine."),
+    ] = 8,
     idle_minutes: Annotated[
         int, typer.Option("--session-idle", help="Minutes of idle time before a session ends.")
     ] = 30,
@@ -31,6 +35,8 @@ def serve(
         raise InvalidInput(_("--port must be 1 to 65535, not {port}").format(port=port))
     if workers < 1:
         raise InvalidInput(_("--workers must be at least 1, not {n}").format(n=workers))
+    if threads < 1:
+        raise InvalidInput(_("--threads must be at least 1, not {n}").format(n=threads))
     if idle_minutes < 1:
         raise InvalidInput(_("--session-idle must be at least 1 minute"))
     with _engine(write=False):  # the database must exist (exit 5 if not); nothing is created
@@ -46,6 +52,7 @@ def serve(
     if SETTINGS.zone:
         os.environ["SHOUHU_ZONE"] = SETTINGS.zone
     os.environ["SHOUHU_SESSION_IDLE_MINUTES"] = str(idle_minutes)
+    os.environ["SHOUHU_SERVE_THREADS"] = str(threads)
     # one secret for every worker of this run, in memory only (docs/security.md)
     os.environ.setdefault("SHOUHU_SESSION_SECRET", secret_text(new_secret()))
     sys.stderr.write(

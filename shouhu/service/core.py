@@ -47,6 +47,9 @@ class Settings:
     max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
     clock: Clock | None = None
+    #: Worker threads of one service process, each with its own engine and connections
+    #: (SQLite takes one writer at a time; more processes: ``--workers``).
+    threads: int = 8
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,12 +58,14 @@ class Settings:
             raise InvalidInput(_("shouhu serve needs a database: --db or SHOUHU_DB"), field="db")
         secret = os.environ.get("SHOUHU_SESSION_SECRET")
         minutes = os.environ.get("SHOUHU_SESSION_IDLE_MINUTES")
+        threads = os.environ.get("SHOUHU_SERVE_THREADS")
         return cls(
             db=db,
             policy=os.environ.get("SHOUHU_POLICY") or None,
             zone=os.environ.get("SHOUHU_ZONE") or None,
             session_secret=secret_from_text(secret) if secret else new_secret(),
             idle=timedelta(minutes=int(minutes)) if minutes else timedelta(minutes=30),
+            threads=int(threads) if threads else 8,
         )
 
 
@@ -113,6 +118,7 @@ class Service:
             0.0,
         )
         self._counting = False
+        self._first_count = threading.Event()
         # open one at start: a missing database or a bad pack fails the service, not a request
         self.engine()
 
@@ -147,30 +153,40 @@ class Service:
 
     def counted(self) -> list[tuple[str, str, str | None, str, str, int]]:
         """The store's counts of cases per type, state and place, as of at most
-        :data:`COUNTS_FRESH` ago: counted in the background when older, so no page waits
-        for a count over a province's cases but the first after the service starts."""
+        :data:`COUNTS_FRESH` ago: counted in the background when older, so no page waits for
+        a count over a province's cases (the service starts the first count when it starts;
+        a page that comes before it ends waits for that one count, never starts another)."""
         now = time.monotonic()
         with self._lock:
             rows, at = self._counted
-            stale = rows is None or now - at > COUNTS_FRESH
-            start = stale and not self._counting
+            start = (rows is None or now - at > COUNTS_FRESH) and not self._counting
             if start:
                 self._counting = True
-        if rows is None:
-            return self._count()
         if start:
             threading.Thread(target=self._count, daemon=True).start()
-        return rows
+        if rows is None:
+            self._first_count.wait()
+            with self._lock:
+                rows = self._counted[0]
+        return rows or []
 
-    def _count(self) -> list[tuple[str, str, str | None, str, str, int]]:
+    def start_counting(self) -> None:
+        """Count in the background now (the service's start), unless a count is under way."""
+        with self._lock:
+            if self._counting:
+                return
+            self._counting = True
+        threading.Thread(target=self._count, daemon=True).start()
+
+    def _count(self) -> None:
         try:
             rows = self.engine().store.count_cases()
             with self._lock:
                 self._counted = (rows, time.monotonic())
-            return rows
         finally:
             with self._lock:
                 self._counting = False
+            self._first_count.set()
 
     def close(self) -> None:
         with self._lock:
