@@ -31,7 +31,9 @@ class SessionOut(BaseModel):
     operator: str
     name: str
     role: str
-    expires_in: int = Field(description="seconds of idle time before the token expires")
+    expires_in: int = Field(
+        description="seconds from now until the token expires (it is not renewed by use)"
+    )
 
 
 def operator_doc(who: Who) -> dict[str, Any]:

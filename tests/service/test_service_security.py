@@ -299,3 +299,20 @@ def test_web_logins_are_kept_per_operator_and_replaced_by_a_new_password(desk: D
     assert before["wrapped"] != after["wrapped"]
     assert login(desk, "police") == 401
     assert login(desk, "police", "another long password") == 200
+
+
+def test_a_bearer_token_ends_expires_in_seconds_after_it_was_issued_however_busy(
+    desk: Desk,
+) -> None:
+    clock = clocked(desk)
+    c = desk.client()
+    r = c.post(
+        "/api/v1/session", json={"login": desk.operator_id("township"), "password": PASSWORD}
+    )
+    token, lasts = r.json()["token"], r.json()["expires_in"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(3):
+        clock.advance(seconds=lasts // 3 - 1)
+        assert c.get("/api/v1/session", headers=headers).status_code == 200
+    clock.advance(seconds=3)
+    assert c.get("/api/v1/session", headers=headers).status_code == 401
