@@ -156,14 +156,10 @@ class Service:
         :data:`COUNTS_FRESH` ago: counted in the background when older, so no page waits for
         a count over a province's cases (the service starts the first count when it starts;
         a page that comes before it ends waits for that one count, never starts another)."""
-        now = time.monotonic()
         with self._lock:
             rows, at = self._counted
-            start = (rows is None or now - at > COUNTS_FRESH) and not self._counting
-            if start:
-                self._counting = True
-        if start:
-            threading.Thread(target=self._count, daemon=True).start()
+        if rows is None or time.monotonic() - at > COUNTS_FRESH:
+            self.start_counting()
         if rows is None:
             self._first_count.wait()
             with self._lock:
