@@ -7,7 +7,11 @@ the operator's own key and judges role and scope as it does for ``--as``.
 
 Each worker thread has its own :class:`~shouhu.Engine` on the database (a store is one
 connection pool; SQLite serialises writers, PostgreSQL takes concurrent ones), opened with
-``create=False``: the service never creates a database.
+``create=False``: the service never creates a database. A thread's engine goes back to the
+service's idle engines when the thread ends (the server's worker threads come and go; the
+desk's counts run on a thread of their own every half minute), and the next new thread takes
+it: the service holds at most as many engines as it ever ran threads at once, however long
+it runs.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -93,6 +98,16 @@ def _seeded_ids(seed: str) -> Callable[[datetime], str]:
     return new_id
 
 
+class _Held:
+    """A thread's hold on an engine, with the engine's own clock and ids (a signed request
+    fixes them for its time)."""
+
+    __slots__ = ("__weakref__", "clock", "engine", "new_id")
+
+    def __init__(self, engine: Engine, clock: Clock, new_id: Callable[[datetime], str]) -> None:
+        self.engine, self.clock, self.new_id = engine, clock, new_id
+
+
 class LoginRefused(NotAuthenticated):
     """A login that did not succeed: unknown name, wrong password, no web login set, a
     disabled operator, or too many failures (``retry_after`` seconds)."""
@@ -111,7 +126,8 @@ class Service:
             settings.session_secret, idle=settings.idle, lifetime=settings.lifetime
         )
         self._local = threading.local()
-        self._engines: list[Engine] = []
+        self._engines: list[Engine] = []  # every engine opened, to close them at the end
+        self._idle: list[Engine] = []  # those no thread holds now
         self._lock = threading.Lock()
         self._counted: tuple[list[tuple[str, str, str | None, str, str, int]] | None, float] = (
             None,
@@ -125,31 +141,46 @@ class Service:
     def engine(self) -> Engine:
         """This thread's engine; its clock is the service's, or fixed at the instant a
         signed request's events were computed for (``Shouhu-Signed-At``)."""
-        found: Engine | None = getattr(self._local, "engine", None)
-        if found is not None:
-            state = REQUEST_STATE.get()
-            at = state.get("signed_at") if state else None
-            found.clock = FakeClock(at) if at is not None else self._local.clock
-            seed = state.get("case_id_seed") if state else None
-            found._new_id = _seeded_ids(seed) if seed else self._local.new_id
-            return found
-        from shouhu.adapters.policyfile import load_pack
-        from shouhu.api import Engine
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None:
+            held = self._hold()
+        found = held.engine
+        state = REQUEST_STATE.get()
+        at = state.get("signed_at") if state else None
+        found.clock = FakeClock(at) if at is not None else held.clock
+        seed = state.get("case_id_seed") if state else None
+        found._new_id = _seeded_ids(seed) if seed else held.new_id
+        return found
 
-        s = self.settings
-        found = Engine.open(
-            s.db,
-            clock=s.clock,
-            zone=s.zone,
-            policy=load_pack(s.policy) if s.policy else None,
-            create=False,
-        )
-        self._local.engine = found
-        self._local.clock = found.clock
-        self._local.new_id = found._new_id
+    def _hold(self) -> _Held:
+        """An engine for this thread: an idle one, else a new one; back to the idle ones when
+        the thread ends (its thread-local slot is dropped then)."""
         with self._lock:
-            self._engines.append(found)
-        return self.engine()
+            found = self._idle.pop() if self._idle else None
+        if found is None:
+            from shouhu.adapters.policyfile import load_pack
+            from shouhu.api import Engine
+
+            s = self.settings
+            found = Engine.open(
+                s.db,
+                clock=s.clock,
+                zone=s.zone,
+                policy=load_pack(s.policy) if s.policy else None,
+                create=False,
+            )
+            with self._lock:
+                self._engines.append(found)
+        held = _Held(found, found.clock, found._new_id)
+        weakref.finalize(held, self._release, found, held.clock, held.new_id)
+        self._local.held = held
+        return held
+
+    def _release(self, engine: Engine, clock: Clock, new_id: Callable[[datetime], str]) -> None:
+        engine.clock, engine._new_id = clock, new_id
+        with self._lock:
+            if engine in self._engines:  # not closed with the service meanwhile
+                self._idle.append(engine)
 
     def counted(self) -> list[tuple[str, str, str | None, str, str, int]]:
         """The store's counts of cases per type, state and place, as of at most
@@ -189,6 +220,7 @@ class Service:
             for engine in self._engines:
                 engine.close()
             self._engines.clear()
+            self._idle.clear()
 
     def now(self) -> datetime:
         return self.engine().clock.now()
@@ -244,6 +276,12 @@ class Service:
     def operator_of(self, session: Session) -> Operator:
         """The registry's word on the session's operator now (disabled or rotated: refused)."""
         return self.engine().authenticate(session.credential)
+
+    @property
+    def engines_open(self) -> int:
+        """How many engines the service holds open (held by a thread, or idle)."""
+        with self._lock:
+            return len(self._engines)
 
     def describe(self) -> dict[str, Any]:
         from shouhu.adapters import dburl
