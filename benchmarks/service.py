@@ -102,7 +102,8 @@ def hammer(
 ) -> list[float]:
     """Run ``threads`` workers, each built by ``make``, over the items of ``work``; returns
     every item's latency in seconds. ``think``: each worker pauses a random time in that
-    range (seconds) after each item, as a person between pages."""
+    range (seconds) before each item, as a person reading a page before the next (so the
+    users' first pages, too, come at their own moments, not all in the same instant)."""
     latencies: list[float] = []
     lock = threading.Lock()
     errors: list[BaseException] = []
@@ -113,6 +114,8 @@ def hammer(
             rng = random.Random(threading.get_ident())
             mine = []
             while True:
+                if think is not None:
+                    time.sleep(rng.uniform(*think))
                 try:
                     item = work.get_nowait()
                 except Empty:
@@ -120,8 +123,6 @@ def hammer(
                 start = time.perf_counter()
                 act(item)
                 mine.append(time.perf_counter() - start)
-                if think is not None:
-                    time.sleep(rng.uniform(*think))
             with lock:
                 latencies.extend(mine)
         except BaseException as exc:  # reported after the join

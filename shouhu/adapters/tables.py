@@ -63,6 +63,8 @@ class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
         sa.Index("ix_cases_type_state_id", "type", "state", "id"),
+        # the desk's counts per state and place read this index alone (migration 0008)
+        sa.Index("ix_cases_counts", "type", "state", "county", "township", "village"),
         sa.Index(
             "uq_open_watch_person",
             "type",
