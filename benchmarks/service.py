@@ -12,7 +12,7 @@
 2. **Case page and worklist under 50 concurrent users.** A file of ``page_cases`` reports
    (1,000,000 in the full run, 10,000 quick) in the police operator's scope; 50 users, each
    logged in to the desk, alternate ``GET /cases/{id}`` (a random case) and ``GET /`` (the
-   worklist), each pausing 0.5–1.5 s between pages as a person does (about 50 pages a
+   worklist), each pausing 0.5–1.5 s before each page as a person does (about 50 pages a
    second in all). Goal: p99 under 300 ms — an absolute figure, reported with the machine.
    The detail also has the closed-loop figure (no pause: pages per second at saturation).
 3. **The service's memory over a soak.** The server's resident set (``VmRSS``) while 8
