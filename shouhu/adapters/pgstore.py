@@ -54,6 +54,11 @@ _EVENTS = (
 class PostgresStore(SqlStore):
     """The :class:`~shouhu.engine.ports.Store` on a PostgreSQL server."""
 
+    def _opened(self) -> None:
+        from shouhu.adapters.tables import postgresql_conditions
+
+        postgresql_conditions()  # the models as PostgreSQL has them, for whoever reads them
+
     # -- reads -------------------------------------------------------------------------------
 
     def _stream(self, stmt: Any, per: int = 1000) -> Iterator[Any]:

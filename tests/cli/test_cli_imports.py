@@ -11,8 +11,11 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
+
+from shouhu.api import Engine
 
 #: Loaded only by commands that use them: the store, the engine, logging, the workflow
 #: machines, the policy pack.
@@ -98,3 +101,13 @@ def test_a_command_still_imports_what_it_needs() -> None:
     """The check above is not vacuous: `shouhu workflow list` does load the workflows."""
     loaded = loaded_after(cli_run("workflow", "list"))
     assert "shouhu.workflows" in loaded
+
+
+def test_a_command_on_a_sqlite_file_loads_no_postgresql_dialect(tmp_path: Path) -> None:
+    """SQLite users never pay for SQLAlchemy's PostgreSQL dialect (about 25 ms a command): the
+    ledger's partial indexes name PostgreSQL's condition only when a PostgreSQL store opens."""
+    db = tmp_path / "cases.db"
+    Engine.open(f"sqlite:///{db}").close()
+    loaded = loaded_after(cli_run("--db", f"sqlite:///{db}", "case", "list"))
+    assert "shouhu.adapters.sqlstore" in loaded
+    assert [n for n in loaded if n.startswith("sqlalchemy.dialects.postgresql")] == []

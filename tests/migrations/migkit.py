@@ -36,6 +36,7 @@ from shouhu.adapters.tables import (
     METADATA,
     OUTBOX,
     SQLITE_APPEND_ONLY,
+    postgresql_conditions,
 )
 from shouhu.engine.audit import replay
 from shouhu.engine.columns import case_columns as _case_values
@@ -260,7 +261,7 @@ def _create_all(path: Path, tables: tuple[sa.Table, ...]) -> None:
 def drift(conn: sa.Connection) -> list[Any]:
     """What differs between the database and the models (empty: nothing)."""
     ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-    return list(compare_metadata(ctx, METADATA))
+    return list(compare_metadata(ctx, postgresql_conditions()))
 
 
 def sqlite_schema(path: Path) -> dict[str, str | None]:
