@@ -344,6 +344,7 @@ def postgresql_conditions() -> sa.MetaData:
             index.dialect_options["postgresql"]["where"] = sa.text(where)
     return METADATA
 
+
 #: The operator registry and the transparency log's leaves: append-only too (migration 0006).
 _CHAINED_TABLES = (("operator_log", "the operator registry"), ("tlog", "the transparency log"))
 
