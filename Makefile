@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DB ?= demo.db
 
-.PHONY: all demo test soak lint typecheck bench bench-quick docs docs-outputs messages screenshots dist clean
+.PHONY: all demo test system-deps soak lint typecheck bench bench-quick docs docs-outputs messages screenshots dist clean
 
 all: test
 
@@ -22,9 +22,13 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/python -m shouhu.demo --db "sqlite:///$(DEMO_DB)"
 
-## make test: lint, format check, types, import rules, the whole test suite
-test: lint typecheck
+## make test: lint, format check, types, import rules, the whole test suite (first installing
+## chromium, curl and jq where the machine allows it: tools/system-deps.sh)
+test: lint typecheck system-deps
 	$(BIN)/python -m pytest
+
+system-deps:
+	@tools/system-deps.sh
 
 ## make soak: the long versions of the kill, race and fuzz tests (60 kills per store instead
 ## of 8; ten times the racing deadlines; twenty times the generated inputs); about an hour

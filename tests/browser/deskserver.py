@@ -17,11 +17,12 @@ import servicekit
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-#: Why there is no browser, and what to do about it (the CI installs it: .ci/run).
+#: Why there is no browser, and what to do about it (`make test` installs it where it can:
+#: tools/system-deps.sh).
 NO_CHROMIUM = (
     "{path} is missing: the web desk's browser tests need Debian's chromium — run "
-    "`apt-get install chromium` (the CI does, in .ci/run); Playwright's own browser "
-    "download is not used"
+    "`apt-get install chromium` (`make test` does where it may: tools/system-deps.sh); "
+    "Playwright's own browser download is not used"
 )
 #: The laptop the flows are written for, and the phone the layout must fit.
 DESKTOP = {"width": 1366, "height": 768}
