@@ -858,6 +858,7 @@ GROUPS = (
     "naive",
     "soak",
     "cli",
+    "lists",
     "service",
     "scale",
 )
@@ -920,6 +921,10 @@ def run(sizes: Sizes, tmp: Path, only: Sequence[str] = GROUPS, quick: bool = Fal
         from benchmarks import cli_latency
 
         figures += cli_latency.figures(tmp, quick)
+    if "lists" in only:
+        from benchmarks import lists
+
+        figures += lists.figures(tmp, quick)
     if "service" in only:
         from benchmarks import service
 

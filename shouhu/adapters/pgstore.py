@@ -40,15 +40,55 @@ from shouhu.engine.model import (
     Event,
     JournalEntry,
     Link,
+    Location,
     Notice,
 )
 from shouhu.engine.ports import Commit, Transaction
+from shouhu.engine.views import CaseSummary
 
 # Statements built once: SQLAlchemy's compiled cache then serves every call (the hot path).
 _LOAD = sa.select(CASES).where(CASES.c.id == sa.bindparam("case_id"))
 _EVENTS = (
     sa.select(EVENTS).where(EVENTS.c.case_id == sa.bindparam("case_id")).order_by(EVENTS.c.seq)
 )
+
+
+#: What a case's line in a listing needs (:meth:`PostgresStore.list_summaries`).
+_SUMMARY = [
+    CASES.c[name]
+    for name in (
+        "id", "type", "state", "version", "township", "village", "county", "reported_at", "outcome"
+    )
+]  # fmt: skip
+
+
+def _listing(
+    stmt: sa.Select[Any],
+    type: str | None,
+    state: str | None,
+    limit: int | None,
+    after: str | None,
+    overdue: bool,
+    township: str | None,
+) -> sa.Select[Any]:
+    """A listing: ``stmt`` filtered as ``list_cases`` says, in id order."""
+    stmt = stmt.order_by(CASES.c.id)
+    if township is not None:
+        stmt = stmt.where(CASES.c.township == township)
+    if overdue:
+        late = sa.select(DEADLINES.c.case_id).where(
+            DEADLINES.c.status == "missed", DEADLINES.c.met_at.is_(None)
+        )
+        stmt = stmt.where(CASES.c.id.in_(late))
+    if type:
+        stmt = stmt.where(CASES.c.type == type)
+    if state:
+        stmt = stmt.where(CASES.c.state == state)
+    if after:
+        stmt = stmt.where(CASES.c.id > after)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return stmt
 
 
 class PostgresStore(SqlStore):
@@ -89,24 +129,30 @@ class PostgresStore(SqlStore):
         overdue: bool = False,
         township: str | None = None,
     ) -> Iterator[CaseRecord]:
-        stmt = sa.select(CASES).order_by(CASES.c.id)
-        if township is not None:
-            stmt = stmt.where(CASES.c.township == township)
-        if overdue:
-            late = sa.select(DEADLINES.c.case_id).where(
-                DEADLINES.c.status == "missed", DEADLINES.c.met_at.is_(None)
-            )
-            stmt = stmt.where(CASES.c.id.in_(late))
-        if type:
-            stmt = stmt.where(CASES.c.type == type)
-        if state:
-            stmt = stmt.where(CASES.c.state == state)
-        if after:
-            stmt = stmt.where(CASES.c.id > after)
-        if limit is not None:
-            stmt = stmt.limit(limit)
+        stmt = _listing(sa.select(CASES), type, state, limit, after, overdue, township)
         for row in self._stream(stmt, 500):
             yield CASE.record(row._mapping)
+
+    def list_summaries(
+        self,
+        *,
+        type: str | None = None,
+        state: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+        overdue: bool = False,
+        township: str | None = None,
+    ) -> Iterator[tuple[CaseSummary, Location]]:
+        """:meth:`list_cases`' cases as their lines (:class:`~shouhu.engine.ports.ListsSummaries`):
+        the nine columns a line needs, nothing else read or decoded."""
+        stmt = _listing(sa.select(*_SUMMARY), type, state, limit, after, overdue, township)
+        for id_, type_, state_, version, township_, village, county, at, outcome in self._stream(
+            stmt, 2000
+        ):
+            yield (
+                CaseSummary(id_, type_, state_, version, township_, village, at, outcome),
+                Location(village, township_, county),
+            )
 
     def count_cases(self) -> list[tuple[str, str, str | None, str, str, int]]:
         c = CASES.c

@@ -45,12 +45,49 @@ from shouhu.engine.model import (
     Event,
     JournalEntry,
     Link,
+    Location,
     Notice,
     RegistryEntry,
 )
 from shouhu.engine.ports import Commit, Transaction
+from shouhu.engine.views import CaseSummary
 
 _CHUNK = 1000  # rows per fetch of a streamed read
+
+
+#: What a case's line in a listing needs (:meth:`SqliteStore.list_summaries`).
+_SUMMARY_SELECT = (
+    "SELECT id, type, state, version, township, village, county, reported_at, outcome FROM cases"
+)
+
+
+def _listing(
+    select: str,
+    type: str | None,
+    state: str | None,
+    limit: int | None,
+    after: str | None,
+    overdue: bool,
+    township: str | None,
+) -> tuple[str, list[Any]]:
+    """A listing's SQL and parameters: ``select`` filtered as ``list_cases`` says, in id order."""
+    sql, params = _where(
+        select,
+        [
+            ("type = ?", type or None),
+            ("state = ?", state or None),
+            ("id > ?", after or None),
+            ("township = ?", township),
+        ],
+    )
+    if overdue:
+        sql += " AND " if params else " WHERE "
+        sql += "id IN (SELECT case_id FROM deadlines WHERE status = 'missed' AND met_at IS NULL)"
+    sql += " ORDER BY id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return sql, params
 
 
 def _where(sql: str, clauses: Sequence[tuple[str, Any]]) -> tuple[str, list[Any]]:
@@ -115,26 +152,30 @@ class SqliteStore(SqlStore):
         overdue: bool = False,
         township: str | None = None,
     ) -> Iterator[CaseRecord]:
-        sql, params = _where(
-            CASE.select,
-            [
-                ("type = ?", type or None),
-                ("state = ?", state or None),
-                ("id > ?", after or None),
-                ("township = ?", township),
-            ],
-        )
-        if overdue:
-            sql += " AND " if params else " WHERE "
-            sql += (
-                "id IN (SELECT case_id FROM deadlines WHERE status = 'missed' AND met_at IS NULL)"
-            )
-        sql += " ORDER BY id"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
+        sql, params = _listing(CASE.select, type, state, limit, after, overdue, township)
         for row in self._stream(sql, params):
             yield CASE.decoded(row)
+
+    def list_summaries(
+        self,
+        *,
+        type: str | None = None,
+        state: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+        overdue: bool = False,
+        township: str | None = None,
+    ) -> Iterator[tuple[CaseSummary, Location]]:
+        """:meth:`list_cases`' cases as their lines (:class:`~shouhu.engine.ports.ListsSummaries`):
+        nine columns read, one time parsed, a row at a time."""
+        sql, params = _listing(_SUMMARY_SELECT, type, state, limit, after, overdue, township)
+        for id_, type_, state_, version, township_, village, county, at, outcome in self._stream(
+            sql, params
+        ):
+            yield (
+                CaseSummary(id_, type_, state_, version, township_, village, _dec_dt(at), outcome),  # type: ignore[arg-type]
+                Location(village, township_, county),
+            )
 
     def count_cases(self) -> list[tuple[str, str, str | None, str, str, int]]:
         sql = (

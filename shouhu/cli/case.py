@@ -138,7 +138,7 @@ def case_list(
     When more cases match, a line on stderr gives the command for the next page (--after the
     last id shown) and says --all. The same holds for --json: a JSON array of at most one
     page, unless --all. --all streams every case: memory stays flat however many there are
-    (past 1,000 cases the table is printed a page of 1,000 at a time).
+    (past 1,000 cases, one line per case under one header line, printed as they are read).
     """
     if show_all and limit is not None:
         raise InvalidInput(

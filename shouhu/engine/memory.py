@@ -20,10 +20,12 @@ from shouhu.engine.model import (
     Event,
     Intake,
     JournalEntry,
+    Location,
     Notice,
     RegistryEntry,
 )
-from shouhu.engine.ports import Commit, same_child
+from shouhu.engine.ports import Commit, same_child, summarised
+from shouhu.engine.views import CaseSummary
 from shouhu.errors import Conflict
 from shouhu.i18n import _
 
@@ -229,6 +231,28 @@ class MemoryStore:
     def _version(self, case_id: str) -> int | None:
         case = self._cases.get(case_id)
         return None if case is None else case.version
+
+    def list_summaries(
+        self,
+        *,
+        type: str | None = None,
+        state: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+        overdue: bool = False,
+        township: str | None = None,
+    ) -> Iterator[tuple[CaseSummary, Location]]:
+        """:meth:`list_cases`' cases as their lines (``ListsSummaries``)."""
+        return summarised(
+            self.list_cases(
+                type=type,
+                state=state,
+                limit=limit,
+                after=after,
+                overdue=overdue,
+                township=township,
+            )
+        )
 
     def list_cases(
         self,

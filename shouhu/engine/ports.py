@@ -8,11 +8,11 @@ otherwise it raises :class:`shouhu.errors.Conflict`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from shouhu.engine.model import (
     Access,
@@ -27,6 +27,10 @@ from shouhu.engine.model import (
     Notice,
     RegistryEntry,
 )
+
+if TYPE_CHECKING:
+    from shouhu.engine.model import Location
+    from shouhu.engine.views import CaseSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,33 @@ def same_child(stored_id: str | None, stored_name: str, id_number: str | None, n
     if id_number and stored_id:
         return stored_id == id_number
     return stored_name == name
+
+
+@runtime_checkable
+class ListsSummaries(Protocol):
+    """A store that can also list cases as their lines alone (an optional part of the port):
+    the same cases as :meth:`Store.list_cases` with the same filters, in the same order, each
+    as its :class:`~shouhu.engine.views.CaseSummary` and its place — without decoding the
+    rest of the record. ``Engine.cases`` uses it where the store has it (a listing of every
+    case reads nothing else), else summarises ``list_cases``' records."""
+
+    def list_summaries(
+        self,
+        *,
+        type: str | None = None,
+        state: str | None = None,
+        limit: int | None = None,
+        after: str | None = None,
+        overdue: bool = False,
+        township: str | None = None,
+    ) -> Iterator[tuple[CaseSummary, Location]]: ...
+
+
+def summarised(records: Iterable[CaseRecord]) -> Iterator[tuple[CaseSummary, Location]]:
+    """Records as :class:`ListsSummaries` gives them: each one's line and place."""
+    from shouhu.engine.views import CaseSummary
+
+    return ((CaseSummary.of(r), r.location) for r in records)
 
 
 class Store(Protocol):

@@ -20,6 +20,7 @@ from shouhu.engine import deadlines as dl
 from shouhu.engine import validation as v
 from shouhu.engine import zhinput
 from shouhu.engine.model import DEADLINE_STATUSES, Access, Child
+from shouhu.engine.ports import ListsSummaries, summarised
 from shouhu.engine.records import case_view, load, text_or_none
 from shouhu.engine.requests import Instant
 from shouhu.engine.timeutil import parse_instant
@@ -123,16 +124,20 @@ def cases(
         raise InvalidInput(_("limit: must be at least 1"), field="limit")
     who = reader_of(self, reader)
     scope = None if who is None or who.operator is None else who.operator.scope
+    store = self.store
+    lines = (
+        store.list_summaries
+        if isinstance(store, ListsSummaries)
+        else lambda **filters: summarised(store.list_cases(**filters))
+    )
     if scope is not None and not scope.everywhere:
         # the store's limit would count cases out of scope: take matches until ``limit``
-        rows = self.store.list_cases(
-            type=type, state=state, after=after, overdue=overdue, township=scope.township
-        )
-        inside = (r for r in rows if scope.covers(r.location))
-        return (CaseSummary.of(r) for r in itertools.islice(inside, limit))
+        rows = lines(type=type, state=state, after=after, overdue=overdue, township=scope.township)
+        inside = (s for s, where in rows if scope.covers(where))
+        return itertools.islice(inside, limit)
     # Checked above, at the call; streamed below, as the caller iterates.
-    rows = self.store.list_cases(type=type, state=state, limit=limit, after=after, overdue=overdue)
-    return (CaseSummary.of(record) for record in rows)
+    rows = lines(type=type, state=state, limit=limit, after=after, overdue=overdue)
+    return (s for s, _where in rows)
 
 
 def next_due(self: Engine) -> datetime | None:

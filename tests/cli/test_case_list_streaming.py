@@ -30,9 +30,10 @@ def _summary(i: int) -> CaseSummary:
     )
 
 
-def test_past_a_page_the_table_is_printed_as_the_rows_come_in() -> None:
-    """2,500 cases: three tables titled by their range, each printed before the next rows are
-    read, then the count; every id once."""
+def test_past_a_page_the_listing_is_one_line_per_case_printed_as_the_rows_come_in() -> None:
+    """2,500 cases: one header line, then one line per case — the columns of the table, each
+    line whole (``grep`` finds a case's line, ``wc -l`` counts them) — each page printed
+    before the next rows are read, then the count."""
     out = io.StringIO()
     console = Console(file=out, width=120, highlight=False)
     printed_when_read: dict[int, int] = {}
@@ -43,15 +44,39 @@ def test_past_a_page_the_table_is_printed_as_the_rows_come_in() -> None:
             yield _summary(i)
 
     render_case_list_pages(console, rows(), "Asia/Shanghai")
-    text = out.getvalue()
-    assert "Cases 1–1,000" in text
-    assert "Cases 1,001–2,000" in text
-    assert "Cases 2,001–2,500" in text
-    assert text.rstrip().endswith("2,500 cases")
-    assert all(f"01K{i:013d}" in text for i in range(2_500))
-    assert text.count("01K") == 2_500
+    lines = out.getvalue().splitlines()
+    assert lines[0].split() == ["id", "type", "state", "ver", "township", "village", "reported"]
+    assert lines[-1] == "2,500 cases"
+    assert len(lines) == 2_502
+    for i, line in enumerate(lines[1:-1]):
+        assert line.split() == [
+            f"01K{i:013d}", "solo_living", "reported", "已报告", "1", "青山镇", "石桥村",
+            "2026-03-02", "08:30",
+        ]  # fmt: skip
+    # the columns line up: every line's cells start where the header's do
+    assert len({line.index("青山镇") for line in lines[1:-1]}) == 1
     # the first page was on the screen before the rows of the third were read
     assert printed_when_read[2 * LIST_PAGE + 1] >= LIST_PAGE
+
+
+def test_a_long_listings_columns_are_as_wide_as_their_chinese_text_on_the_screen() -> None:
+    """A township of six Chinese characters takes twelve cells: the village column after it
+    starts at the same screen column on every line, whatever the township's length."""
+    from dataclasses import replace
+
+    from rich.cells import cell_len
+
+    out = io.StringIO()
+    towns = ["青山镇", "白石乡", "很长很长的镇"]
+    render_case_list_pages(
+        Console(file=out, width=120),
+        (replace(_summary(i), township=towns[i % 3]) for i in range(LIST_PAGE + 3)),
+        "Asia/Shanghai",
+    )
+    lines = out.getvalue().splitlines()[1:-1]
+    assert {cell_len(line[: line.index("石桥村")]) for line in lines} == {
+        cell_len(lines[0][: lines[0].index("石桥村")])
+    }
 
 
 def test_a_page_or_less_is_one_table_with_the_count_in_its_title() -> None:

@@ -15,7 +15,8 @@ import pytest
 from shouhu import CaseRecord, Child, Conflict, Engine, Event, Location, Reporter
 from shouhu.engine.hashing import GENESIS, event_hash
 from shouhu.engine.model import Deadline, DeadlineWrite
-from shouhu.engine.ports import Commit
+from shouhu.engine.ports import Commit, ListsSummaries
+from shouhu.engine.views import CaseSummary
 
 T0 = datetime(2026, 3, 2, 0, 30, 0, 123456, tzinfo=UTC)
 RICH_DATA: dict[str, Any] = {
@@ -729,6 +730,38 @@ def test_list_cases_keeps_to_one_township_when_asked(listed: tuple[Any, list[str
     assert _ids(store.list_cases(township="白石乡", state="reported", limit=1)) == [
         "CASE000000000007"
     ]
+
+
+def test_a_stores_case_lines_are_its_listed_cases_line_for_line(
+    listed: tuple[Any, list[str]],
+) -> None:
+    """list_summaries gives what list_cases gives, summarised, for every filter: the same
+    cases, in the same order, each with its place (a listing of every case reads only these)."""
+    store, _ = listed
+    assert isinstance(store, ListsSummaries)
+    store.commit_many([_elsewhere("CASE000000000007"), _elsewhere("CASE000000000008")])
+    late = replace(_deadline("CASE000000000007"), status="missed")
+    store.commit(_with_deadlines(follow(_elsewhere("CASE000000000007")), DeadlineWrite(late)))
+    filters: list[dict[str, Any]] = [
+        {},
+        {"type": "solo_living"},
+        {"state": "reported"},
+        {"type": "missing_child", "state": "dispatched"},
+        {"limit": 3},
+        {"after": "CASE000000000003", "limit": 2},
+        {"township": "白石乡"},
+        {"township": "青山镇", "state": "reported", "limit": 1},
+        {"overdue": True},
+    ]
+    for f in filters:
+        expected = [(CaseSummary.of(r), r.location) for r in store.list_cases(**f)]
+        assert list(store.list_summaries(**f)) == expected, f
+    places = {s.id: where for s, where in store.list_summaries(township="白石乡")}
+    assert places == {
+        "CASE000000000007": Location("河湾村", "白石乡", "青山县"),
+        "CASE000000000008": Location("河湾村", "白石乡", "青山县"),
+    }
+    assert [s.id for s, _ in store.list_summaries(overdue=True)] == ["CASE000000000007"]
 
 
 def test_count_cases_counts_per_type_state_and_place(listed: tuple[Any, list[str]]) -> None:

@@ -28,6 +28,7 @@ GROUP_KEYS = {
     "naive": ["naive_peak_rss_ratio", "naive_time_ratio"],
     "soak": ["soak_lateness_p99", "soak_rss_growth"],
     "cli": ["cli_help_s", "cli_case_show_s", "cli_case_show_same_exit_s"],
+    "lists": ["list_all_json_per_s", "list_all_table_per_s"],
     "service": ["api_fire_p99_s", "desk_page_p99_s", "service_soak_rss"],
     "scale": [
         f"scale_{store}_{step}_rss"
