@@ -44,7 +44,7 @@ from shouhu.engine.model import (
     Notice,
 )
 from shouhu.engine.ports import Commit, Transaction
-from shouhu.engine.views import CaseSummary
+from shouhu.engine.views import LINE_COLUMNS, CaseSummary
 
 # Statements built once: SQLAlchemy's compiled cache then serves every call (the hot path).
 _LOAD = sa.select(CASES).where(CASES.c.id == sa.bindparam("case_id"))
@@ -54,12 +54,7 @@ _EVENTS = (
 
 
 #: What a case's line in a listing needs (:meth:`PostgresStore.list_summaries`).
-_SUMMARY = [
-    CASES.c[name]
-    for name in (
-        "id", "type", "state", "version", "township", "village", "county", "reported_at", "outcome"
-    )
-]  # fmt: skip
+_SUMMARY = [CASES.c[name] for name in LINE_COLUMNS]
 
 
 def _listing(
@@ -146,13 +141,8 @@ class PostgresStore(SqlStore):
         """:meth:`list_cases`' cases as their lines (:class:`~shouhu.engine.ports.ListsSummaries`):
         the nine columns a line needs, nothing else read or decoded."""
         stmt = _listing(sa.select(*_SUMMARY), type, state, limit, after, overdue, township)
-        for id_, type_, state_, version, township_, village, county, at, outcome in self._stream(
-            stmt, 2000
-        ):
-            yield (
-                CaseSummary(id_, type_, state_, version, township_, village, at, outcome),
-                Location(village, township_, county),
-            )
+        for row in self._stream(stmt, 2000):
+            yield CaseSummary.from_row(row, row[7])
 
     def count_cases(self) -> list[tuple[str, str, str | None, str, str, int]]:
         c = CASES.c

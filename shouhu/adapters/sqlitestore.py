@@ -50,15 +50,13 @@ from shouhu.engine.model import (
     RegistryEntry,
 )
 from shouhu.engine.ports import Commit, Transaction
-from shouhu.engine.views import CaseSummary
+from shouhu.engine.views import LINE_COLUMNS, CaseSummary
 
 _CHUNK = 1000  # rows per fetch of a streamed read
 
 
 #: What a case's line in a listing needs (:meth:`SqliteStore.list_summaries`).
-_SUMMARY_SELECT = (
-    "SELECT id, type, state, version, township, village, county, reported_at, outcome FROM cases"
-)
+_SUMMARY_SELECT = f"SELECT {', '.join(LINE_COLUMNS)} FROM cases"
 
 
 def _listing(
@@ -169,13 +167,8 @@ class SqliteStore(SqlStore):
         """:meth:`list_cases`' cases as their lines (:class:`~shouhu.engine.ports.ListsSummaries`):
         nine columns read, one time parsed, a row at a time."""
         sql, params = _listing(_SUMMARY_SELECT, type, state, limit, after, overdue, township)
-        for id_, type_, state_, version, township_, village, county, at, outcome in self._stream(
-            sql, params
-        ):
-            yield (
-                CaseSummary(id_, type_, state_, version, township_, village, _dec_dt(at), outcome),  # type: ignore[arg-type]
-                Location(village, township_, county),
-            )
+        for row in self._stream(sql, params):
+            yield CaseSummary.from_row(row, _dec_dt(row[7]))  # type: ignore[arg-type]
 
     def count_cases(self) -> list[tuple[str, str, str | None, str, str, int]]:
         sql = (

@@ -6,13 +6,13 @@ for with ``identity=True``; the default form carries none.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from shouhu.engine.model import CaseRecord, Event
+from shouhu.engine.model import CaseRecord, Event, Location
 from shouhu.engine.redact import WITHHELD, public_deadline, public_effects, redact
 from shouhu.engine.timeutil import local_iso
 from shouhu.i18n import N_
@@ -207,6 +207,13 @@ def child_block(r: CaseRecord, *, identity: bool) -> dict[str, Any]:
     return shown
 
 
+#: The columns of ``cases`` a case's line needs, in the order :meth:`CaseSummary.from_row`
+#: takes them (a store's ``list_summaries`` reads these alone).
+LINE_COLUMNS = (
+    "id", "type", "state", "version", "township", "village", "county", "reported_at", "outcome"
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class CaseSummary:
     """A line of ``case list``: no identity."""
@@ -219,6 +226,16 @@ class CaseSummary:
     village: str
     reported_at: datetime
     outcome: str | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any], reported_at: datetime) -> tuple[CaseSummary, Location]:
+        """A case's line and place from a row of :data:`LINE_COLUMNS` (``reported_at``
+        decoded by the store)."""
+        id_, type_, state, version, township, village, county, _at, outcome = row
+        return (
+            cls(id_, type_, state, version, township, village, reported_at, outcome),
+            Location(village, township, county),
+        )
 
     @classmethod
     def of(cls, r: CaseRecord) -> CaseSummary:
