@@ -38,6 +38,7 @@ class Engine(core.Engine):
         create: bool = True,
         ephemeral: bool = False,
         workflows: WorkflowSet | None = None,
+        group_commit: bool = False,
         **kwargs: Any,
     ) -> Engine:
         """``policy``: a :class:`PolicyPack`, a pack file, or None for ``$SHOUHU_POLICY`` or
@@ -60,6 +61,11 @@ class Engine(core.Engine):
         :class:`~shouhu.errors.InvalidInput`, since everything filed in it is lost when it is
         closed; pass ``ephemeral=True`` to mean it (tests), or use :meth:`in_memory`.
         An empty URL is refused too (None means the default).
+
+        ``group_commit`` (default False; a SQLite file only): the engine's threads' concurrent
+        writes are gathered into one transaction and one fsync, each caller answered once its
+        write is durable, a refused one rolled back alone (docs/performance.md, "Group
+        commit"). For an embedder that shares this engine between threads.
         """
         from shouhu.adapters import dburl
         from shouhu.adapters.sqlstore import SqlStore
@@ -80,6 +86,12 @@ class Engine(core.Engine):
                 field="db",
             )
         store = SqlStore(target, make_dirs=url is None) if create else _open_existing(target)
+        if group_commit:
+            try:
+                store.group_commit()
+            except BaseException:
+                store.close()
+                raise
         return cls(
             store,
             clock or SystemClock(),

@@ -32,7 +32,13 @@ from shouhu.adapters.sqlcodec import (
     _enc_dt,
 )
 from shouhu.adapters.sqlite_fast import SqliteFast
-from shouhu.adapters.sqlitewriters import _PoolWriter, _SqliteWrite, _Writers
+from shouhu.adapters.sqlitewriters import (
+    _Group,
+    _GroupWrite,
+    _PoolWriter,
+    _SqliteWrite,
+    _Writers,
+)
 from shouhu.adapters.sqlrows import _DERIVED, _sqlite_cell_codecs, _sqlite_journal_append
 from shouhu.adapters.sqlstore import SqlStore
 from shouhu.engine import columns
@@ -51,6 +57,8 @@ from shouhu.engine.model import (
 )
 from shouhu.engine.ports import Commit, Transaction
 from shouhu.engine.views import LINE_COLUMNS, CaseSummary
+from shouhu.errors import InvalidInput
+from shouhu.i18n import _
 
 _CHUNK = 1000  # rows per fetch of a streamed read
 
@@ -101,6 +109,7 @@ class SqliteStore(SqlStore):
     or in memory."""
 
     fast: SqliteFast
+    _group: _Group | None = None
 
     def _engine_options(self, url: URL, *, make_dirs: bool) -> dict[str, Any]:
         path = url.database
@@ -290,17 +299,33 @@ class SqliteStore(SqlStore):
     # -- writes ------------------------------------------------------------------------------
 
     def write(self) -> AbstractContextManager[Transaction]:
-        """One write transaction: load, then append; commits when the block ends."""
-        return _SqliteWrite(self, self._writer)
+        """One write transaction: load, then append; commits when the block ends (with group
+        commit, :meth:`group_commit`, once the batch it joined has committed)."""
+        return self._tx()
+
+    def _tx(self) -> _GroupWrite | _SqliteWrite:
+        return _SqliteWrite(self, self._writer) if self._group is None else _GroupWrite(self._group)
+
+    def group_commit(self, most: int = 64) -> None:
+        """From now on, gather concurrent write transactions into one SQLite transaction and
+        one fsync (at most ``most`` a batch): for an embedder whose threads share this store
+        (:class:`~shouhu.adapters.sqlitewriters._Group` says how a refusal stays its own)."""
+        if not isinstance(self._writer, _Writers):
+            raise InvalidInput(
+                _("group commit needs a SQLite file: a database in memory is one per thread"),
+                field="group_commit",
+            )
+        if self._group is None:
+            self._group = _Group(self, self._writer, most)
 
     def commit_many(self, commits: Sequence[Commit]) -> None:
         if not commits:
             return
-        with _SqliteWrite(self, self._writer) as tx:
+        with self._tx() as tx:
             tx.append_many(commits)
 
     def record_access(self, access: Access) -> None:
-        with _SqliteWrite(self, self._writer) as tx:
+        with self._tx() as tx:
             tx.cur.execute(ACCESS.insert, ACCESS.row(access))
             _sqlite_journal_append(tx.cur, "access", access.case_id, access_body(access), access.at)
 

@@ -183,3 +183,168 @@ if hasattr(os, "register_at_fork"):
 def _close_quietly(conn: Any) -> None:
     with suppress(Exception):  # as the pool does: a connection that cannot close is let go
         conn.close()
+
+
+class _Batch:
+    """One SQLite transaction that several writers' blocks run in, one after another."""
+
+    __slots__ = ("busy", "closed", "cur", "done", "error", "held", "members", "waiting", "wrote")
+
+    def __init__(self) -> None:
+        self.busy = True  # a member's block is running on the connection (the first's: now)
+        self.closed = False  # committing or done: no one joins
+        self.members = 1
+        self.waiting = 0  # writers queued to run their block in this batch
+        self.wrote = 0  # members whose block ended without an error
+        self.held: tuple[Any, int, int] | None = None
+        self.cur: Any = None
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+
+class _Group:
+    """Group commit: concurrent write transactions of one store gathered into one SQLite
+    transaction, and so one ``COMMIT`` — one fsync — for all of them.
+
+    A writer that finds no open batch opens one (``BEGIN IMMEDIATE``, once the batch before
+    has committed); a writer that finds one open joins it and runs its block when the block
+    before has ended. Each block runs inside its own ``SAVEPOINT``, on the state the blocks
+    before it left (as ``fire_many``'s requests do): one that raises is rolled back to its
+    savepoint alone — its batch-mates are untouched — and its error is raised to its caller at
+    once. The member whose block ends with no one waiting (or the batch full, ``most``)
+    commits; every member whose block succeeded returns only after that ``COMMIT``, so an
+    acknowledged write is a durable one. If the ``COMMIT`` fails, every such member raises
+    (nothing of the batch was written: SQLite's transaction is all or nothing)."""
+
+    def __init__(self, store: SqliteStore, writers: _Writers | _PoolWriter, most: int) -> None:
+        self.store = store
+        self.writers = writers
+        self.most = most
+        self.cond = threading.Condition()
+        self.open: _Batch | None = None
+        self.committing = False
+        self.local = threading.local()  # .inside: this thread's block is running
+        #: Batches committed, and the writes they held (for tests and the bench's detail).
+        self.batches = 0
+        self.writes = 0
+
+
+class _GroupWrite:
+    """One writer's block in a :class:`_Group` batch, as one context manager."""
+
+    __slots__ = ("batch", "cur", "group")
+
+    def __init__(self, group: _Group) -> None:
+        self.group = group
+
+    def __enter__(self) -> _SqliteTx:
+        g = self.group
+        if getattr(g.local, "inside", False):  # it would queue behind itself for ever
+            raise RuntimeError("a write transaction inside another one on the same thread")
+        with g.cond:
+            while True:
+                b = g.open
+                if b is None:
+                    b = g.open = _Batch()
+                    while g.committing:  # the batch before holds SQLite's write lock
+                        g.cond.wait()
+                    starter = True
+                    break
+                if not b.busy and not b.closed and b.members < g.most:
+                    b.busy, starter = True, False
+                    b.members += 1
+                    break
+                b.waiting += 1
+                g.cond.wait()
+                b.waiting -= 1
+        self.batch = b
+        try:
+            with g.store._errors():
+                if starter:
+                    held = g.writers.take()
+                    try:
+                        cur = held[0].cursor()
+                        cur.execute("BEGIN IMMEDIATE")
+                        cur.close()
+                    except BaseException:
+                        g.writers.give(held)
+                        raise
+                    b.held = held
+                assert b.held is not None
+                self.cur = b.held[0].cursor()
+                self.cur.execute("SAVEPOINT shouhu_member")
+        except BaseException:
+            if b.held is None:  # no transaction to join: the writers queued start another
+                with g.cond:
+                    b.closed = True
+                    if g.open is b:
+                        g.open = None
+            self._leave(ok=False)
+            raise
+        g.local.inside = True
+        return _SqliteTx(g.store, g.store.fast, self.cur)
+
+    def __exit__(
+        self, typ: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> Literal[False]:
+        ok = exc is None
+        try:
+            with self.group.store._errors():
+                try:
+                    if not ok:
+                        self.cur.execute("ROLLBACK TO shouhu_member")
+                    self.cur.execute("RELEASE shouhu_member")
+                finally:
+                    self.cur.close()
+        except BaseException:
+            self._leave(ok=False)
+            raise
+        self._leave(ok=ok)
+        if not ok:  # the block's own error: a driver error is mapped, as _SqliteWrite does
+            self.group.store._errors().__exit__(typ, exc, tb)
+            return False
+        self.batch.done.wait()
+        if self.batch.error is not None:
+            raise self.batch.error
+        return False
+
+    def _leave(self, *, ok: bool) -> None:
+        """This member's block is over: let the next run, or commit the batch if none waits."""
+        g, b = self.group, self.batch
+        g.local.inside = False
+        with g.cond:
+            b.busy = False
+            b.wrote += ok
+            last = b.waiting == 0 or b.members >= g.most
+            if last:
+                b.closed = True
+                if g.open is b:
+                    g.open = None
+                g.committing = b.held is not None
+            g.cond.notify_all()
+        if last:
+            self._commit()
+
+    def _commit(self) -> None:
+        g, b = self.group, self.batch
+        try:
+            if b.held is not None:
+                driver = b.held[0]
+                with g.store._errors():
+                    try:
+                        if b.wrote:
+                            driver.commit()
+                        else:
+                            driver.rollback()
+                    finally:
+                        g.writers.give(b.held)
+        except BaseException as exc:
+            b.error = exc
+        finally:
+            with g.cond:
+                g.committing = False
+                if b.held is not None and b.error is None and b.wrote:
+                    g.batches += 1
+                    g.writes += b.wrote
+                g.cond.notify_all()
+            b.done.set()

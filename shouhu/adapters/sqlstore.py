@@ -126,6 +126,16 @@ class SqlStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def group_commit(self, most: int = 64) -> None:
+        """Gather concurrent write transactions into one (SQLite's store does; a server
+        commits concurrent transactions side by side and gathers their log flushes itself)."""
+        raise InvalidInput(
+            _(
+                "group commit is for a SQLite file; {dialect} commits concurrent writes itself"
+            ).format(dialect=self.dialect),
+            field="group_commit",
+        )
+
     def _errors(self) -> _DbErrors:
         return _DbErrors(self)
 
