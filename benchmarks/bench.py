@@ -85,6 +85,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from contextlib import closing
@@ -123,6 +124,9 @@ CHAIN: tuple[tuple[str, dict[str, Any] | None], ...] = (
     ("refused_to_correct", None),
 )
 GOAL_DURABLE = 0.5
+#: Group commit (issue 18): 32 threads sharing one engine, against raw one-commit-each.
+GOAL_GROUP = 1.5
+GROUP_THREADS = 32
 GOAL_BATCHED = 0.25
 GOAL_RSS_MB = 200.0
 GOAL_FLAT = 1.25
@@ -325,6 +329,53 @@ def durable_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
     ours = time.perf_counter() - start
     engine.close()
 
+    sql, rows = transition_rows(ours_path, setup_events)
+    if len(rows) != len(plan):
+        raise RuntimeError(f"expected {len(plan)} events from the engine, found {len(rows)}")
+    con = raw_connect(raw_path)
+    start = time.perf_counter()
+    raw_transitions(con, sql, rows)
+    raw = time.perf_counter() - start
+    con.close()
+    return ours, raw
+
+
+def group_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
+    """One repetition of the group-commit figure: the transitions of figure 1 fired by
+    :data:`GROUP_THREADS` threads sharing one engine opened with ``group_commit=True`` (each
+    thread takes whole cases, their steps in order), then raw's one-commit-each of the same
+    rows (figure 1's baseline). Seconds of each."""
+    from shouhu import Engine
+
+    ours_path, raw_path = tmp / f"group-{n}-ours.db", tmp / f"group-{n}-raw.db"
+    engine = open_engine(ours_path)
+    ids = engine.report_many((report_request(i) for i in range(sizes.durable_cases)), new_case=True)
+    for case_id in ids:
+        engine.fire(case_id, "dispatch", actor=POLICE, occurred_at="2026-03-02T09:00")
+    engine.close()
+    shutil.copyfile(ours_path, raw_path)
+    with closing(sqlite3.connect(raw_path)) as con:
+        (setup_events,) = con.execute("SELECT max(id) FROM events").fetchone()
+    plan = transitions(ids, sizes.durable_per_case)
+    by_case: dict[str, list[tuple[str, str, str, Any]]] = {}
+    for step in plan:
+        by_case.setdefault(step[0], []).append(step)
+    shares = [list(by_case.values())[k::GROUP_THREADS] for k in range(GROUP_THREADS)]
+    shared = Engine.open(f"sqlite:///{ours_path}", create=False, group_commit=True)
+
+    def work(cases: list[list[tuple[str, str, str, Any]]]) -> None:
+        for steps in cases:
+            for case_id, trigger, when, data in steps:
+                shared.fire(case_id, trigger, actor=POLICE, occurred_at=when, data=data)
+
+    pool = [threading.Thread(target=work, args=(share,)) for share in shares]
+    start = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    ours = time.perf_counter() - start
+    shared.close()
     sql, rows = transition_rows(ours_path, setup_events)
     if len(rows) != len(plan):
         raise RuntimeError(f"expected {len(plan)} events from the engine, found {len(rows)}")
@@ -849,6 +900,7 @@ def audit_figure(tmp: Path, sizes: Sizes) -> Figure:
 
 GROUPS = (
     "durable",
+    "group",
     "batched",
     "pg",
     "memory",
@@ -879,6 +931,22 @@ def run(sizes: Sizes, tmp: Path, only: Sequence[str] = GROUPS, quick: bool = Fal
                 GOAL_DURABLE,
                 count,
                 durable,
+            )
+        )
+    if "group" in only:
+        rounds = []
+        for n in range(REPEATS):
+            progress(f"group commit: round {n + 1}/{REPEATS}")
+            rounds.append(group_round(tmp, sizes, n))
+        count = sizes.durable_cases * sizes.durable_per_case
+        figures.append(
+            throughput(
+                "group_commit_transitions_per_s",
+                f"group commit: durable transitions/s, {GROUP_THREADS} threads, one engine "
+                f"({count:,}; raw: one commit each)",
+                GOAL_GROUP,
+                count,
+                rounds,
             )
         )
     if "batched" in only:

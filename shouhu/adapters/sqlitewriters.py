@@ -188,9 +188,13 @@ def _close_quietly(conn: Any) -> None:
 class _Batch:
     """One SQLite transaction that several writers' blocks run in, one after another."""
 
-    __slots__ = ("busy", "closed", "cur", "done", "error", "held", "members", "waiting", "wrote")
+    __slots__ = (
+        "busy", "closed", "cur", "done", "error", "held", "members", "turn", "waiting", "wrote",
+    )  # fmt: skip
 
-    def __init__(self) -> None:
+    def __init__(self, lock: threading.Lock) -> None:
+        #: The writers queued for this batch wait here, and are woken one at a time.
+        self.turn = threading.Condition(lock)
         self.busy = True  # a member's block is running on the connection (the first's: now)
         self.closed = False  # committing or done: no one joins
         self.members = 1
@@ -220,7 +224,9 @@ class _Group:
         self.store = store
         self.writers = writers
         self.most = most
-        self.cond = threading.Condition()
+        self.lock = threading.Lock()
+        #: A new batch's first writer waits here for the batch before to commit.
+        self.idle = threading.Condition(self.lock)
         self.open: _Batch | None = None
         self.committing = False
         self.local = threading.local()  # .inside: this thread's block is running
@@ -241,13 +247,13 @@ class _GroupWrite:
         g = self.group
         if getattr(g.local, "inside", False):  # it would queue behind itself for ever
             raise RuntimeError("a write transaction inside another one on the same thread")
-        with g.cond:
+        with g.lock:
             while True:
                 b = g.open
                 if b is None:
-                    b = g.open = _Batch()
+                    b = g.open = _Batch(g.lock)
                     while g.committing:  # the batch before holds SQLite's write lock
-                        g.cond.wait()
+                        g.idle.wait()
                     starter = True
                     break
                 if not b.busy and not b.closed and b.members < g.most:
@@ -255,7 +261,7 @@ class _GroupWrite:
                     b.members += 1
                     break
                 b.waiting += 1
-                g.cond.wait()
+                b.turn.wait()
                 b.waiting -= 1
         self.batch = b
         try:
@@ -275,7 +281,7 @@ class _GroupWrite:
                 self.cur.execute("SAVEPOINT shouhu_member")
         except BaseException:
             if b.held is None:  # no transaction to join: the writers queued start another
-                with g.cond:
+                with g.lock:
                     b.closed = True
                     if g.open is b:
                         g.open = None
@@ -312,16 +318,18 @@ class _GroupWrite:
         """This member's block is over: let the next run, or commit the batch if none waits."""
         g, b = self.group, self.batch
         g.local.inside = False
-        with g.cond:
+        with g.lock:
             b.busy = False
             b.wrote += ok
-            last = b.waiting == 0 or b.members >= g.most
+            last = b.waiting == 0 or b.members >= g.most or b.closed
             if last:
                 b.closed = True
                 if g.open is b:
                     g.open = None
                 g.committing = b.held is not None
-            g.cond.notify_all()
+                b.turn.notify_all()  # any still queued (a full batch) go on to the next
+            else:
+                b.turn.notify()  # the next writer's turn
         if last:
             self._commit()
 
@@ -341,10 +349,10 @@ class _GroupWrite:
         except BaseException as exc:
             b.error = exc
         finally:
-            with g.cond:
+            with g.lock:
                 g.committing = False
                 if b.held is not None and b.error is None and b.wrote:
                     g.batches += 1
                     g.writes += b.wrote
-                g.cond.notify_all()
+                g.idle.notify_all()
             b.done.set()

@@ -19,6 +19,7 @@ RUN = ROOT / "docs" / "performance.json"
 #: The figures each group of the bench makes (scale: six commands on each of two stores).
 GROUP_KEYS = {
     "durable": ["durable_transitions_per_s"],
+    "group": ["group_commit_transitions_per_s"],
     "batched": ["batched_reports_per_s"],
     "pg": ["pg_durable_transitions_per_s", "pg_batched_reports_per_s"],
     "memory": ["peak_rss_mb", "rss_flatness"],
