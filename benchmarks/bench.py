@@ -309,9 +309,12 @@ def raw_reports(con: sqlite3.Connection, sql: RawSql, batches: Sequence[Any]) ->
 # -- the figures -------------------------------------------------------------------------------
 
 
-def durable_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
-    """One repetition of figure 1: seconds for the engine's transitions, then for raw's."""
-    ours_path, raw_path = tmp / f"durable-{n}-ours.db", tmp / f"durable-{n}-raw.db"
+def durable_files(
+    tmp: Path, sizes: Sizes, name: str
+) -> tuple[Path, Path, int, list[tuple[str, str, str, Any]]]:
+    """Figure 1's two identical files (every case reported and dispatched), the last event id
+    before the timed part, and the plan of transitions to time."""
+    ours_path, raw_path = tmp / f"{name}-ours.db", tmp / f"{name}-raw.db"
     engine = open_engine(ours_path)
     ids = engine.report_many((report_request(i) for i in range(sizes.durable_cases)), new_case=True)
     for case_id in ids:
@@ -320,24 +323,33 @@ def durable_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
     shutil.copyfile(ours_path, raw_path)
     with closing(sqlite3.connect(raw_path)) as con:
         (setup_events,) = con.execute("SELECT max(id) FROM events").fetchone()
-    plan = transitions(ids, sizes.durable_per_case)
+    return ours_path, raw_path, setup_events, transitions(ids, sizes.durable_per_case)
 
+
+def raw_seconds(ours_path: Path, raw_path: Path, setup_events: int, count: int) -> float:
+    """Raw one-commit-each ``sqlite3`` writing the rows the engine wrote after
+    ``setup_events`` (``count`` of them) on the other file: seconds."""
+    sql, rows = transition_rows(ours_path, setup_events)
+    if len(rows) != count:
+        raise RuntimeError(f"expected {count} events from the engine, found {len(rows)}")
+    con = raw_connect(raw_path)
+    start = time.perf_counter()
+    raw_transitions(con, sql, rows)
+    raw = time.perf_counter() - start
+    con.close()
+    return raw
+
+
+def durable_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
+    """One repetition of figure 1: seconds for the engine's transitions, then for raw's."""
+    ours_path, raw_path, setup_events, plan = durable_files(tmp, sizes, f"durable-{n}")
     engine = open_engine(ours_path)
     start = time.perf_counter()
     for case_id, trigger, when, data in plan:
         engine.fire(case_id, trigger, actor=POLICE, occurred_at=when, data=data)
     ours = time.perf_counter() - start
     engine.close()
-
-    sql, rows = transition_rows(ours_path, setup_events)
-    if len(rows) != len(plan):
-        raise RuntimeError(f"expected {len(plan)} events from the engine, found {len(rows)}")
-    con = raw_connect(raw_path)
-    start = time.perf_counter()
-    raw_transitions(con, sql, rows)
-    raw = time.perf_counter() - start
-    con.close()
-    return ours, raw
+    return ours, raw_seconds(ours_path, raw_path, setup_events, len(plan))
 
 
 def group_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
@@ -347,16 +359,7 @@ def group_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
     rows (figure 1's baseline). Seconds of each."""
     from shouhu import Engine
 
-    ours_path, raw_path = tmp / f"group-{n}-ours.db", tmp / f"group-{n}-raw.db"
-    engine = open_engine(ours_path)
-    ids = engine.report_many((report_request(i) for i in range(sizes.durable_cases)), new_case=True)
-    for case_id in ids:
-        engine.fire(case_id, "dispatch", actor=POLICE, occurred_at="2026-03-02T09:00")
-    engine.close()
-    shutil.copyfile(ours_path, raw_path)
-    with closing(sqlite3.connect(raw_path)) as con:
-        (setup_events,) = con.execute("SELECT max(id) FROM events").fetchone()
-    plan = transitions(ids, sizes.durable_per_case)
+    ours_path, raw_path, setup_events, plan = durable_files(tmp, sizes, f"group-{n}")
     by_case: dict[str, list[tuple[str, str, str, Any]]] = {}
     for step in plan:
         by_case.setdefault(step[0], []).append(step)
@@ -376,15 +379,7 @@ def group_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
         t.join()
     ours = time.perf_counter() - start
     shared.close()
-    sql, rows = transition_rows(ours_path, setup_events)
-    if len(rows) != len(plan):
-        raise RuntimeError(f"expected {len(plan)} events from the engine, found {len(rows)}")
-    con = raw_connect(raw_path)
-    start = time.perf_counter()
-    raw_transitions(con, sql, rows)
-    raw = time.perf_counter() - start
-    con.close()
-    return ours, raw
+    return ours, raw_seconds(ours_path, raw_path, setup_events, len(plan))
 
 
 def batched_round(tmp: Path, sizes: Sizes, n: int, empty: Path) -> tuple[float, float]:
