@@ -217,8 +217,10 @@ class _Group:
     savepoint alone — its batch-mates are untouched — and its error is raised to its caller at
     once. The member whose block ends with no one waiting (or the batch full, ``most``)
     commits; every member whose block succeeded returns only after that ``COMMIT``, so an
-    acknowledged write is a durable one. If the ``COMMIT`` fails, every such member raises
-    (nothing of the batch was written: SQLite's transaction is all or nothing)."""
+    acknowledged write is a durable one. If the ``COMMIT`` fails — or a block's savepoint could
+    not be released or rolled back, so its writes cannot be told from the others' — the batch
+    is rolled back and every such member raises (nothing of the batch was written: SQLite's
+    transaction is all or nothing)."""
 
     def __init__(self, store: SqliteStore, writers: _Writers | _PoolWriter, most: int) -> None:
         self.store = store
@@ -302,7 +304,10 @@ class _GroupWrite:
                     self.cur.execute("RELEASE shouhu_member")
                 finally:
                     self.cur.close()
-        except BaseException:
+        except BaseException as failed:
+            # this block's writes may still be in the transaction: nothing of the batch may
+            # be committed then, and each member that waits for the COMMIT raises
+            self.batch.error = failed
             self._leave(ok=False)
             raise
         self._leave(ok=ok)
@@ -340,7 +345,7 @@ class _GroupWrite:
                 driver = b.held[0]
                 with g.store._errors():
                     try:
-                        if b.wrote:
+                        if b.wrote and b.error is None:
                             driver.commit()
                         else:
                             driver.rollback()

@@ -157,3 +157,52 @@ def test_a_write_inside_a_write_on_the_same_thread_is_an_error_not_a_hang(tmp_pa
             pass
     assert _rows(path) == ["CASE000000000001"]
     store.close()
+
+
+def test_a_block_whose_savepoint_cannot_be_undone_takes_its_batch_down_with_nothing_written(
+    tmp_path: Path,
+) -> None:
+    """If a block's savepoint is gone (here the block released it itself), its writes can no
+    longer be told from its batch-mates': the batch is rolled back whole and every member that
+    waited for its COMMIT raises — none is told its write is durable."""
+    from shouhu.errors import StoreUnavailable
+
+    path = tmp_path / "group.db"
+    store = SqlStore(f"sqlite:///{path}")
+    store.group_commit()
+    group = store._group  # type: ignore[attr-defined]
+    inside, go = threading.Event(), threading.Event()
+    seen: dict[str, str] = {}
+
+    def first() -> None:
+        try:
+            with store.write() as tx:
+                tx.append(new_case("CASE000000000001"))
+                inside.set()
+                go.wait(10)
+        except StoreUnavailable:
+            seen["first"] = "raised"
+        else:
+            seen["first"] = "answered"
+
+    def breaker() -> None:
+        try:
+            with store.write() as tx:
+                tx.append(new_case("CASE000000000002"))
+                tx.cur.execute("RELEASE shouhu_member")  # type: ignore[attr-defined]
+        except StoreUnavailable:
+            seen["breaker"] = "raised"
+
+    a = threading.Thread(target=first)
+    a.start()
+    inside.wait(10)
+    b = threading.Thread(target=breaker)
+    b.start()
+    _until(lambda: group.open is not None and group.open.waiting == 1)
+    go.set()
+    a.join(10)
+    b.join(10)
+    assert seen == {"first": "raised", "breaker": "raised"}
+    assert _rows(path) == []
+    assert group.batches == 0
+    store.close()
