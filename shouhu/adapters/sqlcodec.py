@@ -311,7 +311,7 @@ def deadline_of(row: Sequence[Any]) -> Deadline:
     """The :class:`Deadline` of a ``deadlines`` row (``id``, then :data:`DEADLINE_COLUMNS`)."""
     (
         id_, case_id, kind, status, due_at, started_at, started_seq, policy_version, closed_at,
-        closed_seq, met_at,
+        closed_seq, met_at, not_extended,
     ) = row  # fmt: skip
     return Deadline(
         id=id_,
@@ -325,6 +325,7 @@ def deadline_of(row: Sequence[Any]) -> Deadline:
         closed_at=_dec_dt(closed_at),
         closed_seq=closed_seq,
         met_at=_dec_dt(met_at),
+        not_extended=bool(not_extended),
     )
 
 
@@ -346,7 +347,7 @@ EVENT_COLUMNS = (
 )  # fmt: skip
 DEADLINE_COLUMNS = (
     "case_id", "kind", "status", "due_at", "started_at", "started_seq", "policy_version",
-    "closed_at", "closed_seq", "met_at",
+    "closed_at", "closed_seq", "met_at", "not_extended",
 )  # fmt: skip
 
 
@@ -380,6 +381,7 @@ def deadline_row(d: Deadline) -> tuple[Any, ...]:
     return (
         d.case_id, d.kind, d.status, _enc_dt(d.due_at), _enc_dt(d.started_at), d.started_seq,
         d.policy_version, _enc_dt(d.closed_at), d.closed_seq, _enc_dt(d.met_at),
+        int(d.not_extended),
     )  # fmt: skip
 
 

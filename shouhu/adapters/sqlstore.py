@@ -32,6 +32,7 @@ from shouhu.i18n import _
 if TYPE_CHECKING:
     from shouhu.adapters.sqlite_fast import SqliteFast
     from shouhu.adapters.sqlitewriters import _Writers
+    from shouhu.engine.compliance import ReportWindow, Tally
     from shouhu.engine.model import (
         Access,
         CaseHead,
@@ -122,6 +123,16 @@ class SqlStore:
 
     def commit(self, commit: Commit) -> None:
         self.commit_many([commit])
+
+    def compliance_tally(self, window: ReportWindow) -> Tally:
+        """The auditor's report counted in SQL (:class:`~shouhu.engine.compliance.
+        TalliesCompliance`; :mod:`shouhu.adapters.sqlreport`)."""
+        from shouhu.adapters.sqlreport import tally
+
+        with self._errors(), self.engine.connect() as conn:
+            if conn.dialect.name != "sqlite":  # every query on one snapshot, as SQLite's BEGIN
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            return tally(conn, window)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -156,7 +156,14 @@ def render_report(console: Console, report: Any) -> None:
     else:
         console.print(_("Six-month ground: reached by no case in the window."))
     console.print(_("Refused actions: {count}.").format(count=d["refused_actions"]))
-    if d["cases_failing_replay"]:
+    if d["cases_failing_replay"] is None:
+        console.print(
+            _(
+                "Counted from the tables audit verify checks; --replay rebuilds every case "
+                "from its events."
+            )
+        )
+    elif d["cases_failing_replay"]:
         failing = ", ".join(d["cases_failing_replay"])
         console.print(f"[red]{_('Cases failing replay:')}[/red] {failing}")
 

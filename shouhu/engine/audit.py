@@ -31,6 +31,7 @@ from shouhu.engine.anchors import (
 from shouhu.engine.compliance import ComplianceReport, KindStats
 from shouhu.engine.machines import step
 from shouhu.engine.model import CaseHead, CaseRecord, Event, Link
+from shouhu.engine.restdays import unknown_year
 from shouhu.engine.timeutil import local_iso, parse_instant
 from shouhu.engine.verification import Broken, Verification, verify_chain
 from shouhu.engine.views import WITHHELD
@@ -337,7 +338,7 @@ def _apply_effects(
                 "started_seq": seq,
                 "status": "pending",
                 "personal": str(item.get("counted_from", "")).startswith("withheld"),
-                "unknown_year": _unknown_year(item),
+                "unknown_year": unknown_year(item),
             }
             if item.get("fact"):
                 out = {**out, item["fact"]: item["due_at"]}
@@ -355,17 +356,11 @@ def _apply_effects(
         elif action == "rejudged":  # Civil Code Art. 203, judged anew (shouhu.engine.rejudge)
             del deadlines[key]
             to = item["to"]
-            d.update(due_at=parse_instant(to, "UTC"), unknown_year=_unknown_year(item))
+            d.update(due_at=parse_instant(to, "UTC"), unknown_year=unknown_year(item))
             deadlines[(item["kind"], to)] = d
             if item.get("fact"):
                 out = {**out, item["fact"]: to}
     return out
-
-
-def _unknown_year(item: Mapping[str, Any]) -> int | None:
-    rest = item.get("rest_days")
-    year = rest.get("unknown_year") if isinstance(rest, Mapping) else None
-    return year if isinstance(year, int) else None
 
 
 def _differences(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,7 +18,7 @@ from shouhu.engine.operators import Registry
 from shouhu.engine.ports import AuditReads
 from shouhu.engine.records import load
 from shouhu.engine.requests import Instant
-from shouhu.engine.timeutil import local_date, local_iso, parse_day, parse_instant
+from shouhu.engine.timeutil import day_start, local_date, local_iso, parse_day, parse_instant
 from shouhu.errors import InvalidInput
 from shouhu.i18n import _
 
@@ -220,10 +220,19 @@ def digest_anchor(self: Engine) -> str:
     return format_anchor(now, digest, count)
 
 
-def compliance_report(self: Engine, date_from: str | date, date_to: str | date) -> ComplianceReport:
-    """Over the cases reported in ``[date_from, date_to]`` (local dates, inclusive)."""
+def compliance_report(
+    self: Engine, date_from: str | date, date_to: str | date, *, replay: bool = False
+) -> ComplianceReport:
+    """Over the cases reported in ``[date_from, date_to]`` (local dates, inclusive).
+
+    Counted by the store from its tables where it can (:class:`~shouhu.engine.compliance.
+    TalliesCompliance`: the case and deadline rows, the late reports' notices and the few
+    events the report dates — tables ``audit verify`` recomputes from the events), else, or
+    with ``replay``, built from every case's replay, which also names the cases whose
+    history does not replay (``cases_failing_replay``; None when counted from the tables)."""
     from shouhu.engine.audit import ComplianceReport
     from shouhu.engine.audit import replay as _replay
+    from shouhu.engine.compliance import ReportWindow, TalliesCompliance, from_tally
 
     start = parse_day(date_from, field="from")
     end = parse_day(date_to, field="to")
@@ -232,6 +241,13 @@ def compliance_report(self: Engine, date_from: str | date, date_to: str | date) 
     out = ComplianceReport(start.isoformat(), end.isoformat())
     # the reports and the ledger's watches; not a township's submissions (township_return)
     counted = set(self.workflows.types()) | set(self.workflows.watch_types())
+    if not replay and isinstance(self.store, TalliesCompliance):
+        window = ReportWindow(
+            day_start(start, self.zone),
+            day_start(end + timedelta(days=1), self.zone),
+            tuple(sorted(counted)),
+        )
+        return from_tally(out, self.store.compliance_tally(window), window, self.zone)
     for record in self.store.list_cases():
         day = local_date(record.reported_at, self.zone)
         if not start <= day <= end or record.type not in counted:

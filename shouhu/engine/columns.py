@@ -79,6 +79,7 @@ DEADLINE_COLUMNS = (
     "closed_at",
     "closed_seq",
     "met_at",
+    "not_extended",
 )
 NOTICE_COLUMNS = (
     "id",
@@ -163,6 +164,7 @@ def deadline_columns(d: Deadline) -> dict[str, Any]:
         "closed_at": d.closed_at,
         "closed_seq": d.closed_seq,
         "met_at": d.met_at,
+        "not_extended": d.not_extended,
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from shouhu.engine.model import Deadline, DeadlineWrite
 from shouhu.engine.policy import DeadlineRule, PolicyPack
+from shouhu.engine.restdays import unknown_year
 from shouhu.engine.timeutil import local, local_iso, parse_instant
 from shouhu.engine.timeutil import zone as _zone
 from shouhu.i18n import N_, _
@@ -66,7 +67,10 @@ def start(
     """The one way a deadline starts: a pending row of ``rule`` due at ``due``, started by
     event ``seq`` at ``when`` under ``pack``, and its ``started`` effect (the period, its
     basis, and ``shown``: where it was counted from) recorded in the event's hash."""
-    new = Deadline(None, case_id, rule.name, "pending", due, when, seq, pack.id)
+    flagged = unknown_year(shown) is not None  # Art. 203 not applied: the row says so too
+    new = Deadline(
+        None, case_id, rule.name, "pending", due, when, seq, pack.id, not_extended=flagged
+    )
     out.writes.append(DeadlineWrite(new))
     out.effect(new, "started", zone, period=str(rule.period), basis=rule.basis, **shown)
 

@@ -56,6 +56,7 @@ from shouhu.engine.compare import (
 from shouhu.engine.hashing import GENESIS
 from shouhu.engine.model import JournalEntry, Link
 from shouhu.engine.notices import late_report_notices, notices_for
+from shouhu.engine.restdays import unknown_year
 from shouhu.i18n import _
 from shouhu.workflows.spec import TransitionDef
 from shouhu.workflows.workflowset import WorkflowSet
@@ -286,6 +287,7 @@ def _deadline_effects(out: CaseTables, link: Link) -> None:
                 "closed_at": None,
                 "closed_seq": None,
                 "met_at": None,
+                "not_extended": unknown_year(item) is not None,
             }
             personal = str(item.get("counted_from", "")).startswith("withheld")
             out.deadlines.append(_Due(cols, personal))
@@ -317,7 +319,11 @@ def _deadline_effects(out: CaseTables, link: Link) -> None:
         elif action in {"missed", "fired", "cancelled"}:
             c.update(status=action, closed_at=when, closed_seq=link.seq)
         elif action == "rejudged":  # Art. 203 judged anew: the pack that judged it, its due time
-            c.update(due_at=utc_text(str(item["to"])), policy_version=link.policy_version)
+            c.update(
+                due_at=utc_text(str(item["to"])),
+                policy_version=link.policy_version,
+                not_extended=unknown_year(item) is not None,
+            )
         else:
             out.problems.append(
                 _("event {seq}: unknown deadline action {action!r}").format(

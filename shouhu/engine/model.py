@@ -274,6 +274,10 @@ class Deadline:
     closed_at: datetime | None = None
     closed_seq: int | None = None
     met_at: datetime | None = None
+    #: Its due time was computed without Civil Code Art. 203's extension, for want of the
+    #: year's rest days in the pack, and not re-judged since (issue 14's flag; the report's
+    #: ``not_extended_no_calendar``).
+    not_extended: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -317,7 +317,8 @@ def record(
     writes: list[DeadlineWrite] = []
     effects: list[dict[str, Any]] = []
     for d, due, ext, year in found:
-        writes.append(DeadlineWrite(replace(d, due_at=due, policy_version=pack.id), "pending"))
+        judged_row = replace(d, due_at=due, policy_version=pack.id, not_extended=False)
+        writes.append(DeadlineWrite(judged_row, "pending"))
         effect: dict[str, Any] = {
             "kind": d.kind,
             "action": "rejudged",

@@ -73,6 +73,14 @@ class RestCalendar:
         return RestCalendar(tuple(by_year[k] for k in sorted(by_year)))
 
 
+def unknown_year(item: Mapping[str, object]) -> int | None:
+    """The year a deadline's ``started`` or ``rejudged`` effect says Art. 203 could not judge
+    for want of its rest days (``rest_days.unknown_year``), or None: judged."""
+    rest = item.get("rest_days")
+    year = rest.get("unknown_year") if isinstance(rest, Mapping) else None
+    return year if isinstance(year, int) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Extension:
     """What Art. 203 did to one period: its last day by Arts 201–202 (``last_day``), the last

@@ -250,3 +250,9 @@ def utc_iso(dt: datetime) -> str:
 
 def local_date(dt: datetime, tz: str) -> date:
     return local(dt, tz).date()
+
+
+def day_start(day: date, tz: str) -> datetime:
+    """The UTC instant of 00:00 of the local ``day`` in ``tz`` (where a report's day starts)."""
+    begins = datetime.combine(day, time(0), tzinfo=zone(tz))
+    return begins.astimezone(UTC)

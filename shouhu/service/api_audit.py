@@ -137,11 +137,18 @@ def compliance(
         str, Query(alias="from", description="first report date (2026-01-01 or 2026年1月1日)")
     ],
     date_to: Annotated[str, Query(alias="to", description="last report date")],
+    replay: Annotated[
+        bool,
+        Query(
+            description="rebuild every case from its events (``--replay``): slow, names "
+            "the cases whose history does not replay"
+        ),
+    ] = False,
 ) -> dict[str, Any]:
     """``shouhu audit report --json``: deadlines kept and missed, late reports, voluntary
     reports, the six-month ground. Open to any logged-in operator, as the CLI leaves it."""
     engine = service(request).engine()
-    return engine.compliance_report(date_from, date_to).to_dict()
+    return engine.compliance_report(date_from, date_to, replay=replay).to_dict()
 
 
 router.include_router(api_ledger.router)

@@ -134,7 +134,8 @@ def test_counts_by_type_and_state(cli: Cli, seeded: dict[str, str]) -> None:
         "suspected_harm": 1,
     }
     assert out["by_state"] == {"dispatched": 5, "petitioned": 1, "reported": 1}
-    assert out["cases_failing_replay"] == []
+    assert out["cases_failing_replay"] is None  # counted from the tables: nothing replayed
+    assert out["counted_from"] == "tables"
 
 
 def test_deadlines_met_late_missed_and_open_with_median_and_worst_lateness(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from shouhu import Engine, FakeClock
@@ -352,3 +353,80 @@ def test_a_duty_started_under_a_pack_without_rest_days_is_not_rejudged(stores: A
     assert new.rejudge() == []
     assert assessment(new, case_id)["due_at"] == "2026-10-06T00:00:00+08:00"
     assert events(new, case_id, "rest_days_rejudged") == []
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cases.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+def test_the_flag_is_on_the_deadline_row_counted_from_the_tables_until_a_pack_judges_it(
+    sql_url: str,
+) -> None:
+    """``deadlines.not_extended`` (issue 18): the report counted from the tables counts the
+    flagged duty as the replay does, and the re-judging event clears the row's flag."""
+    clock = FakeClock(cst("2027-01-04T10:00"))
+
+    def counted(engine: Engine) -> tuple[int, int]:
+        both = [
+            engine.compliance_report("2027-01-01", "2027-01-31", replay=r).to_dict()
+            for r in (False, True)
+        ]
+        return tuple(d["deadlines"]["assessment"]["not_extended_no_calendar"] for d in both)  # type: ignore[return-value]
+
+    with Engine.open(sql_url, clock=clock, policy=national()) as old:
+        case_id = assessing(old, "2027-01-04T09:00")
+        assert counted(old) == (1, 1)
+        (row,) = [d for d in old.store.deadlines(case_id=case_id) if d.kind == "assessment"]
+        assert row.not_extended
+    with Engine.open(sql_url, clock=clock, policy=city()) as new:
+        new.rejudge()
+        assert counted(new) == (0, 0)
+        (row,) = [d for d in new.store.deadlines(case_id=case_id) if d.kind == "assessment"]
+        assert not row.not_extended
+        assert new.verify().ok
+
+
+def test_a_database_from_before_the_flag_column_gets_each_rows_flag_from_its_events(
+    tmp_path: Path,
+) -> None:
+    """Migration 0009 adds ``deadlines.not_extended`` and sets it from the events: the duty
+    still flagged (its last day in 2028, a year no pack here has), not the one the city's
+    pack has judged since — as the engine wrote them; then verify holds."""
+    from alembic import command
+
+    from shouhu.adapters import migrate
+    from shouhu.adapters.sqlstore import SqlStore
+
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    clock = FakeClock(cst("2027-01-04T10:00"))
+    with Engine.open(url, clock=clock, policy=national()) as old:
+        judged = assessing(old, "2027-01-04T09:00")
+        clock.set(cst("2027-12-26T10:00"))
+        flagged = assessing(old, "2027-12-25T09:00")
+    with Engine.open(url, clock=clock, policy=city()) as new:
+        new.rejudge()
+        before = flags(new, flagged, judged)
+    assert before[flagged]["assessment"]
+    assert not before[judged]["assessment"]
+    store = SqlStore(url, create=False)
+    with store.engine.connect() as conn:
+        conn.execution_options(shouhu_write=True)
+        with conn.begin():
+            command.downgrade(migrate.config(conn), "0008_case_counts")
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("deadlines")}
+    store.close()
+    assert "not_extended" not in columns
+    assert migrate.upgrade(url).after == migrate.HEAD
+    with Engine.open(url, clock=clock, policy=city()) as after:
+        assert flags(after, flagged, judged) == before
+        assert after.verify().ok
+
+
+def flags(engine: Engine, *case_ids: str) -> dict[str, dict[str, bool]]:
+    """Each case's deadline rows' ``not_extended``, by kind (the last row of a kind)."""
+    return {
+        c: {d.kind: d.not_extended for d in engine.store.deadlines(case_id=c)} for c in case_ids
+    }
