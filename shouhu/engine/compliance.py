@@ -239,7 +239,8 @@ _DeadlineCount = tuple[str, str, str, bool, bool, datetime | None, datetime | No
 @dataclass
 class Tally:
     """What a store counts for a report from its tables, each row with its case's type
-    first (:func:`from_tally` keeps the window's types) and each list in case id order:
+    first (:func:`from_tally` keeps the window's types); the lists that name cases are in
+    case id order, as the replay's report lists them:
 
     - ``cases``: (type, state, reporter kind, mandatory, late, count);
     - ``late_cases``: (type, reporter kind, case id) of the late reports;
