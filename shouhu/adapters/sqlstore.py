@@ -132,6 +132,9 @@ class SqlStore:
         with self._errors(), self.engine.connect() as conn:
             if conn.dialect.name != "sqlite":  # every query on one snapshot, as SQLite's BEGIN
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                # room to count the groups in a hash table (a few, though the planner guesses
+                # one a row): without it PostgreSQL sorts every deadline row on disk first
+                conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
             return tally(conn, window)
 
     def close(self) -> None:
