@@ -127,13 +127,8 @@ class ComplianceReport:
                 ),
                 None,
             )
-            self.six_month.append(
-                {
-                    "case_id": record.id,
-                    "matured_at": local_iso(matured.occurred_at, tz),
-                    "petitioned": petition is not None,
-                    "petitioned_at": local_iso(petition.occurred_at, tz) if petition else None,
-                }
+            self.matured(
+                record.id, matured.occurred_at, petition.occurred_at if petition else None, tz
             )
 
     def _reporters(self, record: CaseRecord, r: Replay, tz: str, events: Sequence[Event]) -> None:
@@ -142,15 +137,8 @@ class ComplianceReport:
         report = events[0].effects.get("report") if events and events[0].seq == 1 else None
         superior = report.get("superior") if isinstance(report, dict) else None
         if isinstance(superior, dict) and report and report.get("late"):
-            organ = self.late_notices.setdefault(
-                str(superior.get("recipient")),
-                {"notices": 0, "reporter_kinds": {}, "reporting_bodies": {}, "cases": []},
-            )
-            organ["notices"] += 1
-            kinds, bodies = organ["reporter_kinds"], organ["reporting_bodies"]
-            kinds[record.reporter.kind] = kinds.get(record.reporter.kind, 0) + 1
-            bodies[record.reporter.name] = bodies.get(record.reporter.name, 0) + 1
-            organ["cases"].append(record.id)
+            rep = record.reporter
+            self.told(str(superior.get("recipient")), rep.kind, rep.name, record.id)
         if record.reporter.kind not in VOLUNTARY_REPORTER_KINDS:  # a watch's registrar too
             return
         self.voluntary["reports"] += 1
@@ -158,14 +146,36 @@ class ComplianceReport:
             (s for s in r.steps if s.trigger == "commend_reporter" and not s.refused), None
         )
         if praised is not None:
-            self.voluntary["praised"] += 1
-            self.voluntary["praised_cases"].append(
-                {
-                    "case_id": record.id,
-                    "reporter_kind": record.reporter.kind,
-                    "praised_at": local_iso(praised.occurred_at, tz),
-                }
-            )
+            self.praised(record.id, record.reporter.kind, praised.occurred_at, tz)
+
+    def told(self, recipient: str, kind: str, body: str, case_id: str) -> None:
+        """A late mandatory report's notice to its reporter's superior organ, counted."""
+        organ = self.late_notices.setdefault(
+            recipient, {"notices": 0, "reporter_kinds": {}, "reporting_bodies": {}, "cases": []}
+        )
+        organ["notices"] += 1
+        kinds, bodies = organ["reporter_kinds"], organ["reporting_bodies"]
+        kinds[kind] = kinds.get(kind, 0) + 1
+        bodies[body] = bodies.get(body, 0) + 1
+        organ["cases"].append(case_id)
+
+    def matured(self, case_id: str, at: datetime, petitioned_at: datetime | None, tz: str) -> None:
+        """A case whose six months of refused duties ran out at ``at``, and its petition."""
+        self.six_month.append(
+            {
+                "case_id": case_id,
+                "matured_at": local_iso(at, tz),
+                "petitioned": petitioned_at is not None,
+                "petitioned_at": local_iso(petitioned_at, tz) if petitioned_at else None,
+            }
+        )
+
+    def praised(self, case_id: str, kind: str, at: datetime, tz: str) -> None:
+        """A voluntary report the police praised at ``at``."""
+        self.voluntary["praised"] += 1
+        self.voluntary["praised_cases"].append(
+            {"case_id": case_id, "reporter_kind": kind, "praised_at": local_iso(at, tz)}
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -301,16 +311,8 @@ def from_tally(
         if due_at is not None and met_at is not None:
             _done_late(k, status, due_at, met_at, n)
     for type_, recipient, kind, body, case_id in tally.notices:
-        if type_ not in types:
-            continue
-        organ = report.late_notices.setdefault(
-            recipient, {"notices": 0, "reporter_kinds": {}, "reporting_bodies": {}, "cases": []}
-        )
-        organ["notices"] += 1
-        kinds, bodies = organ["reporter_kinds"], organ["reporting_bodies"]
-        kinds[kind] = kinds.get(kind, 0) + 1
-        bodies[body] = bodies.get(body, 0) + 1
-        organ["cases"].append(case_id)
+        if type_ in types:
+            report.told(recipient, kind, body, case_id)
     _dated(report, (s[1:] for s in tally.steps if s[0] in types), tz)
     return report
 
@@ -359,21 +361,7 @@ def _dated(
         matured = next((s for s in events if s[2] == MATURED), None)
         if matured is not None:
             petition = next((s for s in events if s[2] == PETITION and s[3] > matured[3]), None)
-            report.six_month.append(
-                {
-                    "case_id": case_id,
-                    "matured_at": local_iso(matured[4], tz),
-                    "petitioned": petition is not None,
-                    "petitioned_at": local_iso(petition[4], tz) if petition else None,
-                }
-            )
+            report.matured(case_id, matured[4], petition[4] if petition else None, tz)
         praised = next((s for s in events if s[2] == PRAISE), None)
         if praised is not None and kind in VOLUNTARY_REPORTER_KINDS:
-            report.voluntary["praised"] += 1
-            report.voluntary["praised_cases"].append(
-                {
-                    "case_id": case_id,
-                    "reporter_kind": kind,
-                    "praised_at": local_iso(praised[4], tz),
-                }
-            )
+            report.praised(case_id, kind, praised[4], tz)
