@@ -795,6 +795,7 @@ def sweep_file(path: Path, sizes: Sizes, pending: int) -> None:
             started_at="2026-03-02 00:30:00.000000",
             started_seq=1,
             policy_version="bench@1",
+            not_extended=0,
         )
         marks = ", ".join("?" * len(cols))
         sql = f"INSERT INTO deadlines ({quoted(cols)}) VALUES ({marks})"
