@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from shouhu.adapters.sqlcodec import DEADLINE, NOTICE
+from shouhu.adapters.sqlcodec import CASE, DEADLINE, NOTICE
 from shouhu.adapters.sqlite_fast import SqliteFast
 from shouhu.adapters.sqlrows import (
     _CASE_DEADLINES,
@@ -26,6 +26,7 @@ from shouhu.adapters.sqlrows import (
 from shouhu.adapters.sqlwrite import apply_core, apply_sqlite
 from shouhu.adapters.tables import (
     CASES,
+    DEADLINES,
     OPEN_WATCH,
     OUTBOX,
 )
@@ -56,6 +57,13 @@ def _open_watch(types: Sequence[str]) -> str:
 
 _SHIPPED_WATCHES = frozenset(WATCH_TYPES)
 
+_LOAD_MANY = sa.select(CASES).where(CASES.c.id == sa.func.any(sa.bindparam("ids")))
+_DEADLINES_MANY = (
+    sa.select(DEADLINES)
+    .where(DEADLINES.c.case_id == sa.func.any(sa.bindparam("ids")))
+    .order_by(DEADLINES.c.id)
+)
+
 
 class _SqlTx:
     """A :class:`~shouhu.engine.ports.Transaction` on one connection inside BEGIN … COMMIT."""
@@ -79,6 +87,16 @@ class _SqlTx:
     def deadlines(self, case_id: str) -> list[Deadline]:
         rows = self.conn.execute(_CASE_DEADLINES, {"case_id": case_id}).mappings()
         return [DEADLINE.record(r) for r in rows]
+
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        rows = self.conn.execute(_LOAD_MANY, {"ids": list(case_ids)}).mappings()
+        return {r["id"]: CASE.record(r) for r in rows}
+
+    def deadlines_many(self, case_ids: Sequence[str]) -> dict[str, list[Deadline]]:
+        found: dict[str, list[Deadline]] = {}
+        for r in self.conn.execute(_DEADLINES_MANY, {"ids": list(case_ids)}).mappings():
+            found.setdefault(r["case_id"], []).append(DEADLINE.record(r))
+        return found
 
     def notices_due(self, now: datetime, limit: int) -> list[Notice]:
         stmt = (

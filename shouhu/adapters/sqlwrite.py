@@ -30,6 +30,7 @@ from shouhu.adapters.tables import (
     INTAKE,
     OUTBOX,
 )
+from shouhu.engine.model import DeadlineWrite
 from shouhu.engine.ports import Commit
 from shouhu.errors import Conflict
 
@@ -45,6 +46,35 @@ _UPDATE_DEADLINE = DEADLINES.update().where(
 _VERSION = sa.select(CASES.c.version).where(CASES.c.id == sa.bindparam("case_id"))
 
 
+_STATUS = sa.select(DEADLINES.c.status).where(DEADLINES.c.id == sa.bindparam("row_id"))
+
+
+def _guarded_updates(conn: Connection, stmt: Any, rows: list[tuple[dict[str, Any], Any]]) -> bool:
+    """Each row's values written where its row still holds the value read (``b_expected``):
+    one statement for one row (a single fire), else one ``executemany``, which psycopg sends
+    in pipeline mode (one round trip, not one a row). Whether every row was found: the row
+    count of an ``executemany`` is the sum, and each update can match one row at most."""
+    if not rows:
+        return True
+    params = []
+    for values, expected in rows:
+        values["b_id"] = values.pop("id")
+        values["b_expected"] = expected
+        params.append(values)
+    done = conn.execute(stmt, params[0] if len(params) == 1 else params).rowcount
+    return bool(done == len(params))
+
+
+def _version(conn: Connection, c: Commit) -> int | None:
+    found = conn.execute(_VERSION, {"case_id": c.case.id}).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def _status(conn: Connection, w: DeadlineWrite) -> str | None:
+    found = conn.execute(_STATUS, {"row_id": w.deadline.id}).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
 def _version_conflict(conn: Connection, c: Commit) -> Conflict:
     return _conflict(conn.execute(_VERSION, {"case_id": c.case.id}).scalar_one_or_none(), c)
 
@@ -56,14 +86,12 @@ def apply_core(conn: Connection, commits: Sequence[Commit]) -> None:
             conn.execute(_INSERT_CASE, [CASE.values(c.case) for c in new])
         except IntegrityError:  # PostgreSQL aborts the transaction: no lookup after this
             raise _conflict(None, new[0]) from None
-    for c in commits:
-        if c.expected_version is None:
-            continue
-        values = CASE.values(c.case)
-        values["b_id"] = values.pop("id")
-        values["b_expected"] = c.expected_version
-        if conn.execute(_UPDATE_CASE, values).rowcount != 1:
-            raise _version_conflict(conn, c)
+    updated = [c for c in commits if c.expected_version is not None]
+    cases = [(CASE.values(c.case), c.expected_version) for c in updated]
+    if not _guarded_updates(conn, _UPDATE_CASE, cases):
+        # the rows this statement updated are at their new version within the transaction
+        lost = next((c for c in updated if _version(conn, c) != c.case.version), updated[0])
+        raise _version_conflict(conn, lost)
     events = [EVENT.values(e) for c in commits for e in c.events]
     if events:
         try:
@@ -83,14 +111,12 @@ def apply_core(conn: Connection, commits: Sequence[Commit]) -> None:
     notices = [NOTICE.values(n) for c in commits for n in c.notices]
     if notices:
         conn.execute(OUTBOX.insert(), [{k: v for k, v in n.items() if k != "id"} for n in notices])
-    for w in writes:
-        if w.deadline.id is None:
-            continue
-        values = DEADLINE.values(w.deadline)
-        values["b_id"] = values.pop("id")
-        values["b_expected"] = w.expected_status
-        if conn.execute(_UPDATE_DEADLINE, values).rowcount != 1:
-            raise _deadline_conflict(w)
+    moved = [w for w in writes if w.deadline.id is not None]
+    rows = [(DEADLINE.values(w.deadline), w.expected_status) for w in moved]
+    if not _guarded_updates(conn, _UPDATE_DEADLINE, rows):
+        raise _deadline_conflict(
+            next((w for w in moved if _status(conn, w) != w.deadline.status), moved[0])
+        )
 
 
 def apply_sqlite(cur: Any, fast: SqliteFast, commits: Sequence[Commit]) -> None:

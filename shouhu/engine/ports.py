@@ -113,6 +113,18 @@ def same_child(stored_id: str | None, stored_name: str, id_number: str | None, n
 
 
 @runtime_checkable
+class LoadsMany(Protocol):
+    """A write transaction that can also read many cases and their deadline rows in one query
+    each (an optional part of the port): where a round trip costs more than the row, as on
+    PostgreSQL, a batch (``fire_many``) reads its cases this way before it fires. Cases not
+    found are left out; each case's rows are in id order, as :meth:`Transaction.deadlines`."""
+
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, CaseRecord]: ...
+
+    def deadlines_many(self, case_ids: Sequence[str]) -> dict[str, list[Deadline]]: ...
+
+
+@runtime_checkable
 class ListsSummaries(Protocol):
     """A store that can also list cases as their lines alone (an optional part of the port):
     the same cases as :meth:`Store.list_cases` with the same filters, in the same order, each

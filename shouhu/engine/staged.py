@@ -14,7 +14,7 @@ from shouhu.engine.model import (
     Notice,
     RegistryEntry,
 )
-from shouhu.engine.ports import Commit, Transaction, same_child
+from shouhu.engine.ports import Commit, LoadsMany, Transaction, same_child
 
 #: Where the ids of deadline rows new in a batch start while it is staged (above any id a
 #: store hands out, so they keep the rows' age order and cannot be taken for stored rows).
@@ -39,6 +39,21 @@ class _Staged:
         self.commits: dict[str, list[Commit]] = {}
         self.read_status: dict[int, str | None] = {}  # of each stored row the batch moved
         self.next_id = _STAGED_ID
+        self.registry_read: int | None = None  # the registry's length this batch read
+
+    def prefetch(self, case_ids: Sequence[str]) -> None:
+        """Read the batch's cases and their deadline rows in one query each, where the store
+        can (:class:`~shouhu.engine.ports.LoadsMany`); else each is read on first use."""
+        if not isinstance(self.tx, LoadsMany):
+            return
+        wanted = [c for c in dict.fromkeys(case_ids) if c not in self.cases]
+        if not wanted:
+            return
+        found = self.tx.load_many(wanted)
+        rows = self.tx.deadlines_many(list(found))
+        for case_id, case in found.items():
+            self.cases[case_id] = case
+            self.rows.setdefault(case_id, rows.get(case_id, []))
 
     def load(self, case_id: str) -> CaseRecord | None:
         if case_id not in self.cases:
@@ -46,7 +61,14 @@ class _Staged:
         return self.cases[case_id]
 
     def registry_since(self, after: int) -> list[RegistryEntry]:
-        return self.tx.registry_since(after)
+        # Read once a batch: the batch is one transaction, and nothing in it appends to the
+        # registry, so every act in it is judged against the registry as its transaction
+        # found it (as a single fire's is), not read again for each request.
+        if self.registry_read is not None and after >= self.registry_read:
+            return []
+        more = self.tx.registry_since(after)
+        self.registry_read = after + len(more)
+        return more
 
     def deadlines(self, case_id: str) -> list[Deadline]:
         rows = self.rows.get(case_id)

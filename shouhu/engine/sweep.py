@@ -22,6 +22,7 @@ from shouhu.engine.ports import Commit, Transaction
 from shouhu.engine.records import FUTURE_TOLERANCE, advance, load, log_events
 from shouhu.engine.rejudge import rejudge
 from shouhu.engine.requests import Fired, Instant
+from shouhu.engine.staged import _Staged
 from shouhu.engine.timeutil import local_iso, parse_instant
 from shouhu.engine.views import WITHHELD
 from shouhu.errors import Conflict, InvalidInput
@@ -90,8 +91,13 @@ def run_due(
         waiting = False  # a held case has rows left in this claim
         try:
             with self.store.write() as store_tx:
-                tx = signing(store_tx, acting)
-                due = sorted(tx.due(at, batch), key=partial(firing_order, self))
+                # The claim's rows are fired on a staged view of the transaction (as
+                # fire_many's steps): their cases and deadline rows read in one go where the
+                # store can, each case's commits merged and written together at the end.
+                staged = _Staged(store_tx)
+                tx = signing(staged, acting)
+                due = sorted(staged.due(at, batch), key=partial(firing_order, self))
+                staged.prefetch([d.case_id for d in due])
                 for d in due:
                     if d.case_id in held:
                         waiting = waiting or d.case_id not in closed
@@ -103,6 +109,7 @@ def run_due(
                         held.add(new.id)
                     if new.closed_at is not None:
                         closed.add(new.id)
+                staged.flush()
         except Conflict:
             # Another worker (or an operator) wrote one of these cases first: nothing of
             # this batch was written; claim again. Bounded, so a stuck row cannot spin.

@@ -111,6 +111,13 @@ def _fire_batch(self: Engine, requests: Sequence[FireRequest]) -> list[CaseSumma
     fired: list[tuple[FireRequest, str, CaseRecord, CaseRecord]] = []
     with self.store.write() as store_tx:
         tx = _Staged(store_tx)
+        tx.prefetch(
+            [
+                r.case_id
+                for r in requests
+                if isinstance(r, FireRequest) and isinstance(r.case_id, str)
+            ]
+        )
         for index, r in enumerate(requests):
             try:
                 if not isinstance(r, FireRequest):
@@ -119,7 +126,7 @@ def _fire_batch(self: Engine, requests: Sequence[FireRequest]) -> list[CaseSumma
                         field="request",
                     )
                 _check_expected(r.expected_version)
-                acting = _operator(self, r.actor, r.trigger, store_tx)
+                acting = _operator(self, r.actor, r.trigger, tx)
                 role = acting.role
                 _check_trigger(r.trigger)
                 case = load(self, r.case_id, tx)
