@@ -39,6 +39,7 @@ class Engine(core.Engine):
         ephemeral: bool = False,
         workflows: WorkflowSet | None = None,
         group_commit: bool = False,
+        connections: int | None = None,
         **kwargs: Any,
     ) -> Engine:
         """``policy``: a :class:`PolicyPack`, a pack file, or None for ``$SHOUHU_POLICY`` or
@@ -66,6 +67,9 @@ class Engine(core.Engine):
         writes are gathered into one transaction and one fsync, each caller answered once its
         write is durable, a refused one rolled back alone (docs/performance.md, "Group
         commit"). For an embedder that shares this engine between threads.
+
+        ``connections`` (default None: SQLAlchemy's pool of 5, and 10 more on demand): the
+        connections the store keeps open — as many as the threads that share it read at once.
         """
         from shouhu.adapters import dburl
         from shouhu.adapters.sqlstore import SqlStore
@@ -85,7 +89,18 @@ class Engine(core.Engine):
                 ).format(url=target[:80]),
                 field="db",
             )
-        store = SqlStore(target, make_dirs=url is None) if create else _open_existing(target)
+        if connections is not None and (
+            not isinstance(connections, int) or isinstance(connections, bool) or connections < 1
+        ):
+            raise InvalidInput(
+                _("connections must be at least 1, not {n!r}").format(n=connections),
+                field="connections",
+            )
+        store = (
+            SqlStore(target, make_dirs=url is None, connections=connections)
+            if create
+            else _open_existing(target, connections)
+        )
         if group_commit:
             try:
                 store.group_commit()
@@ -125,7 +140,7 @@ class Engine(core.Engine):
         )
 
 
-def _open_existing(url: str) -> SqlStore:
+def _open_existing(url: str, connections: int | None = None) -> SqlStore:
     """A store on a database that exists, with its schema brought to the head; creates none.
 
     A SQLite file must exist (an existing empty one gets the schema, as before); a server's
@@ -142,7 +157,7 @@ def _open_existing(url: str) -> SqlStore:
                 "something, or `shouhu db upgrade`, creates one)"
             ).format(path=path)
         )
-    store = SqlStore(url, create=False)
+    store = SqlStore(url, create=False, connections=connections)
     try:
         if store.dialect != "sqlite":
             with store._errors():

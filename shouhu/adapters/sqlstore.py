@@ -80,12 +80,20 @@ class SqlStore:
         return object.__new__(cls)
 
     def __init__(
-        self, url: str, *, create: bool = True, make_dirs: bool = False, echo: bool = False
+        self,
+        url: str,
+        *,
+        create: bool = True,
+        make_dirs: bool = False,
+        echo: bool = False,
+        connections: int | None = None,
     ) -> None:
         parsed = _parse(url)
         self.url = parsed
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo, "json_serializer": dumps}
+        if connections is not None:  # the pool kept open (SQLAlchemy's default: 5)
+            kwargs["pool_size"] = connections
         kwargs.update(self._engine_options(parsed, make_dirs=make_dirs))
         try:
             self.engine: Engine = sa.create_engine(parsed, **kwargs)

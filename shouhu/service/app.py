@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> Any:
         import anyio.to_thread
 
-        # as many worker threads as the service has engines for (each its own connections)
+        # as many worker threads as the service has connections for (each its own engine)
         anyio.to_thread.current_default_thread_limiter().total_tokens = service.settings.threads
         service.start_counting()  # the desk's counts, before the first worklist asks
         yield

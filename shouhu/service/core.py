@@ -5,13 +5,17 @@ as the CLI does, acting as the logged-in operator's :class:`~shouhu.engine.signi
 (unwrapped at login, :mod:`shouhu.adapters.weblogins`), so the engine signs every act with
 the operator's own key and judges role and scope as it does for ``--as``.
 
-Each worker thread has its own :class:`~shouhu.Engine` on the database (a store is one
-connection pool; SQLite serialises writers, PostgreSQL takes concurrent ones), opened with
-``create=False``: the service never creates a database. A thread's engine goes back to the
-service's idle engines when the thread ends (the server's worker threads come and go; the
-desk's counts run on a thread of their own every half minute), and the next new thread takes
-it: the service holds at most as many engines as it ever ran threads at once, however long
-it runs.
+Each worker thread has its own :class:`~shouhu.Engine` (a signed request fixes its clock and
+ids for the request), and every thread's engine works on one store, opened with
+``create=False`` (the service never creates a database) and a pool of as many connections as
+the service has threads (and two more: the desk's counts, the start). On a SQLite file that
+store gathers the threads' concurrent writes into one transaction and one fsync (group commit,
+issue 18: :meth:`~shouhu.adapters.sqlitestore.SqliteStore.group_commit`), each request
+answered only once its write is durable and a refused one rolled back alone; PostgreSQL takes
+concurrent writers itself. A thread's engine goes back to the service's idle engines when the
+thread ends (the server's worker threads come and go; the desk's counts run on a thread of
+their own every half minute), and the next new thread takes it: the service holds at most as
+many engines as it ever ran threads at once, however long it runs.
 """
 
 from __future__ import annotations
@@ -52,8 +56,9 @@ class Settings:
     max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
     clock: Clock | None = None
-    #: Worker threads of one service process, each with its own engine and connections
-    #: (SQLite takes one writer at a time; more processes: ``--workers``).
+    #: Worker threads of one service process, each with its own engine, all on one store with
+    #: a connection each (on SQLite their writes are group-committed; more processes:
+    #: ``--workers``).
     threads: int = 8
 
     @classmethod
@@ -135,8 +140,27 @@ class Service:
         )
         self._counting = False
         self._first_count = threading.Event()
-        # open one at start: a missing database or a bad pack fails the service, not a request
+        # open the store at start: a missing database or a bad pack fails the service, not a
+        # request
+        self._base = self._open_base()
         self.engine()
+
+    def _open_base(self) -> Engine:
+        """The engine whose store every thread's engine shares (it is no thread's own)."""
+        from shouhu.adapters import dburl
+        from shouhu.adapters.policyfile import load_pack
+        from shouhu.api import Engine
+
+        s = self.settings
+        return Engine.open(
+            s.db,
+            clock=s.clock,
+            zone=s.zone,
+            policy=load_pack(s.policy) if s.policy else None,
+            create=False,
+            group_commit=dburl.sqlite_file(s.db) is not None,
+            connections=s.threads + 2,
+        )
 
     def engine(self) -> Engine:
         """This thread's engine; its clock is the service's, or fixed at the instant a
@@ -158,16 +182,15 @@ class Service:
         with self._lock:
             found = self._idle.pop() if self._idle else None
         if found is None:
-            from shouhu.adapters.policyfile import load_pack
             from shouhu.api import Engine
 
-            s = self.settings
-            found = Engine.open(
-                s.db,
-                clock=s.clock,
-                zone=s.zone,
-                policy=load_pack(s.policy) if s.policy else None,
-                create=False,
+            base = self._base
+            found = Engine(
+                base.store,
+                base.clock,
+                zone=base.zone,
+                policy=base.policy,
+                workflows=base.workflows,
             )
             with self._lock:
                 self._engines.append(found)
@@ -217,10 +240,9 @@ class Service:
 
     def close(self) -> None:
         with self._lock:
-            for engine in self._engines:
-                engine.close()
             self._engines.clear()
             self._idle.clear()
+        self._base.close()  # the one store every thread's engine shared
 
     def now(self) -> datetime:
         return self.engine().clock.now()

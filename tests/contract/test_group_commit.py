@@ -206,3 +206,18 @@ def test_a_block_whose_savepoint_cannot_be_undone_takes_its_batch_down_with_noth
     assert _rows(path) == []
     assert group.batches == 0
     store.close()
+
+
+@pytest.mark.parametrize("connections", [0, -1, True, "8"])
+def test_a_pool_of_no_connections_is_refused_and_no_file_is_made(
+    tmp_path: Path, connections: object
+) -> None:
+    target = tmp_path / "pool.db"
+    with pytest.raises(InvalidInput, match="connections must be at least 1"):
+        Engine.open(f"sqlite:///{target}", connections=connections)  # type: ignore[arg-type]
+    assert not target.exists()
+
+
+def test_a_store_keeps_the_connections_it_was_sized_for(tmp_path: Path) -> None:
+    with Engine.open(f"sqlite:///{tmp_path / 'pool.db'}", connections=40) as engine:
+        assert engine.store.engine.pool.size() == 40  # type: ignore[attr-defined]

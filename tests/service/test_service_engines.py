@@ -80,3 +80,60 @@ def test_an_engine_handed_on_has_the_services_clock_not_a_signed_requests(desk: 
         assert seen[0].clock.now() == clock.now()  # type: ignore[attr-defined]
     finally:
         service.close()
+
+
+def test_the_threads_engines_share_one_store_that_group_commits_their_writes(
+    desk: Desk,
+) -> None:
+    """Issue 18: on a SQLite file the threads' concurrent writes go through one store's group
+    commit (one transaction and one fsync for those that arrive together); each lands."""
+    from shouhu.adapters.credentials import load
+
+    police = load(desk.credential_path("police"))
+    service = Service(desk.settings())
+    threads, each = 8, 5
+    try:
+        engines: list[object] = []
+        filed: list[str] = []
+        failed: list[BaseException] = []
+        start = threading.Barrier(threads)
+
+        def work(k: int) -> None:
+            engine = service.engine()
+            engines.append(engine)
+            start.wait()
+            try:
+                for i in range(each):
+                    case = engine.report(
+                        "solo_living",
+                        child={
+                            "name": f"张小{'明红刚燕涵然怡轩'[k]}{i}",
+                            "birthdate": "2016-05-01",
+                        },
+                        location="石桥村, 青山镇",
+                        reporter={"kind": "school", "name": "青山镇中心小学"},
+                        new_case=True,
+                        credential=police,
+                    )
+                    filed.append(case.id)
+            except BaseException as exc:  # reported below, by the test
+                failed.append(exc)
+
+        pool = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        assert failed == []
+        stores = {id(e.store) for e in engines}  # type: ignore[attr-defined]
+        assert len(stores) == 1
+        group = service._base.store._group  # type: ignore[attr-defined]
+        assert group is not None
+        assert group.writes >= threads * each
+        assert group.batches <= group.writes
+    finally:
+        service.close()
+    with desk.engine() as engine:
+        assert all(engine.case(case_id).type == "solo_living" for case_id in filed)
+        assert len(set(filed)) == threads * each
+        assert engine.verify().ok
