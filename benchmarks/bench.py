@@ -20,7 +20,7 @@ What is compared with what
 2. **Batched reports per second.** ``Engine.report_many`` with 1,000 reports per call (one
    transaction per call) against ``executemany`` inserting the same case, event and deadline
    rows (each report starts its ``dispatch`` deadline), one transaction per batch of the same
-   size. Goal: ours ≥ 0.25 × raw.
+   size. Goal: ours ≥ 0.5 × raw (issue 18; it was 0.25 ×), on SQLite and on PostgreSQL.
 5. **Replay and verify speed.** ``Engine.verify(replay=True)`` over every case, one streamed
    pass: each event's hash recomputed and each event fed back through its workflow machine, in
    events per second, beside a raw loop that reads the same event rows with ``sqlite3`` and SHA-256s
@@ -127,7 +127,7 @@ GOAL_DURABLE = 0.5
 #: Group commit (issue 18): 32 threads sharing one engine, against raw one-commit-each.
 GOAL_GROUP = 1.5
 GROUP_THREADS = 32
-GOAL_BATCHED = 0.25
+GOAL_BATCHED = 0.5
 GOAL_RSS_MB = 200.0
 GOAL_FLAT = 1.25
 
@@ -909,6 +909,8 @@ GROUPS = (
     "lists",
     "service",
     "scale",
+    "scaleout",
+    "pgfire",
 )
 
 
@@ -997,6 +999,14 @@ def run(sizes: Sizes, tmp: Path, only: Sequence[str] = GROUPS, quick: bool = Fal
         from benchmarks import scale
 
         figures += scale.figures(tmp, quick)
+    if "scaleout" in only:
+        from benchmarks import scaleout
+
+        figures += scaleout.figures(tmp, quick)
+    if "pgfire" in only:
+        from benchmarks import pgfire
+
+        figures += pgfire.figures(quick)
     return figures
 
 

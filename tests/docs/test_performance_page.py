@@ -30,12 +30,14 @@ GROUP_KEYS = {
     "soak": ["soak_lateness_p99", "soak_rss_growth"],
     "cli": ["cli_help_s", "cli_case_show_s", "cli_case_show_same_exit_s"],
     "lists": ["list_all_json_per_s", "list_all_table_per_s"],
-    "service": ["api_fire_p99_s", "desk_page_p99_s", "service_soak_rss"],
+    "service": ["api_fire_p99_s", "api_fires_per_s", "desk_page_p99_s", "service_soak_rss"],
     "scale": [
         f"scale_{store}_{step}_rss"
         for store in ("sqlite", "pg")
         for step in ("import", "transitions", "list_page", "list_all", "verify", "report")
     ],
+    "scaleout": ["scaleout_pg_fired_per_s"],
+    "pgfire": ["pg_fire_many_transitions_per_s"],
 }
 
 
