@@ -32,7 +32,7 @@ from shouhu.engine.compliance import ComplianceReport, KindStats
 from shouhu.engine.machines import step
 from shouhu.engine.model import CaseHead, CaseRecord, Event, Link
 from shouhu.engine.restdays import unknown_year
-from shouhu.engine.timeutil import local_iso, parse_instant
+from shouhu.engine.timeutil import local_iso, stored_instant
 from shouhu.engine.verification import Broken, Verification, verify_chain
 from shouhu.engine.views import WITHHELD
 from shouhu.errors import InvalidInput, ShouhuError
@@ -334,7 +334,7 @@ def _apply_effects(
         if action == "started":
             deadlines[key] = {
                 "kind": item["kind"],
-                "due_at": parse_instant(item["due_at"], "UTC"),
+                "due_at": stored_instant(item["due_at"]),
                 "started_seq": seq,
                 "status": "pending",
                 "personal": str(item.get("counted_from", "")).startswith("withheld"),
@@ -356,7 +356,7 @@ def _apply_effects(
         elif action == "rejudged":  # Civil Code Art. 203, judged anew (shouhu.engine.rejudge)
             del deadlines[key]
             to = item["to"]
-            d.update(due_at=parse_instant(to, "UTC"), unknown_year=unknown_year(item))
+            d.update(due_at=stored_instant(to), unknown_year=unknown_year(item))
             deadlines[(item["kind"], to)] = d
             if item.get("fact"):
                 out = {**out, item["fact"]: to}

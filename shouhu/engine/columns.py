@@ -26,7 +26,7 @@ from shouhu.engine.model import (
     JournalEntry,
     Notice,
 )
-from shouhu.engine.timeutil import parse_instant, utc_iso
+from shouhu.engine.timeutil import stored_instant, utc_iso
 
 #: What verify shows instead of a personal value (a name, a birthdate, an id number, or a due
 #: time counted from a birthdate) that differs: it says that it differs, never what it is.
@@ -297,7 +297,7 @@ def _text(value: datetime | None) -> str | None:
 @lru_cache(maxsize=4096)
 def utc_text(local: str) -> str:
     """An instant the events record as local ISO text (with its offset), as UTC text."""
-    return utc_iso(parse_instant(str(local), "UTC"))
+    return utc_iso(stored_instant(str(local)))
 
 
 _CASE_INDEX = {c: i for i, c in enumerate(CASE_COLUMNS)}

@@ -190,6 +190,20 @@ def parse_instant(value: str | datetime | date, tz: str, *, field: str = "time")
         ) from exc
 
 
+def stored_instant(text: str) -> datetime:
+    """An instant the engine wrote itself (:func:`local_iso`: ISO 8601 with its offset, as in
+    an event's ``effects``), in UTC — read by the standard library's ISO reader, which reads
+    that form exactly and twenty times faster than :func:`parse_instant`'s forms for people;
+    any other text goes through :func:`parse_instant` (and its refusals)."""
+    try:
+        dt = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return parse_instant(text, "UTC")
+    if dt.tzinfo is None or not MIN_YEAR <= dt.year <= MAX_YEAR:
+        return parse_instant(text, "UTC")
+    return dt.astimezone(UTC)
+
+
 def parse_day(value: str | date, *, field: str = "date") -> date:
     """A calendar date from text in one of :data:`DATE_FORMS` (or a date)."""
     if isinstance(value, datetime):

@@ -167,3 +167,41 @@ def test_odd_json_columns_decode_or_fail_as_the_full_decoder_does(text: str | No
             _dec_object(text)
         return
     assert _dec_object(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    instant=INSTANTS,
+    tz=st.sampled_from(["Asia/Shanghai", "UTC", "Asia/Urumqi", "America/New_York"]),
+    form=st.sampled_from(["seconds", "minutes", "microseconds"]),
+)
+def test_an_instant_the_engine_wrote_reads_as_the_full_reader_reads_it(
+    instant: datetime, tz: str, form: str
+) -> None:
+    """``stored_instant`` (verify's reader of the effects' due times) is ``parse_instant``'s
+    answer for every text ``local_iso`` writes, to the microsecond."""
+    from zoneinfo import ZoneInfo
+
+    from shouhu.engine.timeutil import parse_instant, stored_instant
+
+    text = instant.astimezone(ZoneInfo(tz)).isoformat(timespec=form)
+    assert stored_instant(text) == parse_instant(text, "UTC")
+    assert stored_instant(text).tzinfo == UTC
+
+
+@pytest.mark.parametrize("text", ["", "2026-13-01T00:00:00+08:00", "yesterday", "2026-03-02"])
+def test_a_stored_instant_that_is_not_one_is_refused_as_parse_instant_refuses_it(
+    text: str,
+) -> None:
+    from shouhu.engine.timeutil import parse_instant, stored_instant
+    from shouhu.errors import InvalidInput
+
+    try:
+        expected: object = parse_instant(text, "UTC")
+    except InvalidInput as exc:
+        expected = type(exc)
+    try:
+        got: object = stored_instant(text)
+    except InvalidInput as exc:
+        got = type(exc)
+    assert got == expected
