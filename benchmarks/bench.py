@@ -911,6 +911,7 @@ GROUPS = (
     "scale",
     "scaleout",
     "pgfire",
+    "pggroup",
 )
 
 
@@ -1007,6 +1008,10 @@ def run(sizes: Sizes, tmp: Path, only: Sequence[str] = GROUPS, quick: bool = Fal
         from benchmarks import pgfire
 
         figures += pgfire.figures(quick)
+    if "pggroup" in only:
+        from benchmarks import pggroup
+
+        figures += pggroup.figures(sizes)
     return figures
 
 

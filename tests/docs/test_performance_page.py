@@ -38,6 +38,7 @@ GROUP_KEYS = {
     ],
     "scaleout": ["scaleout_pg_fired_per_s"],
     "pgfire": ["pg_fire_many_transitions_per_s"],
+    "pggroup": ["pg_group_transitions_per_s"],
 }
 
 
