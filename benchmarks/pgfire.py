@@ -91,7 +91,7 @@ def raw_plan(pg: PgServer, ours: str, before: str, calls: list[list[Any]]) -> tu
     inserts, deadline updates, outbox inserts)."""
     import psycopg
 
-    from benchmarks.bench import PgSql
+    from benchmarks.pgbench import PgSql
 
     with psycopg.connect(pg.conninfo(ours)) as con:
         sql = PgSql.of(con)

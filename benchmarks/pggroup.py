@@ -36,13 +36,9 @@ def label(count: int, threads: int) -> str:
 def pg_group_round(pg: PgServer, sizes: Sizes, n: int) -> tuple[float, float]:
     import psycopg
 
-    from benchmarks.bench import (
-        GROUP_THREADS,
-        pg_raw_transitions,
-        pg_transition_rows,
-        transitions,
-    )
+    from benchmarks.bench import GROUP_THREADS, transitions
     from benchmarks.common import TickingClock, report_request
+    from benchmarks.pgbench import pg_raw_transitions, pg_transition_rows
     from shouhu import Engine
 
     ours = pg.create(f"pggroup_{n}")
