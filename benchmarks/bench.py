@@ -229,22 +229,37 @@ def transition_rows(
         ).fetchall()
     finally:
         con.close()
-    ev = {name: i for i, name in enumerate(sql.event_columns)}
-    changed = {
-        "state": "to_state",
-        "version": "seq",
-        "head_hash": "hash",
-        "last_occurred_at": "occurred_at",
-        "updated_at": "recorded_at",
-    }
     rows = []
     for event in events:
-        case_id, seq = event[ev["case_id"]], event[ev["seq"]]
-        values = dict(zip(sql.case_columns, final[case_id], strict=True))
-        values.update({col: event[ev[src]] for col, src in changed.items()})
+        case_id, values, seq = case_after(sql.case_columns, final, sql.event_columns, event)
         update = [values[c] for c in sql.case_columns if c != "id"] + [case_id, seq - 1]
         rows.append((case_id, update, event))
     return sql, rows
+
+
+#: The case row's columns each event sets (the rest are the case's final values).
+CHANGED_BY_EVENT = {
+    "state": "to_state",
+    "version": "seq",
+    "head_hash": "hash",
+    "last_occurred_at": "occurred_at",
+    "updated_at": "recorded_at",
+}
+
+
+def case_after(
+    case_columns: Sequence[str],
+    final: dict[str, Sequence[Any]],
+    event_columns: Sequence[str],
+    event: Sequence[Any],
+) -> tuple[str, dict[str, Any], int]:
+    """The case row as ``event`` left it (its final row, with what the event sets): the
+    case id, the row's values by column, the event's seq."""
+    ev = dict(zip(event_columns, event, strict=True))
+    case_id = ev["case_id"]
+    values = dict(zip(case_columns, final[case_id], strict=True))
+    values.update({col: ev[src] for col, src in CHANGED_BY_EVENT.items()})
+    return case_id, values, int(ev["seq"])
 
 
 def raw_transitions(con: sqlite3.Connection, sql: RawSql, rows: Sequence[Any]) -> None:
@@ -358,16 +373,28 @@ def group_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
     from shouhu import Engine
 
     ours_path, raw_path, setup_events, plan = durable_files(tmp, sizes, f"group-{n}")
+    shared = Engine.open(f"sqlite:///{ours_path}", create=False, group_commit=True)
+    ours = fired_in_threads(shared, plan, GROUP_THREADS)
+    shared.close()
+    return ours, raw_seconds(ours_path, raw_path, setup_events, len(plan))
+
+
+def fired_in_threads(shared: Any, plan: Sequence[tuple[str, str, str, Any]], threads: int) -> float:
+    """``plan`` fired by ``threads`` threads sharing the engine ``shared`` (each thread takes
+    whole cases, their steps in order); the seconds, or the first thread's error."""
     by_case: dict[str, list[tuple[str, str, str, Any]]] = {}
     for step in plan:
         by_case.setdefault(step[0], []).append(step)
-    shares = [list(by_case.values())[k::GROUP_THREADS] for k in range(GROUP_THREADS)]
-    shared = Engine.open(f"sqlite:///{ours_path}", create=False, group_commit=True)
+    shares = [list(by_case.values())[k::threads] for k in range(threads)]
+    errors: list[BaseException] = []
 
     def work(cases: list[list[tuple[str, str, str, Any]]]) -> None:
-        for steps in cases:
-            for case_id, trigger, when, data in steps:
-                shared.fire(case_id, trigger, actor=POLICE, occurred_at=when, data=data)
+        try:
+            for steps in cases:
+                for case_id, trigger, when, data in steps:
+                    shared.fire(case_id, trigger, actor=POLICE, occurred_at=when, data=data)
+        except BaseException as exc:  # reported after the join
+            errors.append(exc)
 
     pool = [threading.Thread(target=work, args=(share,)) for share in shares]
     start = time.perf_counter()
@@ -375,9 +402,10 @@ def group_round(tmp: Path, sizes: Sizes, n: int) -> tuple[float, float]:
         t.start()
     for t in pool:
         t.join()
-    ours = time.perf_counter() - start
-    shared.close()
-    return ours, raw_seconds(ours_path, raw_path, setup_events, len(plan))
+    seconds = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return seconds
 
 
 def batched_round(tmp: Path, sizes: Sizes, n: int, empty: Path) -> tuple[float, float]:

@@ -13,6 +13,7 @@ from benchmarks.bench import (
     GOAL_BATCHED,
     GOAL_DURABLE,
     Sizes,
+    case_after,
     throughput,
     transitions,
 )
@@ -100,20 +101,10 @@ def pg_transition_rows(
             f"SELECT {quoted(sql.event_columns)} FROM events WHERE id > %s ORDER BY id",
             (after_event,),
         ).fetchall()
-    ev = {name: i for i, name in enumerate(sql.event_columns)}
-    changed = {
-        "state": "to_state",
-        "version": "seq",
-        "head_hash": "hash",
-        "last_occurred_at": "occurred_at",
-        "updated_at": "recorded_at",
-    }
+    names = [c for c in sql.case_columns if c != "id"]
     rows = []
     for event in events:
-        case_id, seq = event[ev["case_id"]], event[ev["seq"]]
-        values = dict(zip(sql.case_columns, final[case_id], strict=True))
-        values.update({col: event[ev[src]] for col, src in changed.items()})
-        names = [c for c in sql.case_columns if c != "id"]
+        case_id, values, seq = case_after(sql.case_columns, final, sql.event_columns, event)
         update = [*sql.params(names, [values[c] for c in names]), case_id, seq - 1]
         rows.append((case_id, update, sql.params(sql.event_columns, event)))
     return sql, rows
@@ -140,21 +131,41 @@ def pg_raw_transitions(conninfo: str, sql: PgSql, rows: Sequence[Any]) -> float:
         return time.perf_counter() - start
 
 
-def pg_durable_round(pg: PgServer, sizes: Sizes, n: int) -> tuple[float, float]:
-    """One repetition of figure 1 on PostgreSQL: the engine's seconds, then raw psycopg's."""
-    ours = pg.create(f"durable_{n}")
+def pg_durable_databases(
+    pg: PgServer, sizes: Sizes, name: str
+) -> tuple[str, str, int, list[tuple[str, str, str, Any]]]:
+    """Figure 1's two identical databases on PostgreSQL (every case reported and dispatched;
+    the second a template copy of the first), the last event id before the timed part, and
+    the plan of transitions to time."""
+    import psycopg
+
+    ours = pg.create(name)
     engine = pg.engine(ours)
     ids = engine.report_many((report_request(i) for i in range(sizes.durable_cases)), new_case=True)
     for case_id in ids:
         engine.fire(case_id, "dispatch", actor=POLICE, occurred_at="2026-03-02T09:00")
     engine.close()  # no connection left: the database can be a template
-    raw = pg.create(f"durable_{n}_raw", template=ours)
-    import psycopg
-
+    raw = pg.create(f"{name}_raw", template=ours)
     with psycopg.connect(pg.conninfo(ours)) as con:
         (setup_events,) = con.execute("SELECT max(id) FROM events").fetchone()  # type: ignore[misc]
-    plan = transitions(ids, sizes.durable_per_case)
+    return ours, raw, setup_events, transitions(ids, sizes.durable_per_case)
 
+
+def pg_raw_seconds(pg: PgServer, ours: str, raw: str, setup_events: int, count: int) -> float:
+    """Raw psycopg writing, one commit each and in the engine's commit order, the rows the
+    engine wrote after ``setup_events`` (``count`` of them) on the copy; then both dropped."""
+    sql, rows = pg_transition_rows(pg.conninfo(ours), setup_events)
+    if len(rows) != count:
+        raise RuntimeError(f"expected {count} events from the engine, found {len(rows)}")
+    raw_s = pg_raw_transitions(pg.conninfo(raw), sql, rows)
+    pg.drop(ours)
+    pg.drop(raw)
+    return raw_s
+
+
+def pg_durable_round(pg: PgServer, sizes: Sizes, n: int) -> tuple[float, float]:
+    """One repetition of figure 1 on PostgreSQL: the engine's seconds, then raw psycopg's."""
+    ours, raw, setup_events, plan = pg_durable_databases(pg, sizes, f"durable_{n}")
     engine = pg.engine(ours)
     engine.next_due()  # connected outside the timed part, as raw is
     start = time.perf_counter()
@@ -162,14 +173,7 @@ def pg_durable_round(pg: PgServer, sizes: Sizes, n: int) -> tuple[float, float]:
         engine.fire(case_id, trigger, actor=POLICE, occurred_at=when, data=data)
     ours_s = time.perf_counter() - start
     engine.close()
-
-    sql, rows = pg_transition_rows(pg.conninfo(ours), setup_events)
-    if len(rows) != len(plan):
-        raise RuntimeError(f"expected {len(plan)} events from the engine, found {len(rows)}")
-    raw_s = pg_raw_transitions(pg.conninfo(raw), sql, rows)
-    pg.drop(ours)
-    pg.drop(raw)
-    return ours_s, raw_s
+    return ours_s, pg_raw_seconds(pg, ours, raw, setup_events, len(plan))
 
 
 def pg_report_rows(conninfo: str, sizes: Sequence[int]) -> tuple[PgSql, list[Any]]:

@@ -14,11 +14,9 @@ pg_raw_transitions`). Medians of 3 rounds. Goal: ≥ 1.5×.
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from benchmarks.common import PG_UNREACHABLE, POLICE, REPEATS, Figure, PgServer, progress
+from benchmarks.common import PG_UNREACHABLE, REPEATS, Figure, PgServer, progress
 
 if TYPE_CHECKING:
     from benchmarks.bench import Sizes
@@ -34,62 +32,22 @@ def label(count: int, threads: int) -> str:
 
 
 def pg_group_round(pg: PgServer, sizes: Sizes, n: int) -> tuple[float, float]:
-    import psycopg
-
-    from benchmarks.bench import GROUP_THREADS, transitions
-    from benchmarks.common import TickingClock, report_request
-    from benchmarks.pgbench import pg_raw_transitions, pg_transition_rows
+    """One repetition: the engine's seconds with the threads, then raw psycopg's."""
+    from benchmarks.bench import GROUP_THREADS, fired_in_threads
+    from benchmarks.common import NOW, TickingClock
+    from benchmarks.pgbench import pg_durable_databases, pg_raw_seconds
     from shouhu import Engine
 
-    ours = pg.create(f"pggroup_{n}")
-    engine = pg.engine(ours)
-    ids = engine.report_many((report_request(i) for i in range(sizes.durable_cases)), new_case=True)
-    for case_id in ids:
-        engine.fire(case_id, "dispatch", actor=POLICE, occurred_at="2026-03-02T09:00")
-    engine.close()  # no connection left: the database can be a template
-    raw = pg.create(f"pggroup_{n}_raw", template=ours)
-    with psycopg.connect(pg.conninfo(ours)) as con:
-        (setup_events,) = con.execute("SELECT max(id) FROM events").fetchone()  # type: ignore[misc]
-    plan = transitions(ids, sizes.durable_per_case)
-    by_case: dict[str, list[tuple[str, str, str, Any]]] = {}
-    for step in plan:
-        by_case.setdefault(step[0], []).append(step)
-    shares = [list(by_case.values())[k::GROUP_THREADS] for k in range(GROUP_THREADS)]
-
-    from benchmarks.common import NOW
-
+    ours, raw, setup_events, plan = pg_durable_databases(pg, sizes, f"pggroup_{n}")
     shared = Engine.open(
         pg.sqlalchemy_url(ours), clock=TickingClock(NOW), create=False, connections=GROUP_THREADS
     )
     shared.next_due()  # connected outside the timed part
-    errors: list[BaseException] = []
-
-    def work(cases: list[list[tuple[str, str, str, Any]]]) -> None:
-        try:
-            for steps in cases:
-                for case_id, trigger, when, data in steps:
-                    shared.fire(case_id, trigger, actor=POLICE, occurred_at=when, data=data)
-        except BaseException as exc:  # reported after the join
-            errors.append(exc)
-
-    pool = [threading.Thread(target=work, args=(share,)) for share in shares]
-    start = time.perf_counter()
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    ours_s = time.perf_counter() - start
-    shared.close()
-    if errors:
-        raise errors[0]
-    sql, rows = pg_transition_rows(pg.conninfo(ours), setup_events)
-    if len(rows) != len(plan):
-        raise RuntimeError(f"expected {len(plan)} events from the engine, found {len(rows)}")
-    # raw replays them in the engine's commit order, one transaction each
-    raw_s = pg_raw_transitions(pg.conninfo(raw), sql, rows)
-    pg.drop(ours)
-    pg.drop(raw)
-    return ours_s, raw_s
+    try:
+        ours_s = fired_in_threads(shared, plan, GROUP_THREADS)
+    finally:
+        shared.close()
+    return ours_s, pg_raw_seconds(pg, ours, raw, setup_events, len(plan))
 
 
 def figures(sizes: Sizes) -> list[Figure]:
