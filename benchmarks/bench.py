@@ -87,6 +87,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass
@@ -685,8 +686,17 @@ GROUPS = (
 )
 
 
-def run(sizes: Sizes, tmp: Path, only: Sequence[str] = GROUPS, quick: bool = False) -> list[Figure]:
-    figures: list[Figure] = []
+def run(
+    sizes: Sizes,
+    tmp: Path,
+    only: Sequence[str] = GROUPS,
+    quick: bool = False,
+    figures: list[Figure] | None = None,
+) -> list[Figure]:
+    """Run the groups in ``only``; each group's figures are appended to ``figures`` (a new list
+    if none is given) as soon as the group ends, so a caller keeps what was measured before a
+    group that fails."""
+    figures = [] if figures is None else figures
     if "durable" in only:
         durable = []
         for n in range(REPEATS):
@@ -831,18 +841,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     (ROOT / ".bench").mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="run-", dir=ROOT / ".bench"))
     print(f"files on the same disk for both sides: {tmp}; medians of {REPEATS} rounds")
+    figures: list[Figure] = []
+    failed: BaseException | None = None
     try:
-        figures = run(sizes, tmp, args.only, quick=args.quick)
+        run(sizes, tmp, args.only, quick=args.quick, figures=figures)
+    except Exception as exc:  # keep what the groups before it measured; exit 1 below
+        failed = exc
+        traceback.print_exc()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     seconds = (datetime.now(UTC) - started).total_seconds()
     print()
     print(table(figures))
-    print(f"\n({seconds:.0f} s; the exit code is 0 whatever the results: a report, not a test)")
+    if failed is not None:
+        print(f"\n({seconds:.0f} s; a group failed: {failed}; the figures above came before it)")
+    else:
+        print(f"\n({seconds:.0f} s; the exit code is 0 whatever the results: a report, not a test)")
     if args.json:
         report = {
             "date": started.isoformat(timespec="seconds"),
-            "mode": "quick" if args.quick else "full",
+            "mode": "partial" if failed is not None else "quick" if args.quick else "full",
             "seconds": round(seconds, 1),
             "machine": facts,
             "sizes": asdict(sizes),
@@ -850,7 +868,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "figures": [asdict(f) for f in figures],
         }
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    return 0
+    return 1 if failed is not None else 0
 
 
 if __name__ == "__main__":

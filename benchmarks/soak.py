@@ -578,7 +578,9 @@ def soak(
     while time.time() < start + plan.soak_s:
         samples += sample_until(daemon, time.time() + plan.sample_every_s, 0.0, start)
         for n, w in enumerate(writers):
-            if w.poll() is not None:
+            # A writer ends by itself (0) once the shared wall clock passes start + soak_s;
+            # this loop's sleep may wake just after that: only an earlier or failed end is early.
+            if w.poll() is not None and (w.returncode != 0 or time.time() < start + plan.soak_s):
                 raise RuntimeError(f"soak: writer {n} stopped early ({w.returncode})")
         if time.time() >= next_report:
             progress(
