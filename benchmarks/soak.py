@@ -201,6 +201,7 @@ def writer(args: argparse.Namespace) -> None:
                         location=r.location,
                         reporter=r.reporter,
                         data=r.data,
+                        new_case=True,  # report_request's children recur: no duplicate lookup
                     )
                     counts["reports"] += 1
                     if k % 2 == 0:
