@@ -32,9 +32,15 @@ GROUP_KEYS = {
     "lists": ["list_all_json_per_s", "list_all_table_per_s"],
     "service": ["api_fire_p99_s", "api_fires_per_s", "desk_page_p99_s", "service_soak_rss"],
     "scale": [
-        f"scale_{store}_{step}_rss"
+        key
         for store in ("sqlite", "pg")
-        for step in ("import", "transitions", "list_page", "list_all", "verify", "report")
+        for key in [
+            *(
+                f"scale_{store}_{step}_rss"
+                for step in ("import", "transitions", "list_page", "list_all", "verify", "report")
+            ),
+            f"scale_{store}_report_seconds",
+        ]
     ],
     "scaleout": ["scaleout_pg_fired_per_s"],
     "pgfire": ["pg_fire_many_transitions_per_s"],
