@@ -295,19 +295,31 @@ def report_rows(
         ).fetchall()
     finally:
         con.close()
+    return sql, in_batches(cases, events, deadlines, sql.deadline_columns.index("case_id"), sizes)
+
+
+def in_batches(
+    cases: Sequence[Any],
+    events: Sequence[Any],
+    deadlines: Sequence[Any],
+    owner: int,
+    sizes: Sequence[int],
+) -> list[tuple[list[Any], list[Any], list[Any]]]:
+    """The rows a batch import wrote, one report's case and event each, grouped by the batch
+    sizes: (case rows, event rows, the deadline rows those cases started; column ``owner`` of
+    a deadline row is its case's id)."""
     if len(cases) != len(events) or len(cases) != sum(sizes):
         raise RuntimeError("expected one case row and one report event per report")
-    owner = sql.deadline_columns.index("case_id")
     by_case: dict[str, list[Any]] = {}
     for row in deadlines:
         by_case.setdefault(row[owner], []).append(row)
     batches, start = [], 0
     for n in sizes:
-        chunk = cases[start : start + n]
+        chunk = list(cases[start : start + n])
         started = [d for case in chunk for d in by_case.get(case[0], [])]
-        batches.append((chunk, events[start : start + n], started))
+        batches.append((chunk, list(events[start : start + n]), started))
         start += n
-    return sql, batches
+    return batches
 
 
 def raw_reports(con: sqlite3.Connection, sql: RawSql, batches: Sequence[Any]) -> None:

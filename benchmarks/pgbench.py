@@ -14,6 +14,7 @@ from benchmarks.bench import (
     GOAL_DURABLE,
     Sizes,
     case_after,
+    in_batches,
     throughput,
     transitions,
 )
@@ -189,24 +190,15 @@ def pg_report_rows(conninfo: str, sizes: Sequence[int]) -> tuple[PgSql, list[Any
         deadlines = con.execute(
             f"SELECT {quoted(sql.deadline_columns)} FROM deadlines ORDER BY id"
         ).fetchall()
-    if len(cases) != len(events) or len(cases) != sum(sizes):
-        raise RuntimeError("expected one case row and one report event per report")
     owner = sql.deadline_columns.index("case_id")
-    by_case: dict[str, list[Any]] = {}
-    for row in deadlines:
-        by_case.setdefault(row[owner], []).append(row)
-    batches, start = [], 0
-    for n in sizes:
-        chunk = cases[start : start + n]
-        started = [d for case in chunk for d in by_case.get(case[0], [])]
-        batches.append(
-            (
-                [sql.params(sql.case_columns, r) for r in chunk],
-                [sql.params(sql.event_columns, r) for r in events[start : start + n]],
-                [sql.params(sql.deadline_columns, r) for r in started],
-            )
+    batches = [
+        (
+            [sql.params(sql.case_columns, r) for r in chunk],
+            [sql.params(sql.event_columns, r) for r in rows],
+            [sql.params(sql.deadline_columns, r) for r in started],
         )
-        start += n
+        for chunk, rows, started in in_batches(cases, events, deadlines, owner, sizes)
+    ]
     return sql, batches
 
 
