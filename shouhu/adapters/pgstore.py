@@ -48,6 +48,7 @@ from shouhu.engine.views import LINE_COLUMNS, CaseSummary
 
 # Statements built once: SQLAlchemy's compiled cache then serves every call (the hot path).
 _LOAD = sa.select(CASES).where(CASES.c.id == sa.bindparam("case_id"))
+_LOAD_MANY = sa.select(CASES).where(CASES.c.id == sa.func.any(sa.bindparam("ids")))
 _EVENTS = (
     sa.select(EVENTS).where(EVENTS.c.case_id == sa.bindparam("case_id")).order_by(EVENTS.c.seq)
 )
@@ -104,6 +105,11 @@ class PostgresStore(SqlStore):
     def load(self, case_id: str) -> CaseRecord | None:
         with self._errors(), self.engine.connect() as conn:
             return self._load(conn, case_id)
+
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        with self._errors(), self.engine.connect() as conn:
+            rows = conn.execute(_LOAD_MANY, {"ids": list(case_ids)}).mappings()
+            return {r["id"]: CASE.record(r) for r in rows}
 
     def _load(self, conn: Connection, case_id: str) -> CaseRecord | None:
         row = conn.execute(_LOAD, {"case_id": case_id}).mappings().first()

@@ -31,7 +31,7 @@ from shouhu.adapters.sqlcodec import (
     _dec_dt,
     _enc_dt,
 )
-from shouhu.adapters.sqlite_fast import SqliteFast
+from shouhu.adapters.sqlite_fast import IN_CHUNK, SqliteFast
 from shouhu.adapters.sqlitewriters import (
     _Group,
     _GroupWrite,
@@ -61,6 +61,7 @@ from shouhu.errors import InvalidInput
 from shouhu.i18n import _
 
 _CHUNK = 1000  # rows per fetch of a streamed read
+_FIRST_CHUNK = 100  # … and of its first fetch
 
 
 #: What a case's line in a listing needs (:meth:`SqliteStore.list_summaries`).
@@ -134,15 +135,22 @@ class SqliteStore(SqlStore):
             yield _cursor(conn)
 
     def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[Any]:
-        """The rows of a query, fetched in chunks (memory stays flat)."""
+        """The rows of a query, fetched in chunks (memory stays flat); the first chunk is
+        small, since a page — the worklist's soonest deadlines — often stops within it."""
         with self._read() as cur:
             cur.execute(sql, params)
-            while batch := cur.fetchmany(_CHUNK):
+            per = _FIRST_CHUNK
+            while batch := cur.fetchmany(per):
                 yield from batch
+                per = _CHUNK
 
     def load(self, case_id: str) -> CaseRecord | None:
         with self._read() as cur:
             return self.fast.load_record(cur, case_id)
+
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        with self._read() as cur:
+            return self.fast.load_records(cur, case_ids)
 
     def events(self, case_id: str) -> list[Event]:
         sql = f"{EVENT.select} WHERE case_id = ? ORDER BY seq"
@@ -235,8 +243,8 @@ class SqliteStore(SqlStore):
     def known_external(self, source: str, ids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         with self._read() as cur:
-            for start in range(0, len(ids), 500):
-                chunk = list(ids[start : start + 500])
+            for start in range(0, len(ids), IN_CHUNK):
+                chunk = list(ids[start : start + IN_CHUNK])
                 sql = (
                     "SELECT external_id, case_id FROM intake WHERE source = ? "
                     f"AND external_id IN ({', '.join('?' * len(chunk))})"

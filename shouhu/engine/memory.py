@@ -53,6 +53,11 @@ class MemoryStore:
         with self._lock:
             return copy.deepcopy(self._cases.get(case_id))  # callers get copies, as from a DB
 
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        with self._lock:
+            found = {i: self._cases[i] for i in case_ids if i in self._cases}
+            return copy.deepcopy(found)
+
     def events(self, case_id: str) -> list[Event]:
         with self._lock:
             return copy.deepcopy(self._events.get(case_id, []))

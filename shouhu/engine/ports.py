@@ -162,6 +162,10 @@ class Store(Protocol):
         """The case's projection, or ``None``."""
         ...
 
+    def load_many(self, case_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        """The projections of those of ``case_ids`` on file, by id, read at once."""
+        ...
+
     def events(self, case_id: str) -> list[Event]:
         """The case's events in ``seq`` order (empty if there is no such case)."""
         ...

@@ -33,6 +33,7 @@ from shouhu.workflows.vocab import RESERVED_ROLES
 if TYPE_CHECKING:
     from shouhu.engine.acting import Acting
     from shouhu.engine.core import Engine
+    from shouhu.engine.model import CaseRecord
     from shouhu.engine.signing import Credential
 
 
@@ -71,6 +72,12 @@ def next(self: Engine, case_id: str, *, reader: Credential | None = None) -> lis
     (``reader``: as :func:`case`)."""
     case = load(self, case_id)
     check_read(reader_of(self, reader), case)
+    return options(self, case)
+
+
+def options(self: Engine, case: CaseRecord) -> list[TriggerOption]:
+    """:func:`next` of a case already loaded (and, for a reader, already checked in scope):
+    the worklist shows fifty of them without loading each twice."""
     wf = self.workflows.get(case.type, case.workflow_version)
     out = []
     for row in wf.available(case.state):

@@ -6,7 +6,8 @@ village's ten.
 - **Waiting on me**: a case whose workflow has a step my role may take from the state it is
   in. The soonest come from the pending deadlines in due order (the ``(status, due_at)``
   index), the rest from the cases of those states in my township (the ``(type, state, id)``
-  index); each shown case's steps are the engine's :func:`~shouhu.engine.queries.next`.
+  index); each shown case's steps are the engine's :func:`~shouhu.engine.queries.next` (of the
+  record already read: :func:`~shouhu.engine.queries.options`).
 - **Counts**: the store's ``count_cases`` (one ``GROUP BY`` in the database) kept to my scope.
 """
 
@@ -91,7 +92,7 @@ def worklist(
     those without a pending deadline, in filing order), at most ``limit``; and the counts —
     from ``counted`` where the caller keeps the store's counts for a while (the web desk
     refreshes them in the background), else counted now."""
-    from shouhu.engine.queries import next as next_steps
+    from shouhu.engine.queries import options
 
     who = acting_as(self, reader)
     if who is None or who.operator is None:
@@ -100,22 +101,27 @@ def worklist(
     pairs = actionable(self, op.role)
     tally = counts(self, op.scope, counted)
     chosen: dict[str, Waiting] = {}
-    records: dict[str, CaseRecord | None] = {}
+    seen: set[str] = set()
 
     def waiting(record: CaseRecord) -> bool:
         return (record.type, record.state) in pairs and op.scope.covers(record.location)
 
     def take(record: CaseRecord, due: dict[str, Any] | None) -> None:
-        steps = tuple(o for o in next_steps(self, record.id) if op.role in o.roles)
+        steps = tuple(o for o in options(self, record) if op.role in o.roles)
         if steps:
             chosen[record.id] = Waiting(CaseSummary.of(record), steps, due)
 
-    for d in itertools.islice(self.store.deadlines(status="pending"), SCAN):
-        if len(chosen) >= limit:
-            break
-        if d.case_id not in records:
-            records[d.case_id] = self.store.load(d.case_id)
-            record = records[d.case_id]
+    soonest = itertools.islice(self.store.deadlines(status="pending"), SCAN)
+    # a page of deadlines at a time, their cases read in one go (not one read each)
+    while len(chosen) < limit and (chunk := list(itertools.islice(soonest, limit))):
+        found = self.store.load_many([d.case_id for d in chunk if d.case_id not in seen])
+        for d in chunk:
+            if len(chosen) >= limit:
+                break
+            if d.case_id in seen:  # a case's soonest pending deadline is the one shown
+                continue
+            seen.add(d.case_id)
+            record = found.get(d.case_id)
             if record is not None and waiting(record):
                 take(record, dl.view(d, self.policy, self.zone))
     for type_, state in sorted(pairs):

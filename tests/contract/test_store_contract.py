@@ -152,6 +152,22 @@ def test_a_committed_case_loads_back_equal_in_every_field(store_engine: Engine) 
         assert _aware_utc(dt)
 
 
+def test_load_many_reads_each_case_on_file_as_load_does_and_leaves_out_the_rest(
+    store_engine: Engine,
+) -> None:
+    """load_many() (the worklist's read of a page of cases at once) gives every asked case on
+    file by id, equal to its load(), past one IN list's worth of ids, and no entry for an id
+    not on file; an id asked twice is read once."""
+    store = store_engine.store
+    ids = [f"CASE{n:012d}" for n in range(1, 603)]
+    store.commit_many([new_case(i) for i in ids])
+    asked = [*ids[::-1], "CASE999999999999", ids[0]]
+    found = store.load_many(asked)
+    assert sorted(found) == sorted(ids)
+    assert all(found[i] == store.load(i) for i in (ids[0], ids[500], ids[-1]))
+    assert store.load_many([]) == {}
+
+
 def test_committed_events_read_back_equal_and_their_hashes_recompute(store_engine: Engine) -> None:
     """events() returns every field as written, in seq order, and each hash still recomputes."""
     store = store_engine.store

@@ -87,3 +87,15 @@ def test_the_desks_counts_are_recounted_in_the_background_once_thirty_seconds_ol
         threading.Event().wait(0.05)
     fresh = svc.counted()
     assert sum(r[-1] for r in fresh) == sum(r[-1] for r in first) + 1
+
+
+def test_a_shorter_worklist_is_the_head_of_the_full_one_for_every_role(desk: Desk) -> None:
+    """The soonest deadlines are read a page (``limit``) at a time with their cases: a page of
+    deadlines of cases waiting on others is passed over for the next, never ends the list."""
+    for key in ("police", "township", "police-2", "civil_affairs", "court", "village_committee"):
+        cred = load(desk.credential_path(key))
+        with desk.engine() as engine:
+            full = [w.case.id for w in engine.worklist(cred).waiting]
+            for limit in (1, 2, 3):
+                short = engine.worklist(cred, limit=limit)
+                assert [w.case.id for w in short.waiting] == full[:limit], (key, limit)
