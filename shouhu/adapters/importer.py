@@ -89,8 +89,12 @@ def import_reports(
     batch_size: int = DEFAULT_BATCH_SIZE,
     all_or_nothing: bool = False,
     progress: Progress | None = None,
+    after_batch: Callable[[], None] | None = None,
 ) -> ImportResult:
-    """Check every row of ``file``, then file the good ones in batches (see the module)."""
+    """Check every row of ``file``, then file the good ones in batches (see the module).
+    ``after_batch`` is called after each batch is filed (or, ``all_or_nothing``, staged): the
+    CLI, which pauses the cyclic garbage collector while it imports, collects the batch's
+    young objects there, so that a driver's reference cycles do not pile up until the end."""
     source = clean_source(source)
     if batch_size < 1:
         raise InvalidInput(_("--batch-size: must be at least 1"), field="batch_size")
@@ -100,14 +104,14 @@ def import_reports(
         if all_or_nothing and result.refused:
             _count_known(engine, file, bad, result, source, batch_size)
         elif all_or_nothing:
-            _file_whole(engine, file, bad, result, source, batch_size, progress)
+            _file_whole(engine, file, bad, result, source, batch_size, progress, after_batch)
         else:
             result.case_ids = {} if result.read <= CASE_IDS_LIMIT else None
 
             def put(batch: _Batch) -> None:
                 _file_batch(engine, batch, result, source)
 
-            _file(file, bad, result, batch_size, progress, put)
+            _file(file, bad, result, batch_size, progress, put, after_batch)
     except StoreUnavailable as exc:  # say what stays filed: nothing, or the batches before
         raise StoreUnavailable(
             _("{message}; {filed_before}").format(
@@ -245,8 +249,16 @@ def _file(
     batch_size: int,
     progress: Progress | None,
     put: Callable[[_Batch], None],
+    after_batch: Callable[[], None] | None = None,
 ) -> None:
-    """Pass 2: read the file again and hand its good rows to ``put`` in batches."""
+    """Pass 2: read the file again and hand its good rows to ``put`` in batches (then call
+    ``after_batch``)."""
+
+    def hand(batch: _Batch) -> None:
+        put(batch)
+        if after_batch is not None:
+            after_batch()
+
     todo = result.read - len(bad)
     done = 0
     if progress is not None:
@@ -265,13 +277,13 @@ def _file(
             continue
         batch.add(row.line, ext, req)
         if len(batch) >= batch_size:
-            put(batch)
+            hand(batch)
             done += len(batch)
             batch = _Batch()
             if progress is not None:
                 progress.update(done, done)
     if batch:
-        put(batch)
+        hand(batch)
         done += len(batch)
     if progress is not None:
         progress.update(max(todo, 1), done)
@@ -351,6 +363,7 @@ def _file_whole(
     source: str,
     batch_size: int,
     progress: Progress | None,
+    after_batch: Callable[[], None] | None,
 ) -> None:
     """``all_or_nothing``: every good row filed in one transaction (:meth:`Engine.reporting`),
     in batches, or none. A row refused while filing rolls it all back and is named. When
@@ -369,7 +382,7 @@ def _file_whole(
                 def put(batch: _Batch) -> None:
                     _stage_batch(engine, file_batch, batch, result, source)
 
-                _file(file, bad, result, batch_size, progress, put)
+                _file(file, bad, result, batch_size, progress, put, after_batch)
                 if len(result.refused) > checked:
                     raise _Undo
         except _Undo:

@@ -82,7 +82,10 @@ def import_reports(
     importer.clean_source(source)  # a reserved --source: exit 2, nothing opened
     # This command owns its process, so it may pause the cyclic garbage collector while it
     # files: a batch's records are many young objects the collector would walk again and again
-    # (the library never does this to its host; docs/architecture.md). Restored at the end.
+    # (the library never does this to its host; docs/architecture.md). It collects the young
+    # generations once after each batch instead (``after_batch``): on PostgreSQL the driver
+    # leaves reference cycles with every batch, which without it grew the process by 85 MB
+    # over 1,000,000 rows. Restored at the end.
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -123,4 +126,11 @@ def _import(
             batch_size=batch_size,
             all_or_nothing=all_or_nothing,
             progress=bar,
+            after_batch=_collect_young,
         )
+
+
+def _collect_young() -> None:
+    """One collection of the young generations: the batch just filed, and what the batch
+    before it left still in use when it ended (see ``reports``); never the whole heap."""
+    gc.collect(1)

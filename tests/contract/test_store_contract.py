@@ -168,6 +168,34 @@ def test_load_many_reads_each_case_on_file_as_load_does_and_leaves_out_the_rest(
     assert store.load_many([]) == {}
 
 
+def test_known_external_finds_each_filed_id_of_its_source_however_many_are_asked(
+    store_engine: Engine,
+) -> None:
+    """known_external() (an import's "filed before?" per batch) answers 1,200 ids asked at
+    once — past any one IN list — with exactly the filed ones of that source and their cases."""
+    from shouhu import ReportRequest
+
+    requests = [
+        ReportRequest(
+            "solo_living",
+            {"name": "王小明", "birthdate": "2016-02-01"},
+            "石桥村, 青山镇",
+            {"kind": "school", "name": "青山镇中心小学"},
+            external_id=f"H-{n}",
+        )
+        for n in (7, 600, 1199)
+    ]
+    case_ids = store_engine.report_many(requests, source="hotline", new_case=True)
+    asked = [f"H-{n}" for n in range(1200)]
+    assert store_engine.store.known_external("hotline", asked) == {
+        "H-7": case_ids[0],
+        "H-600": case_ids[1],
+        "H-1199": case_ids[2],
+    }
+    assert store_engine.store.known_external("another", asked) == {}
+    assert store_engine.store.known_external("hotline", []) == {}
+
+
 def test_committed_events_read_back_equal_and_their_hashes_recompute(store_engine: Engine) -> None:
     """events() returns every field as written, in seq order, and each hash still recomputes."""
     store = store_engine.store
