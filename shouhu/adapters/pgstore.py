@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from shouhu.adapters.sqlcodec import ACCESS, CASE, DEADLINE, EVENT, JOURNAL_CODEC, NOTICE
 from shouhu.adapters.sqlrows import _DERIVED, _journal_append
 from shouhu.adapters.sqlstore import SqlStore
-from shouhu.adapters.sqltx import _SqlTx
+from shouhu.adapters.sqltx import _LOAD_MANY, _SqlTx
 from shouhu.adapters.sqlwrite import apply_core
 from shouhu.adapters.tables import (
     ACCESS_LOG,
@@ -48,7 +48,6 @@ from shouhu.engine.views import LINE_COLUMNS, CaseSummary
 
 # Statements built once: SQLAlchemy's compiled cache then serves every call (the hot path).
 _LOAD = sa.select(CASES).where(CASES.c.id == sa.bindparam("case_id"))
-_LOAD_MANY = sa.select(CASES).where(CASES.c.id == sa.func.any(sa.bindparam("ids")))
 # One statement for any number of ids (an array): a statement built per call with its ids in
 # an IN list was a reference cycle holding them, freed only by the cyclic collector, which
 # ``import reports`` pauses — 85 MB more over a 1,000,000-row import.
