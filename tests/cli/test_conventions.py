@@ -187,8 +187,16 @@ def test_version_prints_the_package_version_and_exits_0(sh: Shouhu) -> None:
     assert result.stdout == "shouhu 0.1.0\n"
 
 
-def test_show_completion_prints_a_script_that_asks_shouhu_for_its_words(sh: Shouhu) -> None:
-    script = sh.ok("--show-completion", "bash").stdout
+def test_show_completion_prints_a_script_that_asks_shouhu_for_its_words(
+    sh: Shouhu, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``--show-completion`` is a flag: typer asks which shell runs the tests (shellingham walks
+    # the parent processes), and a suite started from ``sh -c`` got "Shell sh not supported".
+    # The user's shell is fixed here to bash, so the test does not depend on who started it.
+    import typer.completion
+
+    monkeypatch.setattr(typer.completion, "_get_shell_name", lambda: "bash")
+    script = sh.ok("--show-completion").stdout
     assert "_SHOUHU_COMPLETE" in script
     assert "complete" in script
 
