@@ -94,7 +94,7 @@ def import_reports(
     """Check every row of ``file``, then file the good ones in batches (see the module).
     ``after_batch`` is called after each batch is filed (or, ``all_or_nothing``, staged): the
     CLI, which pauses the cyclic garbage collector while it imports, collects the batch's
-    young objects there, so that a driver's reference cycles do not pile up until the end."""
+    young objects there, so that reference cycles do not pile up until the end."""
     source = clean_source(source)
     if batch_size < 1:
         raise InvalidInput(_("--batch-size: must be at least 1"), field="batch_size")
